@@ -1,0 +1,152 @@
+// Package testutil helps tests compare genq's numbers with the golden fixtures
+// produced by the Python reference (testdata/fixtures, see its README.md).
+package testutil
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/genq-go/genq/internal/checkpoint"
+)
+
+// Root returns the repository root (the folder that holds go.mod).
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Fixture returns the path of a fixture folder or file, e.g. Fixture("t5-tiny")
+// or Fixture("t5-tiny", "golden.json").
+func Fixture(parts ...string) string {
+	return filepath.Join(append([]string{Root(), "testdata", "fixtures"}, parts...)...)
+}
+
+// Golden holds one fixture folder's golden.safetensors tensors and golden.json.
+type Golden struct {
+	Tensors map[string]*checkpoint.Tensor
+	JSON    map[string]any
+	dir     string
+}
+
+// LoadGolden reads testdata/fixtures/<name>/golden.{safetensors,json}.
+func LoadGolden(t testing.TB, name string) *Golden {
+	t.Helper()
+	dir := Fixture(name)
+	ts, err := checkpoint.ReadSafetensors(filepath.Join(dir, "golden.safetensors"))
+	if err != nil {
+		t.Fatalf("reading golden tensors of %s: %v", name, err)
+	}
+	g := &Golden{Tensors: ts, dir: dir}
+	if err := ReadJSON(filepath.Join(dir, "golden.json"), &g.JSON); err != nil {
+		t.Fatalf("reading golden.json of %s: %v", name, err)
+	}
+	return g
+}
+
+// T returns the golden tensor with the given name or fails the test.
+func (g *Golden) T(t testing.TB, name string) *checkpoint.Tensor {
+	t.Helper()
+	x, ok := g.Tensors[name]
+	if !ok {
+		t.Fatalf("golden tensor %q missing in %s", name, g.dir)
+	}
+	return x
+}
+
+// Decode unmarshals golden.json[key] into v (any JSON-compatible type).
+func (g *Golden) Decode(t testing.TB, key string, v any) {
+	t.Helper()
+	raw, ok := g.JSON[key]
+	if !ok {
+		t.Fatalf("golden.json of %s has no key %q", g.dir, key)
+	}
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("golden.json[%q]: %v", key, err)
+	}
+}
+
+// ReadJSON decodes a JSON file into v.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// Diff describes how far got is from want.
+type Diff struct {
+	MaxAbs   float64 // max |got - want|
+	MaxRel   float64 // max |got - want| / |want| over elements with |want| > 0
+	FirstBad int     // first index failing the tolerance, -1 if none
+	Count    int     // number of elements failing the tolerance
+}
+
+// Compare measures got against want with the tolerance |got-want| <= atol + rtol*|want|.
+// Non-finite values must match exactly (same infinity, or both NaN).
+func Compare(got, want []float32, atol, rtol float64) Diff {
+	d := Diff{FirstBad: -1}
+	for i := range want {
+		var g float64
+		if i < len(got) {
+			g = float64(got[i])
+		} else {
+			g = math.NaN()
+		}
+		w := float64(want[i])
+		var bad bool
+		if math.IsInf(w, 0) || math.IsNaN(w) || math.IsInf(g, 0) || math.IsNaN(g) {
+			bad = !(g == w || (math.IsNaN(g) && math.IsNaN(w)))
+		} else {
+			a := math.Abs(g - w)
+			if a > d.MaxAbs {
+				d.MaxAbs = a
+			}
+			if w != 0 && a/math.Abs(w) > d.MaxRel {
+				d.MaxRel = a / math.Abs(w)
+			}
+			bad = a > atol+rtol*math.Abs(w)
+		}
+		if bad {
+			if d.FirstBad < 0 {
+				d.FirstBad = i
+			}
+			d.Count++
+		}
+	}
+	return d
+}
+
+// AllClose fails the test when got and want differ by more than atol + rtol*|want|
+// anywhere or have different lengths, and logs max |Δ| either way.
+func AllClose(t testing.TB, name string, got, want []float32, atol, rtol float64) Diff {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: got %d values, want %d", name, len(got), len(want))
+		return Diff{FirstBad: 0}
+	}
+	d := Compare(got, want, atol, rtol)
+	if d.Count > 0 {
+		i := d.FirstBad
+		t.Errorf("%s: %d of %d values outside atol=%g rtol=%g; max |Δ|=%.3g; first at index %d: got %v want %v",
+			name, d.Count, len(want), atol, rtol, d.MaxAbs, i, got[i], want[i])
+	} else {
+		t.Logf("%s: max |Δ| = %.3g (atol=%g rtol=%g, %d values)", name, d.MaxAbs, atol, rtol, len(want))
+	}
+	return d
+}
+
+// Ints converts a golden integer tensor to []int.
+func Ints(x *checkpoint.Tensor) []int {
+	out := make([]int, len(x.I64))
+	for i, v := range x.I64 {
+		out[i] = int(v)
+	}
+	return out
+}
+
