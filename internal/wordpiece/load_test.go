@@ -1,0 +1,142 @@
+package wordpiece
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+func TestLoadFixtures(t *testing.T) {
+	for _, name := range []string{"bert-tiny", "distilbert-tiny"} {
+		tok := loadBert(t, name)
+		// golden.json["tokenizer"] records the ids the Python tokenizer reported.
+		var want struct {
+			Unk int `json:"unk_token_id"`
+			Cls int `json:"cls_token_id"`
+			Sep int `json:"sep_token_id"`
+			Pad int `json:"pad_token_id"`
+		}
+		testutil.LoadGolden(t, name).Decode(t, "tokenizer", &want)
+		if tok.UnkID() != want.Unk || tok.ClsID() != want.Cls || tok.SepID() != want.Sep || tok.PadID() != want.Pad {
+			t.Errorf("%s: unk/cls/sep/pad = %d/%d/%d/%d, golden %d/%d/%d/%d", name,
+				tok.UnkID(), tok.ClsID(), tok.SepID(), tok.PadID(), want.Unk, want.Cls, want.Sep, want.Pad)
+		}
+		if tok.VocabSize() != 30522 || tok.ModelMaxLength() != 512 {
+			t.Errorf("%s: VocabSize %d, ModelMaxLength %d; want 30522, 512", name, tok.VocabSize(), tok.ModelMaxLength())
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "vocab.txt") {
+		t.Errorf("Load(empty dir) error = %v, want one naming vocab.txt", err)
+	}
+	write(t, filepath.Join(dir, "vocab.txt"), "[UNK]\nhello\n")
+	write(t, filepath.Join(dir, "tokenizer_config.json"), `{"strip_accents": "yes"}`)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "strip_accents") {
+		t.Errorf("bad strip_accents: error = %v, want one naming the key", err)
+	}
+	write(t, filepath.Join(dir, "tokenizer_config.json"), `{`)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "tokenizer_config.json") {
+		t.Errorf("broken JSON: error = %v, want one naming the file", err)
+	}
+	dir2 := t.TempDir()
+	write(t, filepath.Join(dir2, "tokenizer.json"), `{"model": {"type": "Unigram"}}`)
+	if _, err := Load(dir2); err == nil || !strings.Contains(err.Error(), "Unigram") {
+		t.Errorf("Unigram tokenizer.json: error = %v, want one naming the model type", err)
+	}
+}
+
+// TestLoadConfigKeys checks that tokenizer_config.json settings are applied:
+// strip_accents null follows do_lower_case (sugarme/tokenizer reads it as false).
+func TestLoadConfigKeys(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "vocab.txt"), "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\ncafe\r\ncafé\r\nCafé\r\n<x>\r\n")
+	tests := []struct {
+		config string
+		want   []string
+	}{
+		{`{"do_lower_case": true, "strip_accents": null}`, []string{"cafe"}},
+		{`{"do_lower_case": true, "strip_accents": false}`, []string{"café"}},
+		{`{"do_lower_case": false}`, []string{"Café"}},
+		{`{"do_lower_case": false, "never_split": ["Café!"]}`, []string{"Café!"}}, // kept whole, id [UNK]
+		{`{"do_lower_case": true, "additional_special_tokens": ["<x>"]}`, []string{"cafe", "<x>"}},
+	}
+	for _, tc := range tests {
+		write(t, filepath.Join(dir, "tokenizer_config.json"), tc.config)
+		tok, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := "Café"
+		if strings.Contains(tc.config, "never_split") {
+			text = "Café!"
+		}
+		if strings.Contains(tc.config, "<x>") {
+			text = "Café<x>"
+		}
+		if got := tok.Tokens(text); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("config %s: Tokens(%q) = %q, want %q", tc.config, text, got, tc.want)
+		}
+	}
+}
+
+// TestLoadTokenizerJSON builds a fast-tokenizer tokenizer.json from the real
+// vocabulary and checks that it tokenizes every golden text as vocab.txt does.
+func TestLoadTokenizerJSON(t *testing.T) {
+	vocab, err := readVocab(testutil.Fixture("bert-tiny", "vocab.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := make(map[string]int, len(vocab))
+	for i, tok := range vocab {
+		m[tok] = i
+	}
+	var added []map[string]any
+	for _, s := range []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"} {
+		added = append(added, map[string]any{"id": m[s], "content": s, "single_word": false, "lstrip": false,
+			"rstrip": false, "normalized": false, "special": true})
+	}
+	tj := map[string]any{
+		"added_tokens":   added,
+		"normalizer":     map[string]any{"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": nil, "lowercase": true},
+		"pre_tokenizer":  map[string]any{"type": "BertPreTokenizer"},
+		"model":          map[string]any{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": m},
+		"post_processor": nil,
+	}
+	data, err := json.Marshal(tj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "tokenizer.json"), string(data))
+	fromJSON, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTxt := loadBert(t, "bert-tiny")
+	var g struct {
+		Rows []goldenRow `json:"rows"`
+	}
+	if err := testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range g.Rows {
+		if a, b := fromJSON.Encode(row.Text, 0).IDs, fromTxt.Encode(row.Text, 0).IDs; !reflect.DeepEqual(a, b) {
+			t.Errorf("%q: tokenizer.json ids %v, vocab.txt ids %v", row.Text, a, b)
+		}
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
