@@ -1,8 +1,186 @@
 package checkpoint
 
-import "fmt"
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
 
-// ReadPyTorch reads a pytorch_model.bin written by torch.save (zip format).
+	"github.com/nlpodyssey/gopickle/types"
+)
+
+// legacyMagic starts a torch.save file written before PyTorch 1.6 (or with
+// _use_new_zipfile_serialization=False): a pickled magic number, not a zip.
+var legacyMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
+
+// ReadPyTorch reads a state dict saved by torch.save in the zip format
+// (PyTorch ≥ 1.6), such as a hub's pytorch_model.bin.
+//
+// Nothing in the file is executed. The pickle may name only the globals a
+// state dict needs (torch._utils._rebuild_tensor_v2 and _rebuild_parameter,
+// collections.OrderedDict and the typed storage classes such as
+// torch.FloatStorage); any other global is an error that names it. Views are
+// materialised honouring their storage offset and strides, so non-contiguous
+// tensors come back as dense row-major tensors. Tensors that are the same view
+// of one storage (tied weights, e.g. T5's shared.weight and lm_head.weight)
+// share their value slice, as they share memory in PyTorch.
+//
+// Floating-point tensors come back as float32, integer and boolean ones as
+// int64, with DType named as in safetensors ("F32", "BF16", "I64", ...).
 func ReadPyTorch(path string) (map[string]*Tensor, error) {
-	return nil, fmt.Errorf("checkpoint: %s: pytorch_model.bin reading is not implemented yet", path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		head := make([]byte, len(legacyMagic))
+		n, _ := f.ReadAt(head, 0)
+		if bytes.Equal(head[:n], legacyMagic) || isTar(f) {
+			return nil, fmt.Errorf("checkpoint: %s is a legacy (pre-1.6, non-zip) torch.save file, which genq does not read; "+
+				"re-save it with torch>=1.6 (torch.save(torch.load(p), p)) or convert it to model.safetensors", path)
+		}
+		return nil, fmt.Errorf("checkpoint: %s is not a torch.save zip archive: %v", path, err)
+	}
+	m, err := readTorchZip(zr)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// isTar reports whether r holds a tar archive (torch.save's oldest format).
+func isTar(r io.ReaderAt) bool {
+	magic := make([]byte, 5)
+	n, _ := r.ReadAt(magic, 257)
+	return n == 5 && string(magic) == "ustar"
+}
+
+// readTorchZip unpickles <archive>/data.pkl of an opened torch.save archive.
+func readTorchZip(zr *zip.Reader) (map[string]*Tensor, error) {
+	tr := &torchReader{
+		records:  map[string]*zip.File{},
+		storages: map[string][]byte{},
+		views:    map[string]*Tensor{},
+	}
+	var pkl *zip.File
+	for _, zf := range zr.File {
+		name := zf.Name
+		if i := strings.IndexByte(name, '/'); i >= 0 {
+			name = name[i+1:]
+		}
+		switch {
+		case name == "data.pkl":
+			if pkl != nil {
+				return nil, fmt.Errorf("archive holds two data.pkl records (%s and %s)", pkl.Name, zf.Name)
+			}
+			pkl = zf
+		case name == "byteorder":
+			b, err := readRecord(zf, 16)
+			if err != nil {
+				return nil, err
+			}
+			switch s := strings.TrimSpace(string(b)); s {
+			case "little":
+			case "big":
+				tr.bigEndian = true
+			default:
+				return nil, fmt.Errorf("byteorder record says %q, want \"little\" or \"big\"", s)
+			}
+		case strings.HasPrefix(name, "data/"):
+			tr.records[strings.TrimPrefix(name, "data/")] = zf
+		}
+	}
+	if pkl == nil {
+		return nil, fmt.Errorf("no data.pkl record: not a torch.save archive")
+	}
+	code, err := readRecord(pkl, 1<<30)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := tr.unpickle(code)
+	if err != nil {
+		return nil, err
+	}
+	return stateDict(obj)
+}
+
+// readRecord reads a whole zip record, refusing records over limit bytes.
+func readRecord(zf *zip.File, limit uint64) ([]byte, error) {
+	if zf.UncompressedSize64 > limit {
+		return nil, fmt.Errorf("record %s is %d bytes, over the %d-byte limit", zf.Name, zf.UncompressedSize64, limit)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", zf.Name, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, int64(zf.UncompressedSize64)+1))
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", zf.Name, err)
+	}
+	if uint64(len(b)) != zf.UncompressedSize64 {
+		return nil, fmt.Errorf("record %s: read %d bytes, the archive says %d", zf.Name, len(b), zf.UncompressedSize64)
+	}
+	return b, nil
+}
+
+// stateDict turns the unpickled top-level object into a name → tensor map.
+func stateDict(obj any) (map[string]*Tensor, error) {
+	out := map[string]*Tensor{}
+	add := func(k, v any) error {
+		name, ok := k.(string)
+		if !ok {
+			return fmt.Errorf("state dict key %v is a %T, not a string", k, k)
+		}
+		t, ok := v.(*Tensor)
+		if !ok {
+			return fmt.Errorf("state dict entry %q is %s, not a tensor (only plain state dicts of tensors are supported)", name, describe(v))
+		}
+		if _, dup := out[name]; dup {
+			return fmt.Errorf("state dict lists %q twice", name)
+		}
+		out[name] = t
+		return nil
+	}
+	switch d := obj.(type) {
+	case *types.Dict:
+		for _, e := range *d {
+			if err := add(e.Key, e.Value); err != nil {
+				return nil, err
+			}
+		}
+	case *types.OrderedDict:
+		for el := d.List.Front(); el != nil; el = el.Next() {
+			e := el.Value.(*types.OrderedDictEntry)
+			if err := add(e.Key, e.Value); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("the pickle holds %s, not a state dict (a dict of tensors)", describe(obj))
+	}
+	return out, nil
+}
+
+// describe names an unpickled value for an error message.
+func describe(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case *types.GenericClass:
+		return fmt.Sprintf("an object of class %s.%s", x.Module, x.Name)
+	case *types.GenericObject:
+		return fmt.Sprintf("an object of class %s.%s", x.Class.Module, x.Class.Name)
+	case *Tensor:
+		return "a tensor " + x.String()
+	}
+	return fmt.Sprintf("a %T", v)
 }

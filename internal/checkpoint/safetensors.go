@@ -7,17 +7,12 @@ import (
 	"math"
 	"os"
 	"sort"
+	"unicode/utf8"
 )
 
 // maxHeaderLen bounds the JSON header of a safetensors file (the reference
 // implementation refuses headers over 100 MB).
-const maxHeaderLen = 100 << 20
-
-var dtypeSize = map[string]int{
-	"F64": 8, "F32": 4, "F16": 2, "BF16": 2,
-	"I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
-	"U16": 2, "U32": 4, "U64": 8,
-}
+const maxHeaderLen = 100_000_000
 
 type stEntry struct {
 	DType   string   `json:"dtype"`
@@ -25,10 +20,8 @@ type stEntry struct {
 	Offsets [2]int64 `json:"data_offsets"`
 }
 
-// ReadSafetensors reads every tensor of a safetensors file. The header is
-// validated: its length is bounded, every tensor's byte range lies inside the
-// file, ranges do not overlap, and each range holds exactly dtype size × shape
-// bytes. Floating-point tensors come back as float32, integers as int64.
+// ReadSafetensors reads every tensor of a safetensors file (see
+// ParseSafetensors for the checks and conversions).
 func ReadSafetensors(path string) (map[string]*Tensor, error) {
 	buf, err := os.ReadFile(path)
 	if err != nil {
@@ -42,7 +35,13 @@ func ReadSafetensors(path string) (map[string]*Tensor, error) {
 }
 
 // ParseSafetensors parses a safetensors file held in memory and returns its
-// tensors and its "__metadata__" map.
+// tensors and its "__metadata__" map (empty when the file has none).
+//
+// The file is validated as the Rust reference does: the header length is
+// bounded and lies inside the file, the header is UTF-8 JSON, each tensor's
+// byte range holds exactly dtype size × shape bytes, and the ranges tile the
+// data section with no gap, overlap or trailing byte. Floating-point tensors
+// (F32, F16, BF16, F64) come back as float32, integer and boolean ones as int64.
 func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error) {
 	if len(buf) < 8 {
 		return nil, nil, fmt.Errorf("not a safetensors file: %d bytes, need at least the 8-byte header length", len(buf))
@@ -54,18 +53,22 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 	if 8+n > uint64(len(buf)) {
 		return nil, nil, fmt.Errorf("safetensors header length %d runs past the end of the %d-byte file (truncated download?)", n, len(buf))
 	}
+	header := buf[8 : 8+n]
+	if !utf8.Valid(header) {
+		return nil, nil, fmt.Errorf("safetensors header is not valid UTF-8 (corrupt or not a safetensors file)")
+	}
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(buf[8:8+n], &raw); err != nil {
-		return nil, nil, fmt.Errorf("safetensors header is not valid JSON: %v", err)
+	if err := json.Unmarshal(header, &raw); err != nil {
+		return nil, nil, fmt.Errorf("safetensors header is not a JSON object: %v", err)
 	}
 	data := buf[8+n:]
 	meta := map[string]string{}
 	type span struct {
 		name       string
 		start, end int64
+		e          stEntry
 	}
-	var spans []span
-	out := make(map[string]*Tensor, len(raw))
+	spans := make([]span, 0, len(raw))
 	for name, msg := range raw {
 		if name == "__metadata__" {
 			if err := json.Unmarshal(msg, &meta); err != nil {
@@ -77,7 +80,7 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 		if err := json.Unmarshal(msg, &e); err != nil {
 			return nil, nil, fmt.Errorf("tensor %q: bad header entry: %v", name, err)
 		}
-		size, ok := dtypeSize[e.DType]
+		info, ok := dtypes[e.DType]
 		if !ok {
 			return nil, nil, fmt.Errorf("tensor %q: unsupported dtype %q", name, e.DType)
 		}
@@ -88,33 +91,48 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 			}
 			count *= int64(d)
 			if count > int64(len(data)) {
-				return nil, nil, fmt.Errorf("tensor %q: shape %v is larger than the file", name, e.Shape)
+				return nil, nil, fmt.Errorf("tensor %q: shape %v is larger than the %d-byte data section", name, e.Shape, len(data))
 			}
 		}
 		start, end := e.Offsets[0], e.Offsets[1]
 		if start < 0 || end < start || end > int64(len(data)) {
 			return nil, nil, fmt.Errorf("tensor %q: data_offsets [%d, %d] outside the %d-byte data section", name, start, end, len(data))
 		}
-		if end-start != count*int64(size) {
-			return nil, nil, fmt.Errorf("tensor %q: %s%v needs %d bytes but data_offsets span %d", name, e.DType, e.Shape, count*int64(size), end-start)
+		if end-start != count*int64(info.size) {
+			return nil, nil, fmt.Errorf("tensor %q: %s%v needs %d bytes but data_offsets [%d, %d] span %d", name, e.DType, e.Shape, count*int64(info.size), start, end, end-start)
 		}
-		spans = append(spans, span{name, start, end})
-		out[name] = decode(e.DType, e.Shape, data[start:end])
+		spans = append(spans, span{name, start, end, e})
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
-	for i := 1; i < len(spans); i++ {
-		if spans[i].start < spans[i-1].end {
-			return nil, nil, fmt.Errorf("tensors %q and %q overlap in the data section", spans[i-1].name, spans[i].name)
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].start != spans[j].start {
+			return spans[i].start < spans[j].start
 		}
+		return spans[i].end < spans[j].end
+	})
+	var pos int64
+	for i, s := range spans {
+		switch {
+		case s.start < pos:
+			return nil, nil, fmt.Errorf("tensors %q and %q overlap in the data section", spans[i-1].name, s.name)
+		case s.start > pos:
+			return nil, nil, fmt.Errorf("tensor %q starts at byte %d of the data section, leaving a gap after byte %d", s.name, s.start, pos)
+		}
+		pos = s.end
+	}
+	if pos != int64(len(data)) {
+		return nil, nil, fmt.Errorf("the data section has %d bytes but its tensors cover %d (truncated or padded file?)", len(data), pos)
+	}
+	out := make(map[string]*Tensor, len(spans))
+	for _, s := range spans {
+		out[s.name] = decode(s.e.DType, s.e.Shape, data[s.start:s.end])
 	}
 	return out, meta, nil
 }
 
+// decode converts little-endian elements of a known dtype to a Tensor; b holds
+// exactly the tensor's bytes.
 func decode(dtype string, shape []int, b []byte) *Tensor {
 	t := &Tensor{DType: dtype, Shape: append([]int{}, shape...)}
-	if t.Shape == nil {
-		t.Shape = []int{}
-	}
 	n := t.NumElements()
 	switch dtype {
 	case "F32":
@@ -135,17 +153,15 @@ func decode(dtype string, shape []int, b []byte) *Tensor {
 	case "BF16":
 		t.F32 = make([]float32, n)
 		for i := range t.F32 {
-			t.F32[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
+			t.F32[i] = BFloat16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
 		}
 	default:
 		t.I64 = make([]int64, n)
-		size := dtypeSize[dtype]
+		size := dtypes[dtype].size
 		for i := range t.I64 {
 			p := b[size*i:]
 			switch dtype {
-			case "I64":
-				t.I64[i] = int64(binary.LittleEndian.Uint64(p))
-			case "U64":
+			case "I64", "U64":
 				t.I64[i] = int64(binary.LittleEndian.Uint64(p))
 			case "I32":
 				t.I64[i] = int64(int32(binary.LittleEndian.Uint32(p)))
@@ -163,25 +179,4 @@ func decode(dtype string, shape []int, b []byte) *Tensor {
 		}
 	}
 	return t
-}
-
-// Float16ToFloat32 converts an IEEE 754 half-precision value to float32.
-func Float16ToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && frac == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal
-		for frac&0x400 == 0 {
-			frac <<= 1
-			exp++
-		}
-		frac &= 0x3ff
-		return math.Float32frombits(sign | (127-15-exp+1)<<23 | frac<<13)
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }

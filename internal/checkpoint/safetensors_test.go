@@ -1,19 +1,171 @@
 package checkpoint_test
 
 import (
+	"encoding/binary"
+	"math"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
 )
+
+// stFile assembles a safetensors file from a header and a data section,
+// without padding (readers do not require it).
+func stFile(header string, data []byte) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	b = append(b, header...)
+	return append(b, data...)
+}
+
+func u16s(vs ...uint16) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = binary.LittleEndian.AppendUint16(b, v)
+	}
+	return b
+}
 
 func TestReadGoldenSafetensors(t *testing.T) {
 	g := testutil.LoadGolden(t, "t5-tiny")
 	ids := g.T(t, "input_ids")
-	if !ids.ShapeEquals(5, 64) || ids.I64 == nil {
+	if !ids.ShapeEquals(5, 64) || ids.I64 == nil || ids.DType != "I64" {
 		t.Fatalf("input_ids: got %v", ids)
 	}
 	h := g.T(t, "encoder.last_hidden_state")
 	if !h.ShapeEquals(5, 64, 16) || len(h.F32) != 5*64*16 {
 		t.Fatalf("encoder.last_hidden_state: got %v", h)
+	}
+}
+
+// TestParseHalfPrecision checks F16 and BF16 conversion to float32 on
+// hand-made files; the expected values are exact (no tolerance).
+func TestParseHalfPrecision(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	tests := []struct {
+		dtype string
+		bits  []uint16
+		want  []float32
+	}{
+		{"F16",
+			[]uint16{0x3c00, 0x0001, 0x03ff, 0x0400, 0x7bff, 0x7c00, 0xfc00, 0x7e00, 0x8000, 0xc248},
+			[]float32{1, 0x1p-24, 1023 * 0x1p-24, 0x1p-14, 65504, inf, -inf, nan, negZero, -3.140625}},
+		{"BF16",
+			[]uint16{0x3f80, 0x0001, 0x007f, 0x0080, 0x7f7f, 0x7f80, 0xff80, 0x7fc0, 0x8000, 0xc049},
+			[]float32{1, 0x1p-133, 127 * 0x1p-133, 0x1p-126, 0x1.fep127, inf, -inf, nan, negZero, -3.140625}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.dtype, func(t *testing.T) {
+			header := `{"x":{"dtype":"` + tc.dtype + `","shape":[2,5],"data_offsets":[0,20]}}`
+			m, _, err := checkpoint.ParseSafetensors(stFile(header, u16s(tc.bits...)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := m["x"]
+			if x.DType != tc.dtype || !x.ShapeEquals(2, 5) || x.I64 != nil {
+				t.Fatalf("got %v (I64 %v), want %s[2 5] as float32", x, x.I64, tc.dtype)
+			}
+			for i, w := range tc.want {
+				g := x.F32[i]
+				same := math.Float32bits(g) == math.Float32bits(w) || (math.IsNaN(float64(g)) && math.IsNaN(float64(w)))
+				if !same {
+					t.Errorf("element %d (bits %#04x): got %g (%#08x), want %g (%#08x)", i, tc.bits[i], g, math.Float32bits(g), w, math.Float32bits(w))
+				}
+			}
+		})
+	}
+}
+
+func TestParseIntegerDTypes(t *testing.T) {
+	le := binary.LittleEndian
+	tests := []struct {
+		dtype string
+		data  []byte
+		want  []int64
+	}{
+		{"I8", []byte{0x80, 0x7f}, []int64{-128, 127}},
+		{"U8", []byte{0xff, 0x00}, []int64{255, 0}},
+		{"BOOL", []byte{1, 0}, []int64{1, 0}},
+		{"I16", u16s(0x8000, 0x7fff), []int64{-32768, 32767}},
+		{"U16", u16s(0xffff, 1), []int64{65535, 1}},
+		{"I32", le.AppendUint32(le.AppendUint32(nil, 0x80000000), 7), []int64{math.MinInt32, 7}},
+		{"U32", le.AppendUint32(le.AppendUint32(nil, 0xffffffff), 7), []int64{math.MaxUint32, 7}},
+		{"I64", le.AppendUint64(le.AppendUint64(nil, 1<<63), 42), []int64{math.MinInt64, 42}},
+		{"U64", le.AppendUint64(le.AppendUint64(nil, math.MaxUint64), 42), []int64{-1, 42}}, // same bits
+	}
+	for _, tc := range tests {
+		t.Run(tc.dtype, func(t *testing.T) {
+			header := `{"x":{"dtype":"` + tc.dtype + `","shape":[2],"data_offsets":[0,` + itoa(len(tc.data)) + `]}}`
+			m, _, err := checkpoint.ParseSafetensors(stFile(header, tc.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := m["x"]
+			if x.F32 != nil || len(x.I64) != 2 || x.I64[0] != tc.want[0] || x.I64[1] != tc.want[1] {
+				t.Fatalf("got %v %v, want I64 %v", x, x.I64, tc.want)
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestParseRejects checks every validation with a file that breaks only it.
+func TestParseRejects(t *testing.T) {
+	eight := make([]byte, 8)
+	tests := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"shorter than the length prefix", []byte{1, 2, 3}, "at least the 8-byte header length"},
+		{"header length over 100 MB", binary.LittleEndian.AppendUint64(nil, 100_000_001), "exceeds the 100000000-byte limit"},
+		{"header length past the end", append(binary.LittleEndian.AppendUint64(nil, 50), "{}"...), "runs past the end"},
+		{"header not JSON", stFile(`{"x":`, nil), "not a JSON object"},
+		{"header a JSON array", stFile(`[1,2]`, nil), "not a JSON object"},
+		{"header not UTF-8", stFile("{\"\xff\":1}", nil), "not valid UTF-8"},
+		{"metadata not strings", stFile(`{"__metadata__":{"a":1}}`, nil), "__metadata__ must map strings to strings"},
+		{"bad entry", stFile(`{"x":{"dtype":"F32","shape":"2","data_offsets":[0,8]}}`, eight), `tensor "x": bad header entry`},
+		{"unknown dtype", stFile(`{"x":{"dtype":"F128","shape":[2],"data_offsets":[0,8]}}`, eight), `unsupported dtype "F128"`},
+		{"negative dimension", stFile(`{"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, eight), "negative dimension"},
+		{"shape larger than the file", stFile(`{"x":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,8]}}`, eight), "larger than the 8-byte data section"},
+		{"offsets past the end", stFile(`{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, eight), "outside the 8-byte data section"},
+		{"negative offset", stFile(`{"x":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}`, eight), "outside"},
+		{"end before start", stFile(`{"x":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}`, eight), "outside"},
+		{"byte count differs from dtype × shape", stFile(`{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, eight), "F32[3] needs 12 bytes but data_offsets [0, 8] span 8"},
+		{"overlapping tensors", stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, eight), "overlap"},
+		{"gap between tensors", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, eight), "leaving a gap"},
+		{"trailing bytes", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, eight), "tensors cover 4"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _, err := checkpoint.ParseSafetensors(tc.file)
+			if err == nil {
+				t.Fatalf("parsed without error: %v", m)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseMetadataAndScalars(t *testing.T) {
+	header := `{"__metadata__":{"format":"pt"},"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"I64","shape":[0,3],"data_offsets":[4,4]}}`
+	data := binary.LittleEndian.AppendUint32(nil, math.Float32bits(2.5))
+	m, meta, err := checkpoint.ParseSafetensors(stFile(header, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["format"] != "pt" || len(meta) != 1 {
+		t.Errorf("metadata %v, want map[format:pt]", meta)
+	}
+	if s := m["s"]; len(s.Shape) != 0 || len(s.F32) != 1 || s.F32[0] != 2.5 {
+		t.Errorf("scalar s = %v %v, want F32[] 2.5", s, s.F32)
+	}
+	if e := m["e"]; !e.ShapeEquals(0, 3) || len(e.I64) != 0 {
+		t.Errorf("empty e = %v %v, want I64[0 3]", e, e.I64)
 	}
 }

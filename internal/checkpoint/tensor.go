@@ -46,11 +46,3 @@ func (t *Tensor) ShapeEquals(shape ...int) bool {
 
 // String describes the tensor by dtype and shape, e.g. "F32[32128 16]".
 func (t *Tensor) String() string { return fmt.Sprintf("%s%v", t.DType, t.Shape) }
-
-func isFloatDType(d string) bool {
-	switch d {
-	case "F32", "F16", "BF16", "F64":
-		return true
-	}
-	return false
-}

@@ -19,30 +19,45 @@ type Weights struct {
 	used   map[string]bool
 }
 
-// Open reads the weights of a checkpoint folder: model.safetensors when present,
-// else pytorch_model.bin.
+// Open reads the weights of a checkpoint folder, preferring safetensors as
+// transformers does: model.safetensors, else the shards listed by
+// model.safetensors.index.json, else pytorch_model.bin, else the shards listed
+// by pytorch_model.bin.index.json.
 func Open(dir string) (*Weights, error) {
-	st := filepath.Join(dir, "model.safetensors")
-	bin := filepath.Join(dir, "pytorch_model.bin")
-	var (
-		m   map[string]*Tensor
-		src string
-		err error
-	)
+	for _, name := range weightFiles {
+		p := filepath.Join(dir, name)
+		if !exists(p) {
+			continue
+		}
+		m, err := ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		return NewWeights(m, p), nil
+	}
+	return nil, fmt.Errorf("checkpoint: %s holds no weights: looked for %s (is it a model folder? download the model first)",
+		dir, strings.Join(weightFiles, ", "))
+}
+
+// weightFiles lists, in order of preference, the weight files Open looks for.
+var weightFiles = []string{
+	"model.safetensors",
+	"model.safetensors.index.json",
+	"pytorch_model.bin",
+	"pytorch_model.bin.index.json",
+}
+
+// ReadFile reads one weight file, chosen by its name: a safetensors file
+// (*.safetensors), a sharded checkpoint's index (*.index.json, whose shards
+// are read from the same folder), or else a torch.save archive.
+func ReadFile(path string) (map[string]*Tensor, error) {
 	switch {
-	case exists(st):
-		src = st
-		m, err = ReadSafetensors(st)
-	case exists(bin):
-		src = bin
-		m, err = ReadPyTorch(bin)
-	default:
-		return nil, fmt.Errorf("checkpoint: %s holds neither model.safetensors nor pytorch_model.bin", dir)
+	case strings.HasSuffix(path, ".index.json"):
+		return ReadSharded(path)
+	case strings.HasSuffix(path, ".safetensors"):
+		return ReadSafetensors(path)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return NewWeights(m, src), nil
+	return ReadPyTorch(path)
 }
 
 // NewWeights wraps an existing name → tensor map.

@@ -1,0 +1,422 @@
+package encoder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/hub"
+	"github.com/genq-go/genq/internal/wordpiece"
+	"github.com/schollz/progressbar/v3"
+	G "gorgonia.org/gorgonia"
+)
+
+// Model is a sentence-transformers bi-encoder: a BERT or DistilBERT
+// transformer, a Pooling module and optionally a Normalize module. A Model
+// is safe for concurrent use; calls to Encode, Fit and Save take turns.
+type Model struct {
+	cfg       *Config
+	body      transformer
+	pooling   Pooling
+	normalize bool // a Normalize module follows the pooling
+	maxSeqLen int
+	lowerCase bool // sentence-transformers' do_lower_case (before the tokenizer)
+	tok       *wordpiece.Tokenizer
+	files     savedFiles
+
+	mu     sync.Mutex
+	graphs map[[2]int]*inferGraph
+}
+
+// savedFiles are the files of the loaded folder that Save writes back as they were.
+type savedFiles struct {
+	config    []byte            // the HF config.json
+	stConfig  []byte            // config_sentence_transformers.json (nil: write a fresh one)
+	tokenizer map[string][]byte // vocab.txt, tokenizer_config.json, special_tokens_map.json, ...
+}
+
+// tokenizerFiles are the tokenizer files Save copies when the folder has them.
+var tokenizerFiles = []string{"vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", "added_tokens.json"}
+
+// module is one entry of modules.json.
+type module struct {
+	Idx  int    `json:"idx"`
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Type string `json:"type"`
+}
+
+const (
+	stTransformer = "sentence_transformers.models.Transformer"
+	stPooling     = "sentence_transformers.models.Pooling"
+	stNormalize   = "sentence_transformers.models.Normalize"
+)
+
+// stConfig is sentence_bert_config.json.
+type stConfig struct {
+	MaxSeqLength *int `json:"max_seq_length"`
+	DoLowerCase  bool `json:"do_lower_case"`
+}
+
+// Load reads a bi-encoder from nameOrDir: a sentence-transformers folder
+// (modules.json listing Transformer, Pooling and optionally Normalize
+// modules), a plain Hugging Face BERT / DistilBERT folder (which gets mean
+// pooling, as sentence-transformers gives it), or the id of a model in the
+// local Hugging Face cache.
+//
+// The maximum sequence length is sentence_bert_config.json's max_seq_length,
+// or else the tokenizer's model_max_length capped at the model's
+// max_position_embeddings. Weights are read from model.safetensors or
+// pytorch_model.bin, with or without a "bert." / "distilbert." prefix.
+func Load(nameOrDir string) (*Model, error) {
+	dir, err := hub.Resolve(nameOrDir)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
+	mods, err := readModules(dir)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		m       = &Model{graphs: map[[2]int]*inferGraph{}}
+		bodyDir = dir
+		poolDir string
+		seen    = map[string]bool{}
+	)
+	for _, mod := range mods {
+		p := filepath.Join(dir, mod.Path)
+		switch mod.Type {
+		case stTransformer:
+			bodyDir = p
+		case stPooling:
+			poolDir = p
+		case stNormalize:
+			m.normalize = true
+		default:
+			return nil, fmt.Errorf("encoder: %s: module %q of type %q is not supported (only Transformer, Pooling and Normalize are)",
+				filepath.Join(dir, "modules.json"), mod.Name, mod.Type)
+		}
+		if seen[mod.Type] {
+			return nil, fmt.Errorf("encoder: %s lists %s twice", filepath.Join(dir, "modules.json"), mod.Type)
+		}
+		seen[mod.Type] = true
+	}
+	if mods != nil && (!seen[stTransformer] || !seen[stPooling]) {
+		return nil, fmt.Errorf("encoder: %s must list a Transformer and a Pooling module", filepath.Join(dir, "modules.json"))
+	}
+	if m.cfg, err = ReadConfig(bodyDir); err != nil {
+		return nil, err
+	}
+	if m.files.config, err = os.ReadFile(filepath.Join(bodyDir, "config.json")); err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "config_sentence_transformers.json")); err == nil {
+		m.files.stConfig = b
+	}
+	m.files.tokenizer = map[string][]byte{}
+	for _, name := range tokenizerFiles {
+		if b, err := os.ReadFile(filepath.Join(bodyDir, name)); err == nil {
+			m.files.tokenizer[name] = b
+		}
+	}
+	w, err := checkpoint.Open(bodyDir)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
+	switch m.cfg.ModelType {
+	case "bert":
+		m.body, err = loadBert(w, m.cfg)
+	default:
+		m.body, err = loadDistilBERT(w, m.cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.tok, err = wordpiece.Load(bodyDir); err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
+	if poolDir == "" {
+		m.pooling = MeanPooling(m.cfg.Hidden)
+	} else if err := readJSON(filepath.Join(poolDir, "config.json"), &m.pooling); err != nil {
+		return nil, err
+	}
+	if m.pooling.WordEmbeddingDimension != m.cfg.Hidden {
+		return nil, fmt.Errorf("encoder: %s: word_embedding_dimension %d differs from the model's hidden size %d",
+			filepath.Join(poolDir, "config.json"), m.pooling.WordEmbeddingDimension, m.cfg.Hidden)
+	}
+	if _, err := m.pooling.modes(); err != nil {
+		return nil, err
+	}
+	var sc stConfig
+	if path := filepath.Join(bodyDir, "sentence_bert_config.json"); fileExists(path) {
+		if err := readJSON(path, &sc); err != nil {
+			return nil, err
+		}
+	}
+	m.lowerCase = sc.DoLowerCase
+	m.maxSeqLen, err = maxSeqLength(sc.MaxSeqLength, bodyDir, m.cfg.MaxPositions)
+	return m, err
+}
+
+// readModules reads dir/modules.json, or returns nil when there is none.
+func readModules(dir string) ([]module, error) {
+	path := filepath.Join(dir, "modules.json")
+	if !fileExists(path) {
+		return nil, nil
+	}
+	var mods []module
+	if err := readJSON(path, &mods); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Idx < mods[j].Idx })
+	return mods, nil
+}
+
+// maxSeqLength is sentence-transformers' rule: the configured value, else
+// min(tokenizer model_max_length, max_position_embeddings).
+func maxSeqLength(configured *int, dir string, maxPos int) (int, error) {
+	if configured != nil {
+		if *configured <= 0 || *configured > maxPos {
+			return 0, fmt.Errorf("encoder: sentence_bert_config.json: max_seq_length %d must be in [1, %d] (max_position_embeddings)", *configured, maxPos)
+		}
+		return *configured, nil
+	}
+	n := maxPos
+	var tc struct {
+		ModelMaxLength *float64 `json:"model_max_length"`
+	}
+	if path := filepath.Join(dir, "tokenizer_config.json"); fileExists(path) {
+		if err := readJSON(path, &tc); err != nil {
+			return 0, err
+		}
+		if tc.ModelMaxLength != nil && *tc.ModelMaxLength > 0 && *tc.ModelMaxLength < float64(n) {
+			n = int(*tc.ModelMaxLength)
+		}
+	}
+	return n, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("encoder: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("encoder: %s: %v", path, err)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// Config returns the transformer's architecture.
+func (m *Model) Config() Config { return *m.cfg }
+
+// Pooling returns the pooling module's configuration.
+func (m *Model) Pooling() Pooling { return m.pooling }
+
+// MaxSeqLength is the number of tokens, [CLS] and [SEP] included, that inputs
+// are truncated to.
+func (m *Model) MaxSeqLength() int { return m.maxSeqLen }
+
+// Dim is the size of the sentence embeddings.
+func (m *Model) Dim() int { return m.pooling.Dim() }
+
+// encodeOptions are Encode's settings.
+type encodeOptions struct {
+	batchSize int
+	normalize bool
+	progress  io.Writer
+}
+
+// EncodeOption changes how Encode works.
+type EncodeOption func(*encodeOptions)
+
+// WithBatchSize sets how many texts go through the model at once (default 32).
+func WithBatchSize(n int) EncodeOption { return func(o *encodeOptions) { o.batchSize = n } }
+
+// WithNormalize scales each embedding to unit length (sentence-transformers'
+// normalize_embeddings=True). Models with a Normalize module always do.
+func WithNormalize(on bool) EncodeOption { return func(o *encodeOptions) { o.normalize = on } }
+
+// WithProgress draws a progress bar over the batches on w (e.g. os.Stderr).
+func WithProgress(w io.Writer) EncodeOption { return func(o *encodeOptions) { o.progress = w } }
+
+// Encode returns the sentence embedding of each text, in input order, as
+// SentenceTransformer.encode does: texts are stripped (and lowercased when
+// the model's do_lower_case says so), sorted by length, longest first,
+// tokenized in batches, truncated at MaxSeqLength tokens and pooled.
+// Padding does not change the results. Cancelling ctx stops between batches.
+func (m *Model) Encode(ctx context.Context, texts []string, opts ...EncodeOption) ([][]float32, error) {
+	o := encodeOptions{batchSize: 32}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.batchSize <= 0 {
+		return nil, fmt.Errorf("encoder: batch size must be positive, got %d", o.batchSize)
+	}
+	order := make([]int, len(texts))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return utf8.RuneCountInString(texts[order[a]]) > utf8.RuneCountInString(texts[order[b]])
+	})
+	var bar *progressbar.ProgressBar
+	if o.progress != nil {
+		bar = progressbar.NewOptions((len(texts)+o.batchSize-1)/o.batchSize, progressbar.OptionSetWriter(o.progress),
+			progressbar.OptionSetDescription("Batches"), progressbar.OptionShowCount())
+		defer bar.Close()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([][]float32, len(texts))
+	for start := 0; start < len(order); start += o.batchSize {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		idx := order[start:min(start+o.batchSize, len(order))]
+		batch := make([]string, len(idx))
+		for i, j := range idx {
+			batch[i] = texts[j]
+		}
+		enc := m.tokenize(batch)
+		_, pooled, err := m.forward(enc)
+		if err != nil {
+			return nil, err
+		}
+		dim := len(pooled) / len(idx)
+		for i, j := range idx {
+			v := append([]float32{}, pooled[i*dim:(i+1)*dim]...)
+			if m.normalize || o.normalize {
+				normalizeVec(v)
+			}
+			out[j] = v
+		}
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+	}
+	return out, nil
+}
+
+// tokenized is a padded batch of token ids.
+type tokenized struct {
+	ids, types, mask [][]int
+}
+
+// tokenize prepares texts as sentence-transformers' Transformer.tokenize:
+// strip, optional lowercasing, then the tokenizer with truncation at
+// MaxSeqLength and padding to the longest row.
+func (m *Model) tokenize(texts []string) tokenized {
+	clean := make([]string, len(texts))
+	for i, t := range texts {
+		t = strings.TrimSpace(t)
+		if m.lowerCase {
+			t = strings.ToLower(t)
+		}
+		clean[i] = t
+	}
+	b := m.tok.EncodeBatch(clean, m.maxSeqLen)
+	return tokenized{ids: b.IDs, types: b.TypeIDs, mask: b.Mask}
+}
+
+// normalizeVec scales v to unit L2 norm (v / max(‖v‖, 1e-12)).
+func normalizeVec(v []float32) {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	n := math.Max(math.Sqrt(ss), 1e-12)
+	for i, x := range v {
+		v[i] = float32(float64(x) / n)
+	}
+}
+
+// seqBucket is the granularity inference graphs round sequence lengths up
+// to, so that a handful of graphs serve every batch.
+const seqBucket = 16
+
+// inferGraph is a compiled inference graph for one (batch, length) shape.
+type inferGraph struct {
+	vm             G.VM
+	in             *batchNodes
+	tokens, pooled G.Value
+}
+
+// forward runs one tokenized batch through the cached inference graph for
+// its shape and returns the token embeddings [B, T', D] (T' the bucketed
+// length) and the sentence embeddings [B, dim]. m.mu must be held.
+func (m *Model) forward(enc tokenized) (tokens, pooled []float32, err error) {
+	b := len(enc.ids)
+	if b == 0 {
+		return nil, nil, errors.New("encoder: empty batch")
+	}
+	t := bucket(enc, m.maxSeqLen)
+	key := [2]int{b, t}
+	ig, ok := m.graphs[key]
+	if !ok {
+		if ig, err = m.buildInference(b, t); err != nil {
+			return nil, nil, err
+		}
+		m.graphs[key] = ig
+	}
+	if err := ig.in.bind(enc.ids, enc.types, enc.mask); err != nil {
+		return nil, nil, err
+	}
+	if err := run(ig.vm); err != nil {
+		return nil, nil, err
+	}
+	return ig.tokens.Data().([]float32), ig.pooled.Data().([]float32), nil
+}
+
+// run executes a machine once, turning a panic inside gorgonia into an error.
+func run(vm G.VM) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("encoder: graph execution panicked: %v", r)
+		}
+	}()
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		return fmt.Errorf("encoder: running the graph: %w", err)
+	}
+	return nil
+}
+
+// buildInference builds and compiles the inference graph for b sequences of t tokens.
+func (m *Model) buildInference(b, t int) (ig *inferGraph, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("encoder: building the graph for batch %d × %d tokens: %v", b, t, r)
+		}
+	}()
+	bld := newBuilder(G.NewGraph())
+	in := bld.inputs(b, t, m.cfg.ModelType == "bert", "")
+	x, err := m.body.forward(bld, in)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.pooling.pool(x, in.poolMask)
+	if err != nil {
+		return nil, err
+	}
+	ig = &inferGraph{in: in}
+	G.Read(x, &ig.tokens)
+	G.Read(p, &ig.pooled)
+	ig.vm = G.NewTapeMachine(bld.g)
+	return ig, nil
+}

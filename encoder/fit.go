@@ -1,0 +1,224 @@
+package encoder
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/genq-go/genq/internal/nn"
+	"github.com/genq-go/genq/internal/optim"
+	"github.com/genq-go/genq/internal/train"
+	"github.com/genq-go/genq/loss"
+	"github.com/schollz/progressbar/v3"
+)
+
+// Pair is one training example: a query and the passage it was generated
+// from (its positive); the other passages of the batch are its negatives.
+type Pair struct {
+	Query, Passage string
+}
+
+// FitOptions are the settings of Fit. Start from DefaultFitOptions.
+type FitOptions struct {
+	Epochs       int     // passes over the pairs
+	BatchSize    int     // pairs per step; an epoch has len(pairs)/BatchSize steps
+	LearningRate float64 // AdamW's peak learning rate
+	WarmupRatio  float64 // warm-up steps as a fraction of all steps (floored), when WarmupSteps is 0
+	WarmupSteps  int     // warm-up steps; > 0 overrides WarmupRatio
+	WeightDecay  float64 // AdamW weight decay, except for biases and LayerNorm weights
+	MaxGradNorm  float64 // global gradient-norm clip
+	Scale        float64 // MNRL's similarity scale
+	Seed         uint64  // seeds the batch order and dropout
+
+	// CheckpointDir, when set, receives a checkpoint every CheckpointEvery
+	// steps, and Fit resumes from the one it finds there.
+	CheckpointDir   string
+	CheckpointEvery int
+	// ShowProgress draws a progress bar with the loss on stderr.
+	ShowProgress bool
+
+	// inOrder (tests) takes the batches in input order, unshuffled.
+	inOrder bool
+	// stopAfter (tests) interrupts Fit after that many steps of this call.
+	stopAfter int
+}
+
+// DefaultFitOptions returns the settings of the GenQ example script:
+// 3 epochs, batches of 64, learning rate 2e-5 with linear warm-up over the
+// first 10% of the steps and linear decay after, weight decay 0.01,
+// gradient-norm clip 1, MNRL scale 20.
+func DefaultFitOptions() FitOptions {
+	return FitOptions{Epochs: 3, BatchSize: 64, LearningRate: 2e-5, WarmupRatio: 0.1, WeightDecay: 0.01,
+		MaxGradNorm: 1, Scale: 20}
+}
+
+// errInterrupted is what the stopAfter test hook returns.
+var errInterrupted = fmt.Errorf("encoder: Fit interrupted (test hook)")
+
+// Fit trains the model on (query, passage) pairs with
+// MultipleNegativesRankingLoss, as sentence-transformers' fit does with a
+// NoDuplicatesDataLoader: batches without repeated texts, both columns
+// through the transformer in train mode (dropout from the config), MNRL on
+// the pooled embeddings, backward, global gradient-norm clipping, an AdamW
+// step (no weight decay for names containing "bias", "LayerNorm.bias",
+// "LayerNorm.weight"), then the WarmupLinear schedule.
+//
+// With a CheckpointDir, Fit writes a checkpoint every CheckpointEvery steps
+// and, when one is there, resumes from it without repeating or skipping a
+// step. A loss that is NaN or infinite stops training with an error naming
+// the step. Cancelling ctx stops between steps.
+func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
+	if err := opts.validate(len(pairs)); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	perEpoch := len(pairs) / opts.BatchSize
+	total := perEpoch * opts.Epochs
+	warmup := opts.WarmupSteps
+	if warmup <= 0 {
+		warmup = int(float64(total) * opts.WarmupRatio)
+	}
+	var batcher *train.NoDuplicates
+	if !opts.inOrder {
+		texts := make([][]string, len(pairs))
+		for i, p := range pairs {
+			texts[i] = []string{p.Query, p.Passage}
+		}
+		var err error
+		if batcher, err = train.NewNoDuplicates(texts, opts.BatchSize, opts.Seed); err != nil {
+			return fmt.Errorf("encoder: Fit: %w", err)
+		}
+	}
+	all := append(m.body.params(), m.body.extras()...)
+	oparams := make([]*optim.Param, len(all))
+	byParam := map[*param]*optim.Param{}
+	for i, p := range all {
+		oparams[i] = &optim.Param{Name: p.name, Data: p.data()}
+		byParam[p] = oparams[i]
+	}
+	opt, err := optim.NewAdamW(optim.Config{LR: opts.LearningRate, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+		optim.SplitDecay(oparams, opts.WeightDecay)...)
+	if err != nil {
+		return fmt.Errorf("encoder: Fit: %w", err)
+	}
+	start := 0
+	if opts.CheckpointDir != "" {
+		if start, err = m.resume(opts.CheckpointDir, total, all, opt, batcher); err != nil {
+			return err
+		}
+	}
+	hidden := nn.NewDropout(m.cfg.HiddenDropout, opts.Seed)
+	attn := nn.NewDropout(m.cfg.AttentionDropout, opts.Seed)
+	mnrl := loss.MNRL{Scale: opts.Scale, Similarity: loss.Cosine}
+	graphs := map[[3]int]*trainGraph{}
+
+	var bar *progressbar.ProgressBar
+	if opts.ShowProgress {
+		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"), progressbar.OptionSetDescription("Iteration"))
+		_ = bar.Set(start)
+		defer bar.Close()
+	}
+	for step := start; step < total; step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if opts.stopAfter > 0 && step-start == opts.stopAfter {
+			return errInterrupted
+		}
+		idx, err := nextBatch(batcher, step%perEpoch, opts.BatchSize)
+		if err != nil {
+			return fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+		}
+		qs, ps := make([]string, len(idx)), make([]string, len(idx))
+		for i, j := range idx {
+			qs[i], ps[i] = pairs[j].Query, pairs[j].Passage
+		}
+		q, p := m.tokenize(qs), m.tokenize(ps)
+		tq, tp := bucket(q, m.maxSeqLen), bucket(p, m.maxSeqLen)
+		key := [3]int{len(idx), tq, tp}
+		tg, ok := graphs[key]
+		if !ok {
+			if tg, err = m.buildTrain(len(idx), tq, tp, mnrl, hidden, attn); err != nil {
+				return err
+			}
+			graphs[key] = tg
+		}
+		hidden.Reseed(opts.Seed ^ uint64(2*step+1)*0x9e3779b97f4a7c15)
+		attn.Reseed(opts.Seed ^ uint64(2*step+2)*0x9e3779b97f4a7c15)
+		if err := tg.step(q, p); err != nil {
+			return fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+		}
+		l := tg.lossValue()
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return fmt.Errorf("encoder: Fit: the loss is %v at step %d (epoch %d); lower the learning rate or check the data", l, step, step/perEpoch)
+		}
+		for _, op := range oparams {
+			op.Grad = nil
+		}
+		grads := tg.gradData()
+		for i, p := range tg.params {
+			byParam[p].Grad = grads[i]
+		}
+		optim.ClipGradNorm(grads, opts.MaxGradNorm)
+		opt.LR = opts.LearningRate * optim.WarmupLinear(step, warmup, total)
+		if err := opt.Step(); err != nil {
+			return fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+		}
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("Iteration (loss %.4f)", l))
+			_ = bar.Add(1)
+		}
+		if opts.CheckpointDir != "" && opts.CheckpointEvery > 0 && (step+1)%opts.CheckpointEvery == 0 && step+1 < total {
+			if err := m.writeCheckpoint(opts.CheckpointDir, step+1, total, all, opt, batcher); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (o FitOptions) validate(n int) error {
+	switch {
+	case o.Epochs <= 0:
+		return fmt.Errorf("encoder: Fit: Epochs must be positive, got %d", o.Epochs)
+	case o.BatchSize <= 0:
+		return fmt.Errorf("encoder: Fit: BatchSize must be positive, got %d", o.BatchSize)
+	case n < o.BatchSize:
+		return fmt.Errorf("encoder: Fit: %d pairs cannot fill one batch of %d; lower BatchSize or add pairs", n, o.BatchSize)
+	case !(o.LearningRate >= 0):
+		return fmt.Errorf("encoder: Fit: LearningRate must be ≥ 0, got %v", o.LearningRate)
+	case !(o.MaxGradNorm > 0):
+		return fmt.Errorf("encoder: Fit: MaxGradNorm must be positive, got %v", o.MaxGradNorm)
+	case !(o.Scale > 0):
+		return fmt.Errorf("encoder: Fit: Scale must be positive, got %v (sentence-transformers uses 20)", o.Scale)
+	case o.CheckpointEvery < 0:
+		return fmt.Errorf("encoder: Fit: CheckpointEvery must be ≥ 0, got %d", o.CheckpointEvery)
+	}
+	return nil
+}
+
+// nextBatch returns the example indices of the next batch: from the
+// NoDuplicates batcher, or (test hook, batcher nil) the k-th slice in order.
+func nextBatch(b *train.NoDuplicates, k, size int) ([]int, error) {
+	if b != nil {
+		return b.Next()
+	}
+	idx := make([]int, size)
+	for i := range idx {
+		idx[i] = k*size + i
+	}
+	return idx, nil
+}
+
+// bucket is the padded length of a tokenized batch in a cached graph.
+func bucket(t tokenized, maxSeqLen int) int {
+	n := 0
+	for _, r := range t.ids {
+		n = max(n, len(r))
+	}
+	return min((n+seqBucket-1)/seqBucket*seqBucket, max(n, maxSeqLen))
+}

@@ -1,0 +1,71 @@
+package encoder
+
+import (
+	"math"
+	"testing"
+
+	"github.com/genq-go/genq/internal/testutil"
+	"github.com/genq-go/genq/loss"
+)
+
+// TestGradients builds the training graph on the golden batches (dropout 0,
+// as in the fixtures) and compares the MNRL loss, its scores, the gradient
+// of every parameter and their global norm with the reference:
+// loss and scores |Δ| <= 1e-5 + 1e-4·|want|; gradients |Δ| <= 1e-5 + 1e-4·|want|
+func TestGradients(t *testing.T) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			g := testutil.LoadGolden(t, name)
+			m, err := Load(testutil.Fixture(name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, p := goldenBatch(t, g, "query"), goldenBatch(t, g, "passage")
+			tg, err := m.buildTrain(len(q.ids), len(q.ids[0]), len(p.ids[0]), loss.NewMNRL(), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tg.step(q, p); err != nil {
+				t.Fatal(err)
+			}
+			testutil.AllClose(t, "mnrl.loss", []float32{float32(tg.lossValue())}, g.T(t, "mnrl.loss").F32, 1e-5, 1e-4)
+			testutil.AllClose(t, "mnrl.scores", tg.scores.Data().([]float32), g.T(t, "mnrl.scores").F32, 1e-5, 1e-4)
+			var names []string
+			g.Decode(t, "parameter_names", &names)
+			var noGrad []string
+			g.Decode(t, "fit_step", &struct {
+				P *[]string `json:"params_without_grad"`
+			}{&noGrad})
+			got := map[string][]float32{}
+			var ss float64
+			for i, p := range tg.params {
+				got[p.name] = tg.gradData()[i]
+				for _, v := range got[p.name] {
+					ss += float64(v) * float64(v)
+				}
+			}
+			skip := map[string]bool{}
+			for _, n := range noGrad {
+				skip[n] = true
+			}
+			for _, n := range names {
+				if skip[n] {
+					if _, ok := got[n]; ok {
+						t.Errorf("%s has a gradient; the reference has none", n)
+					}
+					continue
+				}
+				gr, ok := got[n]
+				if !ok {
+					t.Errorf("no gradient for %s", n)
+					continue
+				}
+				testutil.AllClose(t, "grad."+n, gr, g.T(t, "grad."+n).F32, 1e-5, 1e-4)
+			}
+			if len(got) != len(names)-len(noGrad) {
+				t.Errorf("%d gradients, want %d", len(got), len(names)-len(noGrad))
+			}
+			testutil.AllClose(t, "grad_total_norm", []float32{float32(math.Sqrt(ss))}, g.T(t, "grad_total_norm").F32, 1e-5, 1e-4)
+		})
+	}
+}

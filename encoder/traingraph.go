@@ -1,0 +1,110 @@
+package encoder
+
+import (
+	"fmt"
+
+	"github.com/genq-go/genq/internal/nn"
+	"github.com/genq-go/genq/loss"
+	G "gorgonia.org/gorgonia"
+)
+
+// trainGraph is a compiled training graph for one (batch, query length,
+// passage length) shape: both towers share the weights, the MNRL loss
+// follows the pooled (and optionally normalized) embeddings, and the
+// gradient of every weight the forward pass uses is read out after a run.
+type trainGraph struct {
+	vm     G.VM
+	q, p   *batchNodes
+	loss   G.Value
+	scores G.Value
+	params []*param  // the weights with a gradient, in params() order
+	grads  []G.Value // their gradients, aligned with params
+}
+
+// buildTrain builds and compiles the training graph for b pairs with query
+// and passage lengths tq and tp. hidden and attn are the dropout sources
+// (nil to train without dropout).
+func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropout) (tg *trainGraph, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("encoder: building the training graph for %d pairs × (%d, %d) tokens: %v", b, tq, tp, r)
+		}
+	}()
+	bld := newBuilder(G.NewGraph())
+	bld.hidden, bld.attnDrp = hidden, attn
+	bert := m.cfg.ModelType == "bert"
+	tg = &trainGraph{q: bld.inputs(b, tq, bert, "query."), p: bld.inputs(b, tp, bert, "passage.")}
+	var emb [2]*G.Node
+	for i, in := range []*batchNodes{tg.q, tg.p} {
+		x, err := m.body.forward(bld, in)
+		if err != nil {
+			return nil, err
+		}
+		if emb[i], err = m.pooling.pool(x, in.poolMask); err != nil {
+			return nil, err
+		}
+		if m.normalize {
+			if emb[i], err = nn.Normalize(emb[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	scores, err := mnrl.Scores(emb[0], emb[1])
+	if err != nil {
+		return nil, err
+	}
+	cost, err := mnrl.Loss(emb[0], emb[1])
+	if err != nil {
+		return nil, err
+	}
+	var wrt G.Nodes
+	for _, p := range m.body.params() {
+		if n, ok := bld.nodes[p]; ok {
+			tg.params = append(tg.params, p)
+			wrt = append(wrt, n)
+		}
+	}
+	grads, err := G.Grad(cost, wrt...)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: differentiating the loss: %w", err)
+	}
+	G.Read(cost, &tg.loss)
+	G.Read(scores, &tg.scores)
+	tg.grads = make([]G.Value, len(grads))
+	for i, g := range grads {
+		G.Read(g, &tg.grads[i])
+	}
+	tg.vm = G.NewTapeMachine(bld.g)
+	return tg, nil
+}
+
+// step runs the training graph on one batch of tokenized queries and passages.
+func (tg *trainGraph) step(q, p tokenized) error {
+	if err := tg.q.bind(q.ids, q.types, q.mask); err != nil {
+		return err
+	}
+	if err := tg.p.bind(p.ids, p.types, p.mask); err != nil {
+		return err
+	}
+	return run(tg.vm)
+}
+
+// lossValue is the loss of the last run.
+func (tg *trainGraph) lossValue() float64 {
+	switch v := tg.loss.Data().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+// gradData returns the gradients of the last run, aligned with tg.params.
+func (tg *trainGraph) gradData() [][]float32 {
+	out := make([][]float32, len(tg.grads))
+	for i, g := range tg.grads {
+		out[i] = g.Data().([]float32)
+	}
+	return out
+}

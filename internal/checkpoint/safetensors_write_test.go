@@ -1,0 +1,254 @@
+package checkpoint_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+func f32s(vs ...float32) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	return b
+}
+
+// TestMarshalMatchesReference checks the writer byte for byte against the
+// files the Rust reference's own tests expect (safetensors/src/tensor.rs:
+// test_serialization, test_serialization_forced_alignement, test_empty).
+func TestMarshalMatchesReference(t *testing.T) {
+	six := []float32{0, 1, 2, 3, 4, 5}
+	tests := []struct {
+		name    string
+		tensors map[string]*checkpoint.Tensor
+		meta    map[string]string
+		want    []byte
+	}{
+		{"serialization",
+			map[string]*checkpoint.Tensor{"attn.0": {DType: "F32", Shape: []int{1, 2, 3}, F32: six}}, nil,
+			append(stFile(`{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}`, nil), f32s(six...)...)},
+		{"forced alignment",
+			map[string]*checkpoint.Tensor{"attn0": {DType: "F32", Shape: []int{1, 1, 2, 3}, F32: six}}, nil,
+			append(stFile(`{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}       `, nil), f32s(six...)...)},
+		{"empty", nil, nil, stFile(`{}      `, nil)},
+		{"empty with metadata", nil, map[string]string{"framework": "pt"}, stFile(`{"__metadata__":{"framework":"pt"}}     `, nil)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := checkpoint.MarshalSafetensors(tc.tensors, tc.meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Fatalf("got\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMarshalLayout checks the tensor order (dtype alignment descending, then
+// name), serde_json-style escaping and that integer dtypes are kept.
+func TestMarshalLayout(t *testing.T) {
+	tensors := map[string]*checkpoint.Tensor{
+		"b":       {DType: "F32", Shape: []int{1}, F32: []float32{1}},
+		"a":       {DType: "F16", Shape: []int{1}, F32: []float32{2}}, // widened values are written as F32
+		"mask":    {DType: "U8", Shape: []int{2}, I64: []int64{0, 255}},
+		"ids":     {DType: "I64", Shape: []int{1}, I64: []int64{-7}},
+		"pos":     {DType: "I32", Shape: []int{1}, I64: []int64{3}},
+		"q\"\n<>": {Shape: []int{}, I64: []int64{1}}, // no dtype: I64
+	}
+	b, err := checkpoint.MarshalSafetensors(tensors, map[string]string{"z": "1", "format": "pt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := binary.LittleEndian.Uint64(b)
+	header := string(b[8 : 8+n])
+	want := `{"__metadata__":{"format":"pt","z":"1"},` +
+		`"ids":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},` +
+		`"q\"\n<>":{"dtype":"I64","shape":[],"data_offsets":[8,16]},` +
+		`"a":{"dtype":"F32","shape":[1],"data_offsets":[16,20]},` +
+		`"b":{"dtype":"F32","shape":[1],"data_offsets":[20,24]},` +
+		`"pos":{"dtype":"I32","shape":[1],"data_offsets":[24,28]},` +
+		`"mask":{"dtype":"U8","shape":[2],"data_offsets":[28,30]}}`
+	if strings.TrimRight(header, " ") != want || n%8 != 0 {
+		t.Fatalf("header (%d bytes)\n%s\nwant (padded to a multiple of 8)\n%s", n, header, want)
+	}
+	back, meta, err := checkpoint.ParseSafetensors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["format"] != "pt" || back["mask"].I64[1] != 255 || back["ids"].I64[0] != -7 || back["a"].F32[0] != 2 {
+		t.Fatalf("read back %v %v %v %v", meta, back["mask"].I64, back["ids"].I64, back["a"].F32)
+	}
+}
+
+func TestMarshalRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		t    *checkpoint.Tensor
+		key  string
+		want string
+	}{
+		{"nil tensor", nil, "x", `tensor "x" is nil`},
+		{"too few values", &checkpoint.Tensor{DType: "F32", Shape: []int{2, 2}, F32: make([]float32, 3)}, "x", "shape [2 2] has 4 elements but F32 holds 3"},
+		{"too many ints", &checkpoint.Tensor{DType: "I64", Shape: []int{1}, I64: make([]int64, 2)}, "x", "I64 holds 2"},
+		{"both slices", &checkpoint.Tensor{Shape: []int{1}, F32: []float32{1}, I64: []int64{1}}, "x", "both F32 and I64"},
+		{"value out of dtype range", &checkpoint.Tensor{DType: "U8", Shape: []int{1}, I64: []int64{256}}, "x", "value 256 at index 0 does not fit its dtype U8"},
+		{"negative dimension", &checkpoint.Tensor{DType: "F32", Shape: []int{-1}}, "x", "negative dimension"},
+		{"reserved name", &checkpoint.Tensor{DType: "F32", Shape: []int{1}, F32: []float32{1}}, "__metadata__", "reserved"},
+		{"name not UTF-8", &checkpoint.Tensor{DType: "F32", Shape: []int{1}, F32: []float32{1}}, "\xff", "not valid UTF-8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := checkpoint.MarshalSafetensors(map[string]*checkpoint.Tensor{tc.key: tc.t}, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// sameTensors fails unless got and want hold the same names, dtypes, shapes
+// and bit-identical values.
+func sameTensors(t *testing.T, got, want map[string]*checkpoint.Tensor) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("got %d tensors, want %d", len(got), len(want))
+	}
+	for name, w := range want {
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("tensor %q missing", name)
+			continue
+		}
+		if g.String() != w.String() || len(g.F32) != len(w.F32) || len(g.I64) != len(w.I64) {
+			t.Errorf("tensor %q: got %v, want %v", name, g, w)
+			continue
+		}
+		for i := range w.F32 {
+			if math.Float32bits(g.F32[i]) != math.Float32bits(w.F32[i]) {
+				t.Errorf("tensor %q[%d]: got %g, want %g (not bit-identical)", name, i, g.F32[i], w.F32[i])
+				break
+			}
+		}
+		for i := range w.I64 {
+			if g.I64[i] != w.I64[i] {
+				t.Errorf("tensor %q[%d]: got %d, want %d", name, i, g.I64[i], w.I64[i])
+				break
+			}
+		}
+	}
+}
+
+func TestWriteRoundTripBitIdentical(t *testing.T) {
+	weird := []float32{
+		float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0x7fc00001), math.Float32frombits(0xffa00000), // NaNs with payloads
+		math.Float32frombits(1), math.MaxFloat32, -math.SmallestNonzeroFloat32, 1.0 / 3,
+	}
+	in := map[string]*checkpoint.Tensor{
+		"weird":  {DType: "F32", Shape: []int{3, 3}, F32: weird},
+		"ids":    {DType: "I64", Shape: []int{2, 2}, I64: []int64{math.MinInt64, -1, 0, math.MaxInt64}},
+		"scalar": {DType: "F32", Shape: []int{}, F32: []float32{7}},
+		"empty":  {DType: "F32", Shape: []int{0, 4}, F32: []float32{}},
+	}
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	if err := checkpoint.WriteSafetensors(path, in, map[string]string{"format": "pt"}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := checkpoint.ReadSafetensors(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTensors(t, back, in)
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("written file: %v, mode %v, want 0644", err, st.Mode().Perm())
+	}
+}
+
+// TestRewriteFixtures reads the reference safetensors files and writes them
+// again: the tensors read back are identical and so are the bytes. The golden
+// files mix F32, I64 and U8 tensors, so they also pin the dtype ordering.
+func TestRewriteFixtures(t *testing.T) {
+	for _, name := range []string{
+		"bert-tiny/model.safetensors", "distilbert-tiny/model.safetensors",
+		"t5-tiny/model.safetensors", "t5-tiny-gated/model.safetensors",
+		"t5-tiny/golden.safetensors", "bert-tiny/golden.safetensors", "sampling/golden.safetensors",
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := testutil.Fixture(filepath.FromSlash(name))
+			orig, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tensors, meta, err := checkpoint.ParseSafetensors(orig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(t.TempDir(), "model.safetensors")
+			if err := checkpoint.WriteSafetensors(dst, tensors, meta); err != nil {
+				t.Fatal(err)
+			}
+			back, err := checkpoint.ReadSafetensors(dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameTensors(t, back, tensors)
+			got, _ := os.ReadFile(dst)
+			if !bytes.Equal(got, orig) {
+				t.Errorf("rewritten file differs from %s (%d vs %d bytes)", src, len(got), len(orig))
+			}
+		})
+	}
+}
+
+// TestWriteFailureKeepsOldFile checks that a failed write leaves the existing
+// file untouched and no temporary file behind.
+func TestWriteFailureKeepsOldFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	good := map[string]*checkpoint.Tensor{"w": {DType: "F32", Shape: []int{2}, F32: []float32{1, 2}}}
+	if err := checkpoint.WriteSafetensors(path, good, nil); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	bad := map[string]*checkpoint.Tensor{"w": {DType: "F32", Shape: []int{3}, F32: []float32{1, 2}}}
+	if err := checkpoint.WriteSafetensors(path, bad, nil); err == nil {
+		t.Fatal("writing a tensor with too few values succeeded")
+	}
+	if err := checkpoint.WriteSafetensors(filepath.Join(dir, "missing", "x.safetensors"), good, nil); err == nil {
+		t.Fatal("writing into a missing folder succeeded")
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Error("a failed write changed the existing file")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("folder holds %v, want only model.safetensors", names)
+	}
+}
+
+func ExampleMarshalSafetensors() {
+	b, _ := checkpoint.MarshalSafetensors(map[string]*checkpoint.Tensor{
+		"w": {DType: "F32", Shape: []int{2}, F32: []float32{1, 2}},
+	}, map[string]string{"format": "pt"})
+	n := binary.LittleEndian.Uint64(b)
+	fmt.Printf("%d %q\n", n, b[8:8+n])
+	// Output:
+	// 88 "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}   "
+}

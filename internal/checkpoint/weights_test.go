@@ -1,0 +1,188 @@
+package checkpoint_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+// link makes dir/name point at a fixture file.
+func link(t *testing.T, dir, name, target string) {
+	t.Helper()
+	if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeIndex(t *testing.T, path string, weightMap map[string]string) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"metadata": map[string]any{"total_size": 0}, "weight_map": weightMap})
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shardFixture splits bert-tiny's model.safetensors into two shards plus
+// an index in dir and returns the tensors.
+func shardFixture(t *testing.T, dir string) map[string]*checkpoint.Tensor {
+	t.Helper()
+	all, err := checkpoint.ReadSafetensors(testutil.Fixture("bert-tiny", "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shards := [2]map[string]*checkpoint.Tensor{{}, {}}
+	weightMap := map[string]string{}
+	for i, name := range sortedKeys(all) {
+		file := []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i%2]
+		shards[i%2][name] = all[name]
+		weightMap[name] = file
+	}
+	for i, s := range shards {
+		name := []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i]
+		if err := checkpoint.WriteSafetensors(filepath.Join(dir, name), s, map[string]string{"format": "pt"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeIndex(t, filepath.Join(dir, "model.safetensors.index.json"), weightMap)
+	return all
+}
+
+func TestOpenPrefersSafetensors(t *testing.T) {
+	w, err := checkpoint.Open(testutil.Fixture("t5-tiny"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(w.Source) != "model.safetensors" || len(w.Tensors) != 47 {
+		t.Fatalf("Open read %s (%d tensors), want model.safetensors (47)", w.Source, len(w.Tensors))
+	}
+}
+
+func TestOpenFallsBackToPyTorch(t *testing.T) {
+	dir := t.TempDir()
+	link(t, dir, "pytorch_model.bin", testutil.Fixture("t5-tiny", "pytorch_model.bin"))
+	w, err := checkpoint.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(w.Source) != "pytorch_model.bin" || len(w.Tensors) != 50 {
+		t.Fatalf("Open read %s (%d tensors), want pytorch_model.bin (50)", w.Source, len(w.Tensors))
+	}
+	if _, err := w.Get([]int{32128, 16}, "lm_head.weight"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenSharded(t *testing.T) {
+	t.Run("safetensors", func(t *testing.T) {
+		dir := t.TempDir()
+		want := shardFixture(t, dir)
+		link(t, dir, "pytorch_model.bin", testutil.Fixture("bert-tiny", "pytorch_model.bin")) // must lose
+		w, err := checkpoint.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(w.Source) != "model.safetensors.index.json" {
+			t.Fatalf("Open read %s, want the safetensors index", w.Source)
+		}
+		sameTensors(t, w.Tensors, want)
+	})
+	t.Run("pytorch", func(t *testing.T) {
+		dir := t.TempDir()
+		link(t, dir, "pytorch_model-00001-of-00001.bin", testutil.Fixture("bert-tiny", "pytorch_model.bin"))
+		want, err := checkpoint.ReadPyTorch(testutil.Fixture("bert-tiny", "pytorch_model.bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		weightMap := map[string]string{}
+		for k := range want {
+			weightMap[k] = "pytorch_model-00001-of-00001.bin"
+		}
+		writeIndex(t, filepath.Join(dir, "pytorch_model.bin.index.json"), weightMap)
+		w, err := checkpoint.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(w.Source) != "pytorch_model.bin.index.json" {
+			t.Fatalf("Open read %s, want the pytorch index", w.Source)
+		}
+		sameTensors(t, w.Tensors, want)
+	})
+}
+
+func TestOpenShardedRejects(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(m map[string]string)
+		index string
+		want  string
+	}{
+		// pooler.dense.bias is in shard 2.
+		{"tensor not in its shard", func(m map[string]string) { m["pooler.dense.bias"] = "model-00001-of-00002.safetensors" }, "", "does not hold it"},
+		{"shard outside the folder", func(m map[string]string) { m["x"] = "../model.safetensors" }, "", "not a file name in the index's folder"},
+		{"missing shard", func(m map[string]string) { m["x"] = "model-00003-of-00002.safetensors" }, "", "no such file"},
+		{"empty weight_map", nil, `{"weight_map":{}}`, "no weight_map entries"},
+		{"not JSON", nil, `weights`, "not a shard index"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			all := shardFixture(t, dir)
+			index := filepath.Join(dir, "model.safetensors.index.json")
+			if tc.edit != nil {
+				m := map[string]string{}
+				for i, k := range sortedKeys(all) {
+					m[k] = []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i%2]
+				}
+				tc.edit(m)
+				writeIndex(t, index, m)
+			} else {
+				os.WriteFile(index, []byte(tc.index), 0o644)
+			}
+			_, err := checkpoint.Open(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOpenEmptyFolder(t *testing.T) {
+	dir := t.TempDir()
+	_, err := checkpoint.Open(dir)
+	if err == nil || !strings.Contains(err.Error(), "model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json") {
+		t.Fatalf("error %v, want one listing the files looked for", err)
+	}
+}
+
+func TestWeightsGet(t *testing.T) {
+	w := checkpoint.NewWeights(map[string]*checkpoint.Tensor{
+		"a":   {DType: "F32", Shape: []int{2}, F32: []float32{1, 2}},
+		"ids": {DType: "I64", Shape: []int{1}, I64: []int64{1}},
+		"b":   {DType: "F32", Shape: []int{1}, F32: []float32{3}},
+	}, "mem")
+	if x, err := w.Get([]int{2}, "missing", "a"); err != nil || x.F32[1] != 2 {
+		t.Errorf("Get(a) = %v, %v", x, err)
+	}
+	if _, err := w.Get([]int{3}, "a"); err == nil || !strings.Contains(err.Error(), "has shape [2], the config implies [3]") {
+		t.Errorf("shape mismatch error: %v", err)
+	}
+	if _, err := w.Get([]int{1}, "ids"); err == nil || !strings.Contains(err.Error(), "want a floating-point tensor") {
+		t.Errorf("dtype error: %v", err)
+	}
+	if _, err := w.Get([]int{1}, "nope"); !errors.Is(err, checkpoint.ErrMissing) {
+		t.Errorf("missing error %v does not wrap ErrMissing", err)
+	}
+	if u := w.Unused(); len(u) != 1 || u[0] != "b" {
+		t.Errorf("Unused() = %v, want [b]", u)
+	}
+	w.MarkUsed("b")
+	if u := w.Unused(); len(u) != 0 {
+		t.Errorf("Unused() after MarkUsed = %v", u)
+	}
+}

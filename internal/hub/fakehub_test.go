@@ -1,0 +1,151 @@
+package hub_test
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const fakeCommit = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+
+// fakeHub answers like huggingface.co for one repository: HEAD/GET on
+// /{repo}/resolve/{revision}/{file}, LFS files redirected to a separate CDN
+// server (another host) that honours Range requests.
+type fakeHub struct {
+	repo     string
+	files    map[string][]byte
+	lfs      map[string]bool // served through the CDN with X-Linked-Etag = sha256
+	badSHA   map[string]bool // LFS files whose announced sha256 is wrong
+	dropOnce map[string]bool // the first CDN GET breaks off halfway
+	token    string          // when set, resolve requests need "Bearer <token>"
+
+	hub, cdn *httptest.Server
+	mu       sync.Mutex
+	log      []string // "HEAD|GET host path range=... auth=..."
+	dropped  map[string]bool
+}
+
+func newFakeHub(t *testing.T, repo string, files map[string][]byte) *fakeHub {
+	f := &fakeHub{repo: repo, files: files, lfs: map[string]bool{}, badSHA: map[string]bool{},
+		dropOnce: map[string]bool{}, dropped: map[string]bool{}}
+	f.hub = httptest.NewServer(http.HandlerFunc(f.serveHub))
+	f.cdn = httptest.NewServer(http.HandlerFunc(f.serveCDN))
+	t.Cleanup(func() { f.hub.Close(); f.cdn.Close() })
+	return f
+}
+
+func (f *fakeHub) record(server string, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, fmt.Sprintf("%s %s %s range=%s auth=%s", r.Method, server, r.URL.Path, r.Header.Get("Range"), r.Header.Get("Authorization")))
+}
+
+// requests returns the logged requests that contain all of the given parts.
+func (f *fakeHub) requests(parts ...string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+next:
+	for _, l := range f.log {
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func gitBlobID(b []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(b))
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func (f *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
+	f.record("hub", r)
+	prefix := "/" + f.repo + "/resolve/"
+	p := r.URL.EscapedPath()
+	if !strings.HasPrefix(p, prefix) {
+		w.Header().Set("X-Error-Code", "RepoNotFound")
+		http.Error(w, "Repository not found", http.StatusNotFound)
+		return
+	}
+	if f.token != "" && r.Header.Get("Authorization") != "Bearer "+f.token {
+		w.Header().Set("X-Error-Message", "Invalid credentials")
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	rev, file, _ := strings.Cut(strings.TrimPrefix(p, prefix), "/")
+	rev, _ = url.PathUnescape(rev)
+	file, _ = url.PathUnescape(file)
+	if rev != "main" && rev != fakeCommit {
+		w.Header().Set("X-Error-Code", "RevisionNotFound")
+		http.Error(w, "Invalid rev id", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("X-Repo-Commit", fakeCommit)
+	content, ok := f.files[file]
+	if !ok {
+		w.Header().Set("X-Error-Code", "EntryNotFound")
+		http.Error(w, "Entry not found", http.StatusNotFound)
+		return
+	}
+	if f.lfs[file] {
+		sum := sha256Hex(content)
+		if f.badSHA[file] {
+			sum = sha256Hex(append(content, '!'))
+		}
+		w.Header().Set("X-Linked-Etag", `"`+sum+`"`)
+		w.Header().Set("X-Linked-Size", strconv.Itoa(len(content)))
+		w.Header().Set("ETag", `W/"not-the-blob-name"`)
+		w.Header().Set("Location", f.cdn.URL+"/blobs/"+url.PathEscape(file))
+		w.WriteHeader(http.StatusFound)
+		return
+	}
+	w.Header().Set("ETag", `"`+gitBlobID(content)+`"`)
+	http.ServeContent(w, r, file, time.Time{}, bytes.NewReader(content))
+}
+
+func (f *fakeHub) serveCDN(w http.ResponseWriter, r *http.Request) {
+	f.record("cdn", r)
+	file, _ := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/blobs/"))
+	content, ok := f.files[file]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	f.mu.Lock()
+	drop := f.dropOnce[file] && !f.dropped[file]
+	f.dropped[file] = f.dropped[file] || drop
+	f.mu.Unlock()
+	if drop && r.Header.Get("Range") == "" {
+		w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(content[:len(content)/2])
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+		return
+	}
+	http.ServeContent(w, r, file, time.Time{}, bytes.NewReader(content))
+}

@@ -1,0 +1,203 @@
+package hub
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// errRetry marks a download failure worth resuming (a dropped connection).
+var errRetry = errors.New("retryable")
+
+// download fetches a file's content into blobs/<etag>.incomplete, resuming
+// what an earlier attempt left there, verifies it, and renames it to the blob.
+func (s *session) download(ctx context.Context, file string, meta fileMeta, blob string) error {
+	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	partial := blob + ".incomplete"
+	for attempt := 0; ; attempt++ {
+		err := s.get(ctx, file, meta, partial)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errRetry) || attempt >= s.cfg.retries || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("hub: downloading %s: %w (the partial file %s is kept and resumed next time)", file, ctx.Err(), partial)
+			}
+			return fmt.Errorf("hub: downloading %s of %s: %w (the partial file %s is kept and resumed next time)", file, s.repoID, err, partial)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		}
+	}
+	if err := verify(partial, meta); err != nil {
+		os.Remove(partial)
+		return fmt.Errorf("hub: %s of %s: %w; the download was discarded, try again", file, s.repoID, err)
+	}
+	if err := os.Rename(partial, blob); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	return nil
+}
+
+// get runs one GET into the partial file, asking only for the missing bytes.
+func (s *session) get(ctx context.Context, file string, meta fileMeta, partial string) error {
+	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	have := st.Size()
+	if have > meta.size {
+		if err := f.Truncate(0); err != nil {
+			return err
+		}
+		have = 0
+	}
+	if have == meta.size && have > 0 {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, meta.location, nil)
+	if err != nil {
+		return err
+	}
+	s.setHeaders(req)
+	if have > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errRetry, err)
+	}
+	defer resp.Body.Close()
+	switch code := resp.StatusCode; {
+	case code == http.StatusPartialContent:
+		if start := rangeStart(resp.Header.Get("Content-Range")); start != have {
+			f.Truncate(0)
+			return fmt.Errorf("%w: asked for bytes from %d, the server sent Content-Range %q", errRetry, have, resp.Header.Get("Content-Range"))
+		}
+	case code == http.StatusOK:
+		if have > 0 { // the server ignored the Range: start over
+			if err := f.Truncate(0); err != nil {
+				return err
+			}
+			have = 0
+		}
+	case code == http.StatusRequestedRangeNotSatisfiable:
+		f.Truncate(0)
+		return fmt.Errorf("%w: the server refused the range from byte %d", errRetry, have)
+	case code >= 500:
+		return fmt.Errorf("%w: %s: HTTP %d", errRetry, meta.location, code)
+	default:
+		return statusError(resp, meta.location, s.repoID, s.rev(), file)
+	}
+	if _, err := f.Seek(have, io.SeekStart); err != nil {
+		return err
+	}
+	var w io.Writer = f
+	if s.cfg.progress != nil {
+		bar := progressbar.NewOptions64(meta.size,
+			progressbar.OptionSetWriter(s.cfg.progress),
+			progressbar.OptionSetDescription(file),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(s.cfg.progress) }),
+		)
+		bar.Set64(have)
+		defer bar.Close()
+		w = io.MultiWriter(f, bar)
+	}
+	// Read at most one byte more than expected, so an oversized answer fails
+	// verification instead of filling the disk.
+	if _, err := io.Copy(w, io.LimitReader(resp.Body, meta.size-have+1)); err != nil {
+		return fmt.Errorf("%w: connection broke off: %w", errRetry, err)
+	}
+	return f.Sync()
+}
+
+// rangeStart parses the first byte of "bytes START-END/TOTAL", or -1.
+func rangeStart(cr string) int64 {
+	rest, ok := strings.CutPrefix(cr, "bytes ")
+	if !ok {
+		return -1
+	}
+	start, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.ParseInt(start, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// verify checks a downloaded file's size and, for LFS files, its sha256.
+func verify(p string, meta fileMeta) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() != meta.size {
+		return fmt.Errorf("size check failed: the server announced %d bytes, got %d", meta.size, st.Size())
+	}
+	if !meta.isLFS() {
+		return nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != meta.etag {
+		return fmt.Errorf("sha256 check failed: the content hashes to %s, the hub says %s", got, meta.etag)
+	}
+	return nil
+}
+
+// writeFileAtomic writes through fill into a temporary file next to path and
+// renames it over path; on error nothing is left behind.
+func writeFileAtomic(path string, fill func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = fill(f); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

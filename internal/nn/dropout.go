@@ -1,0 +1,107 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Dropout is a seeded source of dropout masks shared by the dropout sites of
+// a training graph. Each run of a graph draws fresh masks: an element is
+// zeroed with probability P and the survivors are scaled by 1/(1-P), as
+// torch.nn.Dropout does in train mode. A nil *Dropout or P == 0 disables it.
+// The masks do not reproduce PyTorch's random stream.
+type Dropout struct {
+	P   float64
+	mu  sync.Mutex
+	rng *rand.Rand
+}
+
+// NewDropout returns a dropout source with probability p drawing from a PCG
+// generator seeded with seed.
+func NewDropout(p float64, seed uint64) *Dropout {
+	return &Dropout{P: p, rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))}
+}
+
+// active reports whether d drops anything.
+func (d *Dropout) active() bool { return d != nil && d.P > 0 }
+
+// fill draws a keep mask (true = kept) into keep.
+func (d *Dropout) fill(keep []bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range keep {
+		keep[i] = d.rng.Float64() >= d.P
+	}
+}
+
+// maskState holds the mask one dropout site drew in the current forward run,
+// for its backward op.
+type maskState struct {
+	keep []bool
+}
+
+var stateIDs atomic.Uint64
+
+// DropoutOp applies dropout from src to x. With an inactive src it returns x
+// unchanged (no node is added), which is what inference graphs want.
+func DropoutOp(x *G.Node, src *Dropout) (*G.Node, error) {
+	if !src.active() {
+		return x, nil
+	}
+	if src.P >= 1 {
+		return nil, fmt.Errorf("nn: dropout probability %g must be below 1", src.P)
+	}
+	st := &maskState{keep: make([]bool, x.Shape().TotalSize())}
+	scale := 1 / (1 - src.P)
+	fwd, err := pick(x.Dtype(), dropoutKernel[float32](st, src, scale, true), dropoutKernel[float64](st, src, scale, true))
+	if err != nil {
+		return nil, err
+	}
+	id := stateIDs.Add(1)
+	o := &op{name: fmt.Sprintf("Dropout{p=%g}", src.P), in: typesOf(x), shape: shapeOf(x), dtype: x.Dtype(), fwd: fwd,
+		unique: id, diff: []bool{true}}
+	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		f, err := pick(x.Dtype(), dropoutKernel[float32](st, src, scale, false), dropoutKernel[float64](st, src, scale, false))
+		if err != nil {
+			return nil, err
+		}
+		d, err := apply(&op{name: "DropoutGrad", in: typesOf(grad), shape: shapeOf(grad), dtype: grad.Dtype(), fwd: f, unique: id}, grad)
+		return G.Nodes{d}, err
+	}
+	return apply(o, x)
+}
+
+// dropoutKernel multiplies by the kept mask times scale; draw makes it draw
+// a new mask first (forward) rather than reuse the last one (backward).
+func dropoutKernel[T float](st *maskState, src *Dropout, scale float64, draw bool) kernel {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		if draw {
+			src.fill(st.keep)
+		}
+		x, y := data[T](in[0]), data[T](out)
+		for i, v := range x {
+			if st.keep[i] {
+				y[i] = T(float64(v) * scale)
+			} else {
+				y[i] = 0
+			}
+		}
+		return nil
+	}
+}
+
+// Reseed restarts the generator from seed, so that a training step's masks
+// depend only on the seed it is given (a resumed run draws the same ones).
+func (d *Dropout) Reseed(seed uint64) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.rng = rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+}

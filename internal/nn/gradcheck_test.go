@@ -1,0 +1,152 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// input is one input of a gradient-check case.
+type input struct {
+	shape tensor.Shape
+	diff  bool      // checked against finite differences
+	ints  []int     // int input (ids) instead of random floats
+	vals  []float64 // fixed float values instead of random ones
+}
+
+// gradCase builds an op's output from its input nodes.
+type gradCase struct {
+	name   string
+	inputs []input
+	build  func(in []*G.Node) (*G.Node, error)
+}
+
+func gradCases() []gradCase {
+	mask := []float64{1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0}
+	add := make([]float64, len(mask))
+	for i, m := range mask {
+		if m == 0 {
+			add[i] = MaskedValue
+		}
+	}
+	return []gradCase{
+		{"GELU", []input{{shape: tensor.Shape{3, 5}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return GELU(in[0]) }},
+		{"LayerNorm", []input{{shape: tensor.Shape{2, 3, 6}, diff: true}, {shape: tensor.Shape{6}, diff: true}, {shape: tensor.Shape{6}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return LayerNorm(in[0], in[1], in[2], 1e-12) }},
+		{"Linear", []input{{shape: tensor.Shape{2, 3, 4}, diff: true}, {shape: tensor.Shape{5, 4}, diff: true}, {shape: tensor.Shape{5}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return Linear(in[0], in[1], in[2]) }},
+		{"LinearNoBias", []input{{shape: tensor.Shape{3, 4}, diff: true}, {shape: tensor.Shape{2, 4}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return Linear(in[0], in[1], nil) }},
+		{"Embedding", []input{{shape: tensor.Shape{7, 3}, diff: true}, {shape: tensor.Shape{5}, ints: []int{2, 0, 6, 2, 3}}},
+			func(in []*G.Node) (*G.Node, error) { return Embedding(in[0], in[1]) }},
+		{"Attention", []input{{shape: tensor.Shape{12, 4}, diff: true}, {shape: tensor.Shape{12, 4}, diff: true},
+			{shape: tensor.Shape{12, 4}, diff: true}, {shape: tensor.Shape{2, 6}, vals: add}},
+			func(in []*G.Node) (*G.Node, error) {
+				return Attention(in[0], in[1], in[2], in[3], AttentionConfig{Batch: 2, Heads: 2})
+			}},
+		{"PoolMean", []input{{shape: tensor.Shape{2, 6, 3}, diff: true}, {shape: tensor.Shape{2, 6}, vals: mask}},
+			func(in []*G.Node) (*G.Node, error) { return Pool(in[0], in[1], PoolMean) }},
+		{"PoolMeanSqrtLen", []input{{shape: tensor.Shape{12, 3}, diff: true}, {shape: tensor.Shape{2, 6}, vals: mask}},
+			func(in []*G.Node) (*G.Node, error) { return Pool(in[0], in[1], PoolMeanSqrtLen) }},
+		{"PoolCLS", []input{{shape: tensor.Shape{12, 3}, diff: true}, {shape: tensor.Shape{2, 6}, vals: mask}},
+			func(in []*G.Node) (*G.Node, error) { return Pool(in[0], in[1], PoolCLS) }},
+		{"PoolMax", []input{{shape: tensor.Shape{12, 3}, diff: true}, {shape: tensor.Shape{2, 6}, vals: mask}},
+			func(in []*G.Node) (*G.Node, error) { return Pool(in[0], in[1], PoolMax) }},
+		{"Normalize", []input{{shape: tensor.Shape{3, 4}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return Normalize(in[0]) }},
+	}
+}
+
+// TestGradients checks every op's symbolic gradient against central finite
+// differences of sum(out · r) for a random r, in float64: |Δ| <= 1e-6 + 1e-5·|numeric|.
+func TestGradients(t *testing.T) {
+	for _, c := range gradCases() {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			g := G.NewGraph()
+			var nodes, wrt []*G.Node
+			var backs [][]float64
+			for i, in := range c.inputs {
+				var v *tensor.Dense
+				if in.ints != nil {
+					v = tensor.New(tensor.WithShape(in.shape...), tensor.WithBacking(append([]int{}, in.ints...)))
+				} else {
+					b := make([]float64, in.shape.TotalSize())
+					for j := range b {
+						b[j] = rng.NormFloat64()
+					}
+					if in.vals != nil {
+						copy(b, in.vals)
+					}
+					v = tensor.New(tensor.WithShape(in.shape...), tensor.WithBacking(b))
+					if in.diff {
+						backs = append(backs, b)
+					}
+				}
+				n := G.NewTensor(g, v.Dtype(), len(in.shape), G.WithShape(in.shape...), G.WithValue(v), G.WithName(string(rune('a'+i))))
+				nodes = append(nodes, n)
+				if in.diff {
+					wrt = append(wrt, n)
+				}
+			}
+			out, err := c.build(nodes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := make([]float64, out.Shape().TotalSize())
+			for j := range r {
+				r[j] = rng.NormFloat64()
+			}
+			rn := G.NewTensor(g, tensor.Float64, out.Dims(), G.WithShape(out.Shape()...),
+				G.WithValue(tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r))), G.WithName("r"))
+			cost := G.Must(G.Sum(G.Must(G.HadamardProd(out, rn))))
+			grads, err := G.Grad(cost, wrt...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var costVal G.Value
+			G.Read(cost, &costVal)
+			gradVals := make([]G.Value, len(grads))
+			for i := range grads {
+				G.Read(grads[i], &gradVals[i])
+			}
+			m := G.NewTapeMachine(g)
+			defer m.Close()
+			run := func() float64 {
+				m.Reset()
+				if err := m.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				return costVal.Data().(float64)
+			}
+			run()
+			analytic := make([][]float64, len(grads))
+			for i, v := range gradVals {
+				analytic[i] = append([]float64{}, v.Data().([]float64)...)
+			}
+			const h = 1e-5
+			var worst float64
+			for i, b := range backs {
+				for j := range b {
+					x := b[j]
+					b[j] = x + h
+					up := run()
+					b[j] = x - h
+					down := run()
+					b[j] = x
+					num := (up - down) / (2 * h)
+					d := math.Abs(num - analytic[i][j])
+					worst = math.Max(worst, d)
+					if d > 1e-6+1e-5*math.Abs(num) {
+						t.Errorf("input %d element %d: analytic %.9g, numeric %.9g", i, j, analytic[i][j], num)
+					}
+				}
+			}
+			t.Logf("max |analytic - numeric| = %.3g", worst)
+		})
+	}
+}

@@ -1,0 +1,236 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// PoolMode is how Pool reduces the token embeddings of a sequence.
+type PoolMode int
+
+// The pooling modes of sentence-transformers' Pooling module.
+const (
+	PoolMean        PoolMode = iota // Σ mask·x / max(Σ mask, 1e-9)
+	PoolCLS                         // the first token's embedding
+	PoolMax                         // max over the tokens with mask 1 (others count as -1e9)
+	PoolMeanSqrtLen                 // Σ mask·x / sqrt(max(Σ mask, 1e-9))
+)
+
+func (m PoolMode) String() string {
+	switch m {
+	case PoolMean:
+		return "mean"
+	case PoolCLS:
+		return "cls"
+	case PoolMax:
+		return "max"
+	case PoolMeanSqrtLen:
+		return "mean_sqrt_len"
+	}
+	return fmt.Sprintf("PoolMode(%d)", int(m))
+}
+
+// Pool reduces token embeddings x [B·T, D] (or [B, T, D]) to one vector per
+// sequence [B, D], using the 0/1 float mask [B, T] (1 = real token), as
+// sentence-transformers' Pooling does. mask gets no gradient.
+func Pool(x, mask *G.Node, mode PoolMode) (*G.Node, error) {
+	ms := mask.Shape()
+	n, d := rows(x.Shape())
+	if len(ms) != 2 || ms[0]*ms[1] != n {
+		return nil, fmt.Errorf("nn: Pool over %v needs a [batch, seq] mask covering every row, got %v", x.Shape(), ms)
+	}
+	if mode < PoolMean || mode > PoolMeanSqrtLen {
+		return nil, fmt.Errorf("nn: unknown pooling mode %v", mode)
+	}
+	fwd, err := pick(x.Dtype(), poolForward[float32](mode), poolForward[float64](mode))
+	if err != nil {
+		return nil, err
+	}
+	o := &op{name: "Pool{" + mode.String() + "}", in: typesOf(x, mask), shape: tensor.Shape{ms[0], d}, dtype: x.Dtype(),
+		fwd: fwd, diff: []bool{true, false}}
+	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		f, err := pick(x.Dtype(), poolGrad[float32](mode), poolGrad[float64](mode))
+		if err != nil {
+			return nil, err
+		}
+		dx, err := apply(&op{name: "PoolGrad{" + mode.String() + "}", in: typesOf(in[0], in[1], grad),
+			shape: shapeOf(in[0]), dtype: x.Dtype(), fwd: f}, in[0], in[1], grad)
+		return G.Nodes{dx, nil}, err
+	}
+	return apply(o, x, mask)
+}
+
+// poolSizes returns batch, sequence length and dim of a pooling.
+func poolSizes(mask, out *tensor.Dense) (b, t, d int) {
+	return mask.Shape()[0], mask.Shape()[1], out.Shape()[len(out.Shape())-1]
+}
+
+// divisor is what sentence-transformers divides the masked sum by.
+func divisor[T float](m []T, mode PoolMode) float64 {
+	var c float64
+	for _, v := range m {
+		c += float64(v)
+	}
+	c = math.Max(c, 1e-9)
+	if mode == PoolMeanSqrtLen {
+		return math.Sqrt(c)
+	}
+	return c
+}
+
+// maxMasked is the value sentence-transformers gives padded tokens before max pooling.
+const maxMasked = -1e9
+
+// argmax returns, per dim, the token of sequence b that max pooling picks.
+func argmax[T float](x, m []T, b, t, d int, idx []int) {
+	best := make([]float64, d)
+	for j := range best {
+		best[j] = math.Inf(-1)
+	}
+	for i := 0; i < t; i++ {
+		row := x[(b*t+i)*d : (b*t+i+1)*d]
+		for j, v := range row {
+			f := float64(v)
+			if m[b*t+i] == 0 {
+				f = maxMasked
+			}
+			if f > best[j] {
+				best[j], idx[j] = f, i
+			}
+		}
+	}
+}
+
+func poolForward[T float](mode PoolMode) kernel {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		x, m, y := data[T](in[0]), data[T](in[1]), data[T](out)
+		b, t, d := poolSizes(in[1], out)
+		idx := make([]int, d)
+		for s := 0; s < b; s++ {
+			dst, ms := y[s*d:(s+1)*d], m[s*t:(s+1)*t]
+			switch mode {
+			case PoolCLS:
+				copy(dst, x[s*t*d:s*t*d+d])
+			case PoolMax:
+				argmax(x, m, s, t, d, idx)
+				for j, i := range idx {
+					if ms[i] == 0 {
+						dst[j] = maxMasked
+					} else {
+						dst[j] = x[(s*t+i)*d+j]
+					}
+				}
+			default:
+				acc := make([]float64, d)
+				for i := 0; i < t; i++ {
+					w := float64(ms[i])
+					for j, v := range x[(s*t+i)*d : (s*t+i+1)*d] {
+						acc[j] += float64(v) * w
+					}
+				}
+				c := divisor(ms, mode)
+				for j, v := range acc {
+					dst[j] = T(v / c)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func poolGrad[T float](mode PoolMode) kernel {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		x, m, g, dx := data[T](in[0]), data[T](in[1]), data[T](in[2]), data[T](out)
+		b, t, d := poolSizes(in[1], out)
+		for i := range dx {
+			dx[i] = 0
+		}
+		idx := make([]int, d)
+		for s := 0; s < b; s++ {
+			gs, ms := g[s*d:(s+1)*d], m[s*t:(s+1)*t]
+			switch mode {
+			case PoolCLS:
+				copy(dx[s*t*d:], gs)
+			case PoolMax:
+				argmax(x, m, s, t, d, idx)
+				for j, i := range idx {
+					if ms[i] != 0 {
+						dx[(s*t+i)*d+j] = gs[j]
+					}
+				}
+			default:
+				c := divisor(ms, mode)
+				for i := 0; i < t; i++ {
+					w := float64(ms[i]) / c
+					for j, v := range gs {
+						dx[(s*t+i)*d+j] = T(float64(v) * w)
+					}
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// Normalize scales each row of x [N, D] to unit L2 norm, x / max(‖x‖, 1e-12),
+// as torch.nn.functional.normalize and sentence-transformers' Normalize module.
+func Normalize(x *G.Node) (*G.Node, error) {
+	fwd, err := pick(x.Dtype(), normalizeKernel[float32](false), normalizeKernel[float64](false))
+	if err != nil {
+		return nil, err
+	}
+	o := &op{name: "Normalize", in: typesOf(x), shape: shapeOf(x), dtype: x.Dtype(), fwd: fwd, diff: []bool{true}}
+	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		f, err := pick(x.Dtype(), normalizeKernel[float32](true), normalizeKernel[float64](true))
+		if err != nil {
+			return nil, err
+		}
+		dx, err := apply(&op{name: "NormalizeGrad", in: typesOf(in[0], grad), shape: shapeOf(in[0]), dtype: x.Dtype(), fwd: f}, in[0], grad)
+		return G.Nodes{dx}, err
+	}
+	return apply(o, x)
+}
+
+// normEps is torch.nn.functional.normalize's default eps.
+const normEps = 1e-12
+
+// normalizeKernel computes y = x/max(‖x‖, eps), or with grad the gradient
+// (g - y·(y·g))/‖x‖ (g/eps where the norm is below eps).
+func normalizeKernel[T float](grad bool) kernel {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		x, y := data[T](in[0]), data[T](out)
+		_, d := rows(in[0].Shape())
+		for r := 0; r < len(x)/d; r++ {
+			row, dst := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+			var ss float64
+			for _, v := range row {
+				ss += float64(v) * float64(v)
+			}
+			norm := math.Sqrt(ss)
+			if !grad {
+				for i, v := range row {
+					dst[i] = T(float64(v) / math.Max(norm, normEps))
+				}
+				continue
+			}
+			g := data[T](in[1])[r*d : (r+1)*d]
+			if norm <= normEps {
+				for i, v := range g {
+					dst[i] = T(float64(v) / normEps)
+				}
+				continue
+			}
+			var yg float64
+			for i, v := range row {
+				yg += float64(v) / norm * float64(g[i])
+			}
+			for i, v := range row {
+				dst[i] = T((float64(g[i]) - float64(v)/norm*yg) / norm)
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,183 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+)
+
+// Param is one parameter tensor as the optimizer sees it.
+type Param struct {
+	// Name identifies the parameter in the optimizer state (use the
+	// checkpoint name, e.g. "encoder.layer.0.output.dense.weight"); names
+	// must be unique within an optimizer.
+	Name string
+	// Data holds the values; Step updates them in place.
+	Data []float32
+	// Grad is the gradient for the next Step, of the same length as Data.
+	// A nil Grad means "no gradient": Step skips the parameter entirely (no
+	// weight decay, no moment update, no step count), as torch does for a
+	// parameter whose .grad is None (BERT's pooler under mean pooling).
+	Grad []float32
+}
+
+// Group is a set of parameters that share a weight decay, like one of
+// torch's param_groups.
+type Group struct {
+	// WeightDecay is the decoupled weight decay λ: Step multiplies the
+	// parameter by 1 − lr·λ before the Adam update.
+	WeightDecay float64
+	// Params are the group's parameters.
+	Params []*Param
+}
+
+// Config holds AdamW's hyper-parameters.
+type Config struct {
+	LR    float64 // initial learning rate (AdamW.LR; a schedule rescales it)
+	Beta1 float64 // decay of the first moment
+	Beta2 float64 // decay of the second moment
+	Eps   float64 // added to the denominator
+}
+
+// DefaultConfig returns torch.optim.AdamW's defaults: lr 1e-3, betas
+// (0.9, 0.999), eps 1e-8. (sentence-transformers' fit passes lr 2e-5.)
+func DefaultConfig() Config { return Config{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
+
+// AdamW is torch.optim.AdamW (Loshchilov & Hutter, "Decoupled Weight Decay
+// Regularization"), without amsgrad and maximize. Per parameter with a
+// gradient g, at its own step count t:
+//
+//	p ← p·(1 − lr·λ)
+//	m ← β₁·m + (1 − β₁)·g
+//	v ← β₂·v + (1 − β₂)·g²
+//	p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)
+type AdamW struct {
+	// LR is the learning rate of the next Step. A scheduler sets it before
+	// each step, as LambdaLR writes param_group["lr"] = base_lr·factor.
+	LR float64
+
+	beta1, beta2, eps float64
+	groups            []Group
+	state             map[string]*moments
+}
+
+// moments is the per-parameter state: torch's state[p] = {step, exp_avg,
+// exp_avg_sq}, created at the parameter's first step with a gradient.
+type moments struct {
+	step     int64
+	expAvg   []float32
+	expAvgSq []float32
+}
+
+// NewAdamW returns an optimizer over the groups with the given settings. It
+// checks the hyper-parameters as torch does (lr, eps ≥ 0; betas in [0, 1);
+// weight decay ≥ 0) and that every parameter has a unique name and, where it
+// has a gradient, one of its own length.
+func NewAdamW(cfg Config, groups ...Group) (*AdamW, error) {
+	switch {
+	case !(cfg.LR >= 0):
+		return nil, fmt.Errorf("optim: AdamW learning rate %v; want ≥ 0", cfg.LR)
+	case !(cfg.Eps >= 0):
+		return nil, fmt.Errorf("optim: AdamW eps %v; want ≥ 0 (torch's default is 1e-8)", cfg.Eps)
+	case !(cfg.Beta1 >= 0 && cfg.Beta1 < 1):
+		return nil, fmt.Errorf("optim: AdamW beta1 %v; want 0 ≤ beta1 < 1 (torch's default is 0.9)", cfg.Beta1)
+	case !(cfg.Beta2 >= 0 && cfg.Beta2 < 1):
+		return nil, fmt.Errorf("optim: AdamW beta2 %v; want 0 ≤ beta2 < 1 (torch's default is 0.999)", cfg.Beta2)
+	}
+	seen := map[string]bool{}
+	for gi, g := range groups {
+		if !(g.WeightDecay >= 0) {
+			return nil, fmt.Errorf("optim: group %d has weight decay %v; want ≥ 0", gi, g.WeightDecay)
+		}
+		for _, p := range g.Params {
+			if p == nil {
+				return nil, fmt.Errorf("optim: group %d holds a nil *Param", gi)
+			}
+			if seen[p.Name] {
+				return nil, fmt.Errorf("optim: parameter name %q appears twice; names key the optimizer state and must be unique", p.Name)
+			}
+			seen[p.Name] = true
+			if err := checkGrad(p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &AdamW{
+		LR:    cfg.LR,
+		beta1: cfg.Beta1, beta2: cfg.Beta2, eps: cfg.Eps,
+		groups: groups,
+		state:  map[string]*moments{},
+	}, nil
+}
+
+// Groups returns the optimizer's parameter groups (not a copy: setting a
+// parameter's Grad through them is how a training loop feeds Step).
+func (o *AdamW) Groups() []Group { return o.groups }
+
+// Step applies one AdamW update to every parameter with a non-nil Grad, using
+// o.LR. It leaves Grad as it is (zeroing it is the caller's job, as
+// optimizer.zero_grad() is in torch). It fails, changing nothing, when a
+// gradient's length differs from its parameter's.
+func (o *AdamW) Step() error {
+	for _, g := range o.groups {
+		for _, p := range g.Params {
+			if err := checkGrad(p); err != nil {
+				return err
+			}
+		}
+	}
+	for _, g := range o.groups {
+		for _, p := range g.Params {
+			if p.Grad != nil {
+				o.update(p, g.WeightDecay)
+			}
+		}
+	}
+	return nil
+}
+
+// update is torch 1.13's _single_tensor_adamw for one parameter. Each line is
+// one float32 kernel of torch's; the scalars are Python floats (float64)
+// rounded to float32 where the kernel takes them.
+func (o *AdamW) update(p *Param, weightDecay float64) {
+	s := o.state[p.Name]
+	if s == nil {
+		s = &moments{expAvg: make([]float32, len(p.Data)), expAvgSq: make([]float32, len(p.Data))}
+		o.state[p.Name] = s
+	}
+	s.step++
+	t := float64(s.step)
+	decay := float32(1 - o.LR*weightDecay)
+	beta1, oneMinusBeta1 := float32(o.beta1), float32(1-o.beta1)
+	beta2, oneMinusBeta2 := float32(o.beta2), float32(1-o.beta2)
+	biasCorrection1 := 1 - math.Pow(o.beta1, t)
+	biasCorrection2Sqrt := float32(math.Sqrt(1 - math.Pow(o.beta2, t)))
+	negStepSize := float32(-(o.LR / biasCorrection1))
+	eps := float32(o.eps)
+	m, v := s.expAvg, s.expAvgSq
+	// The explicit float32(...) conversions keep Go from fusing a multiply
+	// and an add into one FMA where torch rounds twice (the Go spec allows
+	// fusion otherwise, and arm64 does it).
+	for i, g := range p.Grad {
+		p.Data[i] = float32(p.Data[i] * decay)                           // param.mul_(1 - lr*wd)
+		m[i] = fma32(g, oneMinusBeta1, float32(m[i]*beta1))              // exp_avg.mul_(b1).add_(grad, alpha=1-b1)
+		v[i] = float32(v[i]*beta2) + float32(float32(oneMinusBeta2*g)*g) // exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1-b2)
+		denom := float32(sqrt32(v[i])/biasCorrection2Sqrt) + eps         // (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps)
+		p.Data[i] = p.Data[i] + float32(float32(negStepSize*m[i])/denom) // param.addcdiv_(exp_avg, denom, value=-step_size)
+	}
+}
+
+func checkGrad(p *Param) error {
+	if p.Grad != nil && len(p.Grad) != len(p.Data) {
+		return fmt.Errorf("optim: parameter %q has %d values but its gradient %d", p.Name, len(p.Data), len(p.Grad))
+	}
+	return nil
+}
+
+// fma32 is x·y + z rounded once, as the vectorized float32 add-with-alpha
+// kernel (an FMA) computes it. The float32 product is exact in float64.
+func fma32(x, y, z float32) float32 {
+	return float32(math.FMA(float64(x), float64(y), float64(z)))
+}
+
+// sqrt32 is the correctly rounded float32 square root.
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

@@ -1,0 +1,34 @@
+package train
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestProgressDisabledIsSilent(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, "Iteration", 0, 3, false)
+	p.Step(1.5)
+	p.Finish()
+	var nilProgress *Progress
+	nilProgress.Step(1)
+	nilProgress.Finish()
+	if buf.Len() != 0 {
+		t.Fatalf("disabled progress wrote %q", buf.String())
+	}
+}
+
+func TestProgressShowsStepsLossAndRate(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, "Iteration", 1, 3, true)
+	p.Step(0.25)
+	p.Step(0.125)
+	p.Finish()
+	out := buf.String()
+	for _, want := range []string{"Iteration loss 0.1250", "3/3", "steps/s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress output lacks %q:\n%q", want, out)
+		}
+	}
+}

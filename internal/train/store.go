@@ -1,0 +1,315 @@
+package train
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/optim"
+)
+
+// Checkpoint is everything a training run needs to resume exactly where it
+// stopped: after restoring it, the next step is number Step (0-based), with
+// the same batches, optimizer moments and weights an uninterrupted run would
+// have used.
+type Checkpoint struct {
+	// Step is the number of optimizer steps completed.
+	Step int
+	// Epoch is the epoch the next step belongs to.
+	Epoch int
+	// Batches is the batcher's state after the last completed step.
+	Batches BatcherState
+	// Optimizer is the optimizer's state after the last completed step.
+	Optimizer optim.State
+	// Params are the model's parameters by checkpoint name.
+	Params map[string]*checkpoint.Tensor
+	// Extra holds free-form values (e.g. a fingerprint of the training
+	// configuration, to refuse resuming under another one).
+	Extra map[string]string
+}
+
+// ErrNoCheckpoint is returned by Store.Load when the folder holds no
+// checkpoint, i.e. the run starts from scratch.
+var ErrNoCheckpoint = errors.New("train: no checkpoint")
+
+// Store keeps the checkpoints of one training run in a folder, one
+// sub-folder per saved step:
+//
+//	<Dir>/step-000000123/params.safetensors     named parameters
+//	<Dir>/step-000000123/optimizer.safetensors  exp_avg.<name>, exp_avg_sq.<name>
+//	<Dir>/step-000000123/state.json             step, epoch, batcher state,
+//	                                            optimizer step counts, extra,
+//	                                            SHA-256 of both tensor files
+//
+// Save writes a checkpoint into a hidden temporary folder, syncs it, and
+// renames it into place, so a crash at any moment leaves either the previous
+// checkpoint or the new one; leftovers of an interrupted Save are ignored by
+// Load and removed by the next Save.
+type Store struct {
+	// Dir is the folder of the checkpoints (sentence-transformers'
+	// checkpoint_path); Save creates it.
+	Dir string
+	// Keep is how many of the latest checkpoints Save keeps; 0 means 1.
+	Keep int
+}
+
+const (
+	stepPrefix   = "step-"
+	tmpPrefix    = ".tmp-"
+	paramsFile   = "params.safetensors"
+	optimFile    = "optimizer.safetensors"
+	stateFile    = "state.json"
+	stateVersion = 1
+)
+
+// stateJSON is the layout of state.json.
+type stateJSON struct {
+	Version        int               `json:"version"`
+	Step           int               `json:"step"`
+	Epoch          int               `json:"epoch"`
+	Batches        BatcherState      `json:"batches"`
+	OptimizerSteps map[string]int64  `json:"optimizer_steps"`
+	Extra          map[string]string `json:"extra,omitempty"`
+	Files          map[string]string `json:"files"` // name → SHA-256
+}
+
+// Save writes c as the checkpoint of step c.Step and then removes all but
+// the Keep latest checkpoints and any leftover temporary folders. Saving a
+// step that already has a checkpoint replaces it; only a crash in the instant
+// between moving the old copy aside and renaming the new one into place
+// loses that step (a folder cannot be swapped atomically), so a training
+// loop should save each step once.
+func (s *Store) Save(c *Checkpoint) (err error) {
+	if c == nil {
+		return errors.New("train: Save of a nil checkpoint")
+	}
+	if c.Step < 0 {
+		return fmt.Errorf("train: checkpoint step %d; want ≥ 0", c.Step)
+	}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return fmt.Errorf("train: creating the checkpoint folder: %w", err)
+	}
+	tmp, err := os.MkdirTemp(s.Dir, tmpPrefix+"step-*")
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	st := stateJSON{
+		Version: stateVersion, Step: c.Step, Epoch: c.Epoch, Batches: c.Batches, Extra: c.Extra,
+		OptimizerSteps: map[string]int64{}, Files: map[string]string{},
+	}
+	moments := map[string]*checkpoint.Tensor{}
+	for name, ps := range c.Optimizer.Params {
+		st.OptimizerSteps[name] = ps.Step
+		moments["exp_avg."+name] = &checkpoint.Tensor{DType: "F32", Shape: []int{len(ps.ExpAvg)}, F32: ps.ExpAvg}
+		moments["exp_avg_sq."+name] = &checkpoint.Tensor{DType: "F32", Shape: []int{len(ps.ExpAvgSq)}, F32: ps.ExpAvgSq}
+	}
+	for file, tensors := range map[string]map[string]*checkpoint.Tensor{paramsFile: c.Params, optimFile: moments} {
+		b, err := checkpoint.MarshalSafetensors(tensors, map[string]string{"format": "pt"})
+		if err != nil {
+			return fmt.Errorf("train: encoding %s: %w", file, err)
+		}
+		if err := writeSynced(filepath.Join(tmp, file), b); err != nil {
+			return err
+		}
+		st.Files[file] = sha256Hex(b)
+	}
+	b, err := json.MarshalIndent(st, "", " ")
+	if err != nil {
+		return fmt.Errorf("train: encoding %s: %w", stateFile, err)
+	}
+	if err := writeSynced(filepath.Join(tmp, stateFile), b); err != nil {
+		return err
+	}
+	if err := syncDir(tmp); err != nil {
+		return err
+	}
+
+	final := filepath.Join(s.Dir, stepName(c.Step))
+	if _, err := os.Stat(final); err == nil {
+		// Saving the same step again: move the old copy aside first (a
+		// rename cannot replace a non-empty folder).
+		old, err := os.MkdirTemp(s.Dir, tmpPrefix+"old-*")
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		if err := os.Rename(final, filepath.Join(old, "ckpt")); err != nil {
+			return fmt.Errorf("train: replacing %s: %w", final, err)
+		}
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("train: publishing checkpoint %s: %w", final, err)
+	}
+	if err := syncDir(s.Dir); err != nil {
+		return err
+	}
+	return s.prune()
+}
+
+// Load returns the latest complete checkpoint. A checkpoint folder that is
+// incomplete or corrupt (missing files, checksum mismatch) is skipped in
+// favour of the next older one. It returns ErrNoCheckpoint when the folder
+// does not exist or holds no checkpoint, and an error listing the problems
+// when checkpoints exist but none can be read.
+func (s *Store) Load() (*Checkpoint, error) {
+	steps, err := s.steps()
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoCheckpoint
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(steps) == 0 {
+		return nil, ErrNoCheckpoint
+	}
+	var problems []string
+	for i := len(steps) - 1; i >= 0; i-- {
+		c, err := readCheckpoint(filepath.Join(s.Dir, stepName(steps[i])))
+		if err == nil {
+			return c, nil
+		}
+		problems = append(problems, err.Error())
+	}
+	return nil, fmt.Errorf("train: no readable checkpoint in %s: %s", s.Dir, strings.Join(problems, "; "))
+}
+
+func readCheckpoint(dir string) (*Checkpoint, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	var st stateJSON
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil, fmt.Errorf("%s: %s is not valid JSON: %v", dir, stateFile, err)
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("%s: %s has version %d; this build reads version %d", dir, stateFile, st.Version, stateVersion)
+	}
+	tensors := map[string]map[string]*checkpoint.Tensor{}
+	for _, file := range []string{paramsFile, optimFile} {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		if got, want := sha256Hex(b), st.Files[file]; got != want {
+			return nil, fmt.Errorf("%s: %s has SHA-256 %s but %s recorded %s (corrupt file)", dir, file, got, stateFile, want)
+		}
+		if tensors[file], _, err = checkpoint.ParseSafetensors(b); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", dir, file, err)
+		}
+	}
+	c := &Checkpoint{
+		Step: st.Step, Epoch: st.Epoch, Batches: st.Batches, Extra: st.Extra,
+		Params:    tensors[paramsFile],
+		Optimizer: optim.State{Params: map[string]optim.ParamState{}},
+	}
+	moments := tensors[optimFile]
+	for name, step := range st.OptimizerSteps {
+		m, v := moments["exp_avg."+name], moments["exp_avg_sq."+name]
+		if m == nil || v == nil {
+			return nil, fmt.Errorf("%s: %s lacks the moments of %q", dir, optimFile, name)
+		}
+		c.Optimizer.Params[name] = optim.ParamState{Step: step, ExpAvg: m.F32, ExpAvgSq: v.F32}
+	}
+	return c, nil
+}
+
+// steps lists the steps of the checkpoint folders in Dir, ascending.
+func (s *Store) steps() ([]int, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var steps []int
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), stepPrefix) {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(e.Name(), stepPrefix))
+		if err != nil || n < 0 || stepName(n) != e.Name() {
+			continue
+		}
+		steps = append(steps, n)
+	}
+	sort.Ints(steps)
+	return steps, nil
+}
+
+// prune removes all but the Keep latest checkpoints and every temporary
+// folder left by an interrupted Save.
+func (s *Store) prune() error {
+	steps, err := s.steps()
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	keep := max(s.Keep, 1)
+	for i := 0; i < len(steps)-keep; i++ {
+		if err := os.RemoveAll(filepath.Join(s.Dir, stepName(steps[i]))); err != nil {
+			return fmt.Errorf("train: removing an old checkpoint: %w", err)
+		}
+	}
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			if err := os.RemoveAll(filepath.Join(s.Dir, e.Name())); err != nil {
+				return fmt.Errorf("train: removing a leftover temporary folder: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func stepName(step int) string { return fmt.Sprintf("%s%09d", stepPrefix, step) }
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// writeSynced writes b to a new file and syncs it to disk.
+func writeSynced(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("train: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// syncDir makes a folder's entries (new files, renames) durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("train: syncing %s: %w", dir, err)
+	}
+	return nil
+}

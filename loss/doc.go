@@ -1,0 +1,39 @@
+// Package loss holds the training objectives of the bi-encoder as gorgonia
+// graph nodes. A loss takes embedding nodes, never a model: the encoder builds
+// the sentence embeddings of a batch, the loss scores them, as
+// sentence-transformers' compute_loss_from_embeddings does.
+//
+// # MultipleNegativesRankingLoss
+//
+// [MNRL] is sentence-transformers 2.7's MultipleNegativesRankingLoss: for a
+// batch of B (anchor, positive) pairs it scores every anchor against every
+// candidate — the B positives, then optional hard negatives — and takes the
+// mean cross-entropy with the matching positive as the label, so the other
+// pairs' positives serve as in-batch negatives.
+//
+//	scores[i, j] = Scale · sim(anchor_i, candidate_j)   (B × B·(1+n))
+//	loss         = -1/B · Σ_i log softmax(scores[i, :])[i]
+//
+// # Shapes and dtypes
+//
+// Anchors and every candidate are [B, D] matrices of the same dtype (Float32
+// or Float64; build the graph in Float64 to check gradients by finite
+// differences). The loss is a scalar node of that dtype.
+//
+// # Numerics
+//
+// Cosine similarity normalizes each row as torch.nn.functional.normalize does,
+// x / max(‖x‖₂, 1e-12), with an op whose gradient stays finite for a zero row.
+// The log-softmax is gorgonia's LogSoftMax (not Log(SoftMax(x)), which
+// overflows), applied along a non-last axis: over the last axis gorgonia
+// (tensor v0.9.24, softMaxLastDim) seeds every row's running maximum with the
+// tensor's first element instead of the row's, which overflows to ±Inf for
+// rows far below or above that element — dot-product scores easily are.
+//
+// # References
+//
+// Henderson et al. 2017, "Efficient Natural Language Response Suggestion for
+// Smart Reply" (the loss); sentence_transformers/losses/
+// MultipleNegativesRankingLoss.py and util.cos_sim (the reference numbers in
+// testdata/fixtures/{distilbert,bert}-tiny come from them).
+package loss

@@ -1,0 +1,266 @@
+package loss
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+// TestMNRLGolden feeds the golden sentence embeddings of the tiny bi-encoders
+// to the loss and compares with sentence-transformers'
+// MultipleNegativesRankingLoss(scale=20, cos_sim) on the same batch.
+// "sentence_embedding_forward" is exactly what fit's loss saw (one forward of
+// the padded batch); "sentence_embedding" comes from encode and differs from
+// it in float32 rounding only. Tolerance: scores (|s| ≤ 20) atol 2e-5, loss
+// atol 1e-5 — float32 rounding of 16-dim dot products and a 6-way softmax.
+func TestMNRLGolden(t *testing.T) {
+	for _, model := range []string{"distilbert-tiny", "bert-tiny"} {
+		g := testutil.LoadGolden(t, model)
+		wantScores := g.T(t, "mnrl.scores").F32
+		wantLoss := g.T(t, "mnrl.loss").F32
+		for _, emb := range []string{"sentence_embedding_forward", "sentence_embedding"} {
+			t.Run(model+"/"+emb, func(t *testing.T) {
+				q := g.T(t, "query."+emb)
+				p := g.T(t, "passage."+emb)
+				d := q.Shape[1]
+				r := runMNRL(t, NewMNRL(), tensor.Float32, rowsOf(q.F32, d), rowsOf(p.F32, d))
+				testutil.AllClose(t, "mnrl.scores", to32(r.scores), wantScores, 2e-5, 0)
+				testutil.AllClose(t, "mnrl.loss", []float32{float32(r.loss)}, wantLoss, 1e-5, 0)
+			})
+		}
+	}
+}
+
+// TestMNRLGradient checks d loss / d embeddings three ways: gorgonia's
+// symbolic gradient in Float64 against central finite differences of the
+// loss (h = 1e-5, tolerance 1e-8 + 1e-6·|g|) and against the hand-derived
+// formula of mnrlOracle (1e-12 + 1e-9·|g|), and the Float32 gradient against
+// the formula (atol 1e-6, the gradients are O(0.1)).
+func TestMNRLGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func(b, d int, std float64) [][]float64 {
+		m := make([][]float64, b)
+		for i := range m {
+			m[i] = make([]float64, d)
+			for j := range m[i] {
+				m[i][j] = std * rng.NormFloat64()
+			}
+		}
+		return m
+	}
+	type tc struct {
+		name string
+		l    MNRL
+		mats [][][]float64
+	}
+	var cases []tc
+	for _, model := range []string{"distilbert-tiny", "bert-tiny"} {
+		g := testutil.LoadGolden(t, model)
+		q, p := g.T(t, "query.sentence_embedding_forward"), g.T(t, "passage.sentence_embedding_forward")
+		d := q.Shape[1]
+		cases = append(cases, tc{model, NewMNRL(), [][][]float64{rowsOf(q.F32, d), rowsOf(p.F32, d)}})
+	}
+	cases = append(cases,
+		tc{"cosine+2 hard negatives", MNRL{Scale: 20, Similarity: Cosine}, [][][]float64{random(4, 5, 1), random(4, 5, 1), random(4, 5, 1), random(4, 5, 1)}},
+		tc{"dot+hard negative", MNRL{Scale: 1, Similarity: Dot}, [][][]float64{random(3, 4, 0.7), random(3, 4, 0.7), random(3, 4, 0.7)}},
+		tc{"batch of one", MNRL{Scale: 5, Similarity: Cosine}, [][][]float64{random(1, 3, 1), random(1, 3, 1), random(1, 3, 1)}},
+		tc{"dim one", MNRL{Scale: 3, Similarity: Dot}, [][][]float64{random(3, 1, 1), random(3, 1, 1)}},
+	)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := runMNRL(t, c.l, tensor.Float64, c.mats...)
+			want := mnrlOracle(c.l.Scale, c.l.Similarity, c.mats[0], c.mats[1:]...)
+			if math.Abs(got.loss-want.loss) > 1e-12+1e-9*want.loss {
+				t.Errorf("loss %v, oracle %v", got.loss, want.loss)
+			}
+			oracleGrads := [][]float64{flatten(want.dA)}
+			for _, dc := range want.dC {
+				oracleGrads = append(oracleGrads, flatten(dc))
+			}
+			fd := finiteDifferences(t, c.l, c.mats, 1e-5)
+			for i := range c.mats {
+				closeTo(t, "Float64 gradient vs finite differences, input "+string(rune('a'+i)), got.grads[i], fd[i], 1e-8, 1e-6)
+				closeTo(t, "Float64 gradient vs formula, input "+string(rune('a'+i)), got.grads[i], oracleGrads[i], 1e-12, 1e-9)
+			}
+			got32 := runMNRL(t, c.l, tensor.Float32, c.mats...)
+			for i := range c.mats {
+				closeTo(t, "Float32 gradient vs formula, input "+string(rune('a'+i)), got32.grads[i], oracleGrads[i], 1e-6, 1e-5)
+			}
+		})
+	}
+}
+
+// TestMNRLOracle compares scores and loss with the plain-Go oracle, including
+// hard negatives, the dot product and inputs where gorgonia's last-axis
+// log-softmax breaks (see the package comment): dot scores of 1000 in row 0
+// and about 10 in row 1 give +Inf there. Tolerances: Float64 1e-9 relative;
+// Float32 1e-5 relative plus 1e-4 absolute for scores up to 1000.
+func TestMNRLOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := func(b, d int) [][]float64 {
+		m := make([][]float64, b)
+		for i := range m {
+			m[i] = make([]float64, d)
+			for j := range m[i] {
+				m[i][j] = rng.NormFloat64()
+			}
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		l    MNRL
+		mats [][][]float64
+	}{
+		{"dot, 1 hard negative", MNRL{Scale: 1, Similarity: Dot}, [][][]float64{random(5, 8), random(5, 8), random(5, 8)}},
+		{"dot scaled, 3 hard negatives", MNRL{Scale: 0.5, Similarity: Dot}, [][][]float64{random(3, 6), random(3, 6), random(3, 6), random(3, 6), random(3, 6)}},
+		{"cosine, 1 hard negative", NewMNRL(), [][][]float64{random(4, 7), random(4, 7), random(4, 7)}},
+		{"dot, far-apart rows", MNRL{Scale: 1, Similarity: Dot}, [][][]float64{
+			{{100, 0}, {1, 0}},
+			{{10, 0}, {-1, 0}},
+		}},
+		{"cosine, zero anchor", NewMNRL(), [][][]float64{
+			{{0, 0, 0}, {1, 2, 3}},
+			{{1, 0, 1}, {0, 1, 1}},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := mnrlOracle(c.l.Scale, c.l.Similarity, c.mats[0], c.mats[1:]...)
+			grads := [][]float64{flatten(want.dA)}
+			for _, dc := range want.dC {
+				grads = append(grads, flatten(dc))
+			}
+			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+				atol, rtol := 1e-12, 1e-9
+				if dt == tensor.Float32 {
+					atol, rtol = 1e-4, 1e-5
+				}
+				got := runMNRL(t, c.l, dt, c.mats...)
+				closeTo(t, dt.String()+" scores", got.scores, flatten(want.scores), atol, rtol)
+				closeTo(t, dt.String()+" loss", []float64{got.loss}, []float64{want.loss}, atol, rtol)
+				for i := range grads {
+					closeTo(t, dt.String()+" gradient of input "+string(rune('a'+i)), got.grads[i], grads[i], atol, rtol)
+				}
+			}
+		})
+	}
+}
+
+func TestMNRLErrors(t *testing.T) {
+	g := gorgonia.NewGraph()
+	m := func(dt tensor.Dtype, shape ...int) *gorgonia.Node {
+		return gorgonia.NewTensor(g, dt, len(shape), gorgonia.WithShape(shape...))
+	}
+	other := gorgonia.NewMatrix(gorgonia.NewGraph(), tensor.Float32, gorgonia.WithShape(2, 3))
+	a := m(tensor.Float32, 2, 3)
+	cases := []struct {
+		name  string
+		l     MNRL
+		a     *gorgonia.Node
+		cands []*gorgonia.Node
+		want  string
+	}{
+		{"no candidates", NewMNRL(), a, nil, "at least one candidates node"},
+		{"nil anchors", NewMNRL(), nil, []*gorgonia.Node{a}, "anchors node, got nil"},
+		{"nil positives", NewMNRL(), a, []*gorgonia.Node{nil}, "candidates[0] (positives) is nil"},
+		{"row mismatch", NewMNRL(), a, []*gorgonia.Node{m(tensor.Float32, 3, 3)}, "candidates[0] (positives) have shape (3, 3); want the anchors' shape (2, 3)"},
+		{"dim mismatch in hard negatives", NewMNRL(), a, []*gorgonia.Node{a, m(tensor.Float32, 2, 4)}, "candidates[1] (hard negatives 1) have shape (2, 4)"},
+		{"dtype mismatch", NewMNRL(), a, []*gorgonia.Node{m(tensor.Float64, 2, 3)}, "dtype float64 but the anchors float32"},
+		{"vector anchors", NewMNRL(), m(tensor.Float32, 3), []*gorgonia.Node{m(tensor.Float32, 3)}, "want [batch, dim]"},
+		{"other graph", NewMNRL(), a, []*gorgonia.Node{other}, "another graph"},
+		{"zero scale", MNRL{}, a, []*gorgonia.Node{a}, "Scale is 0"},
+		{"unknown similarity", MNRL{Scale: 20, Similarity: 7}, a, []*gorgonia.Node{a}, "Similarity is Similarity(7)"},
+		{"integer dtype", NewMNRL(), m(tensor.Int, 2, 3), []*gorgonia.Node{m(tensor.Int, 2, 3)}, "supports Float32 and Float64"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.l.Loss(c.a, c.cands...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Loss error = %v, want one containing %q", err, c.want)
+			}
+			if _, err := c.l.Scores(c.a, c.cands...); err == nil {
+				t.Fatalf("Scores accepted what Loss refused")
+			}
+		})
+	}
+}
+
+// finiteDifferences returns (L(x+h) − L(x−h)) / 2h for every input element,
+// evaluated with one Float64 forward graph rebound with gorgonia.Let.
+func finiteDifferences(t *testing.T, l MNRL, mats [][][]float64, h float64) [][]float64 {
+	t.Helper()
+	g := gorgonia.NewGraph()
+	nodes := make([]*gorgonia.Node, len(mats))
+	vals := make([]*tensor.Dense, len(mats))
+	for i, m := range mats {
+		vals[i] = denseOf(tensor.Float64, m)
+		// Distinct names: gorgonia merges unnamed input nodes of equal shape.
+		nodes[i] = gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(vals[i].Shape()...),
+			gorgonia.WithName(string(rune('a'+i))), gorgonia.WithValue(vals[i]))
+	}
+	lossNode, err := l.Loss(nodes[0], nodes[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	machine := gorgonia.NewTapeMachine(g)
+	defer machine.Close()
+	eval := func() float64 {
+		for i := range nodes {
+			if err := gorgonia.Let(nodes[i], vals[i].Clone()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := machine.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		defer machine.Reset()
+		return lossNode.Value().Data().(float64)
+	}
+	out := make([][]float64, len(mats))
+	for i := range vals {
+		x := vals[i].Data().([]float64)
+		out[i] = make([]float64, len(x))
+		for j := range x {
+			orig := x[j]
+			x[j] = orig + h
+			up := eval()
+			x[j] = orig - h
+			down := eval()
+			x[j] = orig
+			out[i][j] = (up - down) / (2 * h)
+		}
+	}
+	return out
+}
+
+// closeTo fails when |got−want| > atol + rtol·|want| anywhere and logs max |Δ|.
+func closeTo(t *testing.T, name string, got, want []float64, atol, rtol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d values, want %d", name, len(got), len(want))
+		return
+	}
+	worst, bad := 0.0, -1
+	for i := range want {
+		d := math.Abs(got[i] - want[i])
+		if math.IsNaN(d) {
+			d = math.Inf(1)
+		}
+		worst = math.Max(worst, d)
+		if bad < 0 && d > atol+rtol*math.Abs(want[i]) {
+			bad = i
+		}
+	}
+	if bad >= 0 {
+		t.Errorf("%s: max |Δ| = %.3g; first bad index %d: got %v want %v (atol %g rtol %g)", name, worst, bad, got[bad], want[bad], atol, rtol)
+		return
+	}
+	t.Logf("%s: max |Δ| = %.3g", name, worst)
+}

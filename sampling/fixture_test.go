@@ -1,0 +1,176 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+// Tolerances against testdata/fixtures/sampling (HF transformers 4.40 on torch
+// 1.13 CPU). Kept masks and warped scores must match exactly; probabilities
+// go through exp, whose float32 result may differ from torch's vectorised
+// exp by an ulp, hence the small tolerance.
+const (
+	probAtol = 1e-7
+	probRtol = 1e-5
+)
+
+type warperSpec struct {
+	Class           string   `json:"class"`
+	TopP            *float64 `json:"top_p"`
+	TopK            *int     `json:"top_k"`
+	Temperature     *float64 `json:"temperature"`
+	MinTokensToKeep *int     `json:"min_tokens_to_keep"`
+}
+
+type caseMeta struct {
+	Index       int            `json:"index"`
+	Description string         `json:"description"`
+	Vocab       int            `json:"vocab"`
+	KeptCount   map[string]int `json:"kept_count"`
+}
+
+// configFor builds the Config equivalent to the warper list HF's
+// _get_logits_warper built, and checks that the list is in Warp's order.
+func configFor(t *testing.T, op string, specs []warperSpec) Config {
+	t.Helper()
+	var c Config
+	rank := map[string]int{"TemperatureLogitsWarper": 0, "TopKLogitsWarper": 1, "TopPLogitsWarper": 2}
+	last := -1
+	for _, w := range specs {
+		r, ok := rank[w.Class]
+		if !ok {
+			t.Fatalf("op %s: warper %s has no Config equivalent", op, w.Class)
+		}
+		if r <= last {
+			t.Fatalf("op %s: warpers out of Warp's order temperature → top-k → top-p", op)
+		}
+		last = r
+		switch {
+		case w.Temperature != nil:
+			c.Temperature = float32(*w.Temperature)
+		case w.TopK != nil:
+			c.TopK = *w.TopK
+		case w.TopP != nil:
+			c.TopP = float32(*w.TopP)
+		}
+		if w.MinTokensToKeep != nil {
+			c.MinTokensToKeep = *w.MinTokensToKeep
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("op %s: %v", op, err)
+	}
+	return c
+}
+
+func TestWarpMatchesHF(t *testing.T) {
+	g := testutil.LoadGolden(t, "sampling")
+	var ops map[string][]warperSpec
+	var cases []caseMeta
+	g.Decode(t, "ops", &ops)
+	g.Decode(t, "cases", &cases)
+	if len(ops) != 7 || len(cases) != 10 {
+		t.Fatalf("fixture has %d ops and %d cases, want 7 and 10", len(ops), len(cases))
+	}
+	var maxProb float64
+	for _, cm := range cases {
+		logits := g.T(t, fmt.Sprintf("case%d.logits", cm.Index)).F32
+		for op, specs := range ops {
+			cfg := configFor(t, op, specs)
+			name := fmt.Sprintf("case%d.%s", cm.Index, op)
+			t.Run(name, func(t *testing.T) {
+				got := append([]float32(nil), logits...)
+				cfg.Warp(got)
+
+				kept := g.T(t, name+".kept").I64
+				n := 0
+				for i, s := range got {
+					finite := !math.IsInf(float64(s), 0)
+					if finite {
+						n++
+					}
+					if finite != (kept[i] == 1) {
+						t.Errorf("token %d: kept=%v, HF kept=%v (score %v, logit %v)", i, finite, kept[i] == 1, s, logits[i])
+					}
+				}
+				if n != cm.KeptCount[op] {
+					t.Errorf("kept %d tokens, HF kept %d", n, cm.KeptCount[op])
+				}
+
+				want := expectedScores(g, name, logits, kept, cfg)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Errorf("score %d: got %v, want exactly %v", i, got[i], want[i])
+						break
+					}
+				}
+
+				wantProbs := Softmax(nil, want)
+				if p, ok := g.Tensors[name+".probs"]; ok {
+					wantProbs = p.F32
+				}
+				d := testutil.AllClose(t, name+".probs", Softmax(nil, got), wantProbs, probAtol, probRtol)
+				maxProb = max(maxProb, d.MaxAbs)
+			})
+		}
+	}
+	t.Logf("max |Δ| of probs over all cases and ops: %.3g", maxProb)
+}
+
+// expectedScores returns HF's warped scores: the fixture's tensor when present,
+// else (vocab-32128 cases, see the fixture README) the input logits, divided
+// by the temperature when one is set, where kept is 1 and -Inf elsewhere.
+func expectedScores(g *testutil.Golden, name string, logits []float32, kept []int64, cfg Config) []float32 {
+	if s, ok := g.Tensors[name+".scores"]; ok {
+		return s.F32
+	}
+	want := make([]float32, len(logits))
+	for i, x := range logits {
+		switch {
+		case kept[i] == 0:
+			want[i] = negInf
+		case cfg.temperatureOn():
+			want[i] = x / cfg.Temperature
+		default:
+			want[i] = x
+		}
+	}
+	return want
+}
+
+// TestTopPInternals checks the sort order and cumulative probabilities inside
+// top-p against torch.sort(logits) and softmax(sorted).cumsum() of the fixture.
+func TestTopPInternals(t *testing.T) {
+	g := testutil.LoadGolden(t, "sampling")
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("case%d", i)
+		idx, ok := g.Tensors[name+".sorted_ascending_indices"]
+		if !ok {
+			if i < 8 {
+				t.Fatalf("%s.sorted_ascending_indices missing", name)
+			}
+			break
+		}
+		logits := g.T(t, name+".logits").F32
+		es := make([]entry, len(logits))
+		for j, v := range logits {
+			es[j] = entry{v, int32(j)}
+		}
+		torchSort(es)
+		sorted := make([]float32, len(es))
+		for j, e := range es {
+			sorted[j] = e.v
+		}
+		for j, e := range es {
+			if int64(e.id) != idx.I64[j] {
+				t.Errorf("%s: sorted position %d holds token %d, torch.sort has %d", name, j, e.id, idx.I64[j])
+				break
+			}
+		}
+		testutil.AllClose(t, name+".cumulative_probs_ascending", cumulativeProbs(sorted),
+			g.T(t, name+".cumulative_probs_ascending").F32, probAtol, probRtol)
+	}
+}

@@ -1,0 +1,357 @@
+package search
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+// Fixture tolerance: the reference's scores come from torch.mm (another
+// summation order), so they agree to float32 rounding.
+const (
+	fixtureAtol = 1e-6
+	fixtureRtol = 1e-5
+)
+
+// rows splits a golden [n, d] tensor into rows.
+func rows(t *testing.T, g *testutil.Golden, name string) [][]float32 {
+	x := g.T(t, name)
+	if len(x.Shape) != 2 {
+		t.Fatalf("%s has shape %v, want a matrix", name, x.Shape)
+	}
+	out := make([][]float32, x.Shape[0])
+	for i := range out {
+		out[i] = x.F32[i*x.Shape[1] : (i+1)*x.Shape[1]]
+	}
+	return out
+}
+
+// TestMatchesSentenceTransformers searches the golden passage embeddings with
+// the golden query embeddings and checks every hit against util.cos_sim /
+// util.dot_score of the reference: scores within the tolerance, order as the
+// reference's scores sort (best first).
+func TestMatchesSentenceTransformers(t *testing.T) {
+	for _, model := range []string{"bert-tiny", "distilbert-tiny"} {
+		g := testutil.LoadGolden(t, model)
+		queries := rows(t, g, "query.sentence_embedding")
+		passages := rows(t, g, "passage.sentence_embedding")
+		for _, tc := range []struct {
+			score  Score
+			tensor string
+		}{{Cosine, "cos_sim"}, {Dot, "dot_score"}} {
+			want := g.T(t, tc.tensor)
+			np := len(passages)
+			for _, k := range []int{1, 3, np, np + 4} {
+				t.Run(fmt.Sprintf("%s/%s/k=%d", model, tc.score, k), func(t *testing.T) {
+					hits, err := TopK(queries, passages, k, WithScore(tc.score))
+					if err != nil {
+						t.Fatal(err)
+					}
+					var maxDiff float64
+					for qi, hs := range hits {
+						ref := want.F32[qi*np : (qi+1)*np]
+						order := make([]int, np)
+						for i := range order {
+							order[i] = i
+						}
+						slices.SortStableFunc(order, func(a, b int) int { return -cmpF(ref[a], ref[b]) })
+						if len(hs) != min(k, np) {
+							t.Fatalf("query %d: %d hits, want %d", qi, len(hs), min(k, np))
+						}
+						got := make([]float32, len(hs))
+						wantScores := make([]float32, len(hs))
+						for r, h := range hs {
+							if h.CorpusID != order[r] {
+								t.Errorf("query %d rank %d: passage %d, reference ranks passage %d (scores %v vs %v)",
+									qi, r, h.CorpusID, order[r], ref[h.CorpusID], ref[order[r]])
+							}
+							got[r], wantScores[r] = h.Score, ref[h.CorpusID]
+						}
+						d := testutil.Compare(got, wantScores, fixtureAtol, fixtureRtol)
+						if d.Count > 0 {
+							t.Errorf("query %d: scores %v, reference %v", qi, got, wantScores)
+						}
+						maxDiff = max(maxDiff, d.MaxAbs)
+					}
+					t.Logf("max |Δ| of scores vs %s: %.3g (atol %g, rtol %g)", tc.tensor, maxDiff, fixtureAtol, fixtureRtol)
+				})
+			}
+		}
+	}
+}
+
+func cmpF(a, b float32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// oracle is the obviously right search: every score in float64, a full sort
+// by (score desc, id asc), the first k.
+func oracle(queries, corpus [][]float32, k int, score Score) [][]Hit {
+	norm := func(v []float32) []float64 {
+		out := make([]float64, len(v))
+		var ss float64
+		for _, x := range v {
+			ss += float64(x) * float64(x)
+		}
+		d := 1.0
+		if score == Cosine {
+			d = max(math.Sqrt(ss), normEps)
+		}
+		for i, x := range v {
+			out[i] = float64(x) / d
+		}
+		return out
+	}
+	res := make([][]Hit, len(queries))
+	for qi, q := range queries {
+		qn := norm(q)
+		all := make([]Hit, len(corpus))
+		for ci, c := range corpus {
+			cn := norm(c)
+			var s float64
+			for j := range qn {
+				s += qn[j] * cn[j]
+			}
+			all[ci] = Hit{ci, float32(s)}
+		}
+		sortHits(all)
+		res[qi] = all[:min(k, len(all))]
+	}
+	return res
+}
+
+// TestAgainstOracleRandom compares with the oracle on random data, for
+// several worker counts and chunk sizes, dimensions that are and are not
+// multiples of the kernel width, and k above the corpus size. Scores are
+// float32 sums, so they match to 1e-5·(1+|score|); at a rank where two oracle
+// scores are closer than that, either order is accepted.
+func TestAgainstOracleRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 0))
+	for _, tc := range []struct {
+		nq, nc, dim, k int
+	}{
+		{1, 1, 1, 1}, {3, 50, 7, 5}, {9, 300, 64, 10}, {5, 257, 33, 300}, {17, 1000, 100, 20},
+	} {
+		queries, corpus := randomRows(r, tc.nq, tc.dim), randomRows(r, tc.nc, tc.dim)
+		for _, score := range []Score{Cosine, Dot} {
+			want := oracle(queries, corpus, tc.k, score)
+			for _, opt := range [][]Option{nil, {WithWorkers(1)}, {WithWorkers(3), WithChunkSize(7)}, {WithChunkSize(1)}} {
+				name := fmt.Sprintf("%dx%dx%d/k=%d/%v/%d-opts", tc.nq, tc.nc, tc.dim, tc.k, score, len(opt))
+				got, err := TopK(queries, corpus, tc.k, append(opt, WithScore(score))...)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				checkHits(t, name, got, want, 1e-5)
+			}
+		}
+	}
+}
+
+func checkHits(t *testing.T, name string, got, want [][]Hit, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d result lists, want %d", name, len(got), len(want))
+	}
+	for qi := range want {
+		if len(got[qi]) != len(want[qi]) {
+			t.Fatalf("%s: query %d has %d hits, want %d", name, qi, len(got[qi]), len(want[qi]))
+		}
+		for r, w := range want[qi] {
+			g := got[qi][r]
+			if d := math.Abs(float64(g.Score - w.Score)); d > tol*(1+math.Abs(float64(w.Score))) {
+				t.Fatalf("%s: query %d rank %d: score %v, oracle %v (|Δ| %.3g > %g·(1+|score|))", name, qi, r, g.Score, w.Score, d, tol)
+			}
+			if g.CorpusID != w.CorpusID && !nearTie(want[qi], r, g.CorpusID, tol) {
+				t.Fatalf("%s: query %d rank %d: corpus id %d, oracle %d (%v)", name, qi, r, g.CorpusID, w.CorpusID, w.Score)
+			}
+		}
+	}
+}
+
+// nearTie reports whether id sits, in the oracle's list, within
+// tol·(1+|score|) of rank r's score (or just past the list's end), i.e.
+// rounding may swap them.
+func nearTie(list []Hit, r, id int, tol float64) bool {
+	s := list[len(list)-1].Score
+	for _, h := range list {
+		if h.CorpusID == id {
+			s = h.Score
+		}
+	}
+	ref := float64(list[r].Score)
+	return math.Abs(float64(s)-ref) <= tol*(1+math.Abs(ref))
+}
+
+// TestTiesExact uses small-integer vectors, whose dot products float32
+// computes exactly, with many duplicate rows: ids and scores must equal the
+// oracle's exactly (lower corpus id first among equal scores, lower ids kept
+// at the k-th place), however the work is split.
+func TestTiesExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 0))
+	intRows := func(n, dim int) [][]float32 {
+		out := make([][]float32, n)
+		for i := range out {
+			out[i] = make([]float32, dim)
+			for j := range out[i] {
+				out[i][j] = float32(r.IntN(3) - 1)
+			}
+		}
+		return out
+	}
+	for _, dim := range []int{4, 8, 19} {
+		queries, corpus := intRows(6, dim), intRows(500, dim)
+		for i := 0; i < 100; i++ {
+			corpus[r.IntN(500)] = corpus[r.IntN(500)] // duplicates
+		}
+		for _, k := range []int{1, 10, 499, 500, 600} {
+			want := oracle(queries, corpus, k, Dot)
+			for _, opt := range [][]Option{nil, {WithWorkers(1)}, {WithWorkers(4), WithChunkSize(13)}} {
+				got, err := TopK(queries, corpus, k, append(opt, WithScore(Dot))...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkHits(t, fmt.Sprintf("dim %d k %d", dim, k), got, want, 0)
+			}
+		}
+	}
+}
+
+// TestScoresIndependentOfSplit checks that a score does not depend on how the
+// work is split: one query alone, or in a batch, with any chunking, gets
+// bit-identical scores.
+func TestScoresIndependentOfSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 0))
+	queries, corpus := randomRows(r, 7, 77), randomRows(r, 301, 77)
+	c, err := NewCorpus(corpus, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := c.Search(queries, 301)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for qi := range queries {
+		one, err := c.Search(queries[qi:qi+1], 301, WithWorkers(3), WithChunkSize(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(one[0]) != fmt.Sprint(all[qi]) {
+			t.Fatalf("query %d: alone and in a batch give different hits or scores", qi)
+		}
+	}
+}
+
+// TestKernelMatchesPortable compares the kernel in use (the assembly one on
+// amd64 with AVX2 and FMA) with the portable Go kernel.
+func TestKernelMatchesPortable(t *testing.T) {
+	t.Logf("kernel in use: %s", kernelName)
+	r := rand.New(rand.NewPCG(14, 0))
+	for _, tc := range []struct{ nq, rows, dim int }{{1, 1, 8}, {4, 3, 16}, {5, 7, 768}, {9, 10, 13}, {2, 2, 3}} {
+		q := randomRows(r, 1, tc.nq*tc.dim)[0]
+		c := randomRows(r, 1, tc.rows*tc.dim)[0]
+		got := make([]float32, tc.nq*tc.rows)
+		want := make([]float32, tc.nq*tc.rows)
+		scoreTile(got, q, tc.nq, c, tc.rows, tc.dim)
+		scoreTileGo(want, q, tc.nq, c, tc.rows, tc.dim)
+		testutil.AllClose(t, fmt.Sprintf("%dx%dx%d", tc.nq, tc.rows, tc.dim), got, want, 1e-4, 1e-5)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	ok := [][]float32{{1, 2}, {3, 4}}
+	for _, tc := range []struct {
+		name            string
+		queries, corpus [][]float32
+		k               int
+		opts            []Option
+		want            string
+	}{
+		{"k zero", ok, ok, 0, nil, "k is 0"},
+		{"k negative", ok, ok, -3, nil, "k is -3"},
+		{"no queries", nil, ok, 1, nil, "no query"},
+		{"no corpus", ok, nil, 1, nil, "no corpus"},
+		{"ragged corpus", ok, [][]float32{{1, 2}, {3}}, 1, nil, "corpus 1 has 1 dimensions"},
+		{"ragged queries", [][]float32{{1, 2}, {1, 2, 3}}, ok, 1, nil, "query 1 has 3 dimensions"},
+		{"dimension mismatch", [][]float32{{1, 2, 3}}, ok, 1, nil, "dimension 3 but the corpus has 2"},
+		{"empty vectors", [][]float32{{}}, [][]float32{{}}, 1, nil, "empty vector"},
+		{"NaN", ok, [][]float32{{1, float32(math.NaN())}}, 1, nil, "corpus 0 holds NaN"},
+		{"Inf query", [][]float32{{float32(math.Inf(1)), 0}}, ok, 1, nil, "query 0 holds +Inf"},
+		{"bad workers", ok, ok, 1, []Option{WithWorkers(0)}, "workers"},
+		{"bad chunk", ok, ok, 1, []Option{WithChunkSize(-1)}, "chunk size"},
+		{"bad score", ok, ok, 1, []Option{WithScore(Score(7))}, "unknown score"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := TopK(tc.queries, tc.corpus, tc.k, tc.opts...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	c, err := NewCorpus(ok, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Search(ok, 1, WithScore(Dot)); err == nil || !strings.Contains(err.Error(), "normalize=false") {
+		t.Fatalf("dot search of a cosine corpus: error %v", err)
+	}
+}
+
+func TestZeroVectorCosine(t *testing.T) {
+	// normalize divides by max(‖x‖, 1e-12): a zero vector scores 0, not NaN.
+	hits, err := TopK([][]float32{{1, 0}}, [][]float32{{0, 0}, {-1, 0}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Hit{{0, 0}, {1, -1}}
+	if fmt.Sprint(hits[0]) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", hits[0], want)
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 0))
+	emb, queries := randomRows(r, 40, 12), randomRows(r, 3, 12)
+	for _, normalize := range []bool{true, false} {
+		c, err := NewCorpus(emb, normalize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "corpus.safetensors")
+		if err := c.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		// The flag is ignored for a file written by Save.
+		back, err := LoadCorpus(path, !normalize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Score() != c.Score() || back.Len() != 40 || back.Dim() != 12 {
+			t.Fatalf("normalize=%v: loaded %v corpus %dx%d, saved %v 40x12", normalize, back.Score(), back.Len(), back.Dim(), c.Score())
+		}
+		for i := range c.Len() {
+			if fmt.Sprint(back.Row(i)) != fmt.Sprint(c.Row(i)) {
+				t.Fatalf("row %d changed in the round trip", i)
+			}
+		}
+		a, _ := c.Search(queries, 5)
+		b, _ := back.Search(queries, 5)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Fatalf("normalize=%v: loaded corpus gives other hits", normalize)
+		}
+	}
+	if _, err := LoadCorpus(filepath.Join(t.TempDir(), "missing.safetensors"), true); err == nil {
+		t.Fatal("loading a missing file succeeded")
+	}
+}

@@ -1,0 +1,66 @@
+// Package t5 is Hugging Face's T5ForConditionalGeneration (T5 v1.0 and
+// v1.1) on gorgonia, with the query generation GenQ uses: sampling, greedy
+// decoding and beam search, plus scoring, teacher-forced logits and the
+// seq2seq loss with gradients for fine-tuning.
+//
+// # Usage
+//
+//	m, err := t5.Load("path/to/query-gen-msmarco-t5-base-v1")
+//	queries, err := m.Generate(ctx, passages, t5.DefaultGenerateOptions())
+//
+// Load reads config.json, model.safetensors (or pytorch_model.bin) and the
+// SentencePiece tokenizer (spiece.model) of a checkpoint folder.
+// DefaultGenerateOptions is the GenQ recipe: inputs truncated to 300 tokens,
+// max_length 64, 5 sampled queries per passage with top-k 50 and top-p 0.95.
+//
+// # Architecture
+//
+// The graphs follow modeling_t5.py (transformers 4.40): T5LayerNorm is an
+// RMS norm without mean or bias (eps layer_norm_epsilon); attention scores
+// are not scaled by 1/√d_kv; the relative-position bias comes from block 0's
+// relative_attention_bias (bidirectional buckets in the encoder, causal ones
+// in the decoder self-attention, none in cross-attention) and is shared by all
+// blocks; masks are added into the bias as (1 − mask)·float32 min; the
+// feed-forward block is ReLU (feed_forward_proj "relu", v1.0) or gated
+// gelu_new (feed_forward_proj "gated-gelu", v1.1); with tied embeddings
+// (v1.0) the decoder output is scaled by d_model^-0.5 before lm_head.
+// Weights are looked up by the hub's tensor names; missing tensors and (by
+// default) unused ones are errors that name them.
+//
+// # Graphs and shapes
+//
+// Gorgonia graphs have static shapes, so the package compiles each pass once
+// per shape and caches it: the encoder per (batch, length), the
+// teacher-forced pass per (batch, encoder length, decoder length), and one
+// decoder step per (rows, encoder length, max length). Lengths are padded to
+// multiples of 16 behind the attention mask, which leaves results unchanged.
+// Decoding runs the step graph position by position with a fixed-size
+// key/value cache held in Go; the encoder's cross-attention keys and values
+// are computed once per passage. A Model runs one pass at a time.
+//
+// # Generation
+//
+// GenerateOptions mirrors generate(): MaxLength counts the decoder start
+// token; greedy decoding when !DoSample and NumBeams ≤ 1; sampling warps the
+// raw logits temperature → top-k → top-p (package sampling) and draws with
+// one random stream per (passage, sequence) derived from Seed, so results do
+// not depend on BatchSize; beam search reproduces BeamSearchScorer
+// (length_penalty, early_stopping=False, 2·num_beams candidates). Rows that
+// emitted </s> are fed <pad> until all rows are done. GenerateIDs returns the
+// ids with per-token log-probabilities (compute_transition_scores with
+// normalize_logits=True); Score returns log p(query | passage).
+//
+// # Training
+//
+// LossAndGrad returns model(input_ids, attention_mask, labels).loss (labels
+// IgnoreIndex = -100 are skipped; decoder inputs are the labels shifted right)
+// and the gradient of every parameter by its hub name in PyTorch layout;
+// a tied shared.weight gets the sum over its four uses.
+//
+// # References
+//
+// Raffel et al., "Exploring the Limits of Transfer Learning with a Unified
+// Text-to-Text Transformer" (2020); transformers' modeling_t5.py and
+// generation/utils.py (v4.40); Thakur et al., "BEIR" (2021) for GenQ.
+// The tests compare against testdata/fixtures/t5-tiny and t5-tiny-gated.
+package t5

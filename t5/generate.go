@@ -1,0 +1,286 @@
+package t5
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/genq-go/genq/sampling"
+)
+
+// GenerateOptions controls Generate and GenerateIDs. The fields mirror
+// transformers' generate() arguments.
+type GenerateOptions struct {
+	// MaxInputLength truncates each passage to this many tokens (</s> kept
+	// last); 0 disables truncation. Used by Generate only.
+	MaxInputLength int
+	// MaxLength is the longest output, counting the decoder start token as
+	// generate(max_length=...) does.
+	MaxLength int
+	// NumReturnSequences is the number of outputs per passage.
+	NumReturnSequences int
+	// DoSample draws tokens from the warped distribution; otherwise decoding
+	// is greedy (NumBeams 1) or beam search (NumBeams > 1).
+	DoSample bool
+	// TopP, TopK and Temperature configure the sampling warpers, applied in
+	// transformers' order temperature → top-k → top-p (0 disables each).
+	TopP        float32
+	TopK        int
+	Temperature float32
+	// NumBeams > 1 selects beam search (length_penalty LengthPenalty,
+	// early_stopping false, as transformers' BeamSearchScorer).
+	NumBeams      int
+	LengthPenalty float64
+	// Seed seeds sampling. Each (passage, sequence) pair gets its own stream
+	// derived from Seed, so results do not depend on BatchSize.
+	Seed uint64
+	// BatchSize is the number of passages decoded together.
+	BatchSize int
+}
+
+// DefaultGenerateOptions returns the GenQ recipe of BeIR's query generator:
+// generate(max_length=64, do_sample=True, top_p=0.95, num_return_sequences=5)
+// with transformers' default top_k=50, inputs truncated to 300 tokens.
+func DefaultGenerateOptions() GenerateOptions {
+	return GenerateOptions{
+		MaxInputLength:     300,
+		MaxLength:          64,
+		NumReturnSequences: 5,
+		DoSample:           true,
+		TopP:               0.95,
+		TopK:               50,
+		Temperature:        1.0,
+		NumBeams:           1,
+		LengthPenalty:      1.0,
+		Seed:               42,
+		BatchSize:          8,
+	}
+}
+
+func (o GenerateOptions) validate() error {
+	switch {
+	case o.MaxLength < 1:
+		return fmt.Errorf("t5: MaxLength is %d; it counts the start token and must be at least 1", o.MaxLength)
+	case o.NumReturnSequences < 1:
+		return fmt.Errorf("t5: NumReturnSequences is %d; it must be at least 1", o.NumReturnSequences)
+	case o.NumBeams < 0:
+		return fmt.Errorf("t5: NumBeams is %d; use 1 (or 0) for greedy decoding or sampling", o.NumBeams)
+	case o.BatchSize < 0:
+		return fmt.Errorf("t5: BatchSize is %d; it must be positive (0 means 8)", o.BatchSize)
+	case o.MaxInputLength < 0:
+		return fmt.Errorf("t5: MaxInputLength is %d; use 0 to disable truncation", o.MaxInputLength)
+	}
+	if o.NumBeams > 1 {
+		if o.DoSample {
+			return fmt.Errorf("t5: beam sampling (DoSample with NumBeams %d) is not supported; set NumBeams to 1 or DoSample to false", o.NumBeams)
+		}
+		if o.NumReturnSequences > o.NumBeams {
+			return fmt.Errorf("t5: NumReturnSequences (%d) cannot exceed NumBeams (%d)", o.NumReturnSequences, o.NumBeams)
+		}
+		return nil
+	}
+	if !o.DoSample && o.NumReturnSequences > 1 {
+		return fmt.Errorf("t5: greedy decoding returns one sequence per passage, not %d; set DoSample or NumBeams", o.NumReturnSequences)
+	}
+	if o.DoSample {
+		return o.warper().Validate()
+	}
+	return nil
+}
+
+func (o GenerateOptions) warper() sampling.Config {
+	return sampling.Config{Temperature: o.Temperature, TopK: o.TopK, TopP: o.TopP, MinTokensToKeep: 1}
+}
+
+// Sequence is one generated output.
+type Sequence struct {
+	// IDs starts with the decoder start token and ends with </s> unless
+	// MaxLength cut the sequence short (no padding follows).
+	IDs []int
+	// LogProbs[i] is the log-probability of IDs[i+1]: log_softmax of the raw
+	// logits at the chosen token (compute_transition_scores with
+	// normalize_logits=True).
+	LogProbs []float32
+	// Score is the beam-search score (sum of log-probabilities over
+	// generated length^LengthPenalty, sequences_scores); for greedy decoding
+	// and sampling the sum of LogProbs.
+	Score float64
+}
+
+// Generate writes NumReturnSequences queries for each passage, in passage
+// order: the tokenized passage (truncated to MaxInputLength) is encoded once
+// and the decoder samples, decodes greedily or runs beam search.
+func (m *Model) Generate(ctx context.Context, passages []string, opts GenerateOptions) ([][]string, error) {
+	if m.tok == nil {
+		return nil, fmt.Errorf("t5: the model has no tokenizer (load it from a folder with spiece.model, or call SetTokenizer)")
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	ids := make([][]int, len(passages))
+	for i, p := range passages {
+		ids[i] = m.tok.Encode(p, opts.MaxInputLength)
+	}
+	seqs, err := m.GenerateIDs(ctx, ids, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]string, len(passages))
+	for i := range out {
+		for j := 0; j < opts.NumReturnSequences; j++ {
+			out[i] = append(out[i], m.tok.Decode(seqs[i*opts.NumReturnSequences+j].IDs, true))
+		}
+	}
+	return out, nil
+}
+
+// GenerateIDs is Generate on token ids (each row ending with </s>, as the
+// tokenizer makes them; MaxInputLength is not applied). It returns
+// NumReturnSequences sequences per input, input-major.
+func (m *Model) GenerateIDs(ctx context.Context, inputIDs [][]int, opts GenerateOptions) ([]Sequence, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	bs := opts.BatchSize
+	if bs == 0 {
+		bs = 8
+	}
+	var out []Sequence
+	for start := 0; start < len(inputIDs); start += bs {
+		end := min(start+bs, len(inputIDs))
+		seqs, err := m.generateChunk(ctx, inputIDs[start:end], start, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, seqs...)
+	}
+	return out, nil
+}
+
+// generateChunk decodes the passages ids, the first of which has index first
+// among all passages (for the sampling streams).
+func (m *Model) generateChunk(ctx context.Context, ids [][]int, first int, opts GenerateOptions) ([]Sequence, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b, err := padBatch(ids, nil, m.cfg.PadTokenID, 0)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	enc, err := m.runEncoder(b, m.encoderOutputs()...)
+	if err != nil {
+		return nil, err
+	}
+	L := max(opts.MaxLength-1, 1)
+	if opts.NumBeams > 1 {
+		st, err := m.newStepper(b, enc, opts.NumBeams, L)
+		if err != nil {
+			return nil, err
+		}
+		return m.beamSearch(ctx, st, b.n, opts)
+	}
+	r := opts.NumReturnSequences
+	st, err := m.newStepper(b, enc, r, L)
+	if err != nil {
+		return nil, err
+	}
+	var pick func(row int, logits []float32) (int, error)
+	if opts.DoSample {
+		warp := opts.warper()
+		samplers := make([]*sampling.Sampler, st.n)
+		for row := range samplers {
+			samplers[row] = sampling.NewSampler(streamSeed(opts.Seed, first+row/r, row%r))
+		}
+		scratch := make([]float32, m.cfg.VocabSize)
+		pick = func(row int, logits []float32) (int, error) {
+			copy(scratch, logits)
+			warp.Warp(scratch)
+			tok := samplers[row].Sample(scratch)
+			if tok < 0 {
+				return 0, fmt.Errorf("t5: no token to sample (non-finite logits) for passage %d", first+row/r)
+			}
+			return tok, nil
+		}
+	} else {
+		pick = func(_ int, logits []float32) (int, error) { return argmax(logits), nil }
+	}
+	return m.decode(ctx, st, opts.MaxLength, pick)
+}
+
+// decode runs greedy decoding or sampling: each step every unfinished row
+// appends pick's token; finished rows are fed <pad>, as transformers does,
+// until every row has emitted </s> or MaxLength is reached.
+func (m *Model) decode(ctx context.Context, st *stepper, maxLength int, pick func(row int, logits []float32) (int, error)) ([]Sequence, error) {
+	v := m.cfg.VocabSize
+	seqs := make([]Sequence, st.n)
+	done := make([]bool, st.n)
+	last := make([]int, st.n)
+	for r := range seqs {
+		seqs[r].IDs = []int{m.cfg.DecoderStartTokenID}
+		last[r] = m.cfg.DecoderStartTokenID
+	}
+	for cur := 1; cur < maxLength; cur++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		logits, err := st.step(last)
+		if err != nil {
+			return nil, err
+		}
+		active := 0
+		for r := range seqs {
+			if done[r] {
+				last[r] = m.cfg.PadTokenID
+				continue
+			}
+			row := logits[r*v : (r+1)*v]
+			tok, err := pick(r, row)
+			if err != nil {
+				return nil, err
+			}
+			lp := logSoftmaxAt(row, tok)
+			seqs[r].IDs = append(seqs[r].IDs, tok)
+			seqs[r].LogProbs = append(seqs[r].LogProbs, lp)
+			seqs[r].Score += float64(lp)
+			last[r] = tok
+			if tok == m.cfg.EOSTokenID {
+				done[r] = true
+			} else {
+				active++
+			}
+		}
+		if active == 0 {
+			break
+		}
+	}
+	return seqs, nil
+}
+
+// argmax returns the index of the first largest value, as torch.argmax.
+func argmax(x []float32) int {
+	bi := 0
+	for i, v := range x {
+		if v > x[bi] {
+			bi = i
+		}
+	}
+	return bi
+}
+
+// streamSeed derives the seed of the sampling stream of (passage, sequence)
+// from the user's seed with SplitMix64 mixing.
+func streamSeed(seed uint64, passage, seq int) uint64 {
+	x := seed
+	for _, v := range []uint64{uint64(passage), uint64(seq)} {
+		x = splitmix64(x ^ splitmix64(v+0x632be59bd9b4e019))
+	}
+	return x
+}
+
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}

@@ -1,0 +1,246 @@
+package t5
+
+// Compiled graphs. Gorgonia graphs have static shapes, so each kind of pass is
+// built once per shape and cached: the encoder per (batch, padded length), the
+// teacher-forced seq2seq pass per (batch, encoder length, decoder length), and
+// the decoder step per (rows, encoder length, cache length). Sequence lengths
+// are padded up to a multiple of lengthBucket; padding is masked, so results
+// do not change.
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// lengthBucket is the multiple that sequence lengths are padded up to.
+const lengthBucket = 16
+
+// maxCachedGraphs bounds the compiled graphs a Model keeps (least recently
+// used ones are dropped), since each holds its intermediate buffers.
+const maxCachedGraphs = 12
+
+func roundUp(n, k int) int {
+	if n <= 0 {
+		return k
+	}
+	return (n + k - 1) / k * k
+}
+
+// compiled is one graph with its machine and named inputs, outputs and gradients.
+type compiled struct {
+	vm      G.VM
+	inputs  map[string]*G.Node
+	outputs map[string]*G.Node
+	grads   map[string]*G.Node
+	used    int64
+}
+
+// graph returns the cached graph under key, building it with build on a miss.
+// The caller holds m.mu.
+func (m *Model) graph(key string, build func(b *builder) *compiled) (*compiled, error) {
+	m.tick++
+	if c, ok := m.graphs[key]; ok {
+		c.used = m.tick
+		return c, nil
+	}
+	b := newBuilder(m)
+	c, err := func() (c *compiled, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("t5: building graph %s panicked: %v\n%s", key, r, debug.Stack())
+			}
+		}()
+		c = build(b)
+		if b.err != nil {
+			return nil, fmt.Errorf("t5: building graph %s: %w", key, b.err)
+		}
+		c.vm = G.NewTapeMachine(b.g)
+		return c, nil
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if m.graphs == nil {
+		m.graphs = map[string]*compiled{}
+	}
+	if len(m.graphs) >= maxCachedGraphs {
+		var oldest string
+		for k, g := range m.graphs {
+			if oldest == "" || g.used < m.graphs[oldest].used {
+				oldest = k
+			}
+		}
+		m.graphs[oldest].vm.Close()
+		delete(m.graphs, oldest)
+	}
+	c.used = m.tick
+	m.graphs[key] = c
+	return c, nil
+}
+
+// run binds the inputs, runs the graph and returns copies of the named
+// outputs and gradients.
+func (c *compiled) run(in map[string]tensor.Tensor, outs ...string) (res map[string][]float32, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("t5: running graph panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	for name, v := range in {
+		n, ok := c.inputs[name]
+		if !ok {
+			return nil, fmt.Errorf("t5: internal error: graph has no input %q", name)
+		}
+		if err := G.Let(n, v); err != nil {
+			return nil, fmt.Errorf("t5: binding %s: %w", name, err)
+		}
+	}
+	defer c.vm.Reset()
+	if err := c.vm.RunAll(); err != nil {
+		return nil, fmt.Errorf("t5: running graph: %w", err)
+	}
+	res = map[string][]float32{}
+	for _, name := range outs {
+		n, ok := c.outputs[name]
+		if !ok {
+			n, ok = c.grads[name]
+		}
+		if !ok {
+			return nil, fmt.Errorf("t5: internal error: graph has no output %q", name)
+		}
+		v, err := f32s(n.Value())
+		if err != nil {
+			return nil, fmt.Errorf("t5: reading %s: %w", name, err)
+		}
+		res[name] = append([]float32(nil), v...)
+	}
+	return res, nil
+}
+
+func intTensor(x []int) tensor.Tensor {
+	return tensor.New(tensor.WithShape(len(x)), tensor.WithBacking(x))
+}
+
+func floatTensor(x []float32, shape ...int) tensor.Tensor {
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x))
+}
+
+// ---------------------------------------------------------------- encoder
+
+// encoderGraph: ids [n·s] → hidden [n·s, d_model] and every decoder layer's
+// cross-attention keys/values ck<i>, cv<i> [n·H, s, d_kv].
+func (m *Model) encoderGraph(n, s int) (*compiled, error) {
+	return m.graph(fmt.Sprintf("encoder n=%d s=%d", n, s), func(b *builder) *compiled {
+		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}}
+		ids := b.input("ids", tensor.Int, n*s)
+		buckets := b.input("buckets", tensor.Int, s*s)
+		mask := b.input("mask", tensor.Float32, n, s, s)
+		c.inputs["ids"], c.inputs["buckets"], c.inputs["mask"] = ids, buckets, mask
+		bias := b.positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, mask, n, s, s)
+		h := b.encoderStack(b.embed(ids), bias, n, s)
+		c.outputs["hidden"] = h
+		for i := 0; i < b.cfg.NumDecoderLayers; i++ {
+			k, v := b.crossKV(h, i, n, s)
+			c.outputs[fmt.Sprintf("ck%d", i)], c.outputs[fmt.Sprintf("cv%d", i)] = k, v
+		}
+		return c
+	})
+}
+
+// ---------------------------------------------------------------- teacher-forced seq2seq pass
+
+// seq2seqGraph: the whole model on encoder ids [n·s] and decoder ids [n·t].
+// Without train it outputs logits [n·t, vocab]; with train it takes labels
+// [n·t] and outputs the loss and the gradient of every parameter (grads keyed
+// by graph parameter name, lm_head.weight included even when tied).
+func (m *Model) seq2seqGraph(n, s, t int, train bool) (*compiled, error) {
+	return m.graph(fmt.Sprintf("seq2seq n=%d s=%d t=%d train=%v", n, s, t, train), func(b *builder) *compiled {
+		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}, grads: map[string]*G.Node{}}
+		in := func(name string, dt tensor.Dtype, shape ...int) *G.Node {
+			x := b.input(name, dt, shape...)
+			c.inputs[name] = x
+			return x
+		}
+		encIDs := in("enc_ids", tensor.Int, n*s)
+		encBuckets := in("enc_buckets", tensor.Int, s*s)
+		encMask := in("enc_mask", tensor.Float32, n, s, s)
+		decIDs := in("dec_ids", tensor.Int, n*t)
+		decBuckets := in("dec_buckets", tensor.Int, t*t)
+		decMask := in("dec_mask", tensor.Float32, n, t, t)
+		crossBias := in("cross_bias", tensor.Float32, n*b.cfg.NumHeads, t, s)
+
+		encBias := b.positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", encBuckets, encMask, n, s, s)
+		enc := b.encoderStack(b.embed(encIDs), encBias, n, s)
+		decBias := b.positionBias("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", decBuckets, decMask, n, t, t)
+		dec := b.decoderStack(b.embed(decIDs), enc, decBias, crossBias, n, t, s)
+		logits := b.lmHead(dec)
+		c.outputs["logits"] = logits
+		if !train {
+			return c
+		}
+		labels := in("labels", tensor.Int, n*t)
+		loss := b.apply(newCrossEntropy(), logits, labels)
+		c.outputs["loss"] = loss
+		if b.err != nil {
+			return c
+		}
+		names := append(m.ParameterNames(), "lm_head.weight")
+		if !b.cfg.TieWordEmbeddings {
+			names = names[:len(names)-1]
+		}
+		wrt := make(G.Nodes, len(names))
+		for i, name := range names {
+			wrt[i] = b.param(name)
+		}
+		grads, err := G.Grad(loss, wrt...)
+		b.fail(err)
+		for i, name := range names {
+			if i < len(grads) {
+				c.grads[name] = grads[i]
+			}
+		}
+		return c
+	})
+}
+
+// ---------------------------------------------------------------- one decoder step
+
+// stepGraph: one decoder position for n rows with a key/value cache of L
+// slots and an encoder output of length e. Inputs: ids [n] (the current
+// tokens), self_buckets [L+1], self_mask [n, 1, L+1], k<i>/v<i> [n·H, L, d_kv]
+// (the cache), ck<i>/cv<i> [n·H, e, d_kv], cross_bias [n·H, 1, e]. Outputs:
+// logits [n, vocab] and the current position's nk<i>/nv<i> [n·H, 1, d_kv].
+func (m *Model) stepGraph(n, e, L int) (*compiled, error) {
+	return m.graph(fmt.Sprintf("step n=%d e=%d L=%d", n, e, L), func(b *builder) *compiled {
+		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}}
+		in := func(name string, dt tensor.Dtype, shape ...int) *G.Node {
+			x := b.input(name, dt, shape...)
+			c.inputs[name] = x
+			return x
+		}
+		h, d := b.cfg.NumHeads, b.cfg.DKV
+		ids := in("ids", tensor.Int, n)
+		selfBuckets := in("self_buckets", tensor.Int, L+1)
+		selfMask := in("self_mask", tensor.Float32, n, 1, L+1)
+		crossBias := in("cross_bias", tensor.Float32, n*h, 1, e)
+		selfBias := b.positionBias("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", selfBuckets, selfMask, n, 1, L+1)
+		x := b.embed(ids)
+		for i := 0; i < b.cfg.NumDecoderLayers; i++ {
+			p := fmt.Sprintf("decoder.block.%d.layer.", i)
+			cacheK := in(fmt.Sprintf("k%d", i), tensor.Float32, n*h, L, d)
+			cacheV := in(fmt.Sprintf("v%d", i), tensor.Float32, n*h, L, d)
+			encK := in(fmt.Sprintf("ck%d", i), tensor.Float32, n*h, e, d)
+			encV := in(fmt.Sprintf("cv%d", i), tensor.Float32, n*h, e, d)
+			var newK, newV *G.Node
+			x, newK, newV = b.stepSelfAttention(x, cacheK, cacheV, selfBias, p+"0", n)
+			x = b.stepCrossAttention(x, encK, encV, crossBias, p+"1", n)
+			x = b.layerFF(x, p+"2")
+			c.outputs[fmt.Sprintf("nk%d", i)], c.outputs[fmt.Sprintf("nv%d", i)] = newK, newV
+		}
+		c.outputs["logits"] = b.lmHead(b.layerNorm(x, "decoder.final_layer_norm.weight"))
+		return c
+	})
+}

@@ -1,0 +1,58 @@
+package t5
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/hub"
+	"gorgonia.org/tensor"
+)
+
+// Model is a T5ForConditionalGeneration: the weights, the tokenizer when one
+// was loaded, and the compiled graphs. Its methods may be called from several
+// goroutines; they run one at a time.
+type Model struct {
+	cfg    Config
+	params map[string]*tensor.Dense // graph layout: nn.Linear weights as (in, out)
+	names  []string                 // named_parameters() order
+	tok    Tokenizer
+
+	mu     sync.Mutex // guards graphs and tick
+	graphs map[string]*compiled
+	tick   int64
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// Load reads a T5 checkpoint: config.json, model.safetensors (or
+// pytorch_model.bin) and the SentencePiece tokenizer of a folder, or of a hub
+// id ("org/name") already in the local Hugging Face cache.
+func Load(nameOrDir string) (*Model, error) {
+	return LoadWithOptions(nameOrDir, LoadOptions{})
+}
+
+// LoadWithOptions is Load with options.
+func LoadWithOptions(nameOrDir string, opts LoadOptions) (*Model, error) {
+	dir, err := hub.Resolve(nameOrDir)
+	if err != nil {
+		return nil, fmt.Errorf("t5: %w", err)
+	}
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	w, err := checkpoint.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("t5: %w", err)
+	}
+	m, err := newModel(cfg, w, opts)
+	if err != nil {
+		return nil, err
+	}
+	if m.tok, err = loadTokenizer(dir); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

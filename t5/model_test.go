@@ -1,0 +1,142 @@
+package t5
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+// fixtures are the two tiny T5 checkpoints with golden outputs of transformers 4.40.
+var fixtures = []string{"t5-tiny", "t5-tiny-gated"}
+
+var (
+	modelsMu sync.Mutex
+	models   = map[string]*Model{}
+)
+
+// loadFixture loads (once per test binary) the model of a fixture folder.
+func loadFixture(t testing.TB, name string) *Model {
+	t.Helper()
+	modelsMu.Lock()
+	defer modelsMu.Unlock()
+	if m, ok := models[name]; ok {
+		return m
+	}
+	m, err := Load(testutil.Fixture(name))
+	if err != nil {
+		t.Fatalf("Load(%s): %v", name, err)
+	}
+	models[name] = m
+	return m
+}
+
+// rows splits an int64 golden tensor [n, k] into n rows of ints.
+func rows(x *checkpoint.Tensor) [][]int {
+	n, k := x.Shape[0], x.Shape[1]
+	v := testutil.Ints(x)
+	out := make([][]int, n)
+	for i := range out {
+		out[i] = v[i*k : (i+1)*k]
+	}
+	return out
+}
+
+// Activations: |Δ| <= 1e-5 + 1e-4·|want|. Logits reach |15| in t5-tiny-gated,
+// where float32 rounding through the unscaled attention gives |Δ| up to 3e-5,
+// so they get atol 5e-5.
+const (
+	actAtol, actRtol       = 1e-5, 1e-4
+	logitsAtol, logitsRtol = 5e-5, 1e-4
+)
+
+func TestEncoderHiddenState(t *testing.T) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
+			got, err := m.Encode(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := g.T(t, "encoder.last_hidden_state")
+			testutil.AllClose(t, "encoder.last_hidden_state", got.Data, want.F32, actAtol, actRtol)
+		})
+	}
+}
+
+func TestDecoderLogits(t *testing.T) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
+			got, err := m.Logits(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "decoder_input_ids")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.AllClose(t, "decoder.logits", got.Data, g.T(t, "decoder.logits").F32, logitsAtol, logitsRtol)
+		})
+	}
+}
+
+// Loss: |Δ| <= 1e-5 + 1e-5·|want|; gradients: |Δ| <= 1e-4 + 1e-3·|want|.
+func TestLossAndGradients(t *testing.T) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
+			ids, mask, labels := rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "labels"))
+			want := g.T(t, "loss").F32
+			loss, err := m.Loss(context.Background(), ids, mask, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.AllClose(t, "loss (logits path)", []float32{float32(loss)}, want, 1e-5, 1e-5)
+			loss, grads, err := m.LossAndGrad(context.Background(), ids, mask, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.AllClose(t, "loss (training graph)", []float32{float32(loss)}, want, 1e-5, 1e-5)
+			var names []string
+			g.Decode(t, "parameter_names", &names)
+			if len(grads) != len(names) {
+				t.Errorf("got %d gradients, want %d", len(grads), len(names))
+			}
+			for _, p := range names {
+				gr, ok := grads[p]
+				if !ok {
+					t.Errorf("no gradient for %s", p)
+					continue
+				}
+				w := g.T(t, "grad."+p)
+				if !w.ShapeEquals(gr.Shape...) {
+					t.Errorf("grad.%s: shape %v, want %v", p, gr.Shape, w.Shape)
+					continue
+				}
+				testutil.AllClose(t, "grad."+p, gr.Data, w.F32, 1e-4, 1e-3)
+			}
+		})
+	}
+}
+
+func TestRelativePositionBucket(t *testing.T) {
+	g := testutil.LoadGolden(t, "t5-tiny")
+	rel := testutil.Ints(g.T(t, "relative_position_bucket.relative_position"))
+	for _, tc := range []struct {
+		name          string
+		bidirectional bool
+	}{{"bidirectional", true}, {"unidirectional", false}} {
+		want := testutil.Ints(g.T(t, "relative_position_bucket."+tc.name))
+		bad := 0
+		for i, r := range rel {
+			if got := RelativePositionBucket(r, tc.bidirectional, 32, 128); got != want[i] {
+				if bad < 5 {
+					t.Errorf("%s: bucket(%d) = %d, want %d", tc.name, r, got, want[i])
+				}
+				bad++
+			}
+		}
+		if bad > 0 {
+			t.Errorf("%s: %d of %d buckets differ", tc.name, bad, len(rel))
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package t5
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+func sampleOptions() GenerateOptions {
+	opts := DefaultGenerateOptions()
+	opts.MaxLength = 10
+	opts.NumReturnSequences = 3
+	return opts
+}
+
+// TestSamplingDeterministic: the same Seed gives the same sequences for any
+// BatchSize, and another Seed gives other sequences.
+func TestSamplingDeterministic(t *testing.T) {
+	m, g := loadFixture(t, "t5-tiny-gated"), testutil.LoadGolden(t, "t5-tiny-gated")
+	ids := unpadded(t, g)
+	run := func(seed uint64, batchSize int) []Sequence {
+		opts := sampleOptions()
+		opts.Seed, opts.BatchSize = seed, batchSize
+		seqs, err := m.GenerateIDs(context.Background(), ids, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seqs) != len(ids)*opts.NumReturnSequences {
+			t.Fatalf("got %d sequences, want %d", len(seqs), len(ids)*opts.NumReturnSequences)
+		}
+		return seqs
+	}
+	a, b, c := run(7, 5), run(7, 2), run(8, 5)
+	differ := 0
+	for i := range a {
+		if !equalInts(a[i].IDs, b[i].IDs) {
+			t.Errorf("sequence %d: BatchSize 5 gives %v, BatchSize 2 %v", i, a[i].IDs, b[i].IDs)
+		}
+		if !equalInts(a[i].IDs, c[i].IDs) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Errorf("seeds 7 and 8 gave identical samples")
+	}
+}
+
+// TestSampledTokensAreWarpKept recomputes each sampled sequence teacher-forced:
+// every token must survive top-k 50 / top-p 0.95 on its logits, and the
+// reported log-probs must equal log_softmax of those logits (1e-5 + 1e-4·|want|).
+func TestSampledTokensAreWarpKept(t *testing.T) {
+	m, g := loadFixture(t, "t5-tiny-gated"), testutil.LoadGolden(t, "t5-tiny-gated")
+	ids := unpadded(t, g)
+	opts := sampleOptions()
+	seqs, err := m.GenerateIDs(context.Background(), ids, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := m.cfg.VocabSize
+	warp := opts.warper()
+	for i, s := range seqs {
+		logits, err := m.Logits(context.Background(), [][]int{ids[i/opts.NumReturnSequences]}, nil, [][]int{s.IDs[:len(s.IDs)-1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, len(s.LogProbs))
+		for j, tok := range s.IDs[1:] {
+			row := logits.Data[j*v : (j+1)*v]
+			want[j] = logSoftmaxAt(row, tok)
+			warped := append([]float32(nil), row...)
+			warp.Warp(warped)
+			if math.IsInf(float64(warped[tok]), -1) {
+				t.Errorf("sequence %d step %d: token %d was removed by the warpers", i, j, tok)
+			}
+		}
+		testutil.AllClose(t, "sampled log-probs", s.LogProbs, want, 1e-5, 1e-4)
+	}
+}
+
+// TestGenerateStrings: greedy Generate on the golden texts decodes to
+// transformers' batch_decode(..., skip_special_tokens=True).
+func TestGenerateStrings(t *testing.T) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
+			var texts []string
+			g.Decode(t, "texts", &texts)
+			var greedy struct {
+				Decoded []string `json:"decoded_skip_special_tokens"`
+			}
+			g.Decode(t, "greedy", &greedy)
+			opts := greedyOptions(16)
+			opts.MaxInputLength = 64
+			got, err := m.Generate(context.Background(), texts, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range texts {
+				if len(got[i]) != 1 || got[i][0] != greedy.Decoded[i] {
+					t.Errorf("text %d: got %q, want %q", i, got[i], greedy.Decoded[i])
+				}
+			}
+		})
+	}
+}
