@@ -149,4 +149,3 @@ func Ints(x *checkpoint.Tensor) []int {
 	}
 	return out
 }
-
