@@ -72,14 +72,15 @@ type stConfig struct {
 // (modules.json listing Transformer, Pooling and optionally Normalize
 // modules), a plain Hugging Face BERT / DistilBERT folder (which gets mean
 // pooling, as sentence-transformers gives it), or the id of a model in the
-// local Hugging Face cache.
+// local Hugging Face cache; an id that is not cached is downloaded into
+// the cache (as from_pretrained does) unless HF_HUB_OFFLINE is set.
 //
 // The maximum sequence length is sentence_bert_config.json's max_seq_length,
 // or else the tokenizer's model_max_length capped at the model's
 // max_position_embeddings. Weights are read from model.safetensors or
 // pytorch_model.bin, with or without a "bert." / "distilbert." prefix.
 func Load(nameOrDir string) (*Model, error) {
-	dir, err := hub.Resolve(nameOrDir)
+	dir, err := hub.Fetch(context.Background(), nameOrDir, hub.SentenceTransformer)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}

@@ -1,6 +1,7 @@
 package t5
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -28,14 +29,16 @@ func (m *Model) Config() Config { return m.cfg }
 
 // Load reads a T5 checkpoint: config.json, model.safetensors (or
 // pytorch_model.bin) and the SentencePiece tokenizer of a folder, or of a hub
-// id ("org/name") already in the local Hugging Face cache.
+// id ("org/name") in the local Hugging Face cache; an id that is not cached
+// is downloaded into the cache (as from_pretrained does) unless
+// HF_HUB_OFFLINE is set.
 func Load(nameOrDir string) (*Model, error) {
 	return LoadWithOptions(nameOrDir, LoadOptions{})
 }
 
 // LoadWithOptions is Load with options.
 func LoadWithOptions(nameOrDir string, opts LoadOptions) (*Model, error) {
-	dir, err := hub.Resolve(nameOrDir)
+	dir, err := hub.Fetch(context.Background(), nameOrDir, hub.T5)
 	if err != nil {
 		return nil, fmt.Errorf("t5: %w", err)
 	}
