@@ -1,0 +1,114 @@
+package gemm
+
+// Panic messages, the same strings gonum's BLAS uses, so that code written
+// against gonum sees the same failures.
+const (
+	msgMLT0   = "blas: m < 0"
+	msgNLT0   = "blas: n < 0"
+	msgKLT0   = "blas: k < 0"
+	msgBadLdA = "blas: bad leading dimension of A"
+	msgBadLdB = "blas: bad leading dimension of B"
+	msgBadLdC = "blas: bad leading dimension of C"
+	msgShortA = "blas: insufficient length of a"
+	msgShortB = "blas: insufficient length of b"
+	msgShortC = "blas: insufficient length of c"
+)
+
+// Sgemm computes
+//
+//	C = alpha * op(A) * op(B) + beta * C
+//
+// for row-major matrices, where op(A) is m×k (A itself is m×k, or k×m when
+// transA is set), op(B) is k×n (B is k×n, or n×k when transB is set) and C
+// is m×n. lda, ldb and ldc are the row strides of A, B and C and may exceed
+// their row lengths. As in BLAS, when beta is zero the old contents of C are
+// never read (NaN and Inf in C are overwritten, not propagated).
+//
+// The semantics, argument checks and panic messages are those of gonum's
+// Implementation.Sgemm: invalid dimensions, leading dimensions or too-short
+// slices are programming errors and panic, as in every BLAS.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	p := &problem{
+		transA: transA, transB: transB,
+		m: m, n: n, k: k,
+		alpha: alpha, beta: beta,
+		a: a, lda: lda,
+		b: b, ldb: ldb,
+		c: c, ldc: ldc,
+	}
+	p.run(active)
+}
+
+// checkArgs panics, with gonum's message, on arguments gonum would reject.
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	switch {
+	case m < 0:
+		panic(msgMLT0)
+	case n < 0:
+		panic(msgNLT0)
+	case k < 0:
+		panic(msgKLT0)
+	}
+	if transA {
+		if lda < max(1, m) {
+			panic(msgBadLdA)
+		}
+	} else if lda < max(1, k) {
+		panic(msgBadLdA)
+	}
+	if transB {
+		if ldb < max(1, k) {
+			panic(msgBadLdB)
+		}
+	} else if ldb < max(1, n) {
+		panic(msgBadLdB)
+	}
+	if ldc < max(1, n) {
+		panic(msgBadLdC)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if transA {
+		if len(a) < (k-1)*lda+m {
+			panic(msgShortA)
+		}
+	} else if len(a) < (m-1)*lda+k {
+		panic(msgShortA)
+	}
+	if transB {
+		if len(b) < (n-1)*ldb+k {
+			panic(msgShortB)
+		}
+	} else if len(b) < (k-1)*ldb+n {
+		panic(msgShortB)
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic(msgShortC)
+	}
+}
+
+// scaleC sets C = beta * C; beta == 0 clears C without reading it.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
