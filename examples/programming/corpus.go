@@ -29,8 +29,14 @@ func readCorpus(path string) ([]Passage, error) {
 		return nil, fmt.Errorf("corpus: %w", err)
 	}
 	defer f.Close()
-	var r io.Reader = f
-	br := bufio.NewReader(f)
+	return parseCorpus(f, path)
+}
+
+// parseCorpus reads passages as readCorpus does from r; name is the file name,
+// used in errors and to recognise the JSON-lines format by its extension.
+func parseCorpus(in io.Reader, path string) ([]Passage, error) {
+	var r io.Reader
+	br := bufio.NewReader(in)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {

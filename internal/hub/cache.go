@@ -137,7 +137,7 @@ func ResolveRevision(id, revision string) (string, error) {
 	}
 	cache := CacheDir()
 	repo := RepoFolder(cache, id)
-	fix := fmt.Sprintf("download it with genq's downloader (hub.Download / hub.DownloadModel) or `huggingface-cli download %s --revision %s`, or set HF_HUB_CACHE / HF_HOME to the cache that holds it", id, revision)
+	fix := fmt.Sprintf("genq's t5.Load and encoder.Load download it when HF_HUB_OFFLINE is unset; or run `huggingface-cli download %s --revision %s`, or set HF_HUB_CACHE / HF_HOME to the cache that holds it", id, revision)
 	if _, err := os.Stat(repo); err != nil {
 		return "", fmt.Errorf("hub: model %s is %w: looked for %s in the cache %s; %s", id, ErrNotCached, filepath.Base(repo), cache, fix)
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// exampleQueries are searched at the end of the all subcommand when no -q is
+// given.
+var exampleQueries = []string{
+	"how do I avoid memory bugs without a garbage collector",
+	"library for drawing plots and charts",
+	"which database stores JSON documents",
+}
+
+// all runs the whole recipe: generate, train, eval of the base model against
+// the trained one, and a few searches with the trained model. Steps already
+// done (a complete TSV, a model trained on it) are skipped, and interrupted
+// ones resume.
+func (a *app) all(ctx context.Context) error {
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{{"generate", a.generate}, {"train", a.train}, {"eval", a.eval}}
+	for i, s := range steps {
+		fmt.Fprintf(a.stderr, "\n== step %d/4: %s\n", i+1, s.name)
+		if err := s.run(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(a.stderr, "\n== step 4/4: search with %s\n", a.trainedDir())
+	passages, err := loadCorpus(a.corpus)
+	if err != nil {
+		return err
+	}
+	s, err := a.newSearcher(ctx, a.trainedDir(), "-out", passages)
+	if err != nil {
+		return err
+	}
+	queries := []string(a.queries)
+	if len(queries) == 0 {
+		queries = exampleQueries
+	}
+	k := a.k
+	if len(a.queries) == 0 {
+		k = min(k, 3) // the examples: a glance, not a ranking
+	}
+	return a.answer(ctx, s, queries, k)
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/genq-go/genq/encoder"
+)
+
+// copyModel copies the fixture bi-encoder distilbert-tiny into a new folder.
+func copyModel(t *testing.T, dst string) {
+	t.Helper()
+	src := fixture("distilbert-tiny")
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if strings.HasPrefix(rel, "golden") || rel == "pytorch_model.bin" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFingerprint checks the key of the embeddings cache: a change of the
+// weights changes it, a change of the model card does not, and a model
+// loaded by hub id gets a stable key of its own.
+func TestFingerprint(t *testing.T) {
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "model")
+	copyModel(t, dir)
+	m, err := encoder.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := func(name string) string {
+		t.Helper()
+		s, err := fingerprint(ctx, name, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	orig := fp(dir)
+
+	os.WriteFile(filepath.Join(dir, "README.md"), []byte("another model card"), 0o644)
+	if got := fp(dir); got != orig {
+		t.Error("editing README.md changed the fingerprint")
+	}
+	weights := filepath.Join(dir, "model.safetensors")
+	b, _ := os.ReadFile(weights)
+	b[len(b)-1] ^= 1 // one bit of the last weight
+	os.WriteFile(weights, b, 0o644)
+	if got := fp(dir); got == orig {
+		t.Error("changing a weight left the fingerprint unchanged")
+	}
+	b[len(b)-1] ^= 1
+	os.WriteFile(weights, b, 0o644)
+	if got := fp(dir); got != orig {
+		t.Error("restoring the weight did not restore the fingerprint")
+	}
+
+	// The same model as a hub id in a local cache.
+	cache := t.TempDir()
+	t.Setenv("HF_HUB_CACHE", cache)
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	repo := filepath.Join(cache, "models--genq-test--tiny")
+	copyModel(t, filepath.Join(repo, "snapshots", commit))
+	os.MkdirAll(filepath.Join(repo, "refs"), 0o755)
+	os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644)
+	hm, err := encoder.Load("genq-test/tiny")
+	if err != nil {
+		t.Fatalf("loading the model from the fake hub cache: %v", err)
+	}
+	h1, err := fingerprint(ctx, "genq-test/tiny", hm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := fingerprint(ctx, "genq-test/tiny", hm)
+	if h1 != h2 || h1 == orig {
+		t.Errorf("hub-id fingerprints %s, %s: want two equal ones, unlike the folder's %s", h1[:12], h2[:12], orig[:12])
+	}
+	other, _ := fingerprint(ctx, "genq-test/other", hm)
+	if other == h1 {
+		t.Error("two hub ids got the same fingerprint")
+	}
+}
