@@ -92,7 +92,7 @@ func TestResolve(t *testing.T) {
 		{"name without org", "t5-small", "", snap("t5-small", commitA), nil},
 		{"commit hash", "BeIR/query-gen", commitB, snap("BeIR/query-gen", commitB), nil},
 		{"ref with slashes", "BeIR/query-gen", "refs/pr/1", snap("BeIR/query-gen", commitB), nil},
-		{"not cached", "org/missing", "", "", []string{"org/missing", "models--org--missing", cache, "huggingface-cli download org/missing", "hub.Download"}},
+		{"not cached", "org/missing", "", "", []string{"org/missing", "models--org--missing", cache, "huggingface-cli download org/missing", "huggingface-cli download"}},
 		{"missing ref", "BeIR/query-gen", "v2", "", []string{`revision "v2"`, filepath.Join("refs", "v2"), "huggingface-cli download BeIR/query-gen --revision v2"}},
 		{"broken ref", "BeIR/query-gen", "broken", "", []string{"not a commit hash"}},
 		{"commit without snapshot", "BeIR/query-gen", strings.Repeat("f", 40), "", []string{"no snapshot folder"}},
