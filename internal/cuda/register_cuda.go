@@ -1,0 +1,53 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// KernelDirEnv names the environment variable that holds the folder of PTX
+// modules RegisterKernelsFromEnv reads.
+const KernelDirEnv = "GENQ_CUDA_PTX"
+
+var (
+	registeredMu sync.Mutex
+	registered   = map[string]bool{}
+)
+
+// RegisterKernels reads the PTX modules in dir (see ReadKernels) and adds them
+// to gorgonia's CUDA standard library: every TapeMachine created afterwards
+// loads them onto its device. Call it once, before creating machines; a
+// module name already registered is skipped. It returns the modules it added.
+func RegisterKernels(dir string) ([]Kernels, error) {
+	mods, err := ReadKernels(dir)
+	if err != nil {
+		return nil, err
+	}
+	registeredMu.Lock()
+	defer registeredMu.Unlock()
+	added := mods[:0]
+	for _, m := range mods {
+		if registered[m.Module] {
+			continue
+		}
+		G.AddToStdLib(m.Module, m.PTX, m.Entries)
+		registered[m.Module] = true
+		added = append(added, m)
+	}
+	return added, nil
+}
+
+// RegisterKernelsFromEnv calls RegisterKernels with the folder named by the
+// GENQ_CUDA_PTX environment variable.
+func RegisterKernelsFromEnv() ([]Kernels, error) {
+	dir := os.Getenv(KernelDirEnv)
+	if dir == "" {
+		return nil, fmt.Errorf("cuda: %s is not set: point it at a folder of gorgonia's kernels compiled with `nvcc -ptx` (see .ci/gpu/run.sh)", KernelDirEnv)
+	}
+	return RegisterKernels(dir)
+}

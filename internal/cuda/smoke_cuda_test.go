@@ -1,0 +1,195 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Sizes of the smoke graph: odd, so that a row/column-major or stride mix-up
+// in the cuBLAS call cannot cancel out.
+const smokeM, smokeK, smokeN = 33, 17, 9
+
+// smokeTol bounds |gpu - cpu| for float32 results (relative to max(1, |cpu|)):
+// cuBLAS and the kernels compute in float32, the reference in float64.
+const smokeTol = 1e-5
+
+// smokeInputs returns the fixed inputs x (m×k) and w (k×n), row-major.
+func smokeInputs() (x, w []float32) {
+	x = make([]float32, smokeM*smokeK)
+	for i := range x {
+		x[i] = float32(0.8 * math.Sin(0.37*float64(i)+0.1))
+	}
+	w = make([]float32, smokeK*smokeN)
+	for i := range w {
+		w[i] = float32(0.5 * math.Cos(0.11*float64(i)-0.3))
+	}
+	return x, w
+}
+
+// cpuMatMul returns x·w in float64 for row-major x (m×k) and w (k×n).
+func cpuMatMul(x, w []float32, m, k, n int) []float64 {
+	h := make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				s += float64(x[i*k+p]) * float64(w[p*n+j])
+			}
+			h[i*n+j] = s
+		}
+	}
+	return h
+}
+
+// setupGPU registers the kernels named by GENQ_CUDA_PTX and checks that the
+// driver sees a device; it stops the test when either is missing.
+func setupGPU(t *testing.T) {
+	t.Helper()
+	if _, err := RegisterKernelsFromEnv(); err != nil {
+		t.Fatal(err)
+	}
+	if !Available() {
+		t.Fatal("cuda: the driver reports no CUDA device")
+	}
+}
+
+// requireKernels fails the test unless device 0 of the machine loaded each
+// named kernel: without them gorgonia's CUDA machine cannot run those ops on
+// the GPU.
+func requireKernels(t *testing.T, vm G.VM, names ...string) {
+	t.Helper()
+	cm, ok := vm.(G.CUDAMachine)
+	if !ok {
+		t.Fatalf("the TapeMachine (%T) is not a gorgonia CUDAMachine: was the test built with -tags cuda?", vm)
+	}
+	engines := cm.Engines()
+	if len(engines) == 0 {
+		t.Fatal("the CUDA machine created no engine: none of the graph's ops was placed on the GPU")
+	}
+	for _, name := range names {
+		if !engines[0].HasFunc(name) {
+			t.Errorf("device 0 has no kernel %q: is its module among the PTX files in $%s?", name, KernelDirEnv)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+func compare(t *testing.T, name string, got []float32, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d values, want %d", name, len(got), len(want))
+	}
+	worst, at := 0.0, 0
+	for i := range want {
+		d := math.Abs(float64(got[i])-want[i]) / math.Max(1, math.Abs(want[i]))
+		if d > worst || math.IsNaN(d) {
+			worst, at = d, i
+		}
+	}
+	t.Logf("%s: max |gpu-cpu|/max(1,|cpu|) = %.3g at %d (tolerance %g)", name, worst, at, smokeTol)
+	if !(worst <= smokeTol) {
+		t.Errorf("%s: value %d is %v on the GPU, %v on the CPU", name, at, got[at], want[at])
+	}
+}
+
+func float32s(t *testing.T, name string, v G.Value) []float32 {
+	t.Helper()
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		t.Fatalf("%s: value is %T, want *tensor.Dense", name, v)
+	}
+	out, ok := d.Data().([]float32)
+	if !ok {
+		t.Fatalf("%s: data is %T, want []float32", name, d.Data())
+	}
+	return append([]float32(nil), out...)
+}
+
+// TestGraphOnGPU runs h = x·w (cuBLAS), y = tanh(h) ⊙ h (gorgonia's
+// elemunaryop and elembinop kernels) on the GPU and compares h and y with a
+// float64 CPU reference.
+func TestGraphOnGPU(t *testing.T) {
+	setupGPU(t)
+	xs, ws := smokeInputs()
+
+	g := G.NewGraph()
+	x := G.NewMatrix(g, G.Float32, G.WithShape(smokeM, smokeK), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(smokeM, smokeK), tensor.WithBacking(append([]float32(nil), xs...)))))
+	w := G.NewMatrix(g, G.Float32, G.WithShape(smokeK, smokeN), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(smokeK, smokeN), tensor.WithBacking(append([]float32(nil), ws...)))))
+	h := G.Must(G.Mul(x, w))
+	y := G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))
+	var hv, yv G.Value
+	G.Read(h, &hv)
+	G.Read(y, &yv)
+
+	prog, _, err := G.Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("compiled program:\n%v", prog)
+
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
+	if err := vm.RunAll(); err != nil {
+		t.Fatalf("running the graph on the GPU: %+v", err)
+	}
+
+	want := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
+	compare(t, "h = x·w", float32s(t, "h", hv), want)
+	for i, v := range want {
+		want[i] = math.Tanh(v) * v
+	}
+	compare(t, "y = tanh(h)⊙h", float32s(t, "y", yv), want)
+}
+
+// TestGradientOnGPU backpropagates L = Σ tanh(x·w) ⊙ (x·w) on the GPU and
+// compares dL/dw = xᵀ·(tanh(h) + h·(1 - tanh²(h))) with a CPU reference; the
+// backward pass multiplies by a transposed matrix, which takes another cuBLAS
+// path than the forward product.
+func TestGradientOnGPU(t *testing.T) {
+	setupGPU(t)
+	xs, ws := smokeInputs()
+
+	g := G.NewGraph()
+	x := G.NewMatrix(g, G.Float32, G.WithShape(smokeM, smokeK), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(smokeM, smokeK), tensor.WithBacking(append([]float32(nil), xs...)))))
+	w := G.NewMatrix(g, G.Float32, G.WithShape(smokeK, smokeN), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(smokeK, smokeN), tensor.WithBacking(append([]float32(nil), ws...)))))
+	h := G.Must(G.Mul(x, w))
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))))
+	grads, err := G.Grad(loss, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gv G.Value
+	G.Read(grads[0], &gv)
+
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatalf("running the backward graph on the GPU: %+v", err)
+	}
+
+	hRef := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
+	want := make([]float64, smokeK*smokeN)
+	for i := 0; i < smokeM; i++ {
+		for j := 0; j < smokeN; j++ {
+			v := hRef[i*smokeN+j]
+			th := math.Tanh(v)
+			dh := th + v*(1-th*th)
+			for p := 0; p < smokeK; p++ {
+				want[p*smokeN+j] += float64(xs[i*smokeK+p]) * dh
+			}
+		}
+	}
+	compare(t, "dL/dw", float32s(t, "dL/dw", gv), want)
+}
