@@ -101,7 +101,7 @@ func (m *Model) beamSearch(ctx context.Context, st *stepper, n int, opts Generat
 		hyps[i] = newHypotheses(k, opts.LengthPenalty)
 	}
 	logp := make([]float32, v)
-	for curLen := 1; curLen < opts.MaxLength; {
+	for curLen := 1; curLen < opts.maxLength(); {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -124,6 +124,9 @@ func (m *Model) beamSearch(ctx context.Context, st *stepper, n int, opts Generat
 			for j := 0; j < k; j++ {
 				r := p*k + j
 				logSoftmaxInto(logp, logits[r*v:(r+1)*v])
+				if opts.suppressEOS(curLen - 1) {
+					logp[eos] = float32(math.Inf(-1))
+				}
 				for t, lp := range logp {
 					c := candidate{score: lp + scores[r], lp: lp, beam: j, tok: t}
 					top = pushTop(top, c, 2*k)

@@ -8,7 +8,7 @@ import (
 )
 
 // TestCachedStepsMatchTeacherForcing is transformers' "past equals no past"
-// check: logits from the step graph with its key/value cache equal the
+// check: logits from the decoder step with its key/value cache equal the
 // logits of one teacher-forced pass over the same decoder inputs, within
 // 1e-5 + 1e-4·|want| (wider atol 5e-5 for the gated model's large logits).
 func TestCachedStepsMatchTeacherForcing(t *testing.T) {

@@ -30,18 +30,23 @@
 // # Graphs and shapes
 //
 // Gorgonia graphs have static shapes, so the package compiles each pass once
-// per shape and caches it: the encoder per (batch, length), the
-// teacher-forced pass per (batch, encoder length, decoder length), and one
-// decoder step per (rows, encoder length, max length). Lengths are padded to
-// multiples of 16 behind the attention mask, which leaves results unchanged.
-// Decoding runs the step graph position by position with a fixed-size
-// key/value cache held in Go; the encoder's cross-attention keys and values
-// are computed once per passage. A Model runs one pass at a time.
+// per shape and caches it: the encoder per (batch, length) and the
+// teacher-forced pass per (batch, encoder length, decoder length). Lengths
+// are padded to multiples of 16 behind the attention mask, which leaves
+// results unchanged. Decoding runs one position at a time with a fixed-size
+// key/value cache: the step is written directly against internal/gemm with
+// buffers allocated once per generation (the rows of one passage share its
+// encoder output and cross-attention keys and values, computed once by the
+// encoder graph), and the decoder's linear weights are kept a second time in
+// PyTorch's (out, in) layout, which multiplies faster for a few rows. A
+// Model runs one pass at a time; matrix products and row-wise work use all
+// cores.
 //
 // # Generation
 //
 // GenerateOptions mirrors generate(): MaxLength counts the decoder start
-// token; greedy decoding when !DoSample and NumBeams ≤ 1; sampling warps the
+// token (MaxNewTokens and MinNewTokens are max_new_tokens and
+// min_new_tokens); greedy decoding when !DoSample and NumBeams ≤ 1; sampling warps the
 // raw logits temperature → top-k → top-p (package sampling) and draws with
 // one random stream per (passage, sequence) derived from Seed, so results do
 // not depend on BatchSize; beam search reproduces BeamSearchScorer

@@ -3,6 +3,8 @@ package t5
 import (
 	"context"
 	"fmt"
+	"math"
+	"runtime/pprof"
 
 	"github.com/genq-go/genq/sampling"
 )
@@ -16,6 +18,13 @@ type GenerateOptions struct {
 	// MaxLength is the longest output, counting the decoder start token as
 	// generate(max_length=...) does.
 	MaxLength int
+	// MaxNewTokens, when positive, overrides MaxLength as generate's
+	// max_new_tokens does: at most this many tokens follow the start token.
+	MaxNewTokens int
+	// MinNewTokens suppresses </s> (its logit becomes -Inf) until this many
+	// tokens follow the start token, as generate's min_new_tokens
+	// (MinNewTokensLengthLogitsProcessor). 0 disables it.
+	MinNewTokens int
 	// NumReturnSequences is the number of outputs per passage.
 	NumReturnSequences int
 	// DoSample draws tokens from the warped distribution; otherwise decoding
@@ -58,7 +67,11 @@ func DefaultGenerateOptions() GenerateOptions {
 
 func (o GenerateOptions) validate() error {
 	switch {
-	case o.MaxLength < 1:
+	case o.MaxNewTokens < 0:
+		return fmt.Errorf("t5: MaxNewTokens is %d; use 0 to take MaxLength instead", o.MaxNewTokens)
+	case o.MinNewTokens < 0:
+		return fmt.Errorf("t5: MinNewTokens is %d; use 0 to let </s> come at any step", o.MinNewTokens)
+	case o.MaxNewTokens == 0 && o.MaxLength < 1:
 		return fmt.Errorf("t5: MaxLength is %d; it counts the start token and must be at least 1", o.MaxLength)
 	case o.NumReturnSequences < 1:
 		return fmt.Errorf("t5: NumReturnSequences is %d; it must be at least 1", o.NumReturnSequences)
@@ -86,6 +99,19 @@ func (o GenerateOptions) validate() error {
 	}
 	return nil
 }
+
+// maxLength is the longest output counting the start token: MaxLength, or
+// 1 + MaxNewTokens when that is set.
+func (o GenerateOptions) maxLength() int {
+	if o.MaxNewTokens > 0 {
+		return 1 + o.MaxNewTokens
+	}
+	return o.MaxLength
+}
+
+// suppressEOS reports whether </s> is still forbidden at a step that adds
+// new token number generated+1.
+func (o GenerateOptions) suppressEOS(generated int) bool { return generated < o.MinNewTokens }
 
 func (o GenerateOptions) warper() sampling.Config {
 	return sampling.Config{Temperature: o.Temperature, TopK: o.TopK, TopP: o.TopP, MinTokensToKeep: 1}
@@ -168,11 +194,26 @@ func (m *Model) generateChunk(ctx context.Context, ids [][]int, first int, opts 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	enc, err := m.runEncoder(b, m.encoderOutputs()...)
+	// The profiler labels (t5=encode, t5=decode) let pprof -tagfocus split
+	// the two phases, including the GEMM goroutines they start.
+	var enc map[string][]float32
+	pprof.Do(ctx, pprof.Labels("t5", "encode"), func(context.Context) {
+		enc, err = m.runEncoder(b, m.encoderOutputs()...)
+	})
 	if err != nil {
 		return nil, err
 	}
-	L := max(opts.MaxLength-1, 1)
+	var seqs []Sequence
+	pprof.Do(ctx, pprof.Labels("t5", "decode"), func(ctx context.Context) {
+		seqs, err = m.decodeChunk(ctx, b, enc, first, opts)
+	})
+	return seqs, err
+}
+
+// decodeChunk decodes the encoded passages b (the first has index first
+// among all passages) by beam search, sampling or greedily.
+func (m *Model) decodeChunk(ctx context.Context, b *batch, enc map[string][]float32, first int, opts GenerateOptions) ([]Sequence, error) {
+	L := max(opts.maxLength()-1, 1)
 	if opts.NumBeams > 1 {
 		st, err := m.newStepper(b, enc, opts.NumBeams, L)
 		if err != nil {
@@ -188,15 +229,12 @@ func (m *Model) generateChunk(ctx context.Context, ids [][]int, first int, opts 
 	var pick func(row int, logits []float32) (int, error)
 	if opts.DoSample {
 		warp := opts.warper()
-		samplers := make([]*sampling.Sampler, st.n)
+		samplers := make([]*rowSampler, st.n)
 		for row := range samplers {
-			samplers[row] = sampling.NewSampler(streamSeed(opts.Seed, first+row/r, row%r))
+			samplers[row] = newRowSampler(warp, sampling.NewSampler(streamSeed(opts.Seed, first+row/r, row%r)))
 		}
-		scratch := make([]float32, m.cfg.VocabSize)
 		pick = func(row int, logits []float32) (int, error) {
-			copy(scratch, logits)
-			warp.Warp(scratch)
-			tok := samplers[row].Sample(scratch)
+			tok := samplers[row].sample(logits)
 			if tok < 0 {
 				return 0, fmt.Errorf("t5: no token to sample (non-finite logits) for passage %d", first+row/r)
 			}
@@ -205,17 +243,22 @@ func (m *Model) generateChunk(ctx context.Context, ids [][]int, first int, opts 
 	} else {
 		pick = func(_ int, logits []float32) (int, error) { return argmax(logits), nil }
 	}
-	return m.decode(ctx, st, opts.MaxLength, pick)
+	return m.decode(ctx, st, opts, pick)
 }
 
 // decode runs greedy decoding or sampling: each step every unfinished row
 // appends pick's token; finished rows are fed <pad>, as transformers does,
-// until every row has emitted </s> or MaxLength is reached.
-func (m *Model) decode(ctx context.Context, st *stepper, maxLength int, pick func(row int, logits []float32) (int, error)) ([]Sequence, error) {
+// until every row has emitted </s> or the maximum length is reached. While
+// MinNewTokens are not reached, </s>'s logit is -Inf for pick and the
+// log-probabilities alike, as transformers' logits processor makes it.
+// pick is called for several rows at once, never twice for one row.
+func (m *Model) decode(ctx context.Context, st *stepper, opts GenerateOptions, pick func(row int, logits []float32) (int, error)) ([]Sequence, error) {
+	maxLength := opts.maxLength()
 	v := m.cfg.VocabSize
 	seqs := make([]Sequence, st.n)
 	done := make([]bool, st.n)
 	last := make([]int, st.n)
+	toks, lps, errs := make([]int, st.n), make([]float32, st.n), make([]error, st.n)
 	for r := range seqs {
 		seqs[r].IDs = []int{m.cfg.DecoderStartTokenID}
 		last[r] = m.cfg.DecoderStartTokenID
@@ -228,18 +271,30 @@ func (m *Model) decode(ctx context.Context, st *stepper, maxLength int, pick fun
 		if err != nil {
 			return nil, err
 		}
+		parallelRows(st.n, v, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				if done[r] {
+					continue
+				}
+				row := logits[r*v : (r+1)*v]
+				if opts.suppressEOS(cur - 1) {
+					row[m.cfg.EOSTokenID] = float32(math.Inf(-1))
+				}
+				if toks[r], errs[r] = pick(r, row); errs[r] == nil {
+					lps[r] = logSoftmaxAt(row, toks[r])
+				}
+			}
+		})
 		active := 0
 		for r := range seqs {
 			if done[r] {
 				last[r] = m.cfg.PadTokenID
 				continue
 			}
-			row := logits[r*v : (r+1)*v]
-			tok, err := pick(r, row)
-			if err != nil {
-				return nil, err
+			if errs[r] != nil {
+				return nil, errs[r]
 			}
-			lp := logSoftmaxAt(row, tok)
+			tok, lp := toks[r], lps[r]
 			seqs[r].IDs = append(seqs[r].IDs, tok)
 			seqs[r].LogProbs = append(seqs[r].LogProbs, lp)
 			seqs[r].Score += float64(lp)

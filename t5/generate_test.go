@@ -145,3 +145,40 @@ func BenchmarkGenerateSampling(b *testing.B) {
 		}
 	}
 }
+
+// TestMinMaxNewTokens: MaxNewTokens overrides MaxLength and MinNewTokens
+// keeps </s> out until then (min_new_tokens = max_new_tokens = 6 gives
+// exactly 7 ids, none of them </s>); before plain greedy decoding's first
+// </s>, the tokens are unchanged, since only </s>'s logit is touched.
+func TestMinMaxNewTokens(t *testing.T) {
+	m, g := loadFixture(t, "t5-tiny"), testutil.LoadGolden(t, "t5-tiny")
+	ids := unpadded(t, g)
+	plain, err := m.GenerateIDs(context.Background(), ids, greedyOptions(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := greedyOptions(3)
+	opts.MinNewTokens, opts.MaxNewTokens = 6, 6
+	forced, err := m.GenerateIDs(context.Background(), ids, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range forced {
+		if len(s.IDs) != 7 {
+			t.Errorf("row %d: %d ids, want exactly 7: %v", i, len(s.IDs), s.IDs)
+		}
+		for j, id := range s.IDs[1:] {
+			if id == m.cfg.EOSTokenID {
+				t.Errorf("row %d: </s> at new token %d despite MinNewTokens 6", i, j+1)
+			}
+		}
+		for j, id := range plain[i].IDs {
+			if id == m.cfg.EOSTokenID {
+				break
+			}
+			if j < len(s.IDs) && s.IDs[j] != id {
+				t.Errorf("row %d: token %d is %d, plain greedy %d", i, j, s.IDs[j], id)
+			}
+		}
+	}
+}

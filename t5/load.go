@@ -19,9 +19,10 @@ type Model struct {
 	names  []string                 // named_parameters() order
 	tok    Tokenizer
 
-	mu     sync.Mutex // guards graphs and tick
+	mu     sync.Mutex // guards graphs, tick and dec
 	graphs map[string]*compiled
 	tick   int64
+	dec    *decoderWeights // the decoder step's weight layout, built on first use
 }
 
 // Config returns the model's configuration.

@@ -226,36 +226,7 @@ func (b *builder) lmHead(h *G.Node) *G.Node {
 	return b.linear(h, "lm_head.weight")
 }
 
-// ---------------------------------------------------------------- one decoder step with a cache
-
-// stepSelfAttention attends from the current position's states x [n, d_model]
-// to the cached keys/values [n·H, L, d_kv] plus its own, which it also returns
-// (newK, newV [n·H, 1, d_kv]) for the caller to store. bias is [n·H, 1, L+1]:
-// the relative-position bias with unwritten cache slots masked; slot L is
-// the current position.
-func (b *builder) stepSelfAttention(x, cacheK, cacheV, bias *G.Node, prefix string, n int) (out, newK, newV *G.Node) {
-	h, d := b.cfg.NumHeads, b.cfg.DKV
-	norm := b.layerNorm(x, prefix+".layer_norm.weight")
-	p := prefix + ".SelfAttention"
-	q := b.reshape(b.linear(norm, p+".q.weight"), n*h, 1, d)
-	newK = b.reshape(b.linear(norm, p+".k.weight"), n*h, 1, d)
-	newV = b.reshape(b.linear(norm, p+".v.weight"), n*h, 1, d)
-	k := b.concat(1, cacheK, newK)
-	v := b.concat(1, cacheV, newV)
-	ctx := b.reshape(b.attend(q, k, v, bias), n, h*d)
-	return b.add(x, b.linear(ctx, p+".o.weight")), newK, newV
-}
-
-// stepCrossAttention attends from x [n, d_model] to the encoder's keys and
-// values [n·H, S, d_kv], computed once per passage; bias [n·H, 1, S] masks padding.
-func (b *builder) stepCrossAttention(x, encK, encV, bias *G.Node, prefix string, n int) *G.Node {
-	h, d := b.cfg.NumHeads, b.cfg.DKV
-	norm := b.layerNorm(x, prefix+".layer_norm.weight")
-	p := prefix + ".EncDecAttention"
-	q := b.reshape(b.linear(norm, p+".q.weight"), n*h, 1, d)
-	ctx := b.reshape(b.attend(q, encK, encV, bias), n, h*d)
-	return b.add(x, b.linear(ctx, p+".o.weight"))
-}
+// ---------------------------------------------------------------- decoding
 
 // crossKV projects the encoder output enc [n·s, d_model] to one decoder
 // layer's cross-attention keys and values [n·H, s, d_kv].

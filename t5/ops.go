@@ -14,6 +14,8 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -120,11 +122,33 @@ func (o softmaxOp) Do(in ...G.Value) (G.Value, error) {
 	shape := in[0].Shape()
 	n := shape[len(shape)-1]
 	out := make([]float32, len(x))
-	for r := 0; r+n <= len(x); r += n {
-		softmaxRow(out[r:r+n], x[r:r+n])
-	}
+	parallelRows(len(x)/n, n, func(lo, hi int) {
+		for r := lo * n; r < hi*n; r += n {
+			softmaxRow(out[r:r+n], x[r:r+n])
+		}
+	})
 	return newDense(out, shape.Clone()...), nil
 }
+
+// parallelRows calls f on contiguous ranges of [0, rows) from one goroutine
+// per core, or once when the rows hold fewer than parallelMinElems values of
+// width each.
+func parallelRows(rows, width int, f func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), rows)
+	if workers <= 1 || rows*width < parallelMinElems {
+		f(0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { f(w*rows/workers, (w+1)*rows/workers) })
+	}
+	wg.Wait()
+}
+
+// parallelMinElems is the work (in values) below which a row-wise op stays
+// on one goroutine.
+const parallelMinElems = 1 << 15
 
 // softmaxRow writes softmax(x) into dst, subtracting the row maximum first.
 func softmaxRow(dst, x []float32) {
@@ -208,11 +232,7 @@ func (o rmsNormOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return s
 func (o rmsNormOp) rms(x []float32, d int) []float32 {
 	r := make([]float32, len(x)/d)
 	for i := range r {
-		var ss float32
-		for _, v := range x[i*d : (i+1)*d] {
-			ss += v * v
-		}
-		r[i] = float32(1 / math.Sqrt(float64(ss/float32(d)+float32(o.eps))))
+		r[i] = rmsInv(x[i*d:(i+1)*d], o.eps)
 	}
 	return r
 }
@@ -229,15 +249,30 @@ func (o rmsNormOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := len(w)
-	r := o.rms(x, d)
 	out := make([]float32, len(x))
-	for i, ri := range r {
-		for j := 0; j < d; j++ {
-			out[i*d+j] = w[j] * (x[i*d+j] * ri)
+	rmsNormRows(out, x, w, len(w), o.eps)
+	return newDense(out, in[0].Shape().Clone()...), nil
+}
+
+// rmsNormRows writes T5LayerNorm of every row of x [N, d] with weight w [d]
+// to dst: w ⊙ x / sqrt(mean(x²) + eps), the mean accumulated in float32.
+func rmsNormRows(dst, x, w []float32, d int, eps float64) {
+	for i := 0; i+d <= len(x); i += d {
+		ri := rmsInv(x[i:i+d], eps)
+		row, out := x[i:i+d], dst[i:i+d]
+		for j, wj := range w[:d] {
+			out[j] = wj * (row[j] * ri)
 		}
 	}
-	return newDense(out, in[0].Shape().Clone()...), nil
+}
+
+// rmsInv returns 1/sqrt(mean(x²)+eps) for one row.
+func rmsInv(x []float32, eps float64) float32 {
+	var ss float32
+	for _, v := range x {
+		ss += v * v
+	}
+	return float32(1 / math.Sqrt(float64(ss/float32(len(x))+float32(eps))))
 }
 
 func (o rmsNormOp) DiffWRT(int) []bool { return []bool{true, true} }
@@ -340,10 +375,15 @@ func (o geluNewOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	out := make([]float32, len(x))
 	for i, v := range x {
-		f := float64(v)
-		out[i] = float32(0.5 * f * (1 + math.Tanh(geluC*(f+0.044715*f*f*f))))
+		out[i] = geluNew(v)
 	}
 	return newDense(out, in[0].Shape().Clone()...), nil
+}
+
+// geluNew is gelu_new of one value, evaluated in float64.
+func geluNew(v float32) float32 {
+	f := float64(v)
+	return float32(0.5 * f * (1 + math.Tanh(geluC*(f+0.044715*f*f*f))))
 }
 
 func (o geluNewOp) DiffWRT(int) []bool { return []bool{true} }

@@ -1,60 +1,149 @@
 package t5
 
-// Incremental decoding: the decoder step graph run position by position with
-// a fixed-size key/value cache held in Go.
+// Incremental decoding: the decoder run one position at a time for n rows
+// with a fixed-size key/value cache.
+//
+// The step is written directly against the float32 GEMM of internal/gemm
+// rather than as a gorgonia graph. A tape machine allocates every op's output
+// afresh on each run and needs equal batch sizes on both sides of a batched
+// product, so the samples of one passage would each need their own copy of
+// the encoder's keys and values. Here every buffer is allocated once per
+// stepper, the rep rows of a passage read its cross-attention keys and values
+// in one small GEMM per head, and the per-head loops run on all cores. The
+// arithmetic is the graph's (see model.go): T5LayerNorm, unscaled attention
+// with the relative-position bias of block 0, ReLU or gated gelu_new
+// feed-forward, d_model^-0.5 before a tied lm_head.
 
 import (
 	"fmt"
+	"math"
+	"runtime"
+	"sync"
 
-	"gorgonia.org/tensor"
+	"github.com/genq-go/genq/internal/gemm"
 )
+
+// decoderLayer holds one decoder block's weights for the step. Linear
+// weights are in PyTorch's (out, in) layout, which the GEMM multiplies as
+// x·Wᵀ faster than the graphs' (in, out) layout when x has few rows; the
+// self-attention's q, k and v are stacked into one [3·inner, d_model] matrix.
+type decoderLayer struct {
+	selfNorm, qkv, o    []float32
+	crossNorm, cq, co   []float32
+	ffNorm, wi, wi1, wo []float32 // wi is wi (ReLU) or wi_0 (gated), wi1 is wi_1 or nil
+}
+
+// decoderWeights are the weights the step reads: the layers, the final
+// layer norm, the lm_head [vocab, d_model] and the self-attention bias table
+// [buckets, H].
+type decoderWeights struct {
+	layers             []decoderLayer
+	final, head, table []float32
+}
+
+// decoderWeights returns (building it on first use) the decoder's weights in
+// the step's layout. The caller holds m.mu.
+func (m *Model) decoderWeights() *decoderWeights {
+	if m.dec != nil {
+		return m.dec
+	}
+	raw := func(name string) []float32 { return m.params[name].Data().([]float32) }
+	// The graphs keep nn.Linear weights as (in, out); transpose them back.
+	lin := func(names ...string) []float32 {
+		var out []float32
+		for _, name := range names {
+			s := m.params[name].Shape()
+			out = append(out, transpose(raw(name), s[0], s[1])...)
+		}
+		return out
+	}
+	dw := &decoderWeights{
+		final: raw("decoder.final_layer_norm.weight"),
+		table: raw("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"),
+	}
+	if m.cfg.TieWordEmbeddings {
+		dw.head = raw("shared.weight") // already [vocab, d_model]
+	} else {
+		dw.head = lin("lm_head.weight")
+	}
+	for i := 0; i < m.cfg.NumDecoderLayers; i++ {
+		p := fmt.Sprintf("decoder.block.%d.layer.", i)
+		l := decoderLayer{
+			selfNorm:  raw(p + "0.layer_norm.weight"),
+			qkv:       lin(p+"0.SelfAttention.q.weight", p+"0.SelfAttention.k.weight", p+"0.SelfAttention.v.weight"),
+			o:         lin(p + "0.SelfAttention.o.weight"),
+			crossNorm: raw(p + "1.layer_norm.weight"),
+			cq:        lin(p + "1.EncDecAttention.q.weight"),
+			co:        lin(p + "1.EncDecAttention.o.weight"),
+			ffNorm:    raw(p + "2.layer_norm.weight"),
+			wo:        lin(p + "2.DenseReluDense.wo.weight"),
+		}
+		if m.cfg.Gated() {
+			l.wi, l.wi1 = lin(p+"2.DenseReluDense.wi_0.weight"), lin(p+"2.DenseReluDense.wi_1.weight")
+		} else {
+			l.wi = lin(p + "2.DenseReluDense.wi.weight")
+		}
+		dw.layers = append(dw.layers, l)
+	}
+	m.dec = dw
+	return dw
+}
 
 // stepper decodes n rows one position at a time. Row r belongs to passage
 // r / rep of the encoded batch.
 type stepper struct {
-	m         *Model
-	g         *compiled
-	n, e, L   int         // rows, encoder length, cache slots
-	k, v      [][]float32 // per decoder layer: cache [n·H, L, d_kv]
-	ck, cv    [][]float32 // per decoder layer: encoder keys/values [n·H, e, d_kv]
-	crossBias []float32   // [n·H, 1, e]
-	pos       int         // the position the next step decodes
+	m          *Model
+	n, e, L    int         // rows, encoder length, cache slots
+	rep        int         // rows per passage
+	k, v       [][]float32 // per decoder layer: cache [n·H, L, d_kv]
+	ck, cv     [][]float32 // per decoder layer: encoder keys/values [passages·H, e, d_kv]
+	crossBias  []float32   // [passages, e]: 0 for real encoder positions, min for padding
+	pos        int         // the position the next step decodes
+	w          *decoderWeights
+	x, h       []float32 // [n, d_model] states, normed states
+	q          []float32 // [n, inner] cross-attention queries
+	qkv        []float32 // [n, 3·inner] the current position's self-attention queries, keys and values
+	ctx, out   []float32 // [n, inner] attention context; [n, d_model] sublayer output
+	ff, ff1    []float32 // [n, d_ff]
+	logits     []float32 // [n, vocab], overwritten by every step
+	selfBias   []float32 // [H, L]: the current position's bias to each cache slot
+	scratch    [][]float32
+	numWorkers int
 }
 
 // newStepper prepares decoding of rep rows per passage of the encoded batch b
 // (enc holds the encoder graph's ck<i>/cv<i> outputs) with L cache slots.
 // The caller holds m.mu.
 func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*stepper, error) {
-	h, d := m.cfg.NumHeads, m.cfg.DKV
+	cfg := m.cfg
+	h, d, dm, inner := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim()
 	n := b.n * rep
-	g, err := m.stepGraph(n, b.s, L)
-	if err != nil {
-		return nil, err
-	}
-	st := &stepper{m: m, g: g, n: n, e: b.s, L: L}
-	block := h * b.s * d // one row's encoder keys
-	expand := func(x []float32) []float32 {
-		out := make([]float32, n*block)
-		for r := 0; r < n; r++ {
-			copy(out[r*block:(r+1)*block], x[(r/rep)*block:])
+	st := &stepper{m: m, n: n, e: b.s, L: L, rep: rep}
+	st.w = m.decoderWeights()
+	for i := 0; i < cfg.NumDecoderLayers; i++ {
+		ck, cv := enc[fmt.Sprintf("ck%d", i)], enc[fmt.Sprintf("cv%d", i)]
+		if len(ck) != b.n*h*b.s*d || len(cv) != len(ck) {
+			return nil, fmt.Errorf("t5: internal error: encoder keys of layer %d hold %d values, want %d", i, len(ck), b.n*h*b.s*d)
 		}
-		return out
-	}
-	for i := 0; i < m.cfg.NumDecoderLayers; i++ {
+		st.ck, st.cv = append(st.ck, ck), append(st.cv, cv)
 		st.k = append(st.k, make([]float32, n*h*L*d))
 		st.v = append(st.v, make([]float32, n*h*L*d))
-		st.ck = append(st.ck, expand(enc[fmt.Sprintf("ck%d", i)]))
-		st.cv = append(st.cv, expand(enc[fmt.Sprintf("cv%d", i)]))
 	}
-	st.crossBias = make([]float32, n*h*b.s)
-	for r := 0; r < n; r++ {
-		p := r / rep
-		for hh := 0; hh < h; hh++ {
-			row := st.crossBias[(r*h+hh)*b.s:]
-			for j := 0; j < b.s; j++ {
-				row[j] = float32(1-b.mask[p*b.s+j]) * minFloat32
-			}
-		}
+	st.crossBias = make([]float32, b.n*b.s)
+	for i, mk := range b.mask {
+		st.crossBias[i] = float32(1-mk) * minFloat32
+	}
+	st.x, st.h, st.out = make([]float32, n*dm), make([]float32, n*dm), make([]float32, n*dm)
+	st.q, st.qkv, st.ctx = make([]float32, n*inner), make([]float32, n*3*inner), make([]float32, n*inner)
+	st.ff = make([]float32, n*cfg.DFF)
+	if cfg.Gated() {
+		st.ff1 = make([]float32, n*cfg.DFF)
+	}
+	st.logits = make([]float32, n*cfg.VocabSize)
+	st.selfBias = make([]float32, h*L)
+	st.numWorkers = max(1, runtime.GOMAXPROCS(0))
+	for range st.numWorkers {
+		st.scratch = append(st.scratch, make([]float32, rep*max(b.s, L)))
 	}
 	return st, nil
 }
@@ -70,52 +159,153 @@ func (m *Model) encoderOutputs() []string {
 
 // step feeds the current token of every row at position st.pos, stores the
 // position's keys and values in the cache and returns the logits [n, vocab].
+// The logits buffer is reused by the next step.
 func (st *stepper) step(ids []int) ([]float32, error) {
 	if st.pos >= st.L {
 		return nil, fmt.Errorf("t5: internal error: decoder cache of %d positions is full", st.L)
 	}
+	if len(ids) != st.n {
+		return nil, fmt.Errorf("t5: internal error: %d tokens for %d decoder rows", len(ids), st.n)
+	}
 	cfg := st.m.cfg
-	h, d, L := cfg.NumHeads, cfg.DKV, st.L
-	// Slots 0..pos-1 hold earlier positions, slots pos..L-1 are unwritten
-	// (masked), slot L is the current position itself.
-	buckets := make([]int, L+1)
-	mask := make([]float32, st.n*(L+1))
-	for j := 0; j < L; j++ {
-		buckets[j] = RelativePositionBucket(j-st.pos, false, cfg.RelativeAttentionNumBuckets, cfg.RelativeAttentionMaxDistance)
-		if j >= st.pos {
-			for r := 0; r < st.n; r++ {
-				mask[r*(L+1)+j] = minFloat32
+	dm, hh := cfg.DModel, cfg.NumHeads
+	emb := st.m.params["shared.weight"].Data().([]float32)
+	for r, id := range ids {
+		if id < 0 || id >= cfg.VocabSize {
+			return nil, fmt.Errorf("t5: token id %d is outside the vocabulary [0, %d)", id, cfg.VocabSize)
+		}
+		copy(st.x[r*dm:(r+1)*dm], emb[id*dm:(id+1)*dm])
+	}
+	// The current position's bias to slot j (j <= pos) is the causal bucket
+	// of j − pos; slots after pos are unwritten and take no part.
+	for j := 0; j <= st.pos; j++ {
+		bk := RelativePositionBucket(j-st.pos, false, cfg.RelativeAttentionNumBuckets, cfg.RelativeAttentionMaxDistance)
+		for h := 0; h < hh; h++ {
+			st.selfBias[h*st.L+j] = st.w.table[bk*hh+h]
+		}
+	}
+	for i := range st.w.layers {
+		st.selfAttention(i)
+		st.crossAttention(i)
+		st.feedForward(i)
+	}
+	rmsNormRows(st.h, st.x, st.w.final, dm, cfg.LayerNormEpsilon)
+	if cfg.TieWordEmbeddings {
+		s := float32(math.Pow(float64(dm), -0.5))
+		for i := range st.h {
+			st.h[i] *= s
+		}
+	}
+	linear(st.logits, st.h, st.w.head, st.n, dm, cfg.VocabSize)
+	st.pos++
+	return st.logits, nil
+}
+
+// selfAttention is T5LayerSelfAttention for the current position: it stores
+// the position's keys and values in slot pos of the cache and attends over
+// slots 0..pos.
+func (st *stepper) selfAttention(i int) {
+	cfg := st.m.cfg
+	hh, d, dm, inner, L, pos := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim(), st.L, st.pos
+	l := st.w.layers[i]
+	rmsNormRows(st.h, st.x, l.selfNorm, dm, cfg.LayerNormEpsilon)
+	linear(st.qkv, st.h, l.qkv, st.n, dm, 3*inner)
+	kc, vc := st.k[i], st.v[i]
+	st.parallel(st.n*hh, func(w, lo, hi int) {
+		s := st.scratch[w][:pos+1]
+		for rh := lo; rh < hi; rh++ {
+			r, h := rh/hh, rh%hh
+			in := r*3*inner + h*d // this row's q; its k and v follow at +inner, +2·inner
+			slots := rh * L * d
+			copy(kc[slots+pos*d:slots+(pos+1)*d], st.qkv[in+inner:in+inner+d])
+			copy(vc[slots+pos*d:slots+(pos+1)*d], st.qkv[in+2*inner:in+2*inner+d])
+			q := st.qkv[in : in+d]
+			for j := range s {
+				s[j] = dot(q, kc[slots+j*d:slots+(j+1)*d]) + st.selfBias[h*L+j]
+			}
+			softmaxRow(s, s)
+			off := r*inner + h*d
+			c := st.ctx[off : off+d]
+			clear(c)
+			for j, p := range s {
+				axpy(p, vc[slots+j*d:slots+(j+1)*d], c)
+			}
+		}
+	})
+	linear(st.out, st.ctx, l.o, st.n, inner, dm)
+	addTo(st.x, st.out)
+}
+
+// crossAttention is T5LayerCrossAttention: each head of each passage's rep
+// rows attends to that passage's encoder keys and values in two small GEMMs.
+func (st *stepper) crossAttention(i int) {
+	cfg := st.m.cfg
+	hh, d, dm, inner, e, rep := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim(), st.e, st.rep
+	l := st.w.layers[i]
+	rmsNormRows(st.h, st.x, l.crossNorm, dm, cfg.LayerNormEpsilon)
+	linear(st.q, st.h, l.cq, st.n, dm, inner)
+	ck, cv := st.ck[i], st.cv[i]
+	st.parallel(st.n/rep*hh, func(w, lo, hi int) {
+		s := st.scratch[w][:rep*e]
+		for ph := lo; ph < hi; ph++ {
+			p, h := ph/hh, ph%hh
+			off := p*rep*inner + h*d
+			kv := ph * e * d
+			gemm.Sgemm(false, true, rep, e, d, 1, st.q[off:], inner, ck[kv:kv+e*d], d, 0, s, e)
+			bias := st.crossBias[p*e : (p+1)*e]
+			for r := 0; r < rep; r++ {
+				row := s[r*e : (r+1)*e]
+				for j, b := range bias {
+					row[j] += b
+				}
+				softmaxRow(row, row)
+			}
+			gemm.Sgemm(false, false, rep, d, e, 1, s, e, cv[kv:kv+e*d], d, 0, st.ctx[off:], inner)
+		}
+	})
+	linear(st.out, st.ctx, l.co, st.n, inner, dm)
+	addTo(st.x, st.out)
+}
+
+// feedForward is T5LayerFF: x + wo(relu(wi h)) or x + wo(gelu_new(wi_0 h) ⊙ wi_1 h).
+func (st *stepper) feedForward(i int) {
+	cfg := st.m.cfg
+	dm, dff := cfg.DModel, cfg.DFF
+	l := st.w.layers[i]
+	rmsNormRows(st.h, st.x, l.ffNorm, dm, cfg.LayerNormEpsilon)
+	linear(st.ff, st.h, l.wi, st.n, dm, dff)
+	if l.wi1 != nil {
+		linear(st.ff1, st.h, l.wi1, st.n, dm, dff)
+		for j, g := range st.ff {
+			st.ff[j] = geluNew(g) * st.ff1[j]
+		}
+	} else {
+		for j, g := range st.ff {
+			if g < 0 {
+				st.ff[j] = 0
 			}
 		}
 	}
-	buckets[L] = RelativePositionBucket(0, false, cfg.RelativeAttentionNumBuckets, cfg.RelativeAttentionMaxDistance)
-	in := map[string]tensor.Tensor{
-		"ids":          intTensor(ids),
-		"self_buckets": intTensor(buckets),
-		"self_mask":    floatTensor(mask, st.n, 1, L+1),
-		"cross_bias":   floatTensor(st.crossBias, st.n*h, 1, st.e),
+	linear(st.out, st.ff, l.wo, st.n, dff, dm)
+	addTo(st.x, st.out)
+}
+
+// parallel splits [0, total) into contiguous ranges, one per worker.
+func (st *stepper) parallel(total int, f func(worker, lo, hi int)) {
+	workers := min(st.numWorkers, total)
+	if workers <= 1 {
+		f(0, 0, total)
+		return
 	}
-	outs := []string{"logits"}
-	for i := range st.k {
-		in[fmt.Sprintf("k%d", i)] = floatTensor(st.k[i], st.n*h, L, d)
-		in[fmt.Sprintf("v%d", i)] = floatTensor(st.v[i], st.n*h, L, d)
-		in[fmt.Sprintf("ck%d", i)] = floatTensor(st.ck[i], st.n*h, st.e, d)
-		in[fmt.Sprintf("cv%d", i)] = floatTensor(st.cv[i], st.n*h, st.e, d)
-		outs = append(outs, fmt.Sprintf("nk%d", i), fmt.Sprintf("nv%d", i))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w, w*total/workers, (w+1)*total/workers)
+		}()
 	}
-	out, err := st.g.run(in, outs...)
-	if err != nil {
-		return nil, err
-	}
-	for i := range st.k {
-		nk, nv := out[fmt.Sprintf("nk%d", i)], out[fmt.Sprintf("nv%d", i)]
-		for rh := 0; rh < st.n*h; rh++ {
-			copy(st.k[i][(rh*L+st.pos)*d:(rh*L+st.pos+1)*d], nk[rh*d:(rh+1)*d])
-			copy(st.v[i][(rh*L+st.pos)*d:(rh*L+st.pos+1)*d], nv[rh*d:(rh+1)*d])
-		}
-	}
-	st.pos++
-	return out["logits"], nil
+	wg.Wait()
 }
 
 // reorder makes row r continue from the cache of row from[r] (beam search).
@@ -130,5 +320,43 @@ func (st *stepper) reorder(from []int) {
 			}
 			*c = next
 		}
+	}
+}
+
+// linear writes x [rows, in] × wᵀ to dst [rows, out] for w [out, in]
+// (nn.Linear without bias).
+func linear(dst, x, w []float32, rows, in, out int) {
+	gemm.Sgemm(false, true, rows, out, in, 1, x, in, w, in, 0, dst, out)
+}
+
+// addTo adds y to x elementwise.
+func addTo(x, y []float32) {
+	for i, v := range y {
+		x[i] += v
+	}
+}
+
+// dot returns Σ a[i]·b[i] in float32.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpy adds a·x to y.
+func axpy(a float32, x, y []float32) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] += a * v
 	}
 }
