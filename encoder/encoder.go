@@ -355,7 +355,7 @@ const seqBucket = 16
 type inferGraph struct {
 	vm             G.VM
 	in             *batchNodes
-	tokens, pooled G.Value
+	tokens, pooled *G.Node // read after a run from the nodes' values, without a copy
 }
 
 // forward runs one tokenized batch through the cached inference graph for
@@ -381,7 +381,11 @@ func (m *Model) forward(enc tokenized) (tokens, pooled []float32, err error) {
 	if err := run(ig.vm); err != nil {
 		return nil, nil, err
 	}
-	return ig.tokens.Data().([]float32), ig.pooled.Data().([]float32), nil
+	tv, pv := ig.tokens.Value(), ig.pooled.Value()
+	if tv == nil || pv == nil {
+		return nil, nil, errors.New("encoder: the inference graph left its outputs unset")
+	}
+	return tv.Data().([]float32), pv.Data().([]float32), nil
 }
 
 // run executes a machine once, turning a panic inside gorgonia into an error.
@@ -415,9 +419,7 @@ func (m *Model) buildInference(b, t int) (ig *inferGraph, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ig = &inferGraph{in: in}
-	G.Read(x, &ig.tokens)
-	G.Read(p, &ig.pooled)
+	ig = &inferGraph{in: in, tokens: x, pooled: p}
 	ig.vm = G.NewTapeMachine(bld.g)
 	return ig, nil
 }

@@ -92,29 +92,16 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
 			return fmt.Errorf("encoder: Fit: %w", err)
 		}
 	}
-	all := append(m.body.params(), m.body.extras()...)
-	oparams := make([]*optim.Param, len(all))
-	byParam := map[*param]*optim.Param{}
-	for i, p := range all {
-		oparams[i] = &optim.Param{Name: p.name, Data: p.data()}
-		byParam[p] = oparams[i]
-	}
-	opt, err := optim.NewAdamW(optim.Config{LR: opts.LearningRate, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
-		optim.SplitDecay(oparams, opts.WeightDecay)...)
+	tr, err := m.newTrainer(opts)
 	if err != nil {
-		return fmt.Errorf("encoder: Fit: %w", err)
+		return err
 	}
 	start := 0
 	if opts.CheckpointDir != "" {
-		if start, err = m.resume(opts.CheckpointDir, total, all, opt, batcher); err != nil {
+		if start, err = m.resume(opts.CheckpointDir, total, tr.all, tr.opt, batcher); err != nil {
 			return err
 		}
 	}
-	hidden := nn.NewDropout(m.cfg.HiddenDropout, opts.Seed)
-	attn := nn.NewDropout(m.cfg.AttentionDropout, opts.Seed)
-	mnrl := loss.MNRL{Scale: opts.Scale, Similarity: loss.Cosine}
-	graphs := map[[3]int]*trainGraph{}
-
 	var bar *progressbar.ProgressBar
 	if opts.ShowProgress {
 		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(),
@@ -137,48 +124,104 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
 		for i, j := range idx {
 			qs[i], ps[i] = pairs[j].Query, pairs[j].Passage
 		}
-		q, p := m.tokenize(qs), m.tokenize(ps)
-		tq, tp := bucket(q, m.maxSeqLen), bucket(p, m.maxSeqLen)
-		key := [3]int{len(idx), tq, tp}
-		tg, ok := graphs[key]
-		if !ok {
-			if tg, err = m.buildTrain(len(idx), tq, tp, mnrl, hidden, attn); err != nil {
-				return err
-			}
-			graphs[key] = tg
-		}
-		hidden.Reseed(opts.Seed ^ uint64(2*step+1)*0x9e3779b97f4a7c15)
-		attn.Reseed(opts.Seed ^ uint64(2*step+2)*0x9e3779b97f4a7c15)
-		if err := tg.step(q, p); err != nil {
-			return fmt.Errorf("encoder: Fit: step %d: %w", step, err)
-		}
-		l := tg.lossValue()
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			return fmt.Errorf("encoder: Fit: the loss is %v at step %d (epoch %d); lower the learning rate or check the data", l, step, step/perEpoch)
-		}
-		for _, op := range oparams {
-			op.Grad = nil
-		}
-		grads := tg.gradData()
-		for i, p := range tg.params {
-			byParam[p].Grad = grads[i]
-		}
-		optim.ClipGradNorm(grads, opts.MaxGradNorm)
-		opt.LR = opts.LearningRate * optim.WarmupLinear(step, warmup, total)
-		if err := opt.Step(); err != nil {
-			return fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+		l, err := tr.step(step, m.tokenize(qs), m.tokenize(ps), opts.LearningRate*optim.WarmupLinear(step, warmup, total))
+		if err != nil {
+			return fmt.Errorf("encoder: Fit: step %d (epoch %d): %w", step, step/perEpoch, err)
 		}
 		if bar != nil {
 			bar.Describe(fmt.Sprintf("Iteration (loss %.4f)", l))
 			_ = bar.Add(1)
 		}
 		if opts.CheckpointDir != "" && opts.CheckpointEvery > 0 && (step+1)%opts.CheckpointEvery == 0 && step+1 < total {
-			if err := m.writeCheckpoint(opts.CheckpointDir, step+1, total, all, opt, batcher); err != nil {
+			if err := m.writeCheckpoint(opts.CheckpointDir, step+1, total, tr.all, tr.opt, batcher); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// trainer is what a Fit run carries from step to step: the optimizer and
+// its view of the weights, the dropout sources and the training graphs,
+// compiled once per (batch, query length, passage length) shape.
+type trainer struct {
+	m            *Model
+	seed         uint64
+	maxGradNorm  float64
+	all          []*param // every saved weight, extras included, in params() order
+	oparams      []*optim.Param
+	byParam      map[*param]*optim.Param
+	opt          *optim.AdamW
+	hidden, attn *nn.Dropout
+	mnrl         loss.MNRL
+	graphs       map[[3]int]*trainGraph
+}
+
+// newTrainer sets up AdamW over the model's weights (weight decay except for
+// biases and LayerNorm weights) and the dropout sources for opts. m.mu must
+// be held while it is used.
+func (m *Model) newTrainer(opts FitOptions) (*trainer, error) {
+	tr := &trainer{m: m, seed: opts.Seed, maxGradNorm: opts.MaxGradNorm,
+		all:     append(m.body.params(), m.body.extras()...),
+		byParam: map[*param]*optim.Param{},
+		hidden:  nn.NewDropout(m.cfg.HiddenDropout, opts.Seed),
+		attn:    nn.NewDropout(m.cfg.AttentionDropout, opts.Seed),
+		mnrl:    loss.MNRL{Scale: opts.Scale, Similarity: loss.Cosine},
+		graphs:  map[[3]int]*trainGraph{},
+	}
+	tr.oparams = make([]*optim.Param, len(tr.all))
+	for i, p := range tr.all {
+		tr.oparams[i] = &optim.Param{Name: p.name, Data: p.data()}
+		tr.byParam[p] = tr.oparams[i]
+	}
+	var err error
+	tr.opt, err = optim.NewAdamW(optim.Config{LR: opts.LearningRate, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+		optim.SplitDecay(tr.oparams, opts.WeightDecay)...)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: Fit: %w", err)
+	}
+	return tr, nil
+}
+
+// step is one training step on a tokenized batch of queries and their
+// passages at learning rate lr: forward and backward through the graph for
+// the batch's shape (with step's dropout masks), global gradient-norm
+// clipping and an AdamW update. It returns the loss, and fails when the
+// loss is NaN or infinite.
+func (tr *trainer) step(step int, q, p tokenized, lr float64) (float64, error) {
+	m := tr.m
+	tq, tp := bucket(q, m.maxSeqLen), bucket(p, m.maxSeqLen)
+	key := [3]int{len(q.ids), tq, tp}
+	tg, ok := tr.graphs[key]
+	if !ok {
+		var err error
+		if tg, err = m.buildTrain(len(q.ids), tq, tp, tr.mnrl, tr.hidden, tr.attn); err != nil {
+			return 0, err
+		}
+		tr.graphs[key] = tg
+	}
+	tr.hidden.Reseed(tr.seed ^ uint64(2*step+1)*0x9e3779b97f4a7c15)
+	tr.attn.Reseed(tr.seed ^ uint64(2*step+2)*0x9e3779b97f4a7c15)
+	if err := tg.step(q, p); err != nil {
+		return 0, err
+	}
+	l := tg.lossValue()
+	if math.IsNaN(l) || math.IsInf(l, 0) {
+		return l, fmt.Errorf("the loss is %v; lower the learning rate or check the data", l)
+	}
+	for _, op := range tr.oparams {
+		op.Grad = nil
+	}
+	grads := tg.gradData()
+	for i, p := range tg.params {
+		tr.byParam[p].Grad = grads[i]
+	}
+	optim.ClipGradNorm(grads, tr.maxGradNorm)
+	tr.opt.LR = lr
+	if err := tr.opt.Step(); err != nil {
+		return l, err
+	}
+	return l, nil
 }
 
 func (o FitOptions) validate(n int) error {

@@ -19,6 +19,11 @@ type trainGraph struct {
 	scores G.Value
 	params []*param  // the weights with a gradient, in params() order
 	grads  []G.Value // their gradients, aligned with params
+
+	// the nodes whose values loss, scores and grads take after a run (read
+	// from the nodes rather than through gorgonia.Read, which copies them)
+	lossNode, scoresNode *G.Node
+	gradNodes            []*G.Node
 }
 
 // buildTrain builds and compiles the training graph for b pairs with query
@@ -68,12 +73,8 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 	if err != nil {
 		return nil, fmt.Errorf("encoder: differentiating the loss: %w", err)
 	}
-	G.Read(cost, &tg.loss)
-	G.Read(scores, &tg.scores)
+	tg.lossNode, tg.scoresNode, tg.gradNodes = cost, scores, grads
 	tg.grads = make([]G.Value, len(grads))
-	for i, g := range grads {
-		G.Read(g, &tg.grads[i])
-	}
 	tg.vm = G.NewTapeMachine(bld.g)
 	return tg, nil
 }
@@ -86,7 +87,16 @@ func (tg *trainGraph) step(q, p tokenized) error {
 	if err := tg.p.bind(p.ids, p.types, p.mask); err != nil {
 		return err
 	}
-	return run(tg.vm)
+	if err := run(tg.vm); err != nil {
+		return err
+	}
+	tg.loss, tg.scores = tg.lossNode.Value(), tg.scoresNode.Value()
+	for i, n := range tg.gradNodes {
+		if tg.grads[i] = n.Value(); tg.grads[i] == nil {
+			return fmt.Errorf("encoder: the graph left the gradient of %s unset", tg.params[i].name)
+		}
+	}
+	return nil
 }
 
 // lossValue is the loss of the last run.

@@ -66,7 +66,7 @@ func Attention(q, k, v, mask *G.Node, cfg AttentionConfig) (*G.Node, error) {
 		}
 		out := make(G.Nodes, 4)
 		for i := range 3 {
-			if out[i], err = G.Slice(packed, G.S(i)); err != nil {
+			if out[i], err = part(packed, i, shapeOf(q)); err != nil {
 				return nil, fmt.Errorf("nn: attention gradient: %w", err)
 			}
 		}
@@ -118,19 +118,22 @@ func probs[T float](a attn, q, k, mask []T, b, h int, p []T) []bool {
 	m := mask[b*t : (b+1)*t]
 	for i := 0; i < t; i++ {
 		row := p[i*t : (i+1)*t]
-		hi := math.Inf(-1)
+		hi := T(math.Inf(-1))
 		for j := range row {
 			row[j] += m[j]
-			hi = math.Max(hi, float64(row[j]))
+			if row[j] > hi {
+				hi = row[j]
+			}
 		}
 		var sum float64
 		for j, v := range row {
-			e := math.Exp(float64(v) - hi)
+			e := exp(float64(v) - float64(hi))
 			row[j] = T(e)
 			sum += e
 		}
+		inv := 1 / sum
 		for j, v := range row {
-			row[j] = T(float64(v) / sum)
+			row[j] = T(float64(v) * inv)
 		}
 	}
 	if a.st == nil {

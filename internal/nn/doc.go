@@ -7,8 +7,9 @@
 // graph built from them can be differentiated with gorgonia.Grad and run on a
 // TapeMachine. Forward and backward passes are written once, generic over
 // float32 (what models use) and float64 (what the finite-difference gradient
-// checks use); matrix products go through the BLAS gorgonia uses
-// (gorgonia.WhichBLAS), so swapping it with gorgonia.Use speeds these ops up too.
+// checks use); float32 matrix products run on internal/gemm's kernels. Each
+// op reuses its output tensor from run to run, and the element-wise and
+// row-wise kernels split their work across GOMAXPROCS goroutines.
 //
 // Shapes are static, as everywhere in gorgonia: an op is built for the shapes
 // of its inputs, and a new batch shape needs a new graph.

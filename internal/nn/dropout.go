@@ -84,13 +84,15 @@ func dropoutKernel[T float](st *maskState, src *Dropout, scale float64, draw boo
 			src.fill(st.keep)
 		}
 		x, y := data[T](in[0]), data[T](out)
-		for i, v := range x {
-			if st.keep[i] {
-				y[i] = T(float64(v) * scale)
-			} else {
-				y[i] = 0
+		parallelFor(len(x), elemGrain, func(lo, hi int) {
+			for i, v := range x[lo:hi] {
+				if st.keep[lo+i] {
+					y[lo+i] = T(float64(v) * scale)
+				} else {
+					y[lo+i] = 0
+				}
 			}
-		}
+		})
 		return nil
 	}
 }

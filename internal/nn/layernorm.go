@@ -73,13 +73,15 @@ func layerNormForward[T float](eps float64) kernel {
 	return func(in []*tensor.Dense, out *tensor.Dense) error {
 		x, w, b, y := data[T](in[0]), data[T](in[1]), data[T](in[2]), data[T](out)
 		d := len(w)
-		for r := 0; r < len(x)/d; r++ {
-			row, dst := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-			mean, rstd := moments(row, eps)
-			for i, v := range row {
-				dst[i] = T((float64(v)-mean)*rstd*float64(w[i]) + float64(b[i]))
+		parallelFor(len(x)/d, rowGrain(d), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				row, dst := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+				mean, rstd := moments(row, eps)
+				for i, v := range row {
+					dst[i] = T((float64(v)-mean)*rstd*float64(w[i]) + float64(b[i]))
+				}
 			}
-		}
+		})
 		return nil
 	}
 }
@@ -90,46 +92,62 @@ func layerNormGradX[T float](eps float64) kernel {
 		x, w, g, dx := data[T](in[0]), data[T](in[1]), data[T](in[2]), data[T](out)
 		d := len(w)
 		n := float64(d)
-		for r := 0; r < len(x)/d; r++ {
-			row, gr, dst := x[r*d:(r+1)*d], g[r*d:(r+1)*d], dx[r*d:(r+1)*d]
-			mean, rstd := moments(row, eps)
-			var sg, sgx float64
-			for i, v := range row {
-				gh := float64(gr[i]) * float64(w[i])
-				sg += gh
-				sgx += gh * (float64(v) - mean) * rstd
+		parallelFor(len(x)/d, rowGrain(d), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				row, gr, dst := x[r*d:(r+1)*d], g[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+				mean, rstd := moments(row, eps)
+				var sg, sgx float64
+				for i, v := range row {
+					gh := float64(gr[i]) * float64(w[i])
+					sg += gh
+					sgx += gh * (float64(v) - mean) * rstd
+				}
+				sg /= n
+				sgx /= n
+				for i, v := range row {
+					xh := (float64(v) - mean) * rstd
+					gh := float64(gr[i]) * float64(w[i])
+					dst[i] = T(rstd * (gh - sg - xh*sgx))
+				}
 			}
-			sg /= n
-			sgx /= n
-			for i, v := range row {
-				xh := (float64(v) - mean) * rstd
-				gh := float64(gr[i]) * float64(w[i])
-				dst[i] = T(rstd * (gh - sg - xh*sgx))
-			}
-		}
+		})
 		return nil
 	}
 }
 
-// layerNormGradW computes dw = Σ_rows g·x̂.
+// layerNormGradW computes dw = Σ_rows g·x̂. The row moments are computed in
+// parallel over rows, the sums in parallel over columns, each column summed
+// in row order.
 func layerNormGradW[T float](eps float64) kernel {
 	return func(in []*tensor.Dense, out *tensor.Dense) error {
 		x, g, dw := data[T](in[0]), data[T](in[1]), data[T](out)
 		d := len(dw)
-		acc := make([]float64, d)
-		for r := 0; r < len(x)/d; r++ {
-			row, gr := x[r*d:(r+1)*d], g[r*d:(r+1)*d]
-			mean, rstd := moments(row, eps)
-			for i, v := range row {
-				acc[i] += float64(gr[i]) * (float64(v) - mean) * rstd
+		nr := len(x) / d
+		mom := make([]float64, 2*nr)
+		parallelFor(nr, rowGrain(d), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				mom[2*r], mom[2*r+1] = moments(x[r*d:(r+1)*d], eps)
 			}
-		}
-		for i, v := range acc {
-			dw[i] = T(v)
-		}
+		})
+		parallelFor(d, 64, func(lo, hi int) {
+			acc := make([]float64, hi-lo)
+			for r := 0; r < nr; r++ {
+				mean, rstd := mom[2*r], mom[2*r+1]
+				row, gr := x[r*d+lo:r*d+hi], g[r*d+lo:r*d+hi]
+				for i, v := range row {
+					acc[i] += float64(gr[i]) * (float64(v) - mean) * rstd
+				}
+			}
+			for i, v := range acc {
+				dw[lo+i] = T(v)
+			}
+		})
 		return nil
 	}
 }
+
+// rowGrain is the fewest rows of length d worth handing to another goroutine.
+func rowGrain(d int) int { return max(1, elemGrain/max(d, 1)) }
 
 // sumRows sums x [..., D] over every axis but the last: the gradient of a
 // bias added to each row.
@@ -145,14 +163,17 @@ func sumRows(x *G.Node) (*G.Node, error) {
 func sumRowsKernel[T float](in []*tensor.Dense, out *tensor.Dense) error {
 	x, s := data[T](in[0]), data[T](out)
 	d := len(s)
-	acc := make([]float64, d)
-	for r := 0; r < len(x)/d; r++ {
-		for i, v := range x[r*d : (r+1)*d] {
-			acc[i] += float64(v)
+	nr := len(x) / d
+	parallelFor(d, 64, func(lo, hi int) {
+		acc := make([]float64, hi-lo)
+		for r := 0; r < nr; r++ {
+			for i, v := range x[r*d+lo : r*d+hi] {
+				acc[i] += float64(v)
+			}
 		}
-	}
-	for i, v := range acc {
-		s[i] = T(v)
-	}
+		for i, v := range acc {
+			s[lo+i] = T(v)
+		}
+	})
 	return nil
 }

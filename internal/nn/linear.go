@@ -68,12 +68,14 @@ func linearForward[T float](in []*tensor.Dense, out *tensor.Dense) error {
 	gemm(false, true, n, o, k, 1, x, k, w, k, 0, y, o)
 	if len(in) == 3 {
 		b := data[T](in[2])
-		for r := 0; r < n; r++ {
-			row := y[r*o : (r+1)*o]
-			for i := range row {
-				row[i] += b[i]
+		parallelFor(n, rowGrain(o), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				row := y[r*o : (r+1)*o]
+				for i := range row {
+					row[i] += b[i]
+				}
 			}
-		}
+		})
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 
 	"github.com/chewxy/hm"
+	kernels "github.com/genq-go/genq/internal/gemm"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -33,6 +34,12 @@ type op struct {
 	back   pullback     // nil: not differentiable
 	diff   []bool       // which inputs back differentiates
 	unique uint64       // nonzero for stateful ops that must never be merged
+
+	out *tensor.Dense // the output buffer, allocated by the first run and reused by later ones
+
+	// view, when set, replaces fwd: it returns a tensor over memory of the
+	// inputs (no copy, no output buffer).
+	view func(in []*tensor.Dense) (*tensor.Dense, error)
 }
 
 var _ G.SDOp = (*op)(nil)
@@ -77,7 +84,10 @@ func (o *op) Type() hm.Type {
 func (o *op) InferShape(...G.DimSizer) (tensor.Shape, error) { return o.shape.Clone(), nil }
 
 // Do runs the kernel on contiguous copies of views and converts a panic of a
-// dependency (BLAS, tensor) into an error.
+// dependency (BLAS, tensor) into an error. The output tensor is allocated by
+// the first run and overwritten by every later one (each node has its own
+// op), so running a compiled graph again allocates nothing here; kernels
+// must write every element of their output.
 func (o *op) Do(vals ...G.Value) (ret G.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -98,11 +108,16 @@ func (o *op) Do(vals ...G.Value) (ret G.Value, err error) {
 		}
 		in[i] = d
 	}
-	out := tensor.New(tensor.Of(o.dtype), tensor.WithShape(o.shape.Clone()...))
-	if err := o.fwd(in, out); err != nil {
+	if o.view != nil {
+		return o.view(in)
+	}
+	if o.out == nil || !o.out.Shape().Eq(o.shape) || o.out.Dtype() != o.dtype {
+		o.out = tensor.New(tensor.Of(o.dtype), tensor.WithShape(o.shape.Clone()...))
+	}
+	if err := o.fwd(in, o.out); err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", o.name, err)
 	}
-	return out, nil
+	return o.out, nil
 }
 
 func (o *op) ReturnsPtr() bool     { return false }
@@ -151,9 +166,10 @@ func pick(dt tensor.Dtype, f32, f64 kernel) (kernel, error) {
 	return nil, fmt.Errorf("nn: dtype %v is not supported (want float32 or float64)", dt)
 }
 
-// gemm computes C = alpha·op(A)·op(B) + beta·C with the BLAS gorgonia uses;
-// op(X) is X or Xᵀ; A is m×k, B is k×n, C is m×n after op, all row-major with
-// leading dimensions lda, ldb, ldc.
+// gemm computes C = alpha·op(A)·op(B) + beta·C; op(X) is X or Xᵀ; A is m×k,
+// B is k×n, C is m×n after op, all row-major with leading dimensions lda,
+// ldb, ldc. float32 products run on internal/gemm's kernels, float64 ones
+// (the gradient checks) on the BLAS gorgonia uses.
 func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -176,10 +192,34 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 	switch a := any(a).(type) {
 	case []float32:
-		G.WhichBLAS().Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		kernels.Sgemm(tA, tB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		G.WhichBLAS().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
+}
+
+// part returns the i-th of the equal parts that the first axis of packed
+// splits into, shaped like shape, as a tensor over packed's memory: a
+// gorgonia slice would copy it on every run.
+func part(packed *G.Node, i int, shape tensor.Shape) (*G.Node, error) {
+	n := shape.TotalSize()
+	o := &op{name: fmt.Sprintf("Part{%d}", i), in: typesOf(packed), shape: shape.Clone(), dtype: packed.Dtype()}
+	o.view = func(in []*tensor.Dense) (*tensor.Dense, error) {
+		if in[0].Shape().TotalSize() < (i+1)*n {
+			return nil, fmt.Errorf("part %d of %v does not fit in %v", i, shape, in[0].Shape())
+		}
+		var backing any
+		switch d := in[0].Data().(type) {
+		case []float32:
+			backing = d[i*n : (i+1)*n]
+		case []float64:
+			backing = d[i*n : (i+1)*n]
+		default:
+			return nil, fmt.Errorf("part of a %T tensor", d)
+		}
+		return tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(backing)), nil
+	}
+	return apply(o, packed)
 }
 
 // shapeOf returns a copy of a node's shape.
