@@ -73,14 +73,8 @@ func (c *Corpus) Search(queries [][]float32, k int, opts ...Option) ([][]Hit, er
 	if c.n == 0 {
 		return nil, fmt.Errorf("search: the corpus is empty")
 	}
-	q, dim, err := pack("query", queries, c.score == Cosine)
-	if err != nil {
-		return nil, err
-	}
-	if dim != c.dim {
-		return nil, fmt.Errorf("search: queries have dimension %d but the corpus has %d (embeddings from different models?)", dim, c.dim)
-	}
-	return run(q, len(queries), c, min(k, c.n), o), nil
+	src := &source{n: c.n, dim: c.dim, score: c.score, data: c.data}
+	return search(queries, src, min(k, c.n), o)
 }
 
 var errNoQueries = errors.New("search: no query embeddings given")
@@ -91,17 +85,9 @@ func errK(k int) error { return fmt.Errorf("search: k is %d; ask for at least on
 // non-empty, of equal length and finite, and with normalize divides each by
 // max(‖row‖₂, 1e-12). Large inputs are split over GOMAXPROCS goroutines.
 func pack(what string, rows [][]float32, normalize bool) ([]float32, int, error) {
-	if len(rows) == 0 {
-		return nil, 0, fmt.Errorf("search: no %s embeddings given", what)
-	}
-	dim := len(rows[0])
-	if dim == 0 {
-		return nil, 0, fmt.Errorf("search: %s 0 is an empty vector", what)
-	}
-	for i, r := range rows {
-		if len(r) != dim {
-			return nil, 0, fmt.Errorf("search: %s %d has %d dimensions but %s 0 has %d (ragged embeddings)", what, i, len(r), what, dim)
-		}
+	dim, err := checkShape(what, rows)
+	if err != nil {
+		return nil, 0, err
 	}
 	data := make([]float32, len(rows)*dim)
 	parts := min(runtime.GOMAXPROCS(0), max(1, len(data)>>16))
@@ -109,29 +95,25 @@ func pack(what string, rows [][]float32, normalize bool) ([]float32, int, error)
 	var wg sync.WaitGroup
 	for p := range parts {
 		lo, hi := p*len(rows)/parts, (p+1)*len(rows)/parts
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			bad[p] = -1
 			for i := lo; i < hi; i++ {
 				row := data[i*dim : (i+1)*dim]
 				copy(row, rows[i])
-				for j, x := range row {
-					if x-x != 0 { // NaN or ±Inf
-						bad[p] = i*dim + j
-						return
-					}
+				if j := nonFinite(row); j >= 0 {
+					bad[p] = i*dim + j
+					return
 				}
 				if normalize {
 					normalizeRow(row)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for _, b := range bad {
 		if b >= 0 {
-			return nil, 0, fmt.Errorf("search: %s %d holds %v at dimension %d", what, b/dim, data[b], b%dim)
+			return nil, 0, errNonFinite(what, b/dim, b%dim, data[b])
 		}
 	}
 	return data, dim, nil
@@ -145,14 +127,33 @@ func normalizeRows(data []float32, dim int) {
 }
 
 // normalizeRow divides row by max(‖row‖₂, 1e-12) in float32, as
-// torch.nn.functional.normalize; the norm is accumulated in float64 and
-// rounded to float32.
-func normalizeRow(row []float32) {
-	var ss float64
-	for _, x := range row {
-		ss += float64(x) * float64(x)
+// torch.nn.functional.normalize does.
+func normalizeRow(row []float32) { divide(row, norm(row)) }
+
+// norm returns max(‖row‖₂, 1e-12), accumulated in float64 and rounded to
+// float32.
+func norm(row []float32) float32 { return max(float32(math.Sqrt(sumSquares(row))), normEps) }
+
+// sumSquaresGo is the portable sumSquares: exact float64 products, four
+// interleaved partial sums so that the additions pipeline.
+func sumSquaresGo(row []float32) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		x := row[j : j+4 : j+4]
+		s0 += float64(x[0]) * float64(x[0])
+		s1 += float64(x[1]) * float64(x[1])
+		s2 += float64(x[2]) * float64(x[2])
+		s3 += float64(x[3]) * float64(x[3])
 	}
-	d := max(float32(math.Sqrt(ss)), normEps)
+	for ; j < len(row); j++ {
+		s0 += float64(row[j]) * float64(row[j])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// divide divides every element of row by d.
+func divide(row []float32, d float32) {
 	for j := range row {
 		row[j] /= d
 	}

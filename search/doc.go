@@ -28,11 +28,27 @@
 //
 // # Performance
 //
+// Scoring is one float32 multiply-add per query, corpus row and dimension,
+// so a search costs 2·queries·rows·dim flops, and its time grows linearly
+// with the corpus (BenchmarkScaling measures the rate). Workers, one per
+// core by default, take chunks of corpus rows in turn. A batch of at least
+// 96 queries (16 on CPUs with AVX-512) is scored chunk by chunk with matrix
+// products (internal/gemm's packed, cache-blocked Sgemm); a smaller
+// batch, which is bound by reading the corpus rather than by arithmetic, is
+// scored by an unrolled AVX2/FMA assembly kernel (portable Go elsewhere)
+// that reads each corpus row once. Each query keeps its best k in a small
+// heap, fed straight from the cache-resident block of scores.
+//
 // A [Corpus] holds its embeddings in one contiguous row-major block,
 // normalized once when it is built for cosine scores, so it can be searched
-// many times. A search splits the corpus into chunks that goroutines take in
-// turn; within a chunk, tiles of corpus rows small enough to stay in cache are
-// scored against blocks of queries by an unrolled kernel (AVX2 and FMA
-// assembly on amd64 when the CPU has them), and each query keeps its best k
-// in a small heap.
+// many times at no cost but the scoring. [TopK] never copies the whole
+// corpus: each worker copies one chunk of rows at a time into a buffer that
+// stays in cache, measures the rows' norms in the same pass, and multiplies
+// the raw scores by the reciprocal norms instead of dividing the rows.
+//
+// A score does not depend on the number of workers, the chunk size or the
+// other queries of the batch, as long as the batch stays on the same side of
+// that threshold: the two scoring paths, and TopK's scaled scores versus a
+// Corpus's normalized rows, sum in different orders and so agree to float32
+// rounding, not bit for bit.
 package search

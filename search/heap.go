@@ -26,6 +26,18 @@ func (b *best) offer(scores []float32, first int) {
 	}
 }
 
+// offerScaled is offer of the scores scores[r]·scale[r].
+func (b *best) offerScaled(scores, scale []float32, first int) {
+	scale = scale[:len(scores)]
+	for r, s := range scores {
+		s *= scale[r]
+		if len(b.hits) == b.k && s < b.hits[0].Score {
+			continue
+		}
+		b.push(Hit{CorpusID: first + r, Score: s})
+	}
+}
+
 func (b *best) push(h Hit) {
 	if len(b.hits) < b.k {
 		b.hits = append(b.hits, h)

@@ -134,15 +134,17 @@ func oracle(queries, corpus [][]float32, k int, score Score) [][]Hit {
 
 // TestAgainstOracleRandom compares with the oracle on random data, for
 // several worker counts and chunk sizes, dimensions that are and are not
-// multiples of the kernel width, and k above the corpus size. Scores are
-// float32 sums, so they match to 1e-5·(1+|score|); at a rank where two oracle
-// scores are closer than that, either order is accepted.
+// multiples of the kernel widths, k above the corpus size, and batches on
+// both scoring paths (fewer than gemmMinQueries queries, and more). Scores
+// are float32 sums, so they match to 1e-5·(1+|score|); at a rank where two
+// oracle scores are closer than that, either order is accepted.
 func TestAgainstOracleRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 0))
 	for _, tc := range []struct {
 		nq, nc, dim, k int
 	}{
 		{1, 1, 1, 1}, {3, 50, 7, 5}, {9, 300, 64, 10}, {5, 257, 33, 300}, {17, 1000, 100, 20},
+		{gemmMinQueries, 1, 5, 3}, {gemmMinQueries + 7, 301, 33, 10}, {300, 150, 19, 160},
 	} {
 		queries, corpus := randomRows(r, tc.nq, tc.dim), randomRows(r, tc.nc, tc.dim)
 		for _, score := range []Score{Cosine, Dot} {
@@ -229,27 +231,110 @@ func TestTiesExact(t *testing.T) {
 }
 
 // TestScoresIndependentOfSplit checks that a score does not depend on how the
-// work is split: one query alone, or in a batch, with any chunking, gets
-// bit-identical scores.
+// work is split. On each scoring path (a batch below gemmMinQueries, and one
+// above) scores are bit-identical whatever the worker count and chunk size,
+// and whatever the other queries of a batch on the same path: every score is
+// summed in one fixed order (scoreTile's lanes, gemm's depth blocks). The
+// two paths sum in different orders, so one query alone (small-batch path)
+// and the same query in a large batch (gemm path) agree to float32 rounding,
+// 1e-5·(1+|score|), not bit for bit; likewise TopK, which scales the raw
+// scores of unnormalized rows by their reciprocal norms, and Corpus.Search,
+// which scores rows normalized once.
 func TestScoresIndependentOfSplit(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 0))
-	queries, corpus := randomRows(r, 7, 77), randomRows(r, 301, 77)
+	const nc, dim = 301, 77
+	queries, corpus := randomRows(r, gemmMinQueries+6, dim), randomRows(r, nc, dim)
 	c, err := NewCorpus(corpus, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := c.Search(queries, 301)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for qi := range queries {
-		one, err := c.Search(queries[qi:qi+1], 301, WithWorkers(3), WithChunkSize(5))
+	splits := [][]Option{{WithWorkers(1)}, {WithWorkers(3), WithChunkSize(5)}, {WithChunkSize(1)}, {WithChunkSize(64)}}
+	for _, batch := range [][][]float32{queries[:7], queries[:gemmMinQueries], queries} {
+		all, err := c.Search(batch, nc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fmt.Sprint(one[0]) != fmt.Sprint(all[qi]) {
-			t.Fatalf("query %d: alone and in a batch give different hits or scores", qi)
+		for _, opt := range splits {
+			got, err := c.Search(batch, nc, opt...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(all) {
+				t.Fatalf("batch of %d, %d options: other hits or scores than with the default split", len(batch), len(opt))
+			}
 		}
+		topk, err := TopK(batch, corpus, nc, WithWorkers(3), WithChunkSize(11))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkHits(t, fmt.Sprintf("TopK vs Corpus.Search, batch of %d", len(batch)), topk, all, 1e-5)
+	}
+	small, err := c.Search(queries[:7], nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	large, err := c.Search(queries, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(large[:gemmMinQueries]) != fmt.Sprint(func() [][]Hit {
+		h, _ := c.Search(queries[:gemmMinQueries], nc, WithWorkers(2), WithChunkSize(17))
+		return h
+	}()) {
+		t.Fatal("gemm path: a query's hits depend on the other queries of its batch")
+	}
+	for qi := range 7 {
+		one, err := c.Search(queries[qi:qi+1], nc, WithWorkers(3), WithChunkSize(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(one[0]) != fmt.Sprint(small[qi]) {
+			t.Fatalf("small-batch path: query %d alone and in a batch give different hits or scores", qi)
+		}
+		checkHits(t, fmt.Sprintf("query %d alone vs in a large batch", qi), one, large[qi:qi+1], 1e-5)
+	}
+}
+
+// TestSumSquaresMatchesPortable compares the sum of squares in use (the
+// assembly one on amd64 with AVX2 and FMA) with the portable one: both sum
+// exact float64 products, in different orders, so they agree to 1e-15
+// relative; and both turn NaN and ±Inf into a non-finite sum.
+func TestSumSquaresMatchesPortable(t *testing.T) {
+	t.Logf("kernel in use: %s", kernelName)
+	r := rand.New(rand.NewPCG(16, 0))
+	for _, n := range []int{0, 1, 15, 16, 17, 47, 768, 1000} {
+		row := make([]float32, n)
+		for i := range row {
+			row[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(60)-30)))
+		}
+		got, want := sumSquares(row), sumSquaresGo(row)
+		if d := math.Abs(got - want); d > 1e-15*want {
+			t.Errorf("n=%d: %v, portable %v (|Δ| %.3g)", n, got, want, d)
+		}
+		if n > 0 {
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+				row[n-1] = bad
+				if s := sumSquares(row); !math.IsNaN(s) && !math.IsInf(s, 0) {
+					t.Errorf("n=%d with %v: sum %v, want a non-finite one", n, bad, s)
+				}
+			}
+		}
+	}
+}
+
+// TestTopKExtremeNorms checks TopK's cosine scores for rows whose norm is
+// tiny (clamped to 1e-12, as torch does), zero, or so large that its
+// reciprocal would not be a normal float32 (such rows are normalized
+// instead of scaled): they match the float64 oracle.
+func TestTopKExtremeNorms(t *testing.T) {
+	queries := [][]float32{{3, 4, 0}, {0, 0, 1}}
+	corpus := [][]float32{{6e36, 8e36, 0}, {0, 0, 0}, {3e-20, 0, 4e-20}, {1, 1, 1}, {0, -3e37, 1e37}, {2e38, 2.5e38, 1e38}}
+	for _, opt := range [][]Option{nil, {WithWorkers(2), WithChunkSize(2)}} {
+		got, err := TopK(queries, corpus, len(corpus), opt...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkHits(t, "extreme norms", got, oracle(queries, corpus, len(corpus), Cosine), 1e-6)
 	}
 }
 
@@ -287,6 +372,10 @@ func TestErrors(t *testing.T) {
 		{"dimension mismatch", [][]float32{{1, 2, 3}}, ok, 1, nil, "dimension 3 but the corpus has 2"},
 		{"empty vectors", [][]float32{{}}, [][]float32{{}}, 1, nil, "empty vector"},
 		{"NaN", ok, [][]float32{{1, float32(math.NaN())}}, 1, nil, "corpus 0 holds NaN"},
+		{"first bad row", ok, badRows(40, map[int]float32{31: float32(math.NaN()), 7: float32(math.Inf(-1))}), 1,
+			[]Option{WithWorkers(3), WithChunkSize(2)}, "corpus 7 holds -Inf at dimension 1"},
+		{"bad row, dot", ok, badRows(40, map[int]float32{33: float32(math.Inf(1))}), 1,
+			[]Option{WithScore(Dot)}, "corpus 33 holds +Inf at dimension 1"},
 		{"Inf query", [][]float32{{float32(math.Inf(1)), 0}}, ok, 1, nil, "query 0 holds +Inf"},
 		{"bad workers", ok, ok, 1, []Option{WithWorkers(0)}, "workers"},
 		{"bad chunk", ok, ok, 1, []Option{WithChunkSize(-1)}, "chunk size"},
@@ -306,6 +395,15 @@ func TestErrors(t *testing.T) {
 	if _, err := c.Search(ok, 1, WithScore(Dot)); err == nil || !strings.Contains(err.Error(), "normalize=false") {
 		t.Fatalf("dot search of a cosine corpus: error %v", err)
 	}
+}
+
+// badRows returns n rows {1, 0}, with row i's second value set to bad[i].
+func badRows(n int, bad map[int]float32) [][]float32 {
+	rows := make([][]float32, n)
+	for i := range rows {
+		rows[i] = []float32{1, bad[i]}
+	}
+	return rows
 }
 
 func TestZeroVectorCosine(t *testing.T) {

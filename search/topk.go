@@ -11,24 +11,27 @@ type Hit struct {
 // TopK returns, for each query, the min(k, len(corpus)) corpus rows with the
 // highest score, best first, as util.semantic_search(queries, corpus,
 // top_k=k) does (cosine similarity unless WithScore(Dot)). All vectors must
-// have the same, non-zero length and finite values. To search one corpus
-// several times, build a Corpus once instead: TopK copies (and for cosine
-// normalizes) the corpus on every call.
+// have the same, non-zero length and finite values. TopK does not copy the
+// corpus as a whole: each worker copies one chunk of rows at a time into a
+// cache-sized buffer, measures their norms and scores them there, scaling
+// cosine scores by the rows' reciprocal norms (the scores agree with those
+// of a normalized Corpus to float32 rounding). To search one corpus many
+// times, build a Corpus once instead: it skips that per-call copy.
 func TopK(queries, corpus [][]float32, k int, opts ...Option) ([][]Hit, error) {
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	// Cheap checks first: building the corpus copies it.
 	if k <= 0 {
 		return nil, errK(k)
 	}
 	if len(queries) == 0 {
 		return nil, errNoQueries
 	}
-	c, err := NewCorpus(corpus, o.score == Cosine)
+	dim, err := checkShape("corpus", corpus)
 	if err != nil {
 		return nil, err
 	}
-	return c.Search(queries, k, opts...)
+	src := &source{n: len(corpus), dim: dim, score: o.score, rows: corpus}
+	return search(queries, src, min(k, len(corpus)), o)
 }
