@@ -2,23 +2,38 @@
 # Runs genq's CUDA checks on the GPU machine (no Go toolchain there), from the
 # repository root, with .ci/gpu/bin carried (built here by .ci/gpu/build.sh):
 #
-#   bash .ci/gpu/run.sh
+#   GENQ_GPU_QUICK=1 bash .ci/gpu/run.sh
 #
-# Every step has its own timeout and the script goes on after a failed step;
-# the whole run stays under about 8 minutes (usually 1 to 2). Results, written to $OUT even
-# when steps fail:
-#   gpu.log          everything printed below
-#   compat.txt       which C names gorgonia.org/cu, cu/blas and cu/dnn use are
-#                    missing from this machine's CUDA/cuDNN headers, and which
-#                    symbols the carried binaries need are missing from the
-#                    real libraries
+# Steps: compile gorgonia's kernels to PTX with this machine's nvcc, then run
+# cucheck.test (driver API, gorgonia's kernels, cuBLAS, one layer at a time)
+# and smoke.test (gorgonia's `cuda` build: a TapeMachine running MatMul on
+# cuBLAS, elementwise kernels and a gradient, compared with a float64 CPU
+# reference), each under its own timeout; the script goes on after a failed
+# step and ends with a summary whose last line is "RESULT: PASS" or
+# "RESULT: FAIL". With GENQ_GPU_QUICK=1 (about 30 s; every step has a
+# timeout, at most about 3 minutes in all) it skips the slow inventory steps
+# marked "full run only" below.
+#
+# Results, written to $OUT even when steps fail:
+#   gpu.log          everything printed
+#   cucheck.out, smoke.out  the test binaries' full output (three runs each)
+#   bindings.txt     the CUDA, cuBLAS and cuDNN functions smoke.test called
+#                    (the dynamic linker's lazy bindings)
+#   ptx.tar.gz       gorgonia's kernels compiled by this machine's nvcc
+#   full run only:
+#   compat.txt       C names gorgonia.org/cu, cu/blas and cu/dnn use that this
+#                    machine's CUDA/cuDNN headers lack, and symbols the
+#                    carried binaries need that the real libraries do not
+#                    export (lazily bound: harmless unless called)
 #   headers.tar.gz   the cuDNN headers (for build.sh's smoke.test) and CUDA's
 #                    cuda.h, cublas_api.h, cublas_v2.h
 #   symbols.tar.gz   nm -D of libcuda, libcublas, libcublasLt, libcudnn*
-#   ptx.tar.gz       gorgonia's kernels compiled by this machine's nvcc
 set -u
+export LC_ALL=C # sort and comm must agree on the order of names
+unset LD_BIND_NOW # the binaries rely on lazy binding (see compat.txt)
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/genq-gpu-out}
+QUICK=${GENQ_GPU_QUICK:-0}
 mkdir -p "$OUT"
 BIN=.ci/gpu/bin
 WORK=$(mktemp -d)
@@ -35,77 +50,88 @@ run() {
 	[ $rc -eq 0 ] || echo "--- exit code $rc: $*"
 	return $rc
 }
+declare -A RESULT
 
-step "machine"
-run 20 nvidia-smi
+step "machine (quick=$QUICK)"
+[ "$QUICK" = 1 ] || run 20 nvidia-smi
 run 10 nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv
-run 10 nvcc --version || echo "nvcc not on PATH; looking in /usr/local/cuda*/bin"
 NVCC=$(command -v nvcc || ls /usr/local/cuda*/bin/nvcc 2>/dev/null | head -1)
 echo "nvcc: ${NVCC:-none}"
-ls -d /usr/local/cuda* 2>/dev/null
+[ -n "$NVCC" ] && run 10 "$NVCC" --version | tail -2
 
 step "libraries"
 SITE=$(ls -d /opt/torch/.venv/lib/python3*/site-packages 2>/dev/null | head -1)
 ROOTS="/usr/local/cuda/ /usr/local/nvidia/ /usr/lib/x86_64-linux-gnu/ /usr/lib64/ ${SITE:+$SITE/nvidia/}"
-echo "search roots: $ROOTS"
-timeout 30 ldconfig -p | grep -E 'libcuda\.so|libcublas|libcudnn' || true
 find_lib() { # first file named $1 under the roots
 	# shellcheck disable=SC2086
 	timeout 30 find -L $ROOTS -name "$1" 2>/dev/null | head -1
 }
-LIBCUDA=$(timeout 10 ldconfig -p | awk '/libcuda\.so\.1 /{print $NF; exit}')
+ldcache() { timeout 10 ldconfig -p | awk -v n="$1" '$1 == n {print $NF; exit}'; }
+LIBCUDA=$(ldcache libcuda.so.1)
 [ -n "$LIBCUDA" ] || LIBCUDA=$(find_lib 'libcuda.so.1')
-LIBCUBLAS=$(find_lib 'libcublas.so.13')
-LIBCUBLASLT=$(find_lib 'libcublasLt.so.13')
-LIBCUDNN=$(find_lib 'libcudnn.so.9')
+LIBCUBLAS=$(ldcache libcublas.so.13)
+[ -n "$LIBCUBLAS" ] || LIBCUBLAS=$(find_lib 'libcublas.so.13')
+LIBCUBLASLT=$(ldcache libcublasLt.so.13)
+[ -n "$LIBCUBLASLT" ] || LIBCUBLASLT=$(find_lib 'libcublasLt.so.13')
+LIBCUDNN=$(ldcache libcudnn.so.9)
+[ -n "$LIBCUDNN" ] || LIBCUDNN=$(find_lib 'libcudnn.so.9')
+# torch's cuDNN (the version of the headers build.sh compiled against): the
+# fallback when the system's cuDNN fails.
+VENV_CUDNN_DIR=""
+[ -n "$SITE" ] && [ -f "$SITE/nvidia/cudnn/lib/libcudnn.so.9" ] && VENV_CUDNN_DIR=$SITE/nvidia/cudnn/lib
 echo "libcuda.so.1:      ${LIBCUDA:-MISSING}"
 echo "libcublas.so.13:   ${LIBCUBLAS:-MISSING}"
 echo "libcublasLt.so.13: ${LIBCUBLASLT:-MISSING}"
-echo "libcudnn.so.9:     ${LIBCUDNN:-MISSING}"
-# shellcheck disable=SC2086
-timeout 30 find -L $ROOTS \( -name 'libcublas.so*' -o -name 'libcudnn*.so*' \) 2>/dev/null | sort | head -40
-
-step "headers"
-CUDA_H=$(find_lib cuda.h)
-for d in /usr/local/cuda/include /usr/local/cuda/targets/x86_64-linux/include; do
-	[ -f "$d/cuda.h" ] && CUDA_H=$d/cuda.h && break
-done
-CUBLAS_H=$(dirname "${CUDA_H:-/nonexistent/x}")/cublas_api.h
-[ -f "$CUBLAS_H" ] || CUBLAS_H=$(find_lib cublas_api.h)
-CUDNN_H=$(find_lib cudnn.h)
-CUDNN_VERSION_H=$(find_lib cudnn_version.h)
-echo "cuda.h: ${CUDA_H:-MISSING}   cublas_api.h: ${CUBLAS_H:-MISSING}   cudnn.h: ${CUDNN_H:-MISSING}"
-[ -n "$CUDA_H" ] && grep -m1 -E '^#define CUDA_VERSION' "$CUDA_H"
-[ -n "$CUDNN_VERSION_H" ] && grep -E '^#define CUDNN_(MAJOR|MINOR|PATCHLEVEL)' "$CUDNN_VERSION_H"
-if [ -n "$CUDA_H" ]; then
-	echo "-- CUDA declarations that changed since the 11.8 headers gorgonia.org/cu is built against:"
-	grep -nE '#define (cuCtxCreate|cuMemAdvise|cuMemPrefetchAsync|cuGraphGetEdges|cuGraphAddDependencies|cuStreamWaitValue32|cuGraphAddKernelNode)\b' "$CUDA_H"
-	grep -nE 'CUresult CUDAAPI (cuCtxCreate|cuCtxCreate_v2|cuCtxCreate_v4|cuTexRefSetArray|cuModuleGetTexRef)\(' "$CUDA_H"
+echo "libcudnn.so.9:     ${LIBCUDNN:-MISSING} (torch's: ${VENV_CUDNN_DIR:-none})"
+if [ "$QUICK" != 1 ]; then # full run only
+	timeout 30 ldconfig -p | grep -E 'libcuda\.so|libcublas|libcudnn' || true
+	# shellcheck disable=SC2086
+	timeout 30 find -L $ROOTS \( -name 'libcublas.so*' -o -name 'libcudnn*.so*' \) 2>/dev/null | sort | head -40
 fi
 
-step "compatibility report -> compat.txt"
-{
-	echo "# C names used by gorgonia.org/cu v0.9.4 (driver API) that ${CUDA_H:-cuda.h} does not declare:"
-	[ -f "$BIN/cuda_names.txt" ] && [ -n "$CUDA_H" ] && while read -r n; do
-		grep -qw -- "$n" "$CUDA_H" || echo "cuda-header-missing $n"
-	done <"$BIN/cuda_names.txt"
-	echo "# C names used by gorgonia.org/cu/dnn v0.9.4 that the cuDNN headers ($(dirname "${CUDNN_H:-/x/none}")) do not declare:"
-	[ -f "$BIN/cudnn_names.txt" ] && [ -n "$CUDNN_H" ] && while read -r n; do
-		grep -qw -- "$n" "$(dirname "$CUDNN_H")"/cudnn*.h || echo "cudnn-header-missing $n"
-	done <"$BIN/cudnn_names.txt"
-	defined=$WORK/defined.txt
-	for lib in "$LIBCUDA" "$LIBCUBLAS" "$LIBCUBLASLT" "$LIBCUDNN"; do
-		[ -n "$lib" ] && timeout 30 nm -D --defined-only "$lib" 2>/dev/null | awk '{print $NF}' | sed 's/@.*//'
-	done | sort -u >"$defined"
-	for u in "$BIN"/*.undef; do
-		[ -f "$u" ] || continue
-		echo "# symbols $(basename "$u" .undef) needs that libcuda/libcublas/libcudnn do not export (lazy binding: harmless unless called):"
-		comm -23 "$u" "$defined" | sed "s/^/symbol-missing $(basename "$u" .undef) /"
+step "symbols the carried binaries need that the real libraries lack"
+defined=$WORK/defined.txt
+for lib in "$LIBCUDA" "$LIBCUBLAS" "$LIBCUBLASLT" "$LIBCUDNN"; do
+	[ -n "$lib" ] && timeout 30 nm -D --defined-only "$lib" 2>/dev/null | awk '{print $NF}' | sed 's/@.*//'
+done | sort -u >"$defined"
+for u in "$BIN"/*.undef; do
+	[ -f "$u" ] || continue
+	sort -u "$u" | comm -23 - "$defined" >"$WORK/lacking.txt"
+	echo "$(basename "$u" .undef): $(wc -l <"$u") CUDA symbols, $(wc -l <"$WORK/lacking.txt") lacking: $(head -30 "$WORK/lacking.txt" | tr '\n' ' ')"
+done
+echo "(lazily bound, so harmless unless called: the cuDNN 8 functions gorgonia.org/cu/dnn wraps are expected here)"
+
+CUDA_H="" CUDNN_H=""
+if [ "$QUICK" != 1 ]; then # full run only
+	step "headers"
+	CUDA_H=$(find_lib cuda.h)
+	for d in /usr/local/cuda/include /usr/local/cuda/targets/x86_64-linux/include; do
+		[ -f "$d/cuda.h" ] && CUDA_H=$d/cuda.h && break
 	done
-} >"$OUT/compat.txt" 2>&1
-grep -c -- '-missing' "$OUT/compat.txt" | sed 's/^/missing names in total: /'
-grep -E 'symbol-missing' "$OUT/compat.txt" | head -40
-grep -E 'header-missing' "$OUT/compat.txt" | head -60
+	CUDNN_H=$(find_lib cudnn.h)
+	CUDNN_VERSION_H=$(find_lib cudnn_version.h)
+	echo "cuda.h: ${CUDA_H:-MISSING}   cudnn.h: ${CUDNN_H:-MISSING}"
+	[ -n "$CUDA_H" ] && grep -m1 -E '^#define CUDA_VERSION' "$CUDA_H"
+	[ -n "$CUDNN_VERSION_H" ] && grep -E '^#define CUDNN_(MAJOR|MINOR|PATCHLEVEL)' "$CUDNN_VERSION_H"
+
+	step "compatibility report -> compat.txt"
+	{
+		echo "# C names used by gorgonia.org/cu v0.9.4 (driver API) that ${CUDA_H:-cuda.h} does not declare:"
+		[ -f "$BIN/cuda_names.txt" ] && [ -n "$CUDA_H" ] && while read -r n; do
+			grep -qw -- "$n" "$CUDA_H" || echo "cuda-header-missing $n"
+		done <"$BIN/cuda_names.txt"
+		echo "# C names used by gorgonia.org/cu/dnn v0.9.4 that the cuDNN headers ($(dirname "${CUDNN_H:-/x/none}")) do not declare:"
+		[ -f "$BIN/cudnn_names.txt" ] && [ -n "$CUDNN_H" ] && while read -r n; do
+			grep -qw -- "$n" "$(dirname "$CUDNN_H")"/cudnn*.h || echo "cudnn-header-missing $n"
+		done <"$BIN/cudnn_names.txt"
+		for u in "$BIN"/*.undef; do
+			[ -f "$u" ] || continue
+			echo "# symbols $(basename "$u" .undef) needs that libcuda/libcublas/libcudnn do not export (lazy binding: harmless unless called):"
+			sort -u "$u" | comm -23 - "$defined" | sed "s/^/symbol-missing $(basename "$u" .undef) /"
+		done
+	} >"$OUT/compat.txt" 2>&1
+	grep -c -- '-missing' "$OUT/compat.txt" | sed 's/^/missing names in total: /'
+fi
 
 step "gorgonia kernels -> PTX (nvcc)"
 PTX=$WORK/ptx
@@ -122,49 +148,106 @@ if [ -n "$NVCC" ] && [ -d "$BIN/kernels" ]; then
 else
 	echo "no nvcc or no $BIN/kernels: skipping"
 fi
+run 30 tar -czf "$OUT/ptx.tar.gz" -C "$PTX" .
 
 step "run the carried test binaries"
-LIBDIRS=""
-for lib in "$LIBCUBLAS" "$LIBCUBLASLT" "$LIBCUDNN" "$LIBCUDA"; do
-	[ -n "$lib" ] && LIBDIRS=$LIBDIRS:$(dirname "$lib")
-done
-export LD_LIBRARY_PATH=${LIBDIRS#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+libdirs() { # the library folders, $1 (if any) first
+	local d="" lib
+	for lib in "$@" "$LIBCUBLAS" "$LIBCUBLASLT" "$LIBCUDNN" "$LIBCUDA"; do
+		[ -n "$lib" ] && d=$d:$(dirname "$lib")
+	done
+	echo "${d#:}"
+}
+BASE_LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}
 export GENQ_CUDA_PTX=$PTX
-echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-for t in cucheck smoke; do
-	exe=$WORK/$t.test
-	[ -f "$BIN/$t.test.gz" ] && gunzip -c "$BIN/$t.test.gz" >"$exe" && chmod +x "$exe"
-	if [ ! -x "$exe" ]; then
-		echo "-- $t.test not carried (build.sh builds smoke.test once it has the cuDNN headers)"
-		continue
-	fi
-	echo "-- ldd $t.test"
+echo "GENQ_CUDA_PTX=$GENQ_CUDA_PTX ($(ls "$PTX" | tr '\n' ' '))"
+# runtest NAME SECONDS [FIRST_LIB]: runs NAME.test with the library folders on
+# LD_LIBRARY_PATH (FIRST_LIB's folder first) and records PASS or FAIL.
+runtest() {
+	local t=$1 secs=$2 exe=$WORK/$1.test
+	export LD_LIBRARY_PATH
+	LD_LIBRARY_PATH=$(libdirs "${3:-}")${BASE_LD_LIBRARY_PATH:+:$BASE_LD_LIBRARY_PATH}
+	echo "-- $t.test (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
 	run 20 ldd "$exe" | grep -E 'cuda|cublas|cudnn|not found'
-	echo "-- $t.test"
-	secs=90
-	[ "$t" = smoke ] && secs=150
-	run "$secs" "$exe" -test.v -test.count=1 -test.timeout=$((secs - 10))s
-	echo "--- $t.test finished"
+	# three runs: a call made on a thread where gorgonia's context is not
+	# current would fail only now and then
+	run "$secs" "$exe" -test.v -test.count=3 -test.failfast -test.timeout=$((secs - 5))s >"$WORK/$t.out" 2>&1
+	local rc=$?
+	cp "$WORK/$t.out" "$OUT/$t.out"
+	if [ $rc -eq 0 ] && grep -qx PASS "$WORK/$t.out"; then
+		RESULT[$t]=PASS
+		grep -E '^\s*--- |max \|gpu-cpu\||^(PASS|ok)' "$WORK/$t.out" | awk '!seen[$0]++' # once each; all of it in $OUT/NAME.out
+	else
+		RESULT[$t]="FAIL (exit code $rc)"
+		grep -vE '^\s+[0-9]+\s|^\s+(memcpy|DoWork|Free|Read|Alloc|A ×|tanh|⊙)' "$WORK/$t.out" | head -150
+	fi
+	echo "--- $t.test: ${RESULT[$t]}"
+}
+for t in cucheck smoke; do
+	RESULT[$t]="NOT RUN (no $BIN/$t.test.gz: build it with .ci/gpu/build.sh)"
+	[ -f "$BIN/$t.test.gz" ] && gunzip -c "$BIN/$t.test.gz" >"$WORK/$t.test" && chmod +x "$WORK/$t.test" || continue
+	secs=30
+	[ "$t" = smoke ] && secs=45
+	runtest "$t" "$secs"
+	if [ "$t" = smoke ] && [ "${RESULT[smoke]}" != PASS ] && [ -n "$VENV_CUDNN_DIR" ] &&
+		[ "$(dirname "$LIBCUDNN")" != "$VENV_CUDNN_DIR" ]; then
+		echo "-- smoke.test failed with the system's cuDNN: again with torch's ($VENV_CUDNN_DIR)"
+		runtest smoke 45 "$VENV_CUDNN_DIR/libcudnn.so.9"
+		RESULT[smoke]="${RESULT[smoke]} with torch's cuDNN"
+	fi
 done
 
-step "collect headers, symbols, PTX"
-H=$WORK/headers
-mkdir -p "$H/cuda" "$H/cudnn"
-[ -n "$CUDA_H" ] && cp "$CUDA_H" "$H/cuda/" && for f in cublas_api.h cublas_v2.h cuda_runtime_api.h driver_types.h library_types.h; do
-	[ -f "$(dirname "$CUDA_H")/$f" ] && cp "$(dirname "$CUDA_H")/$f" "$H/cuda/"
-done
-[ -n "$CUDNN_H" ] && cp "$(dirname "$CUDNN_H")"/cudnn*.h "$H/cudnn/"
-run 60 tar -czf "$OUT/headers.tar.gz" -C "$H" .
-S=$WORK/symbols
-mkdir -p "$S"
-for lib in "$LIBCUDA" "$LIBCUBLAS" "$LIBCUBLASLT" "$LIBCUDNN" $(ls "$(dirname "${LIBCUDNN:-/x/none}")"/libcudnn_*.so.9 2>/dev/null); do
-	[ -n "$lib" ] && timeout 30 nm -D --defined-only "$lib" >"$S/$(basename "$lib").nm" 2>&1
-done
-run 60 tar -czf "$OUT/symbols.tar.gz" -C "$S" .
-run 60 tar -czf "$OUT/ptx.tar.gz" -C "$PTX" .
-ls -la "$OUT"
+if [[ "${RESULT[smoke]}" == PASS* ]]; then
+	step "functions smoke.test calls -> bindings.txt"
+	# The dynamic linker binds each function at its first call; this lists
+	# those of libcuda, libcublas and libcudnn the test binary called.
+	mkdir -p "$WORK/ld"
+	LD_DEBUG=bindings LD_DEBUG_OUTPUT=$WORK/ld/ld run 30 "$WORK/smoke.test" -test.count=1 -test.run 'OnGPU' >/dev/null 2>&1
+	cat "$WORK"/ld/ld.* 2>/dev/null | grep -F "binding file $WORK/smoke.test " |
+		grep -E "to [^ ]*lib(cuda|cublas|cublasLt|cudnn)\.so" |
+		sed -E "s/.* to ([^ ]*) \[.*symbol \`([^']*)'.*/\2 \1/" | sort -u >"$OUT/bindings.txt"
+	echo "$(wc -l <"$OUT/bindings.txt") functions:"
+	awk '{print $1}' "$OUT/bindings.txt" | tr '\n' ' '
+	echo
+	rm -rf "$WORK/ld"
+fi
+
+if [ "$QUICK" != 1 ]; then # full run only
+	step "collect headers, symbols"
+	H=$WORK/headers
+	mkdir -p "$H/cuda" "$H/cudnn"
+	[ -n "$CUDA_H" ] && cp "$CUDA_H" "$H/cuda/" && for f in cublas_api.h cublas_v2.h cuda_runtime_api.h driver_types.h library_types.h; do
+		[ -f "$(dirname "$CUDA_H")/$f" ] && cp "$(dirname "$CUDA_H")/$f" "$H/cuda/"
+	done
+	[ -n "$CUDNN_H" ] && cp "$(dirname "$CUDNN_H")"/cudnn*.h "$H/cudnn/"
+	run 60 tar -czf "$OUT/headers.tar.gz" -C "$H" .
+	S=$WORK/symbols
+	mkdir -p "$S"
+	for lib in "$LIBCUDA" "$LIBCUBLAS" "$LIBCUBLASLT" "$LIBCUDNN" $(ls "$(dirname "${LIBCUDNN:-/x/none}")"/libcudnn_*.so.9 2>/dev/null); do
+		[ -n "$lib" ] && timeout 30 nm -D --defined-only "$lib" >"$S/$(basename "$lib").nm" 2>&1
+	done
+	run 60 tar -czf "$OUT/symbols.tar.gz" -C "$S" .
+fi
 
 step "summary"
-grep -E '^(--- (PASS|FAIL)|PASS$|FAIL|ok |panic:)|exit code' "$LOG" | grep -v '^=== ' || true
-echo "run.sh done"
+for t in cucheck smoke; do
+	echo "$t.test: ${RESULT[$t]}"
+	[ -f "$WORK/$t.out" ] && grep -E '^(--- (PASS|FAIL)|panic:)|max \|gpu-cpu\||symbol lookup error|Error in initialization|_test\.go:[0-9]+: ' "$WORK/$t.out" |
+		sed -E 's/ \([0-9.]+s\)$//' | sort | uniq -c | sed 's/^/    /'
+done
+# The matrix products must have run on cuBLAS and the elementwise ops as
+# kernels, not on gorgonia's CPU fallbacks.
+onGPU=yes
+if [ -s "$OUT/bindings.txt" ]; then
+	echo "smoke.test called $(wc -l <"$OUT/bindings.txt") CUDA/cuBLAS/cuDNN functions (bindings.txt)"
+	for f in cublasSgemm_v2 cuLaunchKernel; do
+		grep -q "^$f " "$OUT/bindings.txt" && echo "    $f: called" || { echo "    $f: NOT called"; onGPU=no; }
+	done
+fi
+rm -rf "$WORK"
+if [ "${RESULT[cucheck]}" = PASS ] && [[ "${RESULT[smoke]}" == PASS* ]] && [ $onGPU = yes ]; then
+	echo "RESULT: PASS"
+else
+	echo "RESULT: FAIL"
+fi
 exit 0

@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -48,6 +49,10 @@ func cpuMatMul(x, w []float32, m, k, n int) []float64 {
 
 // setupGPU registers the kernels named by GENQ_CUDA_PTX and checks that the
 // driver sees a device; it stops the test when either is missing.
+//
+// Callers lock their goroutine to its OS thread first: gorgonia's CUDA
+// machine makes its context current only on the thread that creates it, and
+// the driver rejects calls from other threads (CUDA_ERROR_INVALID_CONTEXT).
 func setupGPU(t *testing.T) {
 	t.Helper()
 	if _, err := RegisterKernelsFromEnv(); err != nil {
@@ -116,6 +121,8 @@ func float32s(t *testing.T, name string, v G.Value) []float32 {
 // elemunaryop and elembinop kernels) on the GPU and compares h and y with a
 // float64 CPU reference.
 func TestGraphOnGPU(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	setupGPU(t)
 	xs, ws := smokeInputs()
 
@@ -136,7 +143,10 @@ func TestGraphOnGPU(t *testing.T) {
 	}
 	t.Logf("compiled program:\n%v", prog)
 
-	vm := G.NewTapeMachine(g)
+	vm, err := NewTapeMachine(g)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer vm.Close()
 	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
 	if err := vm.RunAll(); err != nil {
@@ -156,6 +166,8 @@ func TestGraphOnGPU(t *testing.T) {
 // backward pass multiplies by a transposed matrix, which takes another cuBLAS
 // path than the forward product.
 func TestGradientOnGPU(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	setupGPU(t)
 	xs, ws := smokeInputs()
 
@@ -173,8 +185,12 @@ func TestGradientOnGPU(t *testing.T) {
 	var gv G.Value
 	G.Read(grads[0], &gv)
 
-	vm := G.NewTapeMachine(g)
+	vm, err := NewTapeMachine(g)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer vm.Close()
+	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
 	if err := vm.RunAll(); err != nil {
 		t.Fatalf("running the backward graph on the GPU: %+v", err)
 	}

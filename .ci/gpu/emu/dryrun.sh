@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Dry-runs the test binaries build.sh made (.ci/gpu/bin/*.test.gz) on this
+# GPU-less machine, against a CPU emulator of the CUDA driver API, cuBLAS and
+# cuDNN (emu.cc) instead of the real libraries: it checks gorgonia's CUDA
+# TapeMachine logic, the smoke test and the binary's dynamic linking before
+# GPU time is spent, and lists the CUDA functions the tests call ("EMU call").
+# It cannot check the real libraries' numerics or ABI; run.sh on the GPU does.
+#
+#   bash .ci/gpu/emu/dryrun.sh PTX [TEST...]
+#
+# PTX: a folder of gorgonia's kernels compiled by nvcc -ptx, or the
+# ptx.tar.gz that run.sh wrote to $OUT (the emulator reads the kernels'
+# parameter lists from it). TEST: binaries to run, default smoke.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+export PATH="$PATH:/usr/local/go/bin"
+[ $# -ge 1 ] || { echo "usage: $0 PTX_DIR_OR_TAR [TEST...]" >&2; exit 2; }
+EMU=.ci/gpu/emu
+BIN=.ci/gpu/bin
+OUT=.ci/gpu/.cache/emu
+rm -rf "$OUT" && mkdir -p "$OUT/ptx"
+if [ -f "$1" ]; then tar -xzf "$1" -C "$OUT/ptx"; else cp "$1"/*.ptx "$OUT/ptx/"; fi
+shift
+tests=("${@:-smoke}")
+
+# The emulator, with gorgonia's kernels compiled for the CPU, as libcuda.so.1;
+# libcublas and libcudnn are empty libraries with the sonames the binaries
+# need (the dynamic linker finds every symbol in libcuda.so.1).
+src="$(go list -f '{{.Dir}}' gorgonia.org/gorgonia)/cuda modules/src"
+objs=()
+for cu in "$src"/*.cu; do
+	o=$OUT/$(basename "$cu" .cu).o
+	g++ -O1 -fPIC -w -include "$EMU/kernels.h" -x c++ -c "$cu" -o "$o"
+	objs+=("$o")
+done
+g++ -O1 -fPIC -Wall -c "$EMU/emu.cc" -o "$OUT/emu.o"
+nm -g --defined-only "$OUT/emu.o" | awk '{print $NF}' | LC_ALL=C sort -u >"$OUT/implemented.txt"
+{
+	echo '#include <stdio.h>'
+	echo '#include <stdlib.h>'
+	echo 'static void unimplemented(const char *name) { fprintf(stderr, "EMU: unimplemented %s called\n", name); abort(); }'
+	cat "$BIN"/*.test.undef | LC_ALL=C sort -u | LC_ALL=C comm -23 - "$OUT/implemented.txt" |
+		awk '{printf "void %s(void) { unimplemented(\"%s\"); }\n", $1, $1}'
+} >"$OUT/unimplemented.c"
+gcc -O1 -fPIC -c "$OUT/unimplemented.c" -o "$OUT/unimplemented.o"
+g++ -shared -Wl,-soname,libcuda.so.1 -o "$OUT/libcuda.so.1" "$OUT/emu.o" "$OUT/unimplemented.o" "${objs[@]}" -ldl
+echo 'void genq_emu_empty(void) {}' >"$OUT/empty.c"
+for so in "libcublas.so.${CUBLAS_MAJOR:-13}" "libcudnn.so.${CUDNN_MAJOR:-9}"; do
+	gcc -shared -fPIC -Wl,-soname,"$so" -o "$OUT/$so" "$OUT/empty.c"
+done
+
+rc=0
+for t in "${tests[@]}"; do
+	exe=$OUT/$t.test
+	gunzip -c "$BIN/$t.test.gz" >"$exe" && chmod +x "$exe"
+	echo "=== $t.test against the CPU emulator"
+	# Five runs on 16 threads: a driver call made on a thread where the
+	# context is not current shows up within a few runs.
+	GOMAXPROCS=16 LD_LIBRARY_PATH=$(pwd)/$OUT GENQ_CUDA_PTX=$(pwd)/$OUT/ptx timeout 120 "$exe" -test.v -test.count=5 2>&1 |
+		grep -vE '^\s+(Instructions|[0-9]+\s)' | tee "$OUT/$t.log" | grep -E '^EMU|^(--- |PASS|FAIL|ok|panic)|_test\.go' || true
+	grep -qx PASS "$OUT/$t.log" && ! grep -q '^EMU:' "$OUT/$t.log" || rc=1
+done
+echo "dryrun.sh: functions called: $(grep -h '^EMU call' "$OUT"/*.log | awk '{print $3}' | LC_ALL=C sort -u | tr '\n' ' ')"
+[ $rc -eq 0 ] && echo "dryrun.sh: PASS" || echo "dryrun.sh: FAIL (logs in $OUT)"
+exit $rc

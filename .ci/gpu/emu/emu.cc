@@ -1,0 +1,317 @@
+// A CPU emulator of the CUDA driver API, cuBLAS and cuDNN functions that
+// gorgonia's CUDA TapeMachine calls, for dry runs of .ci/gpu's smoke.test on
+// a machine without a GPU (see dryrun.sh). It is built as libcuda.so.1, so
+// the test binary binds to it instead of the real libraries.
+//
+// It checks what would fail on a real GPU and could pass silently on a CPU:
+// calls made on a thread without a current context (the driver answers
+// CUDA_ERROR_INVALID_CONTEXT), and kernel, cuBLAS and copy arguments that are
+// not device memory (a GPU would fault). Every function it implements logs
+// "EMU call NAME" the first time it is called; the other functions the binary
+// links abort with "EMU: unimplemented NAME called" (unimplemented.c).
+//
+// Kernels are gorgonia's own .cu sources compiled for the CPU (kernels.h);
+// their parameter sizes come from the PTX handed to cuModuleLoadData.
+#include <dlfcn.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+thread_local dim3 blockIdx, threadIdx, gridDim, blockDim;
+
+namespace {
+
+std::mutex mu;                      // guards the tables below
+std::set<std::string> called;       // functions called so far
+struct Allocation {
+	size_t size;
+	void *context;  // the context current when it was allocated
+};
+std::map<uint64_t, Allocation> allocs;  // device allocations by start address
+std::set<void *> contexts;          // live contexts
+thread_local void *current;         // this thread's current context
+
+void trace(const char *name) {
+	std::lock_guard<std::mutex> lock(mu);
+	if (called.insert(name).second) fprintf(stderr, "EMU call %s\n", name);
+}
+
+// hasContext reports whether the calling thread has a live current context,
+// and says so when it has not.
+bool hasContext(const char *fn) {
+	std::lock_guard<std::mutex> lock(mu);
+	if (current && contexts.count(current)) return true;
+	fprintf(stderr, "EMU: %s called on a thread without a current context (CUDA_ERROR_INVALID_CONTEXT)\n", fn);
+	return false;
+}
+
+// deviceCheck aborts unless [p, p+n) lies within one device allocation,
+// and reports an allocation made in another context than the current one:
+// work on it would be unordered with the work of the context that made it.
+void deviceCheck(const char *what, uint64_t p, size_t n) {
+	std::lock_guard<std::mutex> lock(mu);
+	auto it = allocs.upper_bound(p);
+	if (it != allocs.begin()) {
+		--it;
+		if (p >= it->first && p + n <= it->first + it->second.size) {
+			if (it->second.context != current)
+				fprintf(stderr, "EMU: %s: memory of context %p used in context %p\n", what, it->second.context, current);
+			return;
+		}
+	}
+	fprintf(stderr, "EMU: %s: %#llx (+%zu bytes) is not device memory: a GPU would fault\n", what,
+	        (unsigned long long)p, n);
+	abort();
+}
+
+uint64_t allocate(size_t n) {
+	void *p = nullptr;
+	if (posix_memalign(&p, 256, n ? n : 1) != 0) abort();
+	memset(p, 0xAB, n);  // garbage, as fresh device memory is
+	std::lock_guard<std::mutex> lock(mu);
+	allocs[(uint64_t)p] = Allocation{n, current};
+	return (uint64_t)p;
+}
+
+struct Module {
+	std::map<std::string, std::vector<int>> params;  // entry → parameter sizes in bytes
+};
+
+struct Function {
+	std::string name;
+	std::vector<int> params;
+	void *body;
+};
+
+// parsePTX reads the .entry declarations of a PTX module.
+Module *parsePTX(const char *ptx) {
+	Module *m = new Module;
+	std::string s(ptx);
+	for (size_t pos = 0; (pos = s.find(".entry ", pos)) != std::string::npos;) {
+		pos += 7;
+		size_t open = s.find('(', pos), close = s.find(')', open);
+		if (open == std::string::npos || close == std::string::npos) break;
+		std::string params = s.substr(open, close - open);
+		std::vector<int> sizes;
+		for (size_t q = 0; (q = params.find(".param .", q)) != std::string::npos;) {
+			q += 8;
+			sizes.push_back(params[q] == 'f' ? -1 : atoi(params.c_str() + q + 1) / 8);
+		}
+		m->params[s.substr(pos, open - pos)] = sizes;
+	}
+	return m;
+}
+
+}  // namespace
+
+#define TRACE trace(__func__)
+#define NEED_CONTEXT \
+	if (!hasContext(__func__)) return 201
+
+extern "C" {
+
+typedef int CUresult;
+
+CUresult cuInit(unsigned) { TRACE; return 0; }
+CUresult cuDriverGetVersion(int *v) { TRACE; *v = 13000; return 0; }
+CUresult cuDeviceGetCount(int *n) { TRACE; *n = 1; return 0; }
+CUresult cuDeviceGet(int *d, int ordinal) {
+	TRACE;
+	if (ordinal != 0) return 101;  // CUDA_ERROR_INVALID_DEVICE
+	*d = 0;
+	return 0;
+}
+CUresult cuDeviceGetName(char *s, int n, int) { TRACE; snprintf(s, n, "genq CPU emulator"); return 0; }
+CUresult cuDeviceComputeCapability(int *major, int *minor, int) { TRACE; *major = 9; *minor = 0; return 0; }
+CUresult cuDeviceGetAttribute(int *v, int attr, int) {
+	TRACE;
+	switch (attr) {  // CUdevice_attribute values
+	case 1: *v = 1024; break;                  // MAX_THREADS_PER_BLOCK
+	case 2: case 3: *v = 1024; break;          // MAX_BLOCK_DIM_X, _Y
+	case 4: *v = 64; break;                    // MAX_BLOCK_DIM_Z
+	case 5: *v = 2147483647; break;            // MAX_GRID_DIM_X
+	case 6: case 7: *v = 65535; break;         // MAX_GRID_DIM_Y, _Z
+	case 10: *v = 32; break;                   // WARP_SIZE
+	case 75: *v = 9; break; case 76: *v = 0; break;  // compute capability
+	default: *v = 1;
+	}
+	return 0;
+}
+
+CUresult cuCtxCreate_v2(void **ctx, unsigned, int) {
+	TRACE;
+	*ctx = new int;
+	std::lock_guard<std::mutex> lock(mu);
+	contexts.insert(*ctx);
+	current = *ctx;
+	return 0;
+}
+CUresult cuCtxDestroy_v2(void *ctx) {
+	TRACE;
+	std::lock_guard<std::mutex> lock(mu);
+	if (!contexts.erase(ctx)) return 201;
+	if (current == ctx) current = nullptr;
+	return 0;
+}
+CUresult cuCtxSetCurrent(void *ctx) { TRACE; current = ctx; return 0; }
+CUresult cuCtxGetCurrent(void **ctx) { TRACE; *ctx = current; return 0; }
+CUresult cuCtxPushCurrent_v2(void *ctx) { TRACE; current = ctx; return 0; }
+CUresult cuCtxPopCurrent_v2(void **ctx) { TRACE; if (ctx) *ctx = current; current = nullptr; return 0; }
+CUresult cuCtxSynchronize() { TRACE; NEED_CONTEXT; return 0; }
+
+CUresult cuMemGetInfo_v2(size_t *free, size_t *total) { TRACE; NEED_CONTEXT; *free = 1ull << 32; *total = 1ull << 33; return 0; }
+CUresult cuMemAlloc_v2(uint64_t *p, size_t n) { TRACE; NEED_CONTEXT; *p = allocate(n); return 0; }
+CUresult cuMemAllocManaged(uint64_t *p, size_t n, unsigned) { TRACE; NEED_CONTEXT; *p = allocate(n); return 0; }
+CUresult cuMemFree_v2(uint64_t p) {
+	TRACE;
+	NEED_CONTEXT;
+	deviceCheck("cuMemFree", p, 0);
+	{
+		std::lock_guard<std::mutex> lock(mu);
+		allocs.erase(p);
+	}
+	free((void *)p);
+	return 0;
+}
+CUresult cuMemcpyHtoD_v2(uint64_t dst, const void *src, size_t n) {
+	TRACE; NEED_CONTEXT;
+	deviceCheck("cuMemcpyHtoD destination", dst, n);
+	memcpy((void *)dst, src, n);
+	return 0;
+}
+CUresult cuMemcpyDtoH_v2(void *dst, uint64_t src, size_t n) {
+	TRACE; NEED_CONTEXT;
+	deviceCheck("cuMemcpyDtoH source", src, n);
+	memcpy(dst, (void *)src, n);
+	return 0;
+}
+CUresult cuMemcpyDtoD_v2(uint64_t dst, uint64_t src, size_t n) {
+	TRACE; NEED_CONTEXT;
+	deviceCheck("cuMemcpyDtoD destination", dst, n);
+	deviceCheck("cuMemcpyDtoD source", src, n);
+	memmove((void *)dst, (void *)src, n);
+	return 0;
+}
+CUresult cuMemcpy(uint64_t dst, uint64_t src, size_t n) {
+	TRACE; NEED_CONTEXT;
+	deviceCheck("cuMemcpy destination", dst, n);
+	deviceCheck("cuMemcpy source", src, n);
+	memmove((void *)dst, (void *)src, n);
+	return 0;
+}
+
+CUresult cuModuleLoadData(void **module, const void *image) { TRACE; NEED_CONTEXT; *module = parsePTX((const char *)image); return 0; }
+CUresult cuModuleUnload(void *module) { TRACE; NEED_CONTEXT; delete (Module *)module; return 0; }
+CUresult cuModuleGetFunction(void **fn, void *module, const char *name) {
+	TRACE; NEED_CONTEXT;
+	Module *m = (Module *)module;
+	auto it = m->params.find(name);
+	if (it == m->params.end()) return 500;  // CUDA_ERROR_NOT_FOUND
+	*fn = new Function{name, it->second, dlsym(RTLD_DEFAULT, name)};
+	return 0;
+}
+
+// cuLaunchKernel runs the kernel once per thread of the grid. It passes the
+// (integer and pointer) arguments in registers, as the x86-64 System V ABI
+// passes up to six such arguments, so one function type fits every kernel.
+CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                        unsigned, void *, void **args, void **) {
+	TRACE; NEED_CONTEXT;
+	Function *fn = (Function *)f;
+	if (!fn->body || fn->params.size() > 6) {
+		fprintf(stderr, "EMU: kernel %s is not compiled into the emulator or has more than 6 parameters\n", fn->name.c_str());
+		abort();
+	}
+	uint64_t a[6] = {0};
+	for (size_t i = 0; i < fn->params.size(); i++) {
+		switch (fn->params[i]) {
+		case 8: a[i] = *(uint64_t *)args[i]; deviceCheck(fn->name.c_str(), a[i], 1); break;  // pointers
+		case 4: a[i] = *(uint32_t *)args[i]; break;
+		default: fprintf(stderr, "EMU: kernel %s: unsupported parameter %zu\n", fn->name.c_str(), i); abort();
+		}
+	}
+	{
+		std::lock_guard<std::mutex> lock(mu);
+		if (called.insert("kernel " + fn->name).second)
+			fprintf(stderr, "EMU kernel %s grid (%u,%u,%u) block (%u,%u,%u)\n", fn->name.c_str(), gx, gy, gz, bx, by, bz);
+	}
+	typedef void (*Kernel)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+	gridDim = {gx, gy, gz};
+	blockDim = {bx, by, bz};
+	for (unsigned z = 0; z < gz; z++) for (unsigned y = 0; y < gy; y++) for (unsigned x = 0; x < gx; x++)
+		for (unsigned tz = 0; tz < bz; tz++) for (unsigned ty = 0; ty < by; ty++) for (unsigned tx = 0; tx < bx; tx++) {
+			blockIdx = {x, y, z};
+			threadIdx = {tx, ty, tz};
+			((Kernel)fn->body)(a[0], a[1], a[2], a[3], a[4], a[5]);
+		}
+	return 0;
+}
+
+// cuBLAS (column-major, host pointer mode). Like the real library (through
+// the CUDA runtime), cublasCreate on a thread without a current context makes
+// the device's primary context current there and binds the handle to it. A
+// handle used where another context is current is reported: its work would
+// run unordered with that context's.
+static void *primaryContext;
+struct BlasHandle {
+	void *context;
+};
+static bool blasContextCheck(const char *fn, void *h) {
+	void *ctx = ((BlasHandle *)h)->context;
+	if (ctx == current) return true;
+	fprintf(stderr, "EMU: %s: the cuBLAS handle belongs to context %p (%s), the current context is %p\n", fn, ctx,
+	        ctx == primaryContext ? "the primary context" : "a created context", current);
+	return false;
+}
+int cublasCreate_v2(void **h) {
+	TRACE;
+	if (!current) {
+		std::lock_guard<std::mutex> lock(mu);
+		if (!primaryContext) {
+			primaryContext = new int;
+			contexts.insert(primaryContext);
+		}
+		current = primaryContext;
+	}
+	*h = new BlasHandle{current};
+	return 0;
+}
+int cublasDestroy_v2(void *h) {
+	TRACE;
+	if (!blasContextCheck(__func__, h)) return 14;  // CUBLAS_STATUS_INTERNAL_ERROR
+	delete (BlasHandle *)h;
+	return 0;
+}
+int cublasSetStream_v2(void *h, void *) { TRACE; blasContextCheck(__func__, h); return 0; }
+int cublasSgemm_v2(void *h, int transA, int transB, int m, int n, int k, const float *alpha, const float *A, int lda,
+                   const float *B, int ldb, const float *beta, float *C, int ldc) {
+	TRACE;
+	blasContextCheck(__func__, h);
+	deviceCheck("cublasSgemm A", (uint64_t)A, 4ull * lda * (transA ? m : k));
+	deviceCheck("cublasSgemm B", (uint64_t)B, 4ull * ldb * (transB ? k : n));
+	deviceCheck("cublasSgemm C", (uint64_t)C, 4ull * ldc * n);
+	for (int j = 0; j < n; j++)
+		for (int i = 0; i < m; i++) {
+			double s = 0;
+			for (int p = 0; p < k; p++)
+				s += (double)(transA ? A[p + i * lda] : A[i + p * lda]) * (transB ? B[j + p * ldb] : B[p + j * ldb]);
+			C[i + j * ldc] = *alpha * (float)s + (*beta == 0 ? 0 : *beta * C[i + j * ldc]);
+		}
+	return 0;
+}
+
+// cuDNN: gorgonia's engine creates a handle; genq's graphs use no cuDNN op.
+static int dnnHandle;
+int cudnnCreate(void **h) { TRACE; *h = &dnnHandle; return 0; }
+int cudnnDestroy(void *) { TRACE; return 0; }
+
+}  // extern "C"
