@@ -33,14 +33,19 @@
 // per shape and caches it: the encoder per (batch, length) and the
 // teacher-forced pass per (batch, encoder length, decoder length). Lengths
 // are padded to multiples of 16 behind the attention mask, which leaves
-// results unchanged. Decoding runs one position at a time with a fixed-size
-// key/value cache: the step is written directly against internal/gemm with
-// buffers allocated once per generation (the rows of one passage share its
-// encoder output and cross-attention keys and values, computed once by the
-// encoder graph), and the decoder's linear weights are kept a second time in
-// PyTorch's (out, in) layout, which multiplies faster for a few rows. A
-// Model runs one pass at a time; matrix products and row-wise work use all
-// cores.
+// results unchanged. The inference graphs (encoder, logits) are built from
+// fused forward-only ops — each linear layer one GEMM with its activation
+// or residual sum, attention per (sequence, head) as two GEMMs reading the
+// projections in place — that write into buffers the Model keeps and
+// reuses across passes; the training graph is made of differentiable ops.
+// Decoding runs one position at a time with a fixed-size key/value cache:
+// the step is written directly against internal/gemm with buffers allocated
+// once per generation (the rows of one passage share its encoder output and
+// cross-attention keys and values, computed once by the encoder graph and
+// packed once per generation), and the decoder's linear weights are packed
+// once for the GEMM (gemm.PackB), so that the step's products with a few
+// rows do not repack them. A Model runs one pass at a time; matrix products
+// and row-wise work use all cores.
 //
 // # Generation
 //

@@ -38,15 +38,16 @@ type compiled struct {
 	used    int64
 }
 
-// graph returns the cached graph under key, building it with build on a miss.
-// The caller holds m.mu.
-func (m *Model) graph(key string, build func(b *builder) *compiled) (*compiled, error) {
+// graph returns the cached graph under key, building it with build on a miss
+// (an inference graph when infer is set, see builder). The caller holds m.mu.
+func (m *Model) graph(key string, infer bool, build func(b *builder) *compiled) (*compiled, error) {
 	m.tick++
 	if c, ok := m.graphs[key]; ok {
 		c.used = m.tick
 		return c, nil
 	}
-	b := newBuilder(m)
+	m.builds++
+	b := newBuilder(m, infer)
 	c, err := func() (c *compiled, err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -131,20 +132,20 @@ func floatTensor(x []float32, shape ...int) tensor.Tensor {
 // ---------------------------------------------------------------- encoder
 
 // encoderGraph: ids [n·s] → hidden [n·s, d_model] and every decoder layer's
-// cross-attention keys/values ck<i>, cv<i> [n·H, s, d_kv].
+// cross-attention keys and values side by side, ckv<i> [n·s, 2·inner]. It is
+// an inference graph.
 func (m *Model) encoderGraph(n, s int) (*compiled, error) {
-	return m.graph(fmt.Sprintf("encoder n=%d s=%d", n, s), func(b *builder) *compiled {
+	return m.graph(fmt.Sprintf("encoder n=%d s=%d", n, s), true, func(b *builder) *compiled {
 		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}}
 		ids := b.input("ids", tensor.Int, n*s)
 		buckets := b.input("buckets", tensor.Int, s*s)
 		mask := b.input("mask", tensor.Float32, n, s, s)
 		c.inputs["ids"], c.inputs["buckets"], c.inputs["mask"] = ids, buckets, mask
-		bias := b.positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, mask, n, s, s)
-		h := b.encoderStack(b.embed(ids), bias, n, s)
+		bias := b.positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, mask, n, s, s, "enc.bias")
+		h := b.encoderStack(b.embed(ids, "enc.embed"), bias, n, s)
 		c.outputs["hidden"] = h
 		for i := 0; i < b.cfg.NumDecoderLayers; i++ {
-			k, v := b.crossKV(h, i, n, s)
-			c.outputs[fmt.Sprintf("ck%d", i)], c.outputs[fmt.Sprintf("cv%d", i)] = k, v
+			c.outputs[fmt.Sprintf("ckv%d", i)] = b.crossKV(h, i)
 		}
 		return c
 	})
@@ -153,11 +154,12 @@ func (m *Model) encoderGraph(n, s int) (*compiled, error) {
 // ---------------------------------------------------------------- teacher-forced seq2seq pass
 
 // seq2seqGraph: the whole model on encoder ids [n·s] and decoder ids [n·t].
-// Without train it outputs logits [n·t, vocab]; with train it takes labels
-// [n·t] and outputs the loss and the gradient of every parameter (grads keyed
-// by graph parameter name, lm_head.weight included even when tied).
+// Without train it is an inference graph that outputs logits [n·t, vocab];
+// with train it takes labels [n·t] and outputs the loss and the gradient of
+// every parameter (grads keyed by graph parameter name, lm_head.weight
+// included even when tied).
 func (m *Model) seq2seqGraph(n, s, t int, train bool) (*compiled, error) {
-	return m.graph(fmt.Sprintf("seq2seq n=%d s=%d t=%d train=%v", n, s, t, train), func(b *builder) *compiled {
+	return m.graph(fmt.Sprintf("seq2seq n=%d s=%d t=%d train=%v", n, s, t, train), !train, func(b *builder) *compiled {
 		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}, grads: map[string]*G.Node{}}
 		in := func(name string, dt tensor.Dtype, shape ...int) *G.Node {
 			x := b.input(name, dt, shape...)
@@ -172,10 +174,10 @@ func (m *Model) seq2seqGraph(n, s, t int, train bool) (*compiled, error) {
 		decMask := in("dec_mask", tensor.Float32, n, t, t)
 		crossBias := in("cross_bias", tensor.Float32, n*b.cfg.NumHeads, t, s)
 
-		encBias := b.positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", encBuckets, encMask, n, s, s)
-		enc := b.encoderStack(b.embed(encIDs), encBias, n, s)
-		decBias := b.positionBias("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", decBuckets, decMask, n, t, t)
-		dec := b.decoderStack(b.embed(decIDs), enc, decBias, crossBias, n, t, s)
+		encBias := b.positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", encBuckets, encMask, n, s, s, "enc.bias")
+		enc := b.encoderStack(b.embed(encIDs, "enc.embed"), encBias, n, s)
+		decBias := b.positionBias("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", decBuckets, decMask, n, t, t, "dec.bias")
+		dec := b.decoderStack(b.embed(decIDs, "dec.embed"), enc, decBias, crossBias, n, t, s)
 		logits := b.lmHead(dec)
 		c.outputs["logits"] = logits
 		if !train {

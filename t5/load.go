@@ -19,10 +19,20 @@ type Model struct {
 	names  []string                 // named_parameters() order
 	tok    Tokenizer
 
-	mu     sync.Mutex // guards graphs, tick and dec
+	mu     sync.Mutex // guards graphs, tick, builds, ws and dec
 	graphs map[string]*compiled
 	tick   int64
+	builds int             // graphs built so far (each shape once while it stays cached)
+	ws     *workspace      // buffers of the inference graphs, built on first use
 	dec    *decoderWeights // the decoder step's weight layout, built on first use
+}
+
+// workspace returns the buffers of the inference graphs. The caller holds m.mu.
+func (m *Model) workspace() *workspace {
+	if m.ws == nil {
+		m.ws = &workspace{}
+	}
+	return m.ws
 }
 
 // Config returns the model's configuration.

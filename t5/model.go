@@ -5,6 +5,16 @@ package t5
 // self-/cross-attention and feed-forward layers, T5Block, T5Stack and
 // T5ForConditionalGeneration. Every function adds nodes to a gorgonia graph
 // under construction (see graphs.go for the compiled, cached graphs).
+//
+// A builder makes one of two kinds of graph. Training graphs (infer false)
+// use differentiable ops only, each returning a fresh output that the
+// backward pass can read. Inference graphs (infer true) fuse each sublayer
+// into forward-only ops (infer_ops.go) that run straight on internal/gemm
+// and write into the Model's reusable workspace (workspace.go): the q, k and
+// v projections in one product, attention without splitting or merging
+// heads, the ReLU or gated gelu_new in the product that feeds it, and the
+// residual sum in the output projection. Both compute the arithmetic of
+// modeling_t5.py; the tests hold both to the same fixtures.
 
 import (
 	"fmt"
@@ -27,10 +37,53 @@ type builder struct {
 	cfg    Config
 	params map[string]*G.Node
 	err    error
+
+	infer bool   // an inference graph: fused forward-only ops on workspace buffers
+	stack string // the stack being built ("enc", "dec"), which prefixes buffer roles
+	turn  int    // which of the stack's two residual-stream buffers comes next
 }
 
-func newBuilder(m *Model) *builder {
-	return &builder{g: G.NewGraph(), m: m, cfg: m.cfg, params: map[string]*G.Node{}}
+func newBuilder(m *Model, infer bool) *builder {
+	return &builder{g: G.NewGraph(), m: m, cfg: m.cfg, params: map[string]*G.Node{}, infer: infer}
+}
+
+// out returns where an op writes: in inference graphs the workspace buffer
+// of role, which must be unique to the node unless the graph orders every
+// reader of the previous value before the next write (see role and
+// nextResidual); in training graphs a fresh slice per run.
+func (b *builder) out(role string) outBuf {
+	if !b.infer {
+		return outBuf{}
+	}
+	return outBuf{b.m.workspace(), role}
+}
+
+// role names a buffer shared by the same step of every sublayer of the
+// current stack: each sublayer consumes the previous one's output, so the
+// readers of one layer's value all run before the next layer writes it.
+func (b *builder) role(name string) string { return b.stack + "." + name }
+
+// nextResidual returns the role of the next residual-stream value of the
+// current stack. Two buffers alternate: a sublayer reads x from one and
+// writes x + f(x) to the other, after which nothing reads the first until
+// the next sublayer overwrites it.
+func (b *builder) nextResidual() string {
+	b.turn ^= 1
+	return fmt.Sprintf("%s.x%d", b.stack, b.turn)
+}
+
+// project is the inference graphs' fused linear layer: x [N, in] times the
+// named weights side by side, times alpha, with act applied and, when
+// residual is not nil, residual added; written to the buffer of role.
+func (b *builder) project(x, residual *G.Node, alpha float32, act activation, role string, names ...string) *G.Node {
+	in := []*G.Node{x}
+	for _, name := range names {
+		in = append(in, b.param(name))
+	}
+	if residual != nil {
+		in = append(in, residual)
+	}
+	return b.apply(newLinear(len(names), alpha, act, residual != nil, b.out(role)), in...)
 }
 
 func (b *builder) fail(err error) {
@@ -104,15 +157,15 @@ func (b *builder) bmm(x, y *G.Node, transB bool) *G.Node {
 }
 
 // embed looks up token ids [N] in shared.weight: [N, d_model].
-func (b *builder) embed(ids *G.Node) *G.Node {
-	return b.apply(newGather(), b.param("shared.weight"), ids)
+func (b *builder) embed(ids *G.Node, role string) *G.Node {
+	return b.apply(newGather(b.out(role)), b.param("shared.weight"), ids)
 }
 
 // ---------------------------------------------------------------- T5LayerNorm
 
 // layerNorm is T5LayerNorm: RMS norm with a weight and no bias.
-func (b *builder) layerNorm(x *G.Node, name string) *G.Node {
-	return b.apply(newRMSNorm(b.cfg.LayerNormEpsilon), x, b.param(name))
+func (b *builder) layerNorm(x *G.Node, name, role string) *G.Node {
+	return b.apply(newRMSNorm(b.cfg.LayerNormEpsilon, b.out(role)), x, b.param(name))
 }
 
 // linear is a bias-free nn.Linear over x [N, in]; the weight is stored
@@ -137,8 +190,18 @@ func (b *builder) denseActDense(x *G.Node, prefix string) *G.Node {
 
 // layerFF is T5LayerFF: x + DenseReluDense(layer_norm(x)).
 func (b *builder) layerFF(x *G.Node, prefix string) *G.Node {
-	h := b.layerNorm(x, prefix+".layer_norm.weight")
-	return b.add(x, b.denseActDense(h, prefix+".DenseReluDense"))
+	h := b.layerNorm(x, prefix+".layer_norm.weight", b.role("h"))
+	if !b.infer {
+		return b.add(x, b.denseActDense(h, prefix+".DenseReluDense"))
+	}
+	p := prefix + ".DenseReluDense"
+	var f *G.Node
+	if b.cfg.Gated() {
+		f = b.project(h, nil, 1, actGatedGelu, b.role("ff"), p+".wi_0.weight", p+".wi_1.weight")
+	} else {
+		f = b.project(h, nil, 1, actReLU, b.role("ff"), p+".wi.weight")
+	}
+	return b.project(f, x, 1, actNone, b.nextResidual(), p+".wo.weight")
 }
 
 // ---------------------------------------------------------------- attention
@@ -167,8 +230,8 @@ func (b *builder) attend(q, k, v, bias *G.Node) *G.Node {
 // positionBias is T5Attention.compute_bias plus the mask: the bias [n·H, s, t]
 // from relative_attention_bias of block 0, looked up by bucket [s·t], with
 // the additive mask [n, s, t] added.
-func (b *builder) positionBias(table string, buckets, mask *G.Node, n, s, t int) *G.Node {
-	return b.apply(newRelBias(n, b.cfg.NumHeads, s, t), b.param(table), buckets, mask)
+func (b *builder) positionBias(table string, buckets, mask *G.Node, n, s, t int, role string) *G.Node {
+	return b.apply(newRelBias(n, b.cfg.NumHeads, s, t, b.out(role)), b.param(table), buckets, mask)
 }
 
 // attention is T5Attention over full sequences: queries from x [n·s, d_model],
@@ -182,14 +245,29 @@ func (b *builder) attention(x, kv, bias *G.Node, prefix string, n, s, t int) *G.
 
 // selfAttentionLayer is T5LayerSelfAttention: x + SelfAttention(layer_norm(x)).
 func (b *builder) selfAttentionLayer(x, bias *G.Node, prefix string, n, s int) *G.Node {
-	h := b.layerNorm(x, prefix+".layer_norm.weight")
-	return b.add(x, b.attention(h, h, bias, prefix+".SelfAttention", n, s, s))
+	h := b.layerNorm(x, prefix+".layer_norm.weight", b.role("h"))
+	if !b.infer {
+		return b.add(x, b.attention(h, h, bias, prefix+".SelfAttention", n, s, s))
+	}
+	p, inner := prefix+".SelfAttention", b.cfg.InnerDim()
+	qkv := b.project(h, nil, 1, actNone, b.role("qkv"), p+".q.weight", p+".k.weight", p+".v.weight")
+	ctx := b.apply(newAttention(n, b.cfg.NumHeads, s, s, b.cfg.DKV, 0, inner, 2*inner, b.out(b.role("ctx"))), qkv, qkv, bias)
+	return b.project(ctx, x, 1, actNone, b.nextResidual(), p+".o.weight")
 }
 
 // crossAttentionLayer is T5LayerCrossAttention: x + EncDecAttention(layer_norm(x), encoder output).
 func (b *builder) crossAttentionLayer(x, enc, bias *G.Node, prefix string, n, s, t int) *G.Node {
-	h := b.layerNorm(x, prefix+".layer_norm.weight")
-	return b.add(x, b.attention(h, enc, bias, prefix+".EncDecAttention", n, s, t))
+	h := b.layerNorm(x, prefix+".layer_norm.weight", b.role("h"))
+	if !b.infer {
+		return b.add(x, b.attention(h, enc, bias, prefix+".EncDecAttention", n, s, t))
+	}
+	p, inner := prefix+".EncDecAttention", b.cfg.InnerDim()
+	q := b.project(h, nil, 1, actNone, b.role("q"), p+".q.weight")
+	// The keys and values depend on the encoder output alone, so the tape
+	// may compute them at any point: their buffer is theirs alone.
+	kv := b.project(enc, nil, 1, actNone, p+".kv", p+".k.weight", p+".v.weight")
+	ctx := b.apply(newAttention(n, b.cfg.NumHeads, s, t, b.cfg.DKV, 0, 0, inner, b.out(b.role("ctx"))), q, kv, bias)
+	return b.project(ctx, x, 1, actNone, b.nextResidual(), p+".o.weight")
 }
 
 // ---------------------------------------------------------------- stacks
@@ -197,31 +275,40 @@ func (b *builder) crossAttentionLayer(x, enc, bias *G.Node, prefix string, n, s,
 // encoderStack is the T5Stack encoder over embeddings x [n·s, d_model] with
 // the self-attention bias [n·H, s, s] that block 0 computes and all blocks share.
 func (b *builder) encoderStack(x, bias *G.Node, n, s int) *G.Node {
+	b.stack = "enc"
 	for i := 0; i < b.cfg.NumLayers; i++ {
 		p := fmt.Sprintf("encoder.block.%d.layer.", i)
 		x = b.selfAttentionLayer(x, bias, p+"0", n, s)
 		x = b.layerFF(x, p+"1")
 	}
-	return b.layerNorm(x, "encoder.final_layer_norm.weight")
+	return b.layerNorm(x, "encoder.final_layer_norm.weight", "enc.final")
 }
 
 // decoderStack is the T5Stack decoder over embeddings y [n·t, d_model]
 // attending to the encoder output enc [n·s, d_model].
 func (b *builder) decoderStack(y, enc, selfBias, crossBias *G.Node, n, t, s int) *G.Node {
+	b.stack = "dec"
 	for i := 0; i < b.cfg.NumDecoderLayers; i++ {
 		p := fmt.Sprintf("decoder.block.%d.layer.", i)
 		y = b.selfAttentionLayer(y, selfBias, p+"0", n, t)
 		y = b.crossAttentionLayer(y, enc, crossBias, p+"1", n, t, s)
 		y = b.layerFF(y, p+"2")
 	}
-	return b.layerNorm(y, "decoder.final_layer_norm.weight")
+	return b.layerNorm(y, "decoder.final_layer_norm.weight", "dec.final")
 }
 
 // lmHead maps decoder states [N, d_model] to logits [N, vocab]; tied
 // embeddings (T5 v1.0) first rescale by d_model^-0.5.
 func (b *builder) lmHead(h *G.Node) *G.Node {
+	scale := float32(1)
 	if b.cfg.TieWordEmbeddings {
-		h = b.scale(h, float32(math.Pow(float64(b.cfg.DModel), -0.5)))
+		scale = float32(math.Pow(float64(b.cfg.DModel), -0.5))
+	}
+	if b.infer {
+		return b.project(h, nil, scale, actNone, "logits", "lm_head.weight")
+	}
+	if b.cfg.TieWordEmbeddings {
+		h = b.scale(h, scale)
 	}
 	return b.linear(h, "lm_head.weight")
 }
@@ -229,8 +316,9 @@ func (b *builder) lmHead(h *G.Node) *G.Node {
 // ---------------------------------------------------------------- decoding
 
 // crossKV projects the encoder output enc [n·s, d_model] to one decoder
-// layer's cross-attention keys and values [n·H, s, d_kv].
-func (b *builder) crossKV(enc *G.Node, layer, n, s int) (k, v *G.Node) {
+// layer's cross-attention keys and values side by side, [n·s, 2·inner]
+// (keys in the first inner columns), for the decoder step. Inference only.
+func (b *builder) crossKV(enc *G.Node, layer int) *G.Node {
 	p := fmt.Sprintf("decoder.block.%d.layer.1.EncDecAttention", layer)
-	return b.splitHeads(b.linear(enc, p+".k.weight"), n, s), b.splitHeads(b.linear(enc, p+".v.weight"), n, s)
+	return b.project(enc, nil, 1, actNone, fmt.Sprintf("enc.ckv%d", layer), p+".k.weight", p+".v.weight")
 }

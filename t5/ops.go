@@ -150,7 +150,8 @@ func parallelRows(rows, width int, f func(lo, hi int)) {
 // on one goroutine.
 const parallelMinElems = 1 << 15
 
-// softmaxRow writes softmax(x) into dst, subtracting the row maximum first.
+// softmaxRow writes softmax(x) into dst, subtracting the row maximum first;
+// exp is expf (within one float32 ulp of the float64 exp).
 func softmaxRow(dst, x []float32) {
 	m := float32(math.Inf(-1))
 	for _, v := range x {
@@ -160,7 +161,7 @@ func softmaxRow(dst, x []float32) {
 	}
 	var sum float32
 	for i, v := range x {
-		e := float32(math.Exp(float64(v - m)))
+		e := expf(v - m)
 		dst[i] = e
 		sum += e
 	}
@@ -218,10 +219,11 @@ func (o softmaxGradOp) Do(in ...G.Value) (G.Value, error) {
 type rmsNormOp struct {
 	opBase
 	eps float64
+	out outBuf
 }
 
-func newRMSNorm(eps float64) rmsNormOp {
-	return rmsNormOp{opBase{fmt.Sprintf("t5.rmsNorm{%g}", eps)}, eps}
+func newRMSNorm(eps float64, out outBuf) rmsNormOp {
+	return rmsNormOp{opBase{fmt.Sprintf("t5.rmsNorm{%g}%s", eps, out.tag())}, eps, out}
 }
 
 func (o rmsNormOp) Arity() int                                        { return 2 }
@@ -249,8 +251,11 @@ func (o rmsNormOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float32, len(x))
-	rmsNormRows(out, x, w, len(w), o.eps)
+	d := len(w)
+	out := o.out.alloc(len(x))
+	parallelRows(len(x)/d, d, func(lo, hi int) {
+		rmsNormRows(out[lo*d:hi*d], x[lo*d:hi*d], w, d, o.eps)
+	})
 	return newDense(out, in[0].Shape().Clone()...), nil
 }
 
@@ -426,9 +431,12 @@ func (o geluNewGradOp) Do(in ...G.Value) (G.Value, error) {
 // gatherOp picks rows of table [V, D] by ids [N] into [N, D]; its derivative
 // scatter-adds the incoming gradient back into a [V, D] table, so repeated ids
 // and tied uses accumulate as in PyTorch.
-type gatherOp struct{ opBase }
+type gatherOp struct {
+	opBase
+	out outBuf
+}
 
-func newGather() gatherOp { return gatherOp{opBase{"t5.gather"}} }
+func newGather(out outBuf) gatherOp { return gatherOp{opBase{"t5.gather" + out.tag()}, out} }
 
 func (o gatherOp) Arity() int    { return 2 }
 func (o gatherOp) Type() hm.Type { return fnT(floatT(2), intVecT, floatT(2)) }
@@ -450,7 +458,7 @@ func (o gatherOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	v, d := in[0].Shape()[0], in[0].Shape()[1]
-	out := make([]float32, len(ids)*d)
+	out := o.out.alloc(len(ids) * d)
 	for i, id := range ids {
 		if id < 0 || id >= v {
 			return nil, fmt.Errorf("t5: token id %d is outside the vocabulary [0, %d)", id, v)
@@ -506,10 +514,11 @@ func (o scatterAddOp) Do(in ...G.Value) (G.Value, error) {
 type relBiasOp struct {
 	opBase
 	b, h, s, t int
+	out        outBuf
 }
 
-func newRelBias(b, h, s, t int) relBiasOp {
-	return relBiasOp{opBase{fmt.Sprintf("t5.relBias{%d,%d,%d,%d}", b, h, s, t)}, b, h, s, t}
+func newRelBias(b, h, s, t int, out outBuf) relBiasOp {
+	return relBiasOp{opBase{fmt.Sprintf("t5.relBias{%d,%d,%d,%d}%s", b, h, s, t, out.tag())}, b, h, s, t, out}
 }
 
 func (o relBiasOp) Arity() int    { return 3 }
@@ -535,7 +544,7 @@ func (o relBiasOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	st := o.s * o.t
-	out := make([]float32, o.b*o.h*st)
+	out := o.out.alloc(o.b * o.h * st)
 	for b := 0; b < o.b; b++ {
 		m := mask[b*st : (b+1)*st]
 		for h := 0; h < o.h; h++ {

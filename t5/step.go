@@ -9,10 +9,11 @@ package t5
 // product, so the samples of one passage would each need their own copy of
 // the encoder's keys and values. Here every buffer is allocated once per
 // stepper, the rep rows of a passage read its cross-attention keys and values
-// in one small GEMM per head, and the per-head loops run on all cores. The
-// arithmetic is the graph's (see model.go): T5LayerNorm, unscaled attention
-// with the relative-position bias of block 0, ReLU or gated gelu_new
-// feed-forward, d_model^-0.5 before a tied lm_head.
+// in one small GEMM per head against keys and values packed once per
+// generation, the weights are packed once per Model, and the per-head loops
+// run on all cores. The arithmetic is the graph's (see model.go):
+// T5LayerNorm, unscaled attention with the relative-position bias of block
+// 0, ReLU or gated gelu_new feed-forward, d_model^-0.5 before a tied lm_head.
 
 import (
 	"fmt"
@@ -24,21 +25,23 @@ import (
 )
 
 // decoderLayer holds one decoder block's weights for the step. Linear
-// weights are in PyTorch's (out, in) layout, which the GEMM multiplies as
-// x·Wᵀ faster than the graphs' (in, out) layout when x has few rows; the
-// self-attention's q, k and v are stacked into one [3·inner, d_model] matrix.
+// weights are packed once for internal/gemm (gemm.PackB), so that the
+// products with the step's few rows do not repack hundreds of megabytes of
+// weights at every position; the self-attention's q, k and v are packed as
+// one (d_model, 3·inner) matrix.
 type decoderLayer struct {
-	selfNorm, qkv, o    []float32
-	crossNorm, cq, co   []float32
-	ffNorm, wi, wi1, wo []float32 // wi is wi (ReLU) or wi_0 (gated), wi1 is wi_1 or nil
+	selfNorm, crossNorm, ffNorm []float32
+	qkv, o, cq, co              *gemm.PackedB
+	wi, wi1, wo                 *gemm.PackedB // wi is wi (ReLU) or wi_0 (gated), wi1 is wi_1 or nil
 }
 
 // decoderWeights are the weights the step reads: the layers, the final
-// layer norm, the lm_head [vocab, d_model] and the self-attention bias table
-// [buckets, H].
+// layer norm, the packed lm_head (d_model → vocab) and the self-attention
+// bias table [buckets, H].
 type decoderWeights struct {
-	layers             []decoderLayer
-	final, head, table []float32
+	layers       []decoderLayer
+	final, table []float32
+	head         *gemm.PackedB
 }
 
 // decoderWeights returns (building it on first use) the decoder's weights in
@@ -48,21 +51,35 @@ func (m *Model) decoderWeights() *decoderWeights {
 		return m.dec
 	}
 	raw := func(name string) []float32 { return m.params[name].Data().([]float32) }
-	// The graphs keep nn.Linear weights as (in, out); transpose them back.
-	lin := func(names ...string) []float32 {
-		var out []float32
+	// The graphs keep nn.Linear weights as (in, out): op(B) itself. Several
+	// names are packed side by side as one (in, Σ out) matrix.
+	lin := func(names ...string) *gemm.PackedB {
+		in, total := m.params[names[0]].Shape()[0], 0
 		for _, name := range names {
-			s := m.params[name].Shape()
-			out = append(out, transpose(raw(name), s[0], s[1])...)
+			total += m.params[name].Shape()[1]
 		}
-		return out
+		if len(names) == 1 {
+			return gemm.PackB(false, in, total, raw(names[0]), total)
+		}
+		stacked := make([]float32, in*total)
+		col := 0
+		for _, name := range names {
+			w, out := raw(name), m.params[name].Shape()[1]
+			for r := 0; r < in; r++ {
+				copy(stacked[r*total+col:r*total+col+out], w[r*out:(r+1)*out])
+			}
+			col += out
+		}
+		return gemm.PackB(false, in, total, stacked, total)
 	}
 	dw := &decoderWeights{
 		final: raw("decoder.final_layer_norm.weight"),
 		table: raw("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"),
 	}
 	if m.cfg.TieWordEmbeddings {
-		dw.head = raw("shared.weight") // already [vocab, d_model]
+		// shared.weight is [vocab, d_model]: the transpose of op(B).
+		dm := m.cfg.DModel
+		dw.head = gemm.PackB(true, dm, m.cfg.VocabSize, raw("shared.weight"), dm)
 	} else {
 		dw.head = lin("lm_head.weight")
 	}
@@ -93,12 +110,12 @@ func (m *Model) decoderWeights() *decoderWeights {
 // r / rep of the encoded batch.
 type stepper struct {
 	m          *Model
-	n, e, L    int         // rows, encoder length, cache slots
-	rep        int         // rows per passage
-	k, v       [][]float32 // per decoder layer: cache [n·H, L, d_kv]
-	ck, cv     [][]float32 // per decoder layer: encoder keys/values [passages·H, e, d_kv]
-	crossBias  []float32   // [passages, e]: 0 for real encoder positions, min for padding
-	pos        int         // the position the next step decodes
+	n, e, L    int               // rows, encoder length, cache slots
+	rep        int               // rows per passage
+	k, v       [][]float32       // per decoder layer: cache [n·H, L, d_kv]
+	ck, cv     [][]*gemm.PackedB // per decoder layer, per (passage, head): Kᵀ (d_kv → e) and V (e → d_kv), packed
+	crossBias  []float32         // [passages, e]: 0 for real encoder positions, min for padding
+	pos        int               // the position the next step decodes
 	w          *decoderWeights
 	x, h       []float32 // [n, d_model] states, normed states
 	q          []float32 // [n, inner] cross-attention queries
@@ -112,7 +129,7 @@ type stepper struct {
 }
 
 // newStepper prepares decoding of rep rows per passage of the encoded batch b
-// (enc holds the encoder graph's ck<i>/cv<i> outputs) with L cache slots.
+// (enc holds the encoder graph's ckv<i> outputs) with L cache slots.
 // The caller holds m.mu.
 func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*stepper, error) {
 	cfg := m.cfg
@@ -121,10 +138,18 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 	st := &stepper{m: m, n: n, e: b.s, L: L, rep: rep}
 	st.w = m.decoderWeights()
 	for i := 0; i < cfg.NumDecoderLayers; i++ {
-		ck, cv := enc[fmt.Sprintf("ck%d", i)], enc[fmt.Sprintf("cv%d", i)]
-		if len(ck) != b.n*h*b.s*d || len(cv) != len(ck) {
-			return nil, fmt.Errorf("t5: internal error: encoder keys of layer %d hold %d values, want %d", i, len(ck), b.n*h*b.s*d)
+		ckv := enc[fmt.Sprintf("ckv%d", i)]
+		if len(ckv) != b.n*b.s*2*inner {
+			return nil, fmt.Errorf("t5: internal error: encoder keys and values of layer %d hold %d values, want %d", i, len(ckv), b.n*b.s*2*inner)
 		}
+		// Every step multiplies the same keys and values: pack them once.
+		ck, cv := make([]*gemm.PackedB, b.n*h), make([]*gemm.PackedB, b.n*h)
+		parallelFor(b.n*h, func(_, ph int) {
+			p, hd := ph/h, ph%h
+			rows := ckv[p*b.s*2*inner:] // this passage's e rows, 2·inner apart
+			ck[ph] = gemm.PackB(true, d, b.s, rows[hd*d:], 2*inner)
+			cv[ph] = gemm.PackB(false, b.s, d, rows[inner+hd*d:], 2*inner)
+		})
 		st.ck, st.cv = append(st.ck, ck), append(st.cv, cv)
 		st.k = append(st.k, make([]float32, n*h*L*d))
 		st.v = append(st.v, make([]float32, n*h*L*d))
@@ -152,7 +177,7 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 func (m *Model) encoderOutputs() []string {
 	var outs []string
 	for i := 0; i < m.cfg.NumDecoderLayers; i++ {
-		outs = append(outs, fmt.Sprintf("ck%d", i), fmt.Sprintf("cv%d", i))
+		outs = append(outs, fmt.Sprintf("ckv%d", i))
 	}
 	return outs
 }
@@ -196,7 +221,7 @@ func (st *stepper) step(ids []int) ([]float32, error) {
 			st.h[i] *= s
 		}
 	}
-	linear(st.logits, st.h, st.w.head, st.n, dm, cfg.VocabSize)
+	linear(st.logits, st.h, st.w.head, st.n)
 	st.pos++
 	return st.logits, nil
 }
@@ -209,7 +234,7 @@ func (st *stepper) selfAttention(i int) {
 	hh, d, dm, inner, L, pos := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim(), st.L, st.pos
 	l := st.w.layers[i]
 	rmsNormRows(st.h, st.x, l.selfNorm, dm, cfg.LayerNormEpsilon)
-	linear(st.qkv, st.h, l.qkv, st.n, dm, 3*inner)
+	linear(st.qkv, st.h, l.qkv, st.n)
 	kc, vc := st.k[i], st.v[i]
 	st.parallel(st.n*hh, func(w, lo, hi int) {
 		s := st.scratch[w][:pos+1]
@@ -232,7 +257,7 @@ func (st *stepper) selfAttention(i int) {
 			}
 		}
 	})
-	linear(st.out, st.ctx, l.o, st.n, inner, dm)
+	linear(st.out, st.ctx, l.o, st.n)
 	addTo(st.x, st.out)
 }
 
@@ -243,15 +268,14 @@ func (st *stepper) crossAttention(i int) {
 	hh, d, dm, inner, e, rep := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim(), st.e, st.rep
 	l := st.w.layers[i]
 	rmsNormRows(st.h, st.x, l.crossNorm, dm, cfg.LayerNormEpsilon)
-	linear(st.q, st.h, l.cq, st.n, dm, inner)
+	linear(st.q, st.h, l.cq, st.n)
 	ck, cv := st.ck[i], st.cv[i]
 	st.parallel(st.n/rep*hh, func(w, lo, hi int) {
 		s := st.scratch[w][:rep*e]
 		for ph := lo; ph < hi; ph++ {
 			p, h := ph/hh, ph%hh
 			off := p*rep*inner + h*d
-			kv := ph * e * d
-			gemm.Sgemm(false, true, rep, e, d, 1, st.q[off:], inner, ck[kv:kv+e*d], d, 0, s, e)
+			gemm.SgemmPacked(false, rep, 1, st.q[off:], inner, ck[ph], 0, s, e)
 			bias := st.crossBias[p*e : (p+1)*e]
 			for r := 0; r < rep; r++ {
 				row := s[r*e : (r+1)*e]
@@ -260,22 +284,22 @@ func (st *stepper) crossAttention(i int) {
 				}
 				softmaxRow(row, row)
 			}
-			gemm.Sgemm(false, false, rep, d, e, 1, s, e, cv[kv:kv+e*d], d, 0, st.ctx[off:], inner)
+			gemm.SgemmPacked(false, rep, 1, s, e, cv[ph], 0, st.ctx[off:], inner)
 		}
 	})
-	linear(st.out, st.ctx, l.co, st.n, inner, dm)
+	linear(st.out, st.ctx, l.co, st.n)
 	addTo(st.x, st.out)
 }
 
 // feedForward is T5LayerFF: x + wo(relu(wi h)) or x + wo(gelu_new(wi_0 h) ⊙ wi_1 h).
 func (st *stepper) feedForward(i int) {
 	cfg := st.m.cfg
-	dm, dff := cfg.DModel, cfg.DFF
+	dm := cfg.DModel
 	l := st.w.layers[i]
 	rmsNormRows(st.h, st.x, l.ffNorm, dm, cfg.LayerNormEpsilon)
-	linear(st.ff, st.h, l.wi, st.n, dm, dff)
+	linear(st.ff, st.h, l.wi, st.n)
 	if l.wi1 != nil {
-		linear(st.ff1, st.h, l.wi1, st.n, dm, dff)
+		linear(st.ff1, st.h, l.wi1, st.n)
 		for j, g := range st.ff {
 			st.ff[j] = geluNew(g) * st.ff1[j]
 		}
@@ -286,7 +310,7 @@ func (st *stepper) feedForward(i int) {
 			}
 		}
 	}
-	linear(st.out, st.ff, l.wo, st.n, dff, dm)
+	linear(st.out, st.ff, l.wo, st.n)
 	addTo(st.x, st.out)
 }
 
@@ -323,10 +347,10 @@ func (st *stepper) reorder(from []int) {
 	}
 }
 
-// linear writes x [rows, in] × wᵀ to dst [rows, out] for w [out, in]
-// (nn.Linear without bias).
-func linear(dst, x, w []float32, rows, in, out int) {
-	gemm.Sgemm(false, true, rows, out, in, 1, x, in, w, in, 0, dst, out)
+// linear writes x [rows, in] times the packed weight (in → out) to dst
+// [rows, out] (nn.Linear without bias).
+func linear(dst, x []float32, w *gemm.PackedB, rows int) {
+	gemm.SgemmPacked(false, rows, 1, x, w.K(), w, 0, dst, w.N())
 }
 
 // addTo adds y to x elementwise.

@@ -13,6 +13,8 @@ type problem struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	packed         *PackedB // op(B) packed in advance (b, ldb and transB unused), or nil
+	serial         bool     // stay on the calling goroutine
 }
 
 // parallelMinFlops is the size (2·m·n·k) below which a product runs on the
@@ -39,7 +41,7 @@ func threads() int {
 // columns (whichever dimension is longer) when several goroutines pay off.
 func (p *problem) run(kern *kernel) {
 	workers := threads()
-	if 2*float64(p.m)*float64(p.n)*float64(p.k) < parallelMinFlops {
+	if p.serial || 2*float64(p.m)*float64(p.n)*float64(p.k) < parallelMinFlops {
 		workers = 1
 	}
 	byRows := p.m >= p.n
@@ -72,8 +74,10 @@ func (p *problem) block(kern *kernel, i0, i1, j0, j1 int) {
 	buf := kern.getBuffers()
 	defer kern.putBuffers(buf)
 
-	// Equal-sized depth blocks: k = 768 becomes 3×256, k = 300 becomes 2×152.
-	kc := roundUp(ceilDiv(p.k, ceilDiv(p.k, kern.kc)), 4)
+	kc := depthBlock(kern, p.k)
+	if p.packed != nil {
+		kc = p.packed.kc
+	}
 	for jc := j0; jc < j1; jc += kern.nc {
 		nc := min(kern.nc, j1-jc)
 		for pc := 0; pc < p.k; pc += kc {
@@ -82,23 +86,36 @@ func (p *problem) block(kern *kernel, i0, i1, j0, j1 int) {
 			if pc > 0 {
 				beta = 1 // later depth blocks accumulate onto the first
 			}
-			p.packB(buf.b, kern.nr, pc, kb, jc, nc)
+			bp := buf.b
+			if p.packed != nil {
+				bp = p.packed.panels(pc, kb, jc)
+			} else {
+				p.packB(buf.b, kern.nr, pc, kb, jc, nc)
+			}
 			for ic := i0; ic < i1; ic += kern.mc {
 				mc := min(kern.mc, i1-ic)
 				p.packA(buf.a, kern.mr, ic, mc, pc, kb)
-				p.macro(kern, buf, ic, mc, jc, nc, kb, beta)
+				p.macro(kern, buf, bp, ic, mc, jc, nc, kb, beta)
 			}
 		}
 	}
 }
 
-// macro multiplies the packed mc×kb block of A by the packed kb×nc block of
-// B into C[ic:ic+mc, jc:jc+nc], one mr×nr tile at a time. The B micro-panel
-// stays in L1 while the loop walks down the A block.
-func (p *problem) macro(kern *kernel, buf *buffers, ic, mc, jc, nc, kb int, beta float32) {
+// depthBlock is the depth of the packed blocks of a product of depth k:
+// equal-sized blocks of at most kern.kc, so k = 768 becomes 3×256 and
+// k = 300 becomes 2×152.
+func depthBlock(kern *kernel, k int) int {
+	return roundUp(ceilDiv(k, ceilDiv(k, kern.kc)), 4)
+}
+
+// macro multiplies the packed mc×kb block of A (in buf.a) by the packed kb×nc
+// block of B (bpack, micro-panels of nr columns) into C[ic:ic+mc, jc:jc+nc],
+// one mr×nr tile at a time. The B micro-panel stays in L1 while the loop
+// walks down the A block.
+func (p *problem) macro(kern *kernel, buf *buffers, bpack []float32, ic, mc, jc, nc, kb int, beta float32) {
 	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < nc; jr += nr {
-		bp := buf.b[jr*kb : (jr+nr)*kb]
+		bp := bpack[jr*kb : (jr+nr)*kb]
 		cols := min(nr, nc-jr)
 		for ir := 0; ir < mc; ir += mr {
 			ap := buf.a[ir*kb : (ir+mr)*kb]

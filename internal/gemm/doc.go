@@ -23,6 +23,12 @@
 // regenerate. Each routine documents its register use next to its TEXT
 // line, and `go vet ./internal/gemm` checks frame sizes and argument names.
 //
+// Products that reuse one B with many small A — a layer's weights times a
+// few rows of activations at every decoding step — can pack B once with
+// PackB and multiply with SgemmPacked, which skips the packing and gives
+// Sgemm's bits. SgemmSerial is Sgemm without helper goroutines, for callers
+// that already run many small products in parallel.
+//
 // Use installs the kernel in both gorgonia and tensor:
 //
 //	gemm.Use()

@@ -28,7 +28,7 @@ const (
 // Implementation.Sgemm: invalid dimensions, leading dimensions or too-short
 // slices are programming errors and panic, as in every BLAS.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, true)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -48,7 +48,9 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 }
 
 // checkArgs panics, with gonum's message, on arguments gonum would reject.
-func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// Without withB the B operand (already validated, as in SgemmPacked) is not
+// checked.
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, withB bool) {
 	switch {
 	case m < 0:
 		panic(msgMLT0)
@@ -64,12 +66,10 @@ func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	} else if lda < max(1, k) {
 		panic(msgBadLdA)
 	}
-	if transB {
-		if ldb < max(1, k) {
+	if withB {
+		if transB && ldb < max(1, k) || !transB && ldb < max(1, n) {
 			panic(msgBadLdB)
 		}
-	} else if ldb < max(1, n) {
-		panic(msgBadLdB)
 	}
 	if ldc < max(1, n) {
 		panic(msgBadLdC)
@@ -84,12 +84,10 @@ func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	} else if len(a) < (m-1)*lda+k {
 		panic(msgShortA)
 	}
-	if transB {
-		if len(b) < (n-1)*ldb+k {
+	if withB {
+		if transB && len(b) < (n-1)*ldb+k || !transB && len(b) < (k-1)*ldb+n {
 			panic(msgShortB)
 		}
-	} else if len(b) < (k-1)*ldb+n {
-		panic(msgShortB)
 	}
 	if len(c) < (m-1)*ldc+n {
 		panic(msgShortC)

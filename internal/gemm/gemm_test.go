@@ -111,9 +111,22 @@ func (tc gemmCase) reference(a []float32, lda int, b []float32, ldb int, c []flo
 // the largest error relative to the element's bound.
 func (tc gemmCase) check(t *testing.T, rng *rand.Rand) float64 {
 	t.Helper()
+	return tc.checkWith(t, rng, callSgemm)
+}
+
+// multiply is one way of computing tc's product into c.
+type multiply func(tc gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
+
+func callSgemm(tc gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+}
+
+// checkWith is check with the product computed by mul.
+func (tc gemmCase) checkWith(t *testing.T, rng *rand.Rand, mul multiply) float64 {
+	t.Helper()
 	a, lda, b, ldb, c, ldc := tc.operands(rng)
 	want, tol := tc.reference(a, lda, b, ldb, c, ldc)
-	Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+	mul(tc, a, lda, b, ldb, c, ldc)
 	worst := 0.0
 	for i := range tc.m {
 		for j := 0; j < ldc && i*ldc+j < len(c); j++ {
@@ -180,60 +193,69 @@ func TestSgemmSmallShapes(t *testing.T) {
 	for _, cfg := range configs() {
 		t.Run(cfg.name(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
-			worst := 0.0
-			cfg.with(func() {
-				for dim := range 3 {
-					for v := 1; v <= 70; v++ {
-						tc := gemmCase{
-							transA: rng.IntN(2) == 1, transB: rng.IntN(2) == 1,
-							m: 1 + rng.IntN(70), n: 1 + rng.IntN(70), k: 1 + rng.IntN(70),
-							extra: rng.IntN(3) * 3,
-						}
-						s := scalarVariants[rng.IntN(len(scalarVariants))]
-						tc.alpha, tc.beta = s[0], s[1]
-						switch dim {
-						case 0:
-							tc.m = v
-						case 1:
-							tc.n = v
-						case 2:
-							tc.k = v
-						}
-						worst = max(worst, tc.check(t, rng))
-					}
-				}
-				// Every transpose and scalar combination on an edge-heavy shape.
-				for _, s := range scalarVariants {
-					for tr := range 4 {
-						tc := gemmCase{transA: tr&1 == 1, transB: tr&2 == 2, m: 37, n: 45, k: 29, alpha: s[0], beta: s[1], extra: 5}
-						worst = max(worst, tc.check(t, rng))
-					}
-				}
-			})
+			var worst float64
+			cfg.with(func() { worst = sweepSmallShapes(t, rng, callSgemm) })
 			t.Logf("%s: max |Δ| / tol = %.3f", cfg.name(), worst)
 		})
 	}
 }
 
-// TestSgemmLarge crosses every blocking boundary (mc, kc, nc), the edges of
-// each, and the two ways of splitting work across goroutines.
-func TestSgemmLarge(t *testing.T) {
-	cases := []gemmCase{
-		{m: 300, n: 200, k: 600, alpha: 1, beta: 0},                               // rows split, 3 depth blocks
-		{transB: true, m: 13, n: 3100, k: 300, alpha: 1, beta: 1, extra: 1},       // columns split, crosses nc
-		{transA: true, transB: true, m: 150, n: 97, k: 513, alpha: -1, beta: 0.5}, // odd k past 2 blocks
-		{transA: true, m: 401, n: 64, k: 100, alpha: 0.25, beta: 0, extra: 2},
+// sweepSmallShapes checks mul on the shapes of TestSgemmSmallShapes and
+// returns the largest error relative to its bound.
+func sweepSmallShapes(t *testing.T, rng *rand.Rand, mul multiply) float64 {
+	t.Helper()
+	worst := 0.0
+	for dim := range 3 {
+		for v := 1; v <= 70; v++ {
+			tc := gemmCase{
+				transA: rng.IntN(2) == 1, transB: rng.IntN(2) == 1,
+				m: 1 + rng.IntN(70), n: 1 + rng.IntN(70), k: 1 + rng.IntN(70),
+				extra: rng.IntN(3) * 3,
+			}
+			s := scalarVariants[rng.IntN(len(scalarVariants))]
+			tc.alpha, tc.beta = s[0], s[1]
+			switch dim {
+			case 0:
+				tc.m = v
+			case 1:
+				tc.n = v
+			case 2:
+				tc.k = v
+			}
+			worst = max(worst, tc.checkWith(t, rng, mul))
+		}
 	}
+	// Every transpose and scalar combination on an edge-heavy shape.
+	for _, s := range scalarVariants {
+		for tr := range 4 {
+			tc := gemmCase{transA: tr&1 == 1, transB: tr&2 == 2, m: 37, n: 45, k: 29, alpha: s[0], beta: s[1], extra: 5}
+			worst = max(worst, tc.checkWith(t, rng, mul))
+		}
+	}
+	return worst
+}
+
+// TestSgemmLarge runs largeCases on every kernel.
+func TestSgemmLarge(t *testing.T) {
 	for _, cfg := range configs() {
 		t.Run(cfg.name(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			cfg.with(func() {
-				for _, tc := range cases {
+				for _, tc := range largeCases {
 					t.Logf("%v: max |Δ| / tol = %.3f", tc, tc.check(t, rng))
 				}
 			})
 		})
 	}
+}
+
+// largeCases cross every blocking boundary (mc, kc, nc), the edges of each,
+// and the two ways of splitting work across goroutines.
+var largeCases = []gemmCase{
+	{m: 300, n: 200, k: 600, alpha: 1, beta: 0},                               // rows split, 3 depth blocks
+	{transB: true, m: 13, n: 3100, k: 300, alpha: 1, beta: 1, extra: 1},       // columns split, crosses nc
+	{transA: true, transB: true, m: 150, n: 97, k: 513, alpha: -1, beta: 0.5}, // odd k past 2 blocks
+	{transA: true, m: 401, n: 64, k: 100, alpha: 0.25, beta: 0, extra: 2},
 }
 
 // TestSgemmThreadsAgree checks that 1 and several goroutines give identical

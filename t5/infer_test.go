@@ -1,0 +1,109 @@
+package t5
+
+import (
+	"context"
+	"testing"
+
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+// smallConfig is a 4-layer model with uneven sizes (d_model 48, 3 heads of
+// 20, d_ff 72, 64 tokens), deep enough for the inference graphs to reuse
+// every workspace buffer several times.
+func smallConfig(gated bool) Config {
+	cfg := DefaultConfig()
+	cfg.VocabSize, cfg.DModel, cfg.DKV, cfg.DFF, cfg.NumHeads = 64, 48, 20, 72, 3
+	cfg.NumLayers, cfg.NumDecoderLayers = 4, 3
+	if gated {
+		cfg.FeedForwardProj, cfg.TieWordEmbeddings = "gated-gelu", false
+	}
+	return cfg
+}
+
+// TestInferenceGraphMatchesTrainingGraph compares the logits of the
+// inference graph (fused ops on shared workspace buffers) with those of the
+// training graph (differentiable gorgonia ops, fresh buffers) on random
+// models, ragged batches with padding, within 1e-5 + 1e-5·|want|: a buffer
+// overwritten while still needed would show as a large difference.
+func TestInferenceGraphMatchesTrainingGraph(t *testing.T) {
+	for _, gated := range []bool{false, true} {
+		m := randomModel(t, smallConfig(gated), 5)
+		ids := randomIDs(3, 40, m.cfg.VocabSize, 11)
+		ids[1], ids[2] = ids[1][:17], ids[2][:33]
+		dec := randomIDs(3, 20, m.cfg.VocabSize, 12)
+		dec[0] = dec[0][:9]
+		want := trainingGraphLogits(t, m, ids, dec)
+		for run := range 2 { // the second run reuses every buffer
+			got, err := m.Logits(context.Background(), ids, nil, dec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.AllClose(t, "inference vs training graph logits", got.Data, want, 1e-5, 1e-5)
+			if t.Failed() {
+				t.Fatalf("gated=%v, run %d", gated, run)
+			}
+		}
+	}
+}
+
+// trainingGraphLogits runs the training graph of m and returns its logits
+// [n, longest decoder row, vocab].
+func trainingGraphLogits(t *testing.T, m *Model, ids, dec [][]int) []float32 {
+	t.Helper()
+	b, err := padBatch(ids, nil, m.cfg.PadTokenID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := longest(dec)
+	tt := roundUp(tl, lengthBucket)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g, err := m.seq2seqGraph(b.n, b.s, tt, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.seq2seqInputs(b, padRows(dec, tt, m.cfg.PadTokenID), tt)
+	in["labels"] = intTensor(make([]int, b.n*tt))
+	out, err := g.run(in, "logits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := m.cfg.VocabSize
+	res := make([]float32, 0, b.n*tl*v)
+	for i := 0; i < b.n; i++ {
+		res = append(res, out["logits"][i*tt*v:(i*tt+tl)*v]...)
+	}
+	return res
+}
+
+// TestInferenceGraphsBuiltOnce: repeated passes of one shape reuse the
+// compiled graph and the workspace (no rebuild, no growth), and a smaller
+// shape bucket needs no more workspace.
+func TestInferenceGraphsBuiltOnce(t *testing.T) {
+	m := randomModel(t, smallConfig(false), 6)
+	ctx := context.Background()
+	ids := randomIDs(4, 50, m.cfg.VocabSize, 13)
+	opts := greedyOptions(6)
+	if _, err := m.GenerateIDs(ctx, ids, opts); err != nil {
+		t.Fatal(err)
+	}
+	builds, ws := m.builds, m.ws.bytes()
+	for range 3 {
+		if _, err := m.GenerateIDs(ctx, ids, opts); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Encode(ctx, ids, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.builds != builds || m.ws.bytes() != ws {
+		t.Errorf("repeating a batch built %d more graphs and grew the workspace from %d to %d bytes", m.builds-builds, ws, m.ws.bytes())
+	}
+	short := randomIDs(4, 20, m.cfg.VocabSize, 14)
+	if _, err := m.GenerateIDs(ctx, short, opts); err != nil {
+		t.Fatal(err)
+	}
+	if m.builds != builds+1 || m.ws.bytes() != ws {
+		t.Errorf("a shorter batch built %d graphs (want 1) and changed the workspace from %d to %d bytes", m.builds-builds, ws, m.ws.bytes())
+	}
+}

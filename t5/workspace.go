@@ -1,0 +1,102 @@
+package t5
+
+// Buffers of the inference graphs. A tape machine gives every op a fresh
+// output on every run and keeps all of them until the next one, which for
+// the t5-base encoder on 8 × 256 tokens is gigabytes per pass. The
+// forward-only ops of the inference graphs instead write into buffers of
+// the Model's workspace, looked up by role: one buffer per role, grown to
+// the largest shape asked for and reused by every pass and every graph of
+// the Model (passes run one at a time, under Model.mu).
+//
+// Several nodes share a role only where the graph's dependencies order them:
+// within one stack (encoder or decoder) every sublayer consumes the output
+// of the one before, so a role's next writer always runs after every reader
+// of its previous value (see builder.role). Nodes that the tape machine may
+// schedule anywhere — embeddings, biases, the cross-attention keys and
+// values of each layer, graph outputs — get roles of their own.
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// workspace holds the reusable buffers of the inference graphs by role.
+type workspace struct {
+	bufs map[string][]float32
+}
+
+// get returns the buffer of role with n elements, growing it when needed.
+// Its contents are whatever the last user left.
+func (w *workspace) get(role string, n int) []float32 {
+	b := w.bufs[role]
+	if cap(b) < n {
+		if w.bufs == nil {
+			w.bufs = map[string][]float32{}
+		}
+		b = make([]float32, n)
+		w.bufs[role] = b
+	}
+	return b[:n]
+}
+
+// bytes returns the memory the workspace holds.
+func (w *workspace) bytes() int {
+	n := 0
+	for _, b := range w.bufs {
+		n += 4 * cap(b)
+	}
+	return n
+}
+
+// outBuf is where an op writes its output: a workspace buffer of the given
+// role in inference graphs, a fresh slice (ws nil) in training graphs, whose
+// values the backward pass reads after later ops have run.
+type outBuf struct {
+	ws   *workspace
+	role string
+}
+
+func (o outBuf) alloc(n int) []float32 {
+	if o.ws == nil {
+		return make([]float32, n)
+	}
+	return o.ws.get(o.role, n)
+}
+
+// tag is the suffix the buffer adds to an op's name (hash): ops writing to
+// different roles must not be merged by gorgonia.
+func (o outBuf) tag() string {
+	if o.ws == nil {
+		return ""
+	}
+	return fmt.Sprintf("@%s", o.role)
+}
+
+// parallelFor calls f(worker, i) for every i in [0, n) from one goroutine per
+// core (at most n), handing out indices one at a time so that a core slowed
+// down by other work takes fewer of them.
+func parallelFor(n int, f func(worker, i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			f(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(w, i)
+			}
+		})
+	}
+	wg.Wait()
+}
