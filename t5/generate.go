@@ -42,6 +42,12 @@ type GenerateOptions struct {
 	// Seed seeds sampling. Each (passage, sequence) pair gets its own stream
 	// derived from Seed, so results do not depend on BatchSize.
 	Seed uint64
+	// FirstIndex is the index of passages[0] in the caller's whole corpus:
+	// passage i is sampled with the stream of passage FirstIndex+i. A caller
+	// that generates a corpus in pieces (to save each piece, or to resume an
+	// interrupted run) passes each piece's offset and gets exactly the
+	// queries one call over the whole corpus would give.
+	FirstIndex int
 	// BatchSize is the number of passages decoded together.
 	BatchSize int
 }
@@ -79,6 +85,8 @@ func (o GenerateOptions) validate() error {
 		return fmt.Errorf("t5: NumBeams is %d; use 1 (or 0) for greedy decoding or sampling", o.NumBeams)
 	case o.BatchSize < 0:
 		return fmt.Errorf("t5: BatchSize is %d; it must be positive (0 means 8)", o.BatchSize)
+	case o.FirstIndex < 0:
+		return fmt.Errorf("t5: FirstIndex is %d; it is the corpus index of the first passage and cannot be negative", o.FirstIndex)
 	case o.MaxInputLength < 0:
 		return fmt.Errorf("t5: MaxInputLength is %d; use 0 to disable truncation", o.MaxInputLength)
 	}
@@ -173,7 +181,7 @@ func (m *Model) GenerateIDs(ctx context.Context, inputIDs [][]int, opts Generate
 	var out []Sequence
 	for start := 0; start < len(inputIDs); start += bs {
 		end := min(start+bs, len(inputIDs))
-		seqs, err := m.generateChunk(ctx, inputIDs[start:end], start, opts)
+		seqs, err := m.generateChunk(ctx, inputIDs[start:end], opts.FirstIndex+start, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -47,6 +47,41 @@ func TestSamplingDeterministic(t *testing.T) {
 	}
 }
 
+// TestSamplingInPieces: generating a corpus in pieces, each with its offset
+// in FirstIndex, gives exactly the sequences of one call over the corpus.
+func TestSamplingInPieces(t *testing.T) {
+	m, g := loadFixture(t, "t5-tiny-gated"), testutil.LoadGolden(t, "t5-tiny-gated")
+	ids := unpadded(t, g)
+	opts := sampleOptions()
+	opts.Seed = 11
+	whole, err := m.GenerateIDs(context.Background(), ids, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pieces []Sequence
+	for _, cut := range [][2]int{{0, 2}, {2, 3}, {3, len(ids)}} {
+		o := opts
+		o.FirstIndex = cut[0]
+		seqs, err := m.GenerateIDs(context.Background(), ids[cut[0]:cut[1]], o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pieces = append(pieces, seqs...)
+	}
+	if len(pieces) != len(whole) {
+		t.Fatalf("pieces gave %d sequences, the whole call %d", len(pieces), len(whole))
+	}
+	for i := range whole {
+		if !equalInts(whole[i].IDs, pieces[i].IDs) {
+			t.Errorf("sequence %d: one call gives %v, pieces give %v", i, whole[i].IDs, pieces[i].IDs)
+		}
+	}
+	opts.FirstIndex = -1
+	if _, err := m.GenerateIDs(context.Background(), ids, opts); err == nil {
+		t.Error("FirstIndex -1: want an error")
+	}
+}
+
 // TestSampledTokensAreWarpKept recomputes each sampled sequence teacher-forced:
 // every token must survive top-k 50 / top-p 0.95 on its logits, and the
 // reported log-probs must equal log_softmax of those logits (1e-5 + 1e-4·|want|).

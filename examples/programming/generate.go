@@ -17,8 +17,8 @@ import (
 //
 // Lines are appended and synced one batch of passages at a time; a run that
 // was interrupted (Ctrl-C or a crash) resumes after the last complete
-// passage, so no line is lost or written twice. The same seed and batch size
-// give the same file whether or not the run was interrupted.
+// passage, so no line is lost or written twice. The same seed gives the same
+// file whether or not the run was interrupted, and whatever the batch size.
 func (a *app) generate(ctx context.Context) error {
 	passages, err := loadCorpus(a.corpus)
 	if err != nil {
@@ -60,6 +60,7 @@ func (a *app) generate(ctx context.Context) error {
 	opts := t5.DefaultGenerateOptions()
 	opts.NumReturnSequences = a.perPassage
 	opts.BatchSize = a.batch
+	opts.Seed = a.seed
 	fmt.Fprintf(a.stderr, "generating %d queries for each of %d passages with %s (top_p %g, top_k %d, max_length %d)\n",
 		a.perPassage, len(passages)-done, a.generator, opts.TopP, opts.TopK, opts.MaxLength)
 
@@ -73,15 +74,15 @@ func (a *app) generate(ctx context.Context) error {
 		defer bar.Close()
 	}
 	for start := done; start < len(passages); {
-		// Batches are aligned on multiples of -batch, so that a resumed
-		// run draws the same batches, with the same seeds, as one that
-		// never stopped.
+		// Each passage samples from its own stream, numbered by its
+		// index in the corpus (FirstIndex), so a resumed run or another
+		// -batch draws exactly the queries of an uninterrupted run.
 		end := min((start/a.batch+1)*a.batch, len(passages))
 		texts := make([]string, end-start)
 		for i, p := range passages[start:end] {
 			texts[i] = p.Text
 		}
-		opts.Seed = batchSeed(a.seed, start)
+		opts.FirstIndex = start
 		queries, err := gen.Generate(ctx, texts, opts)
 		if err != nil {
 			return fmt.Errorf("generating queries for passages %d–%d: %w", start+1, end, err)
@@ -118,14 +119,4 @@ func (a *app) generate(ctx context.Context) error {
 	}
 	fmt.Fprintf(a.stderr, "wrote %d queries to %s\n", len(passages)*a.perPassage, path)
 	return nil
-}
-
-// batchSeed derives the sampling seed of the batch whose first passage is
-// start. t5.Generate numbers its sampling streams from the first passage of
-// each call, so every batch needs its own seed to get its own streams.
-func batchSeed(seed uint64, start int) uint64 {
-	x := seed ^ (uint64(start)+1)*0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
