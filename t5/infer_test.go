@@ -107,3 +107,44 @@ func TestInferenceGraphsBuiltOnce(t *testing.T) {
 		t.Errorf("a shorter batch built %d graphs (want 1) and changed the workspace from %d to %d bytes", m.builds-builds, ws, m.ws.bytes())
 	}
 }
+
+// TestStepDecodingInnerDim decodes with the cached step on models whose
+// attention inner dimension (num_heads·d_kv = 60) differs from d_model (48),
+// and checks that each sequence's summed log-probability equals the
+// teacher-forced ScoreIDs of the same tokens, within 1e-4 + 1e-5·|want|.
+// (No MinNewTokens here: its log-probs are, as in transformers, taken after
+// </s> is masked, so they differ from the raw teacher-forced ones.)
+func TestStepDecodingInnerDim(t *testing.T) {
+	for _, gated := range []bool{false, true} {
+		cfg := smallConfig(gated)
+		if cfg.NumHeads*cfg.DKV == cfg.DModel {
+			t.Fatalf("smallConfig must have an inner dimension other than d_model")
+		}
+		m := randomModel(t, cfg, 7)
+		ids := randomIDs(3, 30, cfg.VocabSize, 13)
+		ids[0] = ids[0][:12]
+		opts := DefaultGenerateOptions()
+		opts.DoSample, opts.NumReturnSequences, opts.MaxLength = false, 1, 12
+		seqs, err := m.GenerateIDs(context.Background(), ids, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels := make([][]int, len(seqs))
+		want := make([]float32, len(seqs))
+		for i, s := range seqs {
+			labels[i] = s.IDs[1:]
+			for _, lp := range s.LogProbs {
+				want[i] += lp
+			}
+		}
+		scores, err := m.ScoreIDs(context.Background(), ids, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, len(scores))
+		for i, s := range scores {
+			got[i] = float32(s)
+		}
+		testutil.AllClose(t, "step log-probs vs teacher forcing", got, want, 1e-4, 1e-5)
+	}
+}
