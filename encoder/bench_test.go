@@ -10,7 +10,9 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/optim"
@@ -145,6 +147,39 @@ func randomModel(tb testing.TB, cfg *Config, seed uint64) *Model {
 	return m
 }
 
+// forwardFLOPs counts the multiply-adds (×2) of the matrix products of one
+// forward pass of cfg over seqs sequences of t tokens: per layer and token
+// the q/k/v/out projections (4·D²) and the feed-forward (2·D·F), and per
+// layer and sequence the attention scores and context (2·T²·D). Element-wise
+// work (softmax, GELU, LayerNorm) is not counted.
+func forwardFLOPs(cfg *Config, seqs, t int) float64 {
+	d, f := float64(cfg.Hidden), float64(cfg.Intermediate)
+	tok := float64(seqs * t)
+	perLayer := 2*tok*(4*d*d+2*d*f) + 2*float64(seqs)*2*float64(t*t)*d
+	return float64(cfg.Layers) * perLayer
+}
+
+// cpuTime is the user+system CPU time the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportWork reports the CPU seconds per run (cpu-s/op: what a run costs
+// whatever else shares the machine) and the matrix-product rate, flops per
+// run over the wall time (GFLOP/s) and over the CPU time (GFLOP/cpu-s).
+func reportWork(b *testing.B, cpu time.Duration, flops float64) {
+	n := float64(b.N)
+	b.ReportMetric(cpu.Seconds()/n, "cpu-s/op")
+	b.ReportMetric(flops*n/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu > 0 {
+		b.ReportMetric(flops*n/cpu.Seconds()/1e9, "GFLOP/cpu-s")
+	}
+}
+
 // resetPeakRSS frees what the garbage collector can and restarts the
 // kernel's count of the process's peak resident set (Linux; elsewhere a no-op).
 func resetPeakRSS() {
@@ -214,10 +249,13 @@ func BenchmarkP2TrainStep(b *testing.B) {
 	resetPeakRSS()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for range b.N {
 		run()
 	}
 	b.StopTimer()
+	// training: forward, and a backward of twice its products (dx and dw)
+	reportWork(b, cpuTime()-cpu0, 3*(forwardFLOPs(m.cfg, 16, 16)+forwardFLOPs(m.cfg, 16, 128)))
 	if len(tr.graphs) != 1 {
 		b.Errorf("%d training graphs built for one shape", len(tr.graphs))
 	}
@@ -226,15 +264,20 @@ func BenchmarkP2TrainStep(b *testing.B) {
 }
 
 // benchEncode times Encode of 256 passages, each over 128 tokens, in batches of 32.
-func benchEncode(b *testing.B, cfg *Config) {
+func benchEncode(b *testing.B, cfg *Config) { benchEncodeShape(b, cfg, 32, 128) }
+
+// benchEncodeShape times Encode of 256 passages (each over 128 tokens)
+// truncated to maxLen tokens, in batches of batch.
+func benchEncodeShape(b *testing.B, cfg *Config, batch, maxLen int) {
 	if testing.Short() {
 		b.Skip("full-size encoding; skipped with -short")
 	}
 	m := randomModel(b, cfg, 0)
+	m.maxSeqLen = maxLen
 	corpus := paragraphs(256, 5)
 	ctx := context.Background()
 	run := func() {
-		embs, err := m.Encode(ctx, corpus, WithBatchSize(32))
+		embs, err := m.Encode(ctx, corpus, WithBatchSize(batch))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -247,10 +290,12 @@ func benchEncode(b *testing.B, cfg *Config) {
 	resetPeakRSS()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for range b.N {
 		run()
 	}
 	b.StopTimer()
+	reportWork(b, cpuTime()-cpu0, forwardFLOPs(cfg, len(corpus), maxLen))
 	if len(m.graphs) != graphs {
 		b.Errorf("Encode built %d more graphs after the first run", len(m.graphs)-graphs)
 	}
@@ -268,3 +313,17 @@ func BenchmarkP3Encode(b *testing.B) { benchEncode(b, distilBERTBase()) }
 // 256 passages × 128 tokens, batch 32, mean pooling (ONNX Runtime:
 // 102.6–109 passages/s, tokenization excluded; this figure includes it).
 func BenchmarkP3EncodeMiniLM(b *testing.B) { benchEncode(b, miniLML6()) }
+
+// BenchmarkP3Scaling is P3 (distilbert-base, 256 passages, tokenization
+// included) at batch sizes 8, 32 and 64 and lengths 32, 64 and 128 tokens:
+//
+//	go test ./encoder/ -run '^$' -bench P3Scaling -benchtime 1x
+func BenchmarkP3Scaling(b *testing.B) {
+	for _, batch := range []int{8, 32, 64} {
+		for _, n := range []int{32, 64, 128} {
+			b.Run(fmt.Sprintf("batch=%d/len=%d", batch, n), func(b *testing.B) {
+				benchEncodeShape(b, distilBERTBase(), batch, n)
+			})
+		}
+	}
+}

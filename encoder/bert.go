@@ -22,6 +22,7 @@ type bert struct {
 // LayerNorm, then the intermediate (GELU) and output projections and LayerNorm.
 type bertLayer struct {
 	q, qb, k, kb, v, vb *param
+	qkv, qkvb           *param // q, k, v stacked (fuse): one projection
 	ao, aob, aLN, aLNb  *param
 	in, inb, out, outb  *param
 	outLN, outLNb       *param
@@ -55,6 +56,11 @@ func loadBert(w *checkpoint.Weights, cfg *Config) (*bert, error) {
 	if err := l.err(); err != nil {
 		return nil, err
 	}
+	for i := range m.layers {
+		y := &m.layers[i]
+		y.qkv = fuse(y.q.name+"+k+v", y.q, y.k, y.v)
+		y.qkvb = fuse(y.qb.name+"+k+v", y.qb, y.kb, y.vb)
+	}
 	return m, nil
 }
 
@@ -78,7 +84,7 @@ func (m *bert) forward(b *builder, in *batchNodes) (*G.Node, error) {
 	if in.t > m.cfg.MaxPositions {
 		return nil, fmt.Errorf("encoder: %d tokens exceed max_position_embeddings %d", in.t, m.cfg.MaxPositions)
 	}
-	word, err := nn.Embedding(b.node(m.word), in.ids)
+	word, err := b.wordEmbeddings(m.word, in)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +96,12 @@ func (m *bert) forward(b *builder, in *batchNodes) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := G.Must(G.Add(G.Must(G.Add(word, typ)), pos))
-	if x, err = b.norm(x, m.embLN, m.embB, m.cfg.LayerNormEps); err != nil {
+	wt, err := G.Add(word, typ)
+	if err != nil {
+		return nil, err
+	}
+	x, err := b.addNorm(wt, pos, m.embLN, m.embB, m.cfg.LayerNormEps)
+	if err != nil {
 		return nil, err
 	}
 	if x, err = nn.DropoutOp(x, b.hidden); err != nil {
@@ -112,13 +122,11 @@ func (m *bert) layer(b *builder, y *bertLayer, x *G.Node, in *batchNodes) (_ *G.
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	q := G.Must(b.linear(x, y.q, y.qb))
-	k := G.Must(b.linear(x, y.k, y.kb))
-	v := G.Must(b.linear(x, y.v, y.vb))
-	ctx := G.Must(nn.Attention(q, k, v, in.addMask, nn.AttentionConfig{Batch: in.b, Heads: m.cfg.Heads, Dropout: b.attnDrp}))
+	qkv := G.Must(b.linear(x, y.qkv, y.qkvb))
+	ctx := G.Must(nn.SelfAttention(qkv, in.addMask, nn.AttentionConfig{Batch: in.b, Heads: m.cfg.Heads, Dropout: b.attnDrp}))
 	a := G.Must(nn.DropoutOp(G.Must(b.linear(ctx, y.ao, y.aob)), b.hidden))
-	h := G.Must(b.norm(G.Must(G.Add(a, x)), y.aLN, y.aLNb, m.cfg.LayerNormEps))
+	h := G.Must(b.addNorm(a, x, y.aLN, y.aLNb, m.cfg.LayerNormEps))
 	f := G.Must(nn.GELU(G.Must(b.linear(h, y.in, y.inb))))
 	o := G.Must(nn.DropoutOp(G.Must(b.linear(f, y.out, y.outb)), b.hidden))
-	return b.norm(G.Must(G.Add(o, h)), y.outLN, y.outLNb, m.cfg.LayerNormEps)
+	return b.addNorm(o, h, y.outLN, y.outLNb, m.cfg.LayerNormEps)
 }

@@ -21,6 +21,7 @@ type distilBERT struct {
 // projections), sa_layer_norm, the two-layer GELU feed-forward, output_layer_norm.
 type distilLayer struct {
 	q, qb, k, kb, v, vb, o, ob *param
+	qkv, qkvb                  *param // q, k, v stacked (fuse): one projection
 	saLN, saLNb                *param
 	lin1, lin1b, lin2, lin2b   *param
 	outLN, outLNb              *param
@@ -51,6 +52,11 @@ func loadDistilBERT(w *checkpoint.Weights, cfg *Config) (*distilBERT, error) {
 	if err := l.err(); err != nil {
 		return nil, err
 	}
+	for i := range m.layers {
+		y := &m.layers[i]
+		y.qkv = fuse(y.q.name+"+k+v", y.q, y.k, y.v)
+		y.qkvb = fuse(y.qb.name+"+k+v", y.qb, y.kb, y.vb)
+	}
 	return m, nil
 }
 
@@ -69,7 +75,7 @@ func (m *distilBERT) forward(b *builder, in *batchNodes) (*G.Node, error) {
 	if in.t > m.cfg.MaxPositions {
 		return nil, fmt.Errorf("encoder: %d tokens exceed max_position_embeddings %d", in.t, m.cfg.MaxPositions)
 	}
-	word, err := nn.Embedding(b.node(m.word), in.ids)
+	word, err := b.wordEmbeddings(m.word, in)
 	if err != nil {
 		return nil, err
 	}
@@ -77,11 +83,8 @@ func (m *distilBERT) forward(b *builder, in *batchNodes) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := G.Add(word, pos)
+	x, err := b.addNorm(word, pos, m.embLN, m.embB, m.cfg.LayerNormEps)
 	if err != nil {
-		return nil, err
-	}
-	if x, err = b.norm(x, m.embLN, m.embB, m.cfg.LayerNormEps); err != nil {
 		return nil, err
 	}
 	if x, err = nn.DropoutOp(x, b.hidden); err != nil {
@@ -103,12 +106,10 @@ func (m *distilBERT) layer(b *builder, y *distilLayer, x *G.Node, in *batchNodes
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	q := G.Must(b.linear(x, y.q, y.qb))
-	k := G.Must(b.linear(x, y.k, y.kb))
-	v := G.Must(b.linear(x, y.v, y.vb))
-	ctx := G.Must(nn.Attention(q, k, v, in.addMask, nn.AttentionConfig{Batch: in.b, Heads: m.cfg.Heads, Dropout: b.attnDrp}))
-	sa := G.Must(b.norm(G.Must(G.Add(G.Must(b.linear(ctx, y.o, y.ob)), x)), y.saLN, y.saLNb, m.cfg.LayerNormEps))
+	qkv := G.Must(b.linear(x, y.qkv, y.qkvb))
+	ctx := G.Must(nn.SelfAttention(qkv, in.addMask, nn.AttentionConfig{Batch: in.b, Heads: m.cfg.Heads, Dropout: b.attnDrp}))
+	sa := G.Must(b.addNorm(G.Must(b.linear(ctx, y.o, y.ob)), x, y.saLN, y.saLNb, m.cfg.LayerNormEps))
 	f := G.Must(nn.GELU(G.Must(b.linear(sa, y.lin1, y.lin1b))))
 	f = G.Must(nn.DropoutOp(G.Must(b.linear(f, y.lin2, y.lin2b)), b.hidden))
-	return b.norm(G.Must(G.Add(f, sa)), y.outLN, y.outLNb, m.cfg.LayerNormEps)
+	return b.addNorm(f, sa, y.outLN, y.outLNb, m.cfg.LayerNormEps)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/hub"
+	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/internal/wordpiece"
 	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
@@ -36,6 +37,21 @@ type Model struct {
 
 	mu     sync.Mutex
 	graphs map[[2]int]*inferGraph
+	// weights reports changes of the weights (Fit) to the inference
+	// graphs, which keep their weight matrices packed between runs. It is
+	// allocated apart (see packs): the graphs point to it, and a pointer
+	// from them back into the Model would close a cycle through gorgonia's
+	// values that the garbage collector never frees.
+	weights *nn.Weights
+}
+
+// packs returns the Weights that the inference graphs' packed weights
+// follow. m.mu must be held.
+func (m *Model) packs() *nn.Weights {
+	if m.weights == nil {
+		m.weights = new(nn.Weights)
+	}
+	return m.weights
 }
 
 // savedFiles are the files of the loaded folder that Save writes back as they were.
@@ -410,6 +426,7 @@ func (m *Model) buildInference(b, t int) (ig *inferGraph, err error) {
 		}
 	}()
 	bld := newBuilder(G.NewGraph())
+	bld.packed = m.packs()
 	in := bld.inputs(b, t, m.cfg.ModelType == "bert", "")
 	x, err := m.body.forward(bld, in)
 	if err != nil {

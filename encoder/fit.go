@@ -74,6 +74,7 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.packs().Changed() // for the packed weights of the inference graphs
 
 	perEpoch := len(pairs) / opts.BatchSize
 	total := perEpoch * opts.Epochs

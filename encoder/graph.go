@@ -16,10 +16,41 @@ import (
 type param struct {
 	name string
 	t    *tensor.Dense // float32
+
+	// whole, when set, is the fused parameter (the q, k and v projections
+	// stacked) whose values this one's are a view of, from element off on:
+	// graphs bind whole, the optimizer and checkpoints see the parts.
+	whole *param
+	off   int
 }
 
 // data returns the parameter's values.
 func (p *param) data() []float32 { return p.t.Data().([]float32) }
+
+// fuse stacks parts along their first axis into one new parameter and makes
+// each part a view of its rows, so that an update of a part (AdamW, a
+// resumed checkpoint) is an update of the fused tensor and the reverse.
+// The parts must have the same shape after the first axis.
+func fuse(name string, parts ...*param) *param {
+	shape := parts[0].t.Shape().Clone()
+	var all []float32
+	for _, p := range parts {
+		all = append(all, p.data()...)
+	}
+	shape[0] = 0
+	for _, p := range parts {
+		shape[0] += p.t.Shape()[0]
+	}
+	whole := &param{name: name, t: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(all))}
+	off := 0
+	for _, p := range parts {
+		n := p.t.Shape().TotalSize()
+		p.t = tensor.New(tensor.WithShape(p.t.Shape().Clone()...), tensor.WithBacking(all[off:off+n:off+n]))
+		p.whole, p.off = whole, off
+		off += n
+	}
+	return whole
+}
 
 // transformer is a BERT or DistilBERT body: it maps a tokenized batch to
 // token embeddings (the last hidden state).
@@ -41,6 +72,16 @@ type batchNodes struct {
 	pos      *G.Node // [B·T] position ids 0..T-1 per sequence
 	addMask  *G.Node // [B, T] additive attention mask
 	poolMask *G.Node // [B, T] 0/1 mask for pooling
+	tag      string  // prefix of the nodes' names
+
+	// words, in training graphs, is the [B·T, D] input of the word
+	// embeddings, gathered from table outside the graph by bind (so that
+	// their gradient is B·T rows, not a dense [V, D] tensor); flatIDs are the
+	// ids of the last bind.
+	words    *G.Node
+	table    *param
+	wordsBuf *tensor.Dense
+	flatIDs  []int
 }
 
 // builder builds one graph: it creates each weight's node once, however many
@@ -50,6 +91,10 @@ type builder struct {
 	nodes   map[*param]*G.Node
 	hidden  *nn.Dropout // nil in inference graphs
 	attnDrp *nn.Dropout
+
+	packed      *nn.Weights // inference graphs: linear layers keep their weights packed (LinearPacked)
+	gatherWords bool        // word embeddings come in as inputs (training graphs)
+	gathered    *param      // the word-embedding table they were gathered from
 }
 
 func newBuilder(g *G.ExprGraph) *builder {
@@ -69,12 +114,31 @@ func (b *builder) node(p *param) *G.Node {
 
 // linear applies the (out, in) weight w and bias bias.
 func (b *builder) linear(x *G.Node, w, bias *param) (*G.Node, error) {
+	if b.packed != nil {
+		return nn.LinearPacked(x, b.node(w), b.node(bias), b.packed)
+	}
 	return nn.Linear(x, b.node(w), b.node(bias))
 }
 
-// norm applies a layer norm with weight w, bias bias and eps.
-func (b *builder) norm(x *G.Node, w, bias *param, eps float64) (*G.Node, error) {
-	return nn.LayerNorm(x, b.node(w), b.node(bias), eps)
+// wordEmbeddings returns the word embeddings [B·T, D] of a batch's ids in
+// table: an Embedding lookup in the graph, or, with gatherWords, an input
+// node that bind fills from table, whose gradient the caller scatters into
+// the table's (see wordGrad).
+func (b *builder) wordEmbeddings(table *param, in *batchNodes) (*G.Node, error) {
+	if !b.gatherWords {
+		return nn.Embedding(b.node(table), in.ids)
+	}
+	d := table.t.Shape()[1]
+	in.words = G.NewMatrix(b.g, tensor.Float32, G.WithShape(in.b*in.t, d), G.WithName(in.tag+"word_embeddings"))
+	in.table = table
+	in.wordsBuf = tensor.New(tensor.WithShape(in.b*in.t, d), tensor.Of(tensor.Float32))
+	b.gathered = table
+	return in.words, nil
+}
+
+// addNorm applies a layer norm with weight w, bias bias and eps to x + res.
+func (b *builder) addNorm(x, res *G.Node, w, bias *param, eps float64) (*G.Node, error) {
+	return nn.AddLayerNorm(x, res, b.node(w), b.node(bias), eps)
 }
 
 // inputs creates the input nodes of a batch of B sequences of T tokens.
@@ -86,7 +150,7 @@ func (b *builder) inputs(batch, t int, withTypes bool, tag string) *batchNodes {
 		return G.NewMatrix(b.g, tensor.Float32, G.WithShape(batch, t), G.WithName(tag+name))
 	}
 	in := &batchNodes{b: batch, t: t, ids: vec("input_ids"), pos: vec("position_ids"),
-		addMask: mat("additive_mask"), poolMask: mat("attention_mask")}
+		addMask: mat("additive_mask"), poolMask: mat("attention_mask"), tag: tag}
 	if withTypes {
 		in.types = vec("token_type_ids")
 	}
@@ -152,6 +216,16 @@ func (in *batchNodes) bind(ids, types, mask [][]int) error {
 			v *tensor.Dense
 		}{in.types, tensor.New(tensor.WithShape(in.b*in.t), tensor.WithBacking(tv))})
 	}
+	in.flatIDs = idv
+	if in.words != nil {
+		if err := in.gather(); err != nil {
+			return err
+		}
+		lets = append(lets, struct {
+			n *G.Node
+			v *tensor.Dense
+		}{in.words, in.wordsBuf})
+	}
 	for _, l := range lets {
 		if err := G.Let(l.n, l.v); err != nil {
 			return fmt.Errorf("encoder: binding %s: %w", l.n.Name(), err)
@@ -196,4 +270,18 @@ func (l *loader) err() error {
 		return nil
 	}
 	return fmt.Errorf("encoder: %d weight(s) missing or misshapen in %s:\n%w", len(l.errs), l.w.Source, errors.Join(l.errs...))
+}
+
+// gather copies the word embeddings of the bound ids from the table into
+// the words input.
+func (in *batchNodes) gather() error {
+	table, out := in.table.data(), in.wordsBuf.Data().([]float32)
+	v, d := in.table.t.Shape()[0], in.table.t.Shape()[1]
+	for i, id := range in.flatIDs {
+		if id < 0 || id >= v {
+			return fmt.Errorf("encoder: token id %d at position %d is outside the vocabulary [0, %d) of %s", id, i, v, in.table.name)
+		}
+		copy(out[i*d:(i+1)*d], table[id*d:(id+1)*d])
+	}
+	return nil
 }

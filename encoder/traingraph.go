@@ -17,13 +17,19 @@ type trainGraph struct {
 	q, p   *batchNodes
 	loss   G.Value
 	scores G.Value
-	params []*param  // the weights with a gradient, in params() order
-	grads  []G.Value // their gradients, aligned with params
+	params []*param   // the weights with a gradient, in params() order
+	slots  []gradSlot // where each one's gradient lies, aligned with params
+	grads  []G.Value  // the gradients of the bound (possibly fused) weights
 
 	// the nodes whose values loss, scores and grads take after a run (read
 	// from the nodes rather than through gorgonia.Read, which copies them)
 	lossNode, scoresNode *G.Node
 	gradNodes            []*G.Node
+
+	// the word embeddings' gradient, scattered from the gradients of the
+	// query and passage towers' gathered rows (wordNodes) after each run
+	words     *wordGrad
+	wordNodes [2]*G.Node
 }
 
 // buildTrain builds and compiles the training graph for b pairs with query
@@ -37,6 +43,7 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 	}()
 	bld := newBuilder(G.NewGraph())
 	bld.hidden, bld.attnDrp = hidden, attn
+	bld.gatherWords = true
 	bert := m.cfg.ModelType == "bert"
 	tg = &trainGraph{q: bld.inputs(b, tq, bert, "query."), p: bld.inputs(b, tp, bert, "passage.")}
 	var emb [2]*G.Node
@@ -63,16 +70,44 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 		return nil, err
 	}
 	var wrt G.Nodes
+	index := map[*G.Node]int{}
 	for _, p := range m.body.params() {
-		if n, ok := bld.nodes[p]; ok {
+		if p == bld.gathered {
 			tg.params = append(tg.params, p)
+			tg.slots = append(tg.slots, gradSlot{node: -1, n: p.t.Shape().TotalSize()})
+			continue
+		}
+		bound := p
+		if p.whole != nil {
+			bound = p.whole
+		}
+		n, ok := bld.nodes[bound]
+		if !ok {
+			continue
+		}
+		i, seen := index[n]
+		if !seen {
+			i = len(wrt)
+			index[n] = i
 			wrt = append(wrt, n)
 		}
+		tg.params = append(tg.params, p)
+		tg.slots = append(tg.slots, gradSlot{node: i, off: p.off, n: p.t.Shape().TotalSize()})
+	}
+	nparams := len(wrt)
+	if bld.gathered != nil {
+		wrt = append(wrt, tg.q.words, tg.p.words)
+		s := bld.gathered.t.Shape()
+		tg.words = newWordGrad(s[0], s[1])
 	}
 	grads, err := G.Grad(cost, wrt...)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: differentiating the loss: %w", err)
 	}
+	if bld.gathered != nil {
+		tg.wordNodes = [2]*G.Node{grads[nparams], grads[nparams+1]}
+	}
+	grads = grads[:nparams]
 	tg.lossNode, tg.scoresNode, tg.gradNodes = cost, scores, grads
 	tg.grads = make([]G.Value, len(grads))
 	tg.vm = G.NewTapeMachine(bld.g)
@@ -91,9 +126,19 @@ func (tg *trainGraph) step(q, p tokenized) error {
 		return err
 	}
 	tg.loss, tg.scores = tg.lossNode.Value(), tg.scoresNode.Value()
+	if tg.words != nil {
+		tg.words.reset()
+		for i, in := range []*batchNodes{tg.q, tg.p} {
+			v := tg.wordNodes[i].Value()
+			if v == nil {
+				return fmt.Errorf("encoder: the graph left the gradient of %s unset", in.words.Name())
+			}
+			tg.words.add(in.flatIDs, v.Data().([]float32))
+		}
+	}
 	for i, n := range tg.gradNodes {
 		if tg.grads[i] = n.Value(); tg.grads[i] == nil {
-			return fmt.Errorf("encoder: the graph left the gradient of %s unset", tg.params[i].name)
+			return fmt.Errorf("encoder: the graph left the gradient of %s unset", n.Name())
 		}
 	}
 	return nil
@@ -112,9 +157,20 @@ func (tg *trainGraph) lossValue() float64 {
 
 // gradData returns the gradients of the last run, aligned with tg.params.
 func (tg *trainGraph) gradData() [][]float32 {
-	out := make([][]float32, len(tg.grads))
-	for i, g := range tg.grads {
-		out[i] = g.Data().([]float32)
+	out := make([][]float32, len(tg.slots))
+	for i, s := range tg.slots {
+		if s.node < 0 {
+			out[i] = tg.words.data
+			continue
+		}
+		out[i] = tg.grads[s.node].Data().([]float32)[s.off : s.off+s.n : s.off+s.n]
 	}
 	return out
+}
+
+// gradSlot locates a weight's gradient: elements [off, off+n) of the
+// gradient of bound node number node (off 0 and the whole gradient, unless
+// the weight is part of a fused one); node -1 is the word embeddings' wordGrad.
+type gradSlot struct {
+	node, off, n int
 }

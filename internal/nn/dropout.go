@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -30,13 +31,29 @@ func NewDropout(p float64, seed uint64) *Dropout {
 // active reports whether d drops anything.
 func (d *Dropout) active() bool { return d != nil && d.P > 0 }
 
-// fill draws a keep mask (true = kept) into keep.
+// fillBlock is the number of mask elements drawn from one generator.
+const fillBlock = 1 << 14
+
+// fill draws a keep mask (true = kept) into keep: one seed from the source,
+// then each block of fillBlock elements from its own PCG generator seeded
+// with (seed, block index), in parallel. An element is kept when the 53 bits
+// of its uniform draw u satisfy u/2⁵³ >= P, as rand.Float64() >= P would
+// decide; the mask depends only on the source's state, not on the number
+// of threads.
 func (d *Dropout) fill(keep []bool) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	for i := range keep {
-		keep[i] = d.rng.Float64() >= d.P
-	}
+	seed := d.rng.Uint64()
+	d.mu.Unlock()
+	threshold := uint64(math.Ceil(d.P * (1 << 53)))
+	blocks := (len(keep) + fillBlock - 1) / fillBlock
+	parallelFor(blocks, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			g := rand.NewPCG(seed, uint64(b))
+			for i := range keep[b*fillBlock : min((b+1)*fillBlock, len(keep))] {
+				keep[b*fillBlock+i] = g.Uint64()&(1<<53-1) >= threshold
+			}
+		}
+	})
 }
 
 // maskState holds the mask one dropout site drew in the current forward run,

@@ -37,6 +37,9 @@ func gradCases() []gradCase {
 			func(in []*G.Node) (*G.Node, error) { return GELU(in[0]) }},
 		{"LayerNorm", []input{{shape: tensor.Shape{2, 3, 6}, diff: true}, {shape: tensor.Shape{6}, diff: true}, {shape: tensor.Shape{6}, diff: true}},
 			func(in []*G.Node) (*G.Node, error) { return LayerNorm(in[0], in[1], in[2], 1e-12) }},
+		{"AddLayerNorm", []input{{shape: tensor.Shape{2, 3, 6}, diff: true}, {shape: tensor.Shape{2, 3, 6}, diff: true},
+			{shape: tensor.Shape{6}, diff: true}, {shape: tensor.Shape{6}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return AddLayerNorm(in[0], in[1], in[2], in[3], 1e-12) }},
 		{"Linear", []input{{shape: tensor.Shape{2, 3, 4}, diff: true}, {shape: tensor.Shape{5, 4}, diff: true}, {shape: tensor.Shape{5}, diff: true}},
 			func(in []*G.Node) (*G.Node, error) { return Linear(in[0], in[1], in[2]) }},
 		{"LinearNoBias", []input{{shape: tensor.Shape{3, 4}, diff: true}, {shape: tensor.Shape{2, 4}, diff: true}},
@@ -47,6 +50,10 @@ func gradCases() []gradCase {
 			{shape: tensor.Shape{12, 4}, diff: true}, {shape: tensor.Shape{2, 6}, vals: add}},
 			func(in []*G.Node) (*G.Node, error) {
 				return Attention(in[0], in[1], in[2], in[3], AttentionConfig{Batch: 2, Heads: 2})
+			}},
+		{"SelfAttention", []input{{shape: tensor.Shape{12, 12}, diff: true}, {shape: tensor.Shape{2, 6}, vals: add}},
+			func(in []*G.Node) (*G.Node, error) {
+				return SelfAttention(in[0], in[1], AttentionConfig{Batch: 2, Heads: 2})
 			}},
 		{"PoolMean", []input{{shape: tensor.Shape{2, 6, 3}, diff: true}, {shape: tensor.Shape{2, 6}, vals: mask}},
 			func(in []*G.Node) (*G.Node, error) { return Pool(in[0], in[1], PoolMean) }},

@@ -11,17 +11,10 @@ import (
 // weight in PyTorch's (out, in) layout, as stored on the hub, and bias [out]
 // (nil for none). The result has shape [..., out].
 func Linear(x, weight, bias *G.Node) (*G.Node, error) {
-	_, in := rows(x.Shape())
-	ws := weight.Shape()
-	if len(ws) != 2 || ws[1] != in {
-		return nil, fmt.Errorf("nn: Linear over %v needs a weight of shape [out %d], got %v", x.Shape(), in, ws)
+	shape, err := linearShape(x, weight, bias)
+	if err != nil {
+		return nil, err
 	}
-	out := ws[0]
-	if bias != nil && !bias.Shape().Eq(tensor.Shape{out}) {
-		return nil, fmt.Errorf("nn: Linear with weight %v needs a bias of shape [%d], got %v", ws, out, bias.Shape())
-	}
-	shape := shapeOf(x)
-	shape[len(shape)-1] = out
 	fwd, err := pick(x.Dtype(), linearForward[float32], linearForward[float64])
 	if err != nil {
 		return nil, err
@@ -33,6 +26,23 @@ func Linear(x, weight, bias *G.Node) (*G.Node, error) {
 	}
 	o.in, o.diff = typesOf(x, weight, bias), []bool{true, true, true}
 	return apply(o, x, weight, bias)
+}
+
+// linearShape checks the shapes of a linear layer's operands and returns
+// the shape of its output.
+func linearShape(x, weight, bias *G.Node) (tensor.Shape, error) {
+	_, in := rows(x.Shape())
+	ws := weight.Shape()
+	if len(ws) != 2 || ws[1] != in {
+		return nil, fmt.Errorf("nn: Linear over %v needs a weight of shape [out %d], got %v", x.Shape(), in, ws)
+	}
+	out := ws[0]
+	if bias != nil && !bias.Shape().Eq(tensor.Shape{out}) {
+		return nil, fmt.Errorf("nn: Linear with weight %v needs a bias of shape [%d], got %v", ws, out, bias.Shape())
+	}
+	shape := shapeOf(x)
+	shape[len(shape)-1] = out
+	return shape, nil
 }
 
 func linearBack(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
@@ -67,17 +77,21 @@ func linearForward[T float](in []*tensor.Dense, out *tensor.Dense) error {
 	n := len(x) / k
 	gemm(false, true, n, o, k, 1, x, k, w, k, 0, y, o)
 	if len(in) == 3 {
-		b := data[T](in[2])
-		parallelFor(n, rowGrain(o), func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				row := y[r*o : (r+1)*o]
-				for i := range row {
-					row[i] += b[i]
-				}
-			}
-		})
+		addBias(y, data[T](in[2]), n, o)
 	}
 	return nil
+}
+
+// addBias adds b [o] to each of the n rows of y [n, o].
+func addBias[T float](y, b []T, n, o int) {
+	parallelFor(n, rowGrain(o), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := y[r*o : (r+1)*o]
+			for i := range row {
+				row[i] += b[i]
+			}
+		}
+	})
 }
 
 // linearGradX computes dx = g·w.

@@ -198,6 +198,16 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 }
 
+// gemmSerial is gemm on the calling goroutine alone, for products that
+// already run one per goroutine (the attention heads).
+func gemmSerial[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if a32, ok := any(a).([]float32); ok && m > 0 && n > 0 && k > 0 {
+		kernels.SgemmSerial(tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // part returns the i-th of the equal parts that the first axis of packed
 // splits into, shaped like shape, as a tensor over packed's memory: a
 // gorgonia slice would copy it on every run.

@@ -1,0 +1,78 @@
+package encoder
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/genq-go/genq/internal/testutil"
+)
+
+// TestEncodeAfterFit checks that the inference graphs, which keep their
+// weights packed between runs, see the weights Fit changed: Encode after
+// Fit must equal, bit for bit, Encode on fresh graphs of the trained model,
+// and differ from the embeddings before Fit.
+func TestEncodeAfterFit(t *testing.T) {
+	g := testutil.LoadGolden(t, "bert-tiny")
+	m, err := Load(testutil.Fixture("bert-tiny"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"what is python", "Python is a programming language."}
+	ctx := context.Background()
+	before, err := m.Encode(ctx, texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultFitOptions()
+	opts.Epochs, opts.BatchSize, opts.LearningRate = 1, 6, 1e-2
+	if err := m.Fit(ctx, fixturePairs(t, g), opts); err != nil {
+		t.Fatal(err)
+	}
+	after, err := m.Encode(ctx, texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.graphs = map[[2]int]*inferGraph{} // rebuild: pack the trained weights afresh
+	fresh, err := m.Encode(ctx, texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range texts {
+		if !slices.Equal(after[i], fresh[i]) {
+			t.Errorf("text %d: Encode after Fit differs from Encode on fresh graphs", i)
+		}
+		if slices.Equal(after[i], before[i]) {
+			t.Errorf("text %d: Fit did not change the embedding", i)
+		}
+	}
+}
+
+// TestModelFreed checks that a Model that has encoded (so holds inference
+// graphs with packed weights) is garbage once unreferenced: its finalizer
+// runs within a few collections. A pointer from a graph back into the Model
+// once kept every such Model, graphs and all, alive forever.
+func TestModelFreed(t *testing.T) {
+	freed := make(chan struct{})
+	func() {
+		m, err := Load(testutil.Fixture("bert-tiny"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Encode(context.Background(), []string{"what is python"}); err != nil {
+			t.Fatal(err)
+		}
+		runtime.SetFinalizer(m, func(*Model) { close(freed) })
+	}()
+	for range 10 {
+		runtime.GC()
+		select {
+		case <-freed:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Error("an unreferenced Model that has encoded is never freed")
+}
