@@ -2,6 +2,7 @@ package encoder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -10,7 +11,6 @@ import (
 	"github.com/genq-go/genq/internal/optim"
 	"github.com/genq-go/genq/internal/train"
 	"github.com/genq-go/genq/loss"
-	"github.com/schollz/progressbar/v3"
 )
 
 // Pair is one training example: a query and the passage it was generated
@@ -35,7 +35,7 @@ type FitOptions struct {
 	// steps, and Fit resumes from the one it finds there.
 	CheckpointDir   string
 	CheckpointEvery int
-	// ShowProgress draws a progress bar with the loss on stderr.
+	// ShowProgress draws a progress bar on stderr: steps done, loss and rate.
 	ShowProgress bool
 
 	// inOrder (tests) takes the batches in input order, unshuffled.
@@ -54,7 +54,7 @@ func DefaultFitOptions() FitOptions {
 }
 
 // errInterrupted is what the stopAfter test hook returns.
-var errInterrupted = fmt.Errorf("encoder: Fit interrupted (test hook)")
+var errInterrupted = errors.New("encoder: Fit interrupted (test hook)")
 
 // Fit trains the model on (query, passage) pairs with
 // MultipleNegativesRankingLoss, as sentence-transformers' fit does with a
@@ -97,19 +97,22 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
 	if err != nil {
 		return err
 	}
+	run := fitRun(opts, total, warmup, batcher)
+	store := &train.Store{Dir: opts.CheckpointDir, Keep: 1}
 	start := 0
 	if opts.CheckpointDir != "" {
-		if start, err = m.resume(opts.CheckpointDir, total, tr.all, tr.opt, batcher); err != nil {
-			return err
+		switch c, err := store.Load(); {
+		case errors.Is(err, train.ErrNoCheckpoint):
+		case err != nil:
+			return fmt.Errorf("encoder: Fit: resuming: %w", err)
+		default:
+			if err := tr.restore(c, run, total, batcher); err != nil {
+				return fmt.Errorf("encoder: Fit: resuming from the checkpoint of step %d in %s: %w", c.Step, opts.CheckpointDir, err)
+			}
+			start = c.Step
 		}
 	}
-	var bar *progressbar.ProgressBar
-	if opts.ShowProgress {
-		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"), progressbar.OptionSetDescription("Iteration"))
-		_ = bar.Set(start)
-		defer bar.Close()
-	}
+	bar := train.NewProgress(os.Stderr, "Iteration", start, total, opts.ShowProgress)
 	for step := start; step < total; step++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -129,16 +132,14 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
 		if err != nil {
 			return fmt.Errorf("encoder: Fit: step %d (epoch %d): %w", step, step/perEpoch, err)
 		}
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("Iteration (loss %.4f)", l))
-			_ = bar.Add(1)
-		}
+		bar.Step(l)
 		if opts.CheckpointDir != "" && opts.CheckpointEvery > 0 && (step+1)%opts.CheckpointEvery == 0 && step+1 < total {
-			if err := m.writeCheckpoint(opts.CheckpointDir, step+1, total, tr.all, tr.opt, batcher); err != nil {
-				return err
+			if err := store.Save(tr.checkpoint(step+1, perEpoch, run, batcher)); err != nil {
+				return fmt.Errorf("encoder: Fit: writing the checkpoint of step %d: %w", step+1, err)
 			}
 		}
 	}
+	bar.Finish()
 	return nil
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/genq-go/genq/internal/train"
 )
 
 func fixturePairs(t *testing.T, g *testutil.Golden) []Pair {
@@ -143,4 +145,60 @@ func TestFitNaN(t *testing.T) {
 		t.Fatal("Fit with a NaN weight succeeded")
 	}
 	t.Log(err)
+}
+
+// TestFitCheckpoint checks what Fit does with the checkpoints in
+// CheckpointDir: an interrupted run leaves the one of its last multiple of
+// CheckpointEvery, a run with other settings refuses it, naming the
+// setting, and the same run resumes from it, taking only the steps left.
+func TestFitCheckpoint(t *testing.T) {
+	g := testutil.LoadGolden(t, "distilbert-tiny")
+	pairs := fixturePairs(t, g) // 6 pairs: 3 steps of 2 per epoch
+	load := func() *Model {
+		m, err := Load(testutil.Fixture("distilbert-tiny"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	opts := DefaultFitOptions()
+	opts.Epochs, opts.BatchSize, opts.LearningRate, opts.Seed = 2, 2, 1e-3, 7
+	opts.CheckpointDir, opts.CheckpointEvery = t.TempDir(), 2
+	ctx := context.Background()
+
+	cut := opts
+	cut.stopAfter = 3
+	if err := load().Fit(ctx, pairs, cut); !errors.Is(err, errInterrupted) {
+		t.Fatalf("interrupted Fit returned %v", err)
+	}
+	c, err := (&train.Store{Dir: opts.CheckpointDir}).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Step != 2 || c.Extra["total_steps"] != "6" {
+		t.Fatalf("checkpoint at step %d of a run of %s steps, want step 2 of 6", c.Step, c.Extra["total_steps"])
+	}
+
+	for _, tc := range []struct {
+		setting string
+		change  func(*FitOptions)
+	}{
+		{"total_steps", func(o *FitOptions) { o.Epochs = 3 }},
+		{"seed", func(o *FitOptions) { o.Seed = 8 }},
+		{"learning_rate", func(o *FitOptions) { o.LearningRate = 2e-3 }},
+		{"batches", func(o *FitOptions) { o.inOrder = true }},
+	} {
+		other := opts
+		tc.change(&other)
+		err := load().Fit(ctx, pairs, other)
+		if err == nil || !strings.Contains(err.Error(), tc.setting) {
+			t.Errorf("Fit with another %s over the checkpoint returned %v, want an error naming %s", tc.setting, err, tc.setting)
+		}
+	}
+
+	rest := opts
+	rest.stopAfter = 4 // the run has 4 steps left: reaching the end first proves it resumed at step 2
+	if err := load().Fit(ctx, pairs, rest); err != nil {
+		t.Fatalf("resumed Fit returned %v, want it to finish the 4 steps left", err)
+	}
 }

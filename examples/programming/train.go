@@ -108,10 +108,10 @@ func (a *app) train(ctx context.Context) error {
 	fmt.Fprintf(a.stderr, "training %s on %d pairs: epochs %d × %d steps of %d pairs, learning rate %g, %g%% warm-up; checkpoints in %s\n",
 		a.base, len(pairs), opts.Epochs, steps/opts.Epochs, opts.BatchSize, opts.LearningRate, 100*opts.WarmupRatio, ckDir)
 	err = m.Fit(ctx, pairs, opts)
-	if opts.ShowProgress {
-		fmt.Fprintln(a.stderr) // the bar ends without a newline
-	}
 	if err != nil {
+		if opts.ShowProgress {
+			fmt.Fprintln(a.stderr) // an interrupted bar ends without a newline
+		}
 		return err
 	}
 	if err := m.Save(modelDir); err != nil {
