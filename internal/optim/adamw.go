@@ -116,7 +116,9 @@ func (o *AdamW) Groups() []Group { return o.groups }
 // Step applies one AdamW update to every parameter with a non-nil Grad, using
 // o.LR. It leaves Grad as it is (zeroing it is the caller's job, as
 // optimizer.zero_grad() is in torch). It fails, changing nothing, when a
-// gradient's length differs from its parameter's.
+// gradient's length differs from its parameter's. The update runs on
+// GOMAXPROCS goroutines, each taking chunks of the parameters; since it is
+// elementwise, the result is the serial one bit for bit.
 func (o *AdamW) Step() error {
 	for _, g := range o.groups {
 		for _, p := range g.Params {
@@ -125,20 +127,40 @@ func (o *AdamW) Step() error {
 			}
 		}
 	}
+	var jobs []adamwJob
 	for _, g := range o.groups {
 		for _, p := range g.Params {
 			if p.Grad != nil {
-				o.update(p, g.WeightDecay)
+				jobs = append(jobs, o.prepare(p, g.WeightDecay))
 			}
 		}
 	}
+	lens := make([]int, len(jobs))
+	for i, j := range jobs {
+		lens[i] = len(j.p.Data)
+	}
+	// The update is elementwise, so splitting the parameters into chunks
+	// across goroutines gives exactly the serial result.
+	forChunks(lens, func(i, lo, hi int) { jobs[i].apply(lo, hi) })
 	return nil
 }
 
-// update is torch 1.13's _single_tensor_adamw for one parameter. Each line is
-// one float32 kernel of torch's; the scalars are Python floats (float64)
-// rounded to float32 where the kernel takes them.
-func (o *AdamW) update(p *Param, weightDecay float64) {
+// adamwJob is one parameter's update in a Step: the parameter, its moments
+// and the step's float32 scalars.
+type adamwJob struct {
+	p                                *Param
+	m, v                             []float32
+	decay                            float32
+	beta1, oneMinusBeta1             float32
+	beta2, oneMinusBeta2             float32
+	biasCorrection2Sqrt, negStepSize float32
+	eps                              float32
+}
+
+// prepare advances p's step count (creating its state at the first step) and
+// computes the scalars of its update at o.LR. The scalars are Python floats
+// (float64) in torch, rounded to float32 where the kernel takes them.
+func (o *AdamW) prepare(p *Param, weightDecay float64) adamwJob {
 	s := o.state[p.Name]
 	if s == nil {
 		s = &moments{expAvg: make([]float32, len(p.Data)), expAvgSq: make([]float32, len(p.Data))}
@@ -146,23 +168,37 @@ func (o *AdamW) update(p *Param, weightDecay float64) {
 	}
 	s.step++
 	t := float64(s.step)
-	decay := float32(1 - o.LR*weightDecay)
-	beta1, oneMinusBeta1 := float32(o.beta1), float32(1-o.beta1)
-	beta2, oneMinusBeta2 := float32(o.beta2), float32(1-o.beta2)
 	biasCorrection1 := 1 - math.Pow(o.beta1, t)
-	biasCorrection2Sqrt := float32(math.Sqrt(1 - math.Pow(o.beta2, t)))
-	negStepSize := float32(-(o.LR / biasCorrection1))
-	eps := float32(o.eps)
-	m, v := s.expAvg, s.expAvgSq
+	return adamwJob{
+		p: p, m: s.expAvg, v: s.expAvgSq,
+		decay: float32(1 - o.LR*weightDecay),
+		beta1: float32(o.beta1), oneMinusBeta1: float32(1 - o.beta1),
+		beta2: float32(o.beta2), oneMinusBeta2: float32(1 - o.beta2),
+		biasCorrection2Sqrt: float32(math.Sqrt(1 - math.Pow(o.beta2, t))),
+		negStepSize:         float32(-(o.LR / biasCorrection1)),
+		eps:                 float32(o.eps),
+	}
+}
+
+// apply updates elements [lo, hi) of the parameter as torch 1.13's
+// _single_tensor_adamw does; each line is one float32 kernel of torch's.
+func (j *adamwJob) apply(lo, hi int) {
+	data, grad := j.p.Data[lo:hi], j.p.Grad[lo:hi]
+	m, v := j.m[lo:hi], j.v[lo:hi]
+	data, m, v = data[:len(grad)], m[:len(grad)], v[:len(grad)]
+	decay, eps, negStepSize := j.decay, j.eps, j.negStepSize
+	beta1, oneMinusBeta1 := j.beta1, j.oneMinusBeta1
+	beta2, oneMinusBeta2 := j.beta2, j.oneMinusBeta2
+	biasCorrection2Sqrt := j.biasCorrection2Sqrt
 	// The explicit float32(...) conversions keep Go from fusing a multiply
 	// and an add into one FMA where torch rounds twice (the Go spec allows
 	// fusion otherwise, and arm64 does it).
-	for i, g := range p.Grad {
-		p.Data[i] = float32(p.Data[i] * decay)                           // param.mul_(1 - lr*wd)
+	for i, g := range grad {
+		data[i] = float32(data[i] * decay)                               // param.mul_(1 - lr*wd)
 		m[i] = fma32(g, oneMinusBeta1, float32(m[i]*beta1))              // exp_avg.mul_(b1).add_(grad, alpha=1-b1)
 		v[i] = float32(v[i]*beta2) + float32(float32(oneMinusBeta2*g)*g) // exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1-b2)
 		denom := float32(sqrt32(v[i])/biasCorrection2Sqrt) + eps         // (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps)
-		p.Data[i] = p.Data[i] + float32(float32(negStepSize*m[i])/denom) // param.addcdiv_(exp_avg, denom, value=-step_size)
+		data[i] = data[i] + float32(float32(negStepSize*m[i])/denom)     // param.addcdiv_(exp_avg, denom, value=-step_size)
 	}
 }
 

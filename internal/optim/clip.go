@@ -1,5 +1,7 @@
 package optim
 
+import "sort"
+
 // ClipGradNorm scales the gradients in place so that their global L2 norm
 // (the norm of all of them concatenated) is at most maxNorm, and returns that
 // norm before clipping, as torch.nn.utils.clip_grad_norm_(params, maxNorm)
@@ -9,21 +11,43 @@ package optim
 // multiplied by coef only when coef < 1. Nil gradients are skipped. A NaN or
 // Inf gradient makes the total NaN or Inf and, as in torch without
 // error_if_nonfinite, spreads into every gradient; check the returned norm.
+//
+// The per-gradient norms run in parallel across gradients (each one summed in
+// torch's order, so the total is the same bit for bit) and the scaling in
+// chunks across goroutines.
 func ClipGradNorm(grads [][]float32, maxNorm float64) float64 {
-	norms := make([]float32, 0, len(grads))
-	for _, g := range grads {
+	var nonNil []int // indices of the non-nil gradients, largest first
+	for i, g := range grads {
 		if g != nil {
-			norms = append(norms, norm32(g))
+			nonNil = append(nonNil, i)
+		}
+	}
+	// Largest first, so that the goroutine that takes the word embeddings
+	// is not the one left finishing last.
+	sort.SliceStable(nonNil, func(a, b int) bool { return len(grads[nonNil[a]]) > len(grads[nonNil[b]]) })
+	perGrad := make([]float32, len(grads))
+	forEach(len(nonNil), func(k int) {
+		i := nonNil[k]
+		perGrad[i] = norm32(grads[i])
+	})
+	norms := make([]float32, 0, len(nonNil)) // in the order of grads, as torch stacks them
+	for i, g := range grads {
+		if g != nil {
+			norms = append(norms, perGrad[i])
 		}
 	}
 	total := norm32(norms) // torch.norm(torch.stack(norms))
 	coef := float32(1/float32(total+1e-6)) * float32(maxNorm)
 	if coef < 1 {
-		for _, g := range grads {
-			for i := range g {
-				g[i] *= coef
-			}
+		lens := make([]int, len(grads))
+		for i, g := range grads {
+			lens[i] = len(g)
 		}
+		forChunks(lens, func(i, lo, hi int) {
+			for j, x := range grads[i][lo:hi] {
+				grads[i][lo+j] = x * coef
+			}
+		})
 	}
 	return float64(total)
 }
