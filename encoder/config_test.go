@@ -1,6 +1,9 @@
 package encoder
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -61,5 +64,46 @@ func TestLoadWeightErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}
+	}
+}
+
+// TestUnusedWeights: the fixtures' checkpoints are used in full, and a
+// tensor no module takes (here a masked-LM head's, as distilbert-base-uncased
+// ships) is reported by name.
+func TestUnusedWeights(t *testing.T) {
+	for _, name := range fixtures {
+		m, err := Load(testutil.Fixture(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := m.UnusedWeights(); len(u) != 0 {
+			t.Errorf("%s: unused tensors %v, want none", name, u)
+		}
+	}
+	dir := t.TempDir()
+	src := testutil.Fixture("distilbert-tiny")
+	for _, f := range []string{"config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts, err := checkpoint.ReadSafetensors(filepath.Join(src, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts["vocab_projector.bias"] = &checkpoint.Tensor{DType: "F32", Shape: []int{4}, F32: make([]float32, 4)}
+	if err := checkpoint.WriteSafetensors(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := m.UnusedWeights(); !reflect.DeepEqual(u, []string{"vocab_projector.bias"}) {
+		t.Errorf("unused tensors %v, want [vocab_projector.bias]", u)
 	}
 }

@@ -34,6 +34,7 @@ type Model struct {
 	lowerCase bool // sentence-transformers' do_lower_case (before the tokenizer)
 	tok       *wordpiece.Tokenizer
 	files     savedFiles
+	unused    []string // checkpoint tensors no module took
 
 	mu     sync.Mutex
 	graphs map[[2]int]*inferGraph
@@ -44,6 +45,14 @@ type Model struct {
 	// values that the garbage collector never frees.
 	weights *nn.Weights
 }
+
+// UnusedWeights lists, sorted, the tensors of the loaded checkpoint that the
+// model did not take — for example the masked-LM head (vocab_transform,
+// vocab_projector, ...) of distilbert-base-uncased — as transformers'
+// "Some weights of the model checkpoint were not used" warning names them.
+// Load accepts such tensors, as sentence-transformers does; a caller that
+// expects an exact match can check that this is empty.
+func (m *Model) UnusedWeights() []string { return append([]string(nil), m.unused...) }
 
 // packs returns the Weights that the inference graphs' packed weights
 // follow. m.mu must be held.
@@ -159,6 +168,7 @@ func Load(nameOrDir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.unused = w.Unused()
 	if m.tok, err = wordpiece.Load(bodyDir); err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
