@@ -21,14 +21,20 @@ func (a *app) all(ctx context.Context) error {
 	steps := []struct {
 		name string
 		run  func(context.Context) error
-	}{{"generate", a.generate}, {"train", a.train}, {"eval", a.eval}}
+	}{{"generate", a.generate}, {"train", a.train}, {"eval", a.eval}, {"search", a.exampleSearches}}
 	for i, s := range steps {
-		fmt.Fprintf(a.stderr, "\n== step %d/4: %s\n", i+1, s.name)
-		if err := s.run(ctx); err != nil {
+		fmt.Fprintf(a.stderr, "\n== step %d/%d: %s\n", i+1, len(steps), s.name)
+		if err := a.timed(s.name, func() error { return s.run(ctx) }); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(a.stderr, "\n== step 4/4: search with %s\n", a.trainedDir())
+	a.summarize()
+	return nil
+}
+
+// exampleSearches answers -q, or else a few example queries, with the
+// trained model.
+func (a *app) exampleSearches(ctx context.Context) error {
 	passages, err := loadCorpus(a.corpus)
 	if err != nil {
 		return err
@@ -45,5 +51,6 @@ func (a *app) all(ctx context.Context) error {
 	if len(a.queries) == 0 {
 		k = min(k, 3) // the examples: a glance, not a ranking
 	}
+	a.note("%d queries answered with the top %d of %d passages by %s", len(queries), k, len(passages), a.trainedDir())
 	return a.answer(ctx, s, queries, k)
 }

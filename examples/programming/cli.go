@@ -29,6 +29,7 @@ type config struct {
 	limit, k           int
 	seed               uint64
 	overwrite, quiet   bool
+	tiny               bool
 	queries            queryList
 }
 
@@ -92,6 +93,9 @@ func (a *app) flags(name string) *flag.FlagSet {
 	if uses("eval") {
 		fs.StringVar(&c.models, "models", "base,trained", "comma-separated models to compare: \"base\" (-base), \"trained\" (-out/programming-model), hub ids or folders")
 		fs.StringVar(&c.evalFile, "eval", bundledName, "labelled queries, JSON lines {\"query\", \"relevant\": [{\"title\", \"paragraph\"}]}; \"bundled\" goes with the built-in corpus")
+	}
+	if uses("generate", "train", "eval") {
+		fs.BoolVar(&c.tiny, "tiny", false, "use the tiny random-weight checkpoints of the repository's testdata/fixtures (t5-tiny as -generator, distilbert-tiny as -base, unless given): a quick offline run of every step; needs a genq checkout")
 	}
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bars")
 	fs.Usage = func() {

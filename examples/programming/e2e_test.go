@@ -218,7 +218,6 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
-	hitLine := regexp.MustCompile(`^\s*(\d+)\. (-?[0-9.]+)  (.+) \(paragraph (\d+)\)$`)
 	t.Run("search", func(t *testing.T) {
 		queries := []string{"python web framework", "memory safety without garbage collection"}
 		args := []string{"search", "-out", dir, "-k", "5", "-quiet", "-q", queries[0], "-q", queries[1]}
@@ -266,6 +265,9 @@ func TestEndToEnd(t *testing.T) {
 		checkHits(t, stdout, hitLine, exampleQueries, 3)
 	})
 }
+
+// hitLine is one hit as search prints it: rank, score, title, paragraph.
+var hitLine = regexp.MustCompile(`^\s*(\d+)\. (-?[0-9.]+)  (.+) \(paragraph (\d+)\)$`)
 
 // checkHits checks that stdout answers each query with k hits ranked 1..k,
 // sorted by score, each naming a passage of the corpus.

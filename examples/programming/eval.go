@@ -75,10 +75,14 @@ func (a *app) eval(ctx context.Context) error {
 			rows[i].Recall += m.Recall / float64(len(qs))
 		}
 	}
-	fmt.Fprintf(a.stdout, "\n%d queries over %d passages:\n\n", len(qs), len(passages))
-	fmt.Fprintf(a.stdout, "| model | MRR@%d | nDCG@%d | Recall@%d |\n|:--|--:|--:|--:|\n", a.k, a.k, a.k)
+	var t strings.Builder
+	fmt.Fprintf(&t, "%d queries over %d passages:\n\n", len(qs), len(passages))
+	fmt.Fprintf(&t, "| model | MRR@%d | nDCG@%d | Recall@%d |\n|:--|--:|--:|--:|\n", a.k, a.k, a.k)
 	for i, spec := range specs {
-		fmt.Fprintf(a.stdout, "| %s | %.4f | %.4f | %.4f |\n", spec.label, rows[i].MRR, rows[i].NDCG, rows[i].Recall)
+		fmt.Fprintf(&t, "| %s | %.4f | %.4f | %.4f |\n", spec.label, rows[i].MRR, rows[i].NDCG, rows[i].Recall)
 	}
+	a.table = t.String()
+	a.note("%d models on %d labelled queries over %d passages", len(specs), len(qs), len(passages))
+	fmt.Fprintf(a.stdout, "\n%s", a.table)
 	return nil
 }

@@ -43,6 +43,7 @@ func (a *app) generate(ctx context.Context) error {
 	defer f.Close()
 	if done == len(passages) {
 		fmt.Fprintf(a.stderr, "%s already holds %d queries for each of the %d passages (-overwrite to generate them again)\n", path, a.perPassage, done)
+		a.note("%d passages, %d queries → %s (already there)", done, done*a.perPassage, path)
 		return nil
 	}
 	if done > 0 {
@@ -118,5 +119,6 @@ func (a *app) generate(ctx context.Context) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	fmt.Fprintf(a.stderr, "wrote %d queries to %s\n", len(passages)*a.perPassage, path)
+	a.note("%d passages, %d queries (%d new) → %s", len(passages), len(passages)*a.perPassage, (len(passages)-done)*a.perPassage, path)
 	return nil
 }

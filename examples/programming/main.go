@@ -67,6 +67,12 @@ type app struct {
 	// is on disk, with the number of passages done (the tests interrupt a
 	// run with it).
 	afterBatch func(done int)
+
+	// facts, reports and table collect what the steps did, for the
+	// report after each step and all's summary.
+	facts   []string
+	reports []stepReport
+	table   string
 }
 
 // commands are the subcommands, in the order the usage lists them.
@@ -110,7 +116,17 @@ func (a *app) run(ctx context.Context, args []string) error {
 			fmt.Fprintf(a.stderr, "%s: %v\n", name, err)
 			return errUsage
 		}
-		return c.run(a, ctx)
+		if a.tiny {
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			if err := a.useTiny(set); err != nil {
+				return err
+			}
+		}
+		if name == "all" {
+			return c.run(a, ctx)
+		}
+		return a.timed(name, func() error { return c.run(a, ctx) })
 	}
 	fmt.Fprintf(a.stderr, "unknown subcommand %q\n\n", name)
 	a.usage()
@@ -134,6 +150,8 @@ subcommands:
 Files under -out (default output/): generated_queries.tsv, checkpoints/ (while
 training), programming-model/ (the trained model), cache/ (corpus embeddings).
 Every step resumes an interrupted run; -overwrite starts it over.
+-tiny runs on the tiny random-weight checkpoints of the repository's
+testdata/fixtures instead of the hub models: a quick offline try of every step.
 Run "programming <subcommand> -h" for its flags.
 `)
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/genq-go/genq/encoder"
@@ -12,6 +14,9 @@ import (
 
 // loadGenerator loads the T5 query generator named by -generator.
 func loadGenerator(name string) (*t5.Model, error) {
+	if err := checkKind(name, "-generator", true); err != nil {
+		return nil, err
+	}
 	m, err := t5.Load(name)
 	if err != nil {
 		return nil, fmt.Errorf("loading the query generator %q (-generator): %w\n%s", name, err, modelHint(name, "-generator", err))
@@ -24,6 +29,9 @@ func loadGenerator(name string) (*t5.Model, error) {
 
 // loadEncoder loads a bi-encoder given by flag (-base, -model or -models).
 func loadEncoder(name, flag string) (*encoder.Model, error) {
+	if err := checkKind(name, flag, false); err != nil {
+		return nil, err
+	}
 	m, err := encoder.Load(name)
 	if err != nil {
 		return nil, fmt.Errorf("loading the model %q (%s): %w\n%s", name, flag, err, modelHint(name, flag, err))
@@ -31,17 +39,55 @@ func loadEncoder(name, flag string) (*encoder.Model, error) {
 	return m, nil
 }
 
-// modelHint says how to get a model that did not load, unless the library's
-// error already does.
-func modelHint(name, flag string, err error) string {
-	if strings.Contains(err.Error(), "huggingface-cli download") {
-		return fmt.Sprintf("or pass a local model folder with %s", flag)
+// checkKind refuses a model folder of the wrong kind before it is loaded: a
+// T5 checkpoint where a bi-encoder is wanted, or the other way round. It
+// goes by config.json's model_type and architectures; names that are not
+// folders, and folders without a readable config.json, are left to Load.
+func checkKind(name, flag string, wantT5 bool) error {
+	b, err := os.ReadFile(filepath.Join(name, "config.json"))
+	if err != nil {
+		return nil
 	}
-	if st, err := os.Stat(name); err == nil && st.IsDir() {
+	var cfg struct {
+		ModelType     string   `json:"model_type"`
+		Architectures []string `json:"architectures"`
+	}
+	if json.Unmarshal(b, &cfg) != nil {
+		return nil
+	}
+	isT5 := cfg.ModelType == "t5" || slices.ContainsFunc(cfg.Architectures, func(a string) bool { return strings.HasPrefix(a, "T5") })
+	kind := cfg.ModelType
+	if kind == "" {
+		kind = strings.Join(cfg.Architectures, ", ")
+	}
+	switch {
+	case wantT5 && !isT5:
+		return fmt.Errorf("%s %s is a %s model, not a T5 query generator: its config.json has model_type %q; pass a T5 checkpoint such as BeIR/query-gen-msmarco-t5-base-v1 (or a folder save_pretrained wrote for one)", flag, name, kind, cfg.ModelType)
+	case !wantT5 && isT5:
+		return fmt.Errorf("%s %s is a T5 model (config.json: model_type %q), not a bi-encoder: %s takes a BERT/DistilBERT or sentence-transformers model such as distilbert-base-uncased; T5 checkpoints belong to -generator", flag, name, cfg.ModelType, flag)
+	}
+	return nil
+}
+
+// modelHint says how to get a model that did not load: download it, or run
+// without it.
+func modelHint(name, flag string, err error) string {
+	if st, serr := os.Stat(name); serr == nil && st.IsDir() {
 		return fmt.Sprintf("%s is a folder but not a usable model: it needs config.json, model.safetensors or pytorch_model.bin and the tokenizer files, as save_pretrained writes them", name)
 	}
 	if filepath.Base(name) == modelFolder {
 		return fmt.Sprintf("there is no trained model in %s yet: run the train subcommand first (or pass another model with %s)", name, flag)
 	}
-	return fmt.Sprintf("download it into the Hugging Face cache with `huggingface-cli download %s` (genq reads the same cache: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub), or pass a local model folder with %s", name, flag)
+	msg := err.Error()
+	why := "it could not be loaded"
+	switch {
+	case strings.Contains(msg, "HF_HUB_OFFLINE is set"):
+		why = "it is not in the Hugging Face cache and HF_HUB_OFFLINE is set"
+	case strings.Contains(msg, "downloading it failed"):
+		why = "it is not in the Hugging Face cache and the download failed"
+	}
+	return fmt.Sprintf("%s: %s. Two ways out:\n"+
+		"  - download it: unset HF_HUB_OFFLINE and run again (genq downloads it into the cache), or `huggingface-cli download %s` (genq reads the same cache: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub);\n"+
+		"  - run without it: -tiny uses the tiny checkpoints of a genq checkout (a quick offline run), or pass a local model folder with %s",
+		name, why, name, flag)
 }

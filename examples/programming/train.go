@@ -58,6 +58,7 @@ func (a *app) train(ctx context.Context) error {
 	}
 
 	modelDir := a.trainedDir()
+	steps := len(list) / a.trainBatch * a.epochs
 	ckDir := filepath.Join(a.out, checkpointsDir)
 	if a.overwrite {
 		if err := os.RemoveAll(ckDir); err != nil {
@@ -67,6 +68,7 @@ func (a *app) train(ctx context.Context) error {
 		switch saved, err := readRecord(modelDir); {
 		case err == nil && saved == rec:
 			fmt.Fprintf(a.stderr, "%s is already trained on %s with these settings (-overwrite to train again)\n", modelDir, tsv)
+			a.note("%d pairs, %d training steps → %s (already there)", len(list), steps, modelDir)
 			return nil
 		case err == nil:
 			return fmt.Errorf("%s was trained from other pairs or settings (%+v); run the train subcommand with -overwrite to train it again", modelDir, saved)
@@ -104,7 +106,6 @@ func (a *app) train(ctx context.Context) error {
 	opts.CheckpointDir = ckDir
 	opts.CheckpointEvery = a.checkpointEvery
 	opts.ShowProgress = !a.quiet
-	steps := len(pairs) / opts.BatchSize * opts.Epochs
 	fmt.Fprintf(a.stderr, "training %s on %d pairs: epochs %d × %d steps of %d pairs, learning rate %g, %g%% warm-up; checkpoints in %s\n",
 		a.base, len(pairs), opts.Epochs, steps/opts.Epochs, opts.BatchSize, opts.LearningRate, 100*opts.WarmupRatio, ckDir)
 	err = m.Fit(ctx, pairs, opts)
@@ -124,6 +125,7 @@ func (a *app) train(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "saved the trained model to %s\n", modelDir)
+	a.note("%d pairs, %d training steps → %s", len(list), steps, modelDir)
 	return nil
 }
 
