@@ -94,6 +94,23 @@ func shapeOf(in G.DimSizer) tensor.Shape {
 	return s.Clone()
 }
 
+// floatInputs checks that op name got n inputs and returns their float32
+// data, in order.
+func floatInputs(name string, in []G.Value, n int) ([][]float32, error) {
+	if err := checkArity(name, len(in), n); err != nil {
+		return nil, err
+	}
+	xs := make([][]float32, n)
+	for i, v := range in {
+		x, err := f32s(v)
+		if err != nil {
+			return nil, err
+		}
+		xs[i] = x
+	}
+	return xs, nil
+}
+
 func checkArity(name string, got, want int) error {
 	if got != want {
 		return fmt.Errorf("t5: op %s takes %d inputs, got %d", name, want, got)
@@ -112,13 +129,11 @@ func (o softmaxOp) Type() hm.Type                                     { a := hm.
 func (o softmaxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]), nil }
 
 func (o softmaxOp) Do(in ...G.Value) (G.Value, error) {
-	if err := checkArity(o.name, len(in), 1); err != nil {
-		return nil, err
-	}
-	x, err := f32s(in[0])
+	xs, err := floatInputs(o.name, in, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := xs[0]
 	shape := in[0].Shape()
 	n := shape[len(shape)-1]
 	out := make([]float32, len(x))
@@ -186,17 +201,11 @@ func (o softmaxGradOp) Type() hm.Type                                     { a :=
 func (o softmaxGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]), nil }
 
 func (o softmaxGradOp) Do(in ...G.Value) (G.Value, error) {
-	if err := checkArity(o.name, len(in), 2); err != nil {
-		return nil, err
-	}
-	y, err := f32s(in[0])
+	xs, err := floatInputs(o.name, in, 2)
 	if err != nil {
 		return nil, err
 	}
-	dy, err := f32s(in[1])
-	if err != nil {
-		return nil, err
-	}
+	y, dy := xs[0], xs[1]
 	shape := in[0].Shape()
 	n := shape[len(shape)-1]
 	out := make([]float32, len(y))
@@ -240,17 +249,11 @@ func (o rmsNormOp) rms(x []float32, d int) []float32 {
 }
 
 func (o rmsNormOp) Do(in ...G.Value) (G.Value, error) {
-	if err := checkArity(o.name, len(in), 2); err != nil {
-		return nil, err
-	}
-	x, err := f32s(in[0])
+	xs, err := floatInputs(o.name, in, 2)
 	if err != nil {
 		return nil, err
 	}
-	w, err := f32s(in[1])
-	if err != nil {
-		return nil, err
-	}
+	x, w := xs[0], xs[1]
 	d := len(w)
 	out := o.out.alloc(len(x))
 	parallelRows(len(x)/d, d, func(lo, hi int) {
@@ -314,21 +317,11 @@ func (o rmsNormGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o rmsNormGradOp) Do(in ...G.Value) (G.Value, error) {
-	if err := checkArity(o.name, len(in), 3); err != nil {
-		return nil, err
-	}
-	x, err := f32s(in[0])
+	xs, err := floatInputs(o.name, in, 3)
 	if err != nil {
 		return nil, err
 	}
-	w, err := f32s(in[1])
-	if err != nil {
-		return nil, err
-	}
-	dy, err := f32s(in[2])
-	if err != nil {
-		return nil, err
-	}
+	x, w, dy := xs[0], xs[1], xs[2]
 	d := len(w)
 	r := o.norm.rms(x, d)
 	if o.wrtW {
@@ -371,13 +364,11 @@ func (o geluNewOp) Type() hm.Type                                     { a := hm.
 func (o geluNewOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]), nil }
 
 func (o geluNewOp) Do(in ...G.Value) (G.Value, error) {
-	if err := checkArity(o.name, len(in), 1); err != nil {
-		return nil, err
-	}
-	x, err := f32s(in[0])
+	xs, err := floatInputs(o.name, in, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := xs[0]
 	out := make([]float32, len(x))
 	for i, v := range x {
 		out[i] = geluNew(v)
@@ -405,17 +396,11 @@ func (o geluNewGradOp) Type() hm.Type                                     { a :=
 func (o geluNewGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]), nil }
 
 func (o geluNewGradOp) Do(in ...G.Value) (G.Value, error) {
-	if err := checkArity(o.name, len(in), 2); err != nil {
-		return nil, err
-	}
-	x, err := f32s(in[0])
+	xs, err := floatInputs(o.name, in, 2)
 	if err != nil {
 		return nil, err
 	}
-	dy, err := f32s(in[1])
-	if err != nil {
-		return nil, err
-	}
+	x, dy := xs[0], xs[1]
 	out := make([]float32, len(x))
 	for i, v := range x {
 		f := float64(v)
@@ -622,13 +607,11 @@ func (o permuteOp) Type() hm.Type                                  { return fnT(
 func (o permuteOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return o.out.Clone(), nil }
 
 func (o permuteOp) Do(in ...G.Value) (G.Value, error) {
-	if err := checkArity(o.name, len(in), 1); err != nil {
-		return nil, err
-	}
-	x, err := f32s(in[0])
+	xs, err := floatInputs(o.name, in, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := xs[0]
 	var od [4]int // output dims
 	for i, p := range o.perm {
 		od[i] = o.in[p]
