@@ -10,7 +10,7 @@ require (
 	golang.org/x/text v0.25.0
 	gonum.org/v1/gonum v0.11.0
 	google.golang.org/protobuf v1.36.12
-	gorgonia.org/cu v0.9.4
+	gorgonia.org/cu v0.9.6
 	gorgonia.org/gorgonia v0.9.18
 	gorgonia.org/tensor v0.9.24
 )

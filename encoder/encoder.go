@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/cuda"
 	"github.com/genq-go/genq/internal/hub"
 	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/internal/wordpiece"
@@ -381,7 +382,8 @@ const seqBucket = 16
 type inferGraph struct {
 	vm             G.VM
 	in             *batchNodes
-	tokens, pooled *G.Node // read after a run from the nodes' values, without a copy
+	tokens, pooled *G.Node    // read after a run from the nodes' values, without a copy
+	reads          []*G.Value // on a GPU, their host copies (see cuda.ReadBack)
 }
 
 // forward runs one tokenized batch through the cached inference graph for
@@ -407,7 +409,8 @@ func (m *Model) forward(enc tokenized) (tokens, pooled []float32, err error) {
 	if err := run(ig.vm); err != nil {
 		return nil, nil, err
 	}
-	tv, pv := ig.tokens.Value(), ig.pooled.Value()
+	outs := []*G.Node{ig.tokens, ig.pooled}
+	tv, pv := cuda.Value(ig.reads, outs, 0), cuda.Value(ig.reads, outs, 1)
 	if tv == nil || pv == nil {
 		return nil, nil, errors.New("encoder: the inference graph left its outputs unset")
 	}
@@ -436,7 +439,9 @@ func (m *Model) buildInference(b, t int) (ig *inferGraph, err error) {
 		}
 	}()
 	bld := newBuilder(G.NewGraph())
-	bld.packed = m.packs()
+	if !cuda.Enabled() { // on a GPU the products run on cuBLAS, over unpacked weights
+		bld.packed = m.packs()
+	}
 	in := bld.inputs(b, t, m.cfg.ModelType == "bert", "")
 	x, err := m.body.forward(bld, in)
 	if err != nil {
@@ -446,7 +451,9 @@ func (m *Model) buildInference(b, t int) (ig *inferGraph, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ig = &inferGraph{in: in, tokens: x, pooled: p}
-	ig.vm = G.NewTapeMachine(bld.g)
+	ig = &inferGraph{in: in, tokens: x, pooled: p, reads: cuda.ReadBack(x, p)}
+	if ig.vm, err = cuda.NewMachine(bld.g); err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
 	return ig, nil
 }

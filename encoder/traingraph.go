@@ -3,6 +3,7 @@ package encoder
 import (
 	"fmt"
 
+	"github.com/genq-go/genq/internal/cuda"
 	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/loss"
 	G "gorgonia.org/gorgonia"
@@ -25,6 +26,7 @@ type trainGraph struct {
 	// from the nodes rather than through gorgonia.Read, which copies them)
 	lossNode, scoresNode *G.Node
 	gradNodes            []*G.Node
+	reads                []*G.Value // on a GPU, host copies of loss, scores, grads and wordNodes (see cuda.ReadBack)
 
 	// the word embeddings' gradient, scattered from the gradients of the
 	// query and passage towers' gathered rows (wordNodes) after each run
@@ -110,8 +112,18 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 	grads = grads[:nparams]
 	tg.lossNode, tg.scoresNode, tg.gradNodes = cost, scores, grads
 	tg.grads = make([]G.Value, len(grads))
-	tg.vm = G.NewTapeMachine(bld.g)
+	tg.reads = cuda.ReadBack(tg.readNodes()...)
+	if tg.vm, err = cuda.NewMachine(bld.g); err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
 	return tg, nil
+}
+
+// readNodes lists the nodes a step reads after each run, in the order of
+// tg.reads: the loss, the scores, the word-embedding gradients (nil without
+// them) and the gradients.
+func (tg *trainGraph) readNodes() []*G.Node {
+	return append([]*G.Node{tg.lossNode, tg.scoresNode, tg.wordNodes[0], tg.wordNodes[1]}, tg.gradNodes...)
 }
 
 // step runs the training graph on one batch of tokenized queries and passages.
@@ -125,11 +137,12 @@ func (tg *trainGraph) step(q, p tokenized) error {
 	if err := run(tg.vm); err != nil {
 		return err
 	}
-	tg.loss, tg.scores = tg.lossNode.Value(), tg.scoresNode.Value()
+	nodes := tg.readNodes()
+	tg.loss, tg.scores = cuda.Value(tg.reads, nodes, 0), cuda.Value(tg.reads, nodes, 1)
 	if tg.words != nil {
 		tg.words.reset()
 		for i, in := range []*batchNodes{tg.q, tg.p} {
-			v := tg.wordNodes[i].Value()
+			v := cuda.Value(tg.reads, nodes, 2+i)
 			if v == nil {
 				return fmt.Errorf("encoder: the graph left the gradient of %s unset", in.words.Name())
 			}
@@ -137,7 +150,7 @@ func (tg *trainGraph) step(q, p tokenized) error {
 		}
 	}
 	for i, n := range tg.gradNodes {
-		if tg.grads[i] = n.Value(); tg.grads[i] == nil {
+		if tg.grads[i] = cuda.Value(tg.reads, nodes, 4+i); tg.grads[i] == nil {
 			return fmt.Errorf("encoder: the graph left the gradient of %s unset", n.Name())
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/genq-go/genq/internal/cuda"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -35,12 +36,18 @@ type compiled struct {
 	inputs  map[string]*G.Node
 	outputs map[string]*G.Node
 	grads   map[string]*G.Node
+	reads   map[string]*G.Value // on a GPU, host copies of outputs and grads (see cuda.ReadBack)
 	used    int64
 }
 
 // graph returns the cached graph under key, building it with build on a miss
-// (an inference graph when infer is set, see builder). The caller holds m.mu.
+// (an inference graph when infer is set, see builder). When the graphs run
+// on a GPU (cuda.Enabled) every graph is built from gorgonia's own ops, whose
+// matrix products and elementwise arithmetic gorgonia's CUDA machine runs on
+// the device, rather than from the fused inference ops, which run on the
+// CPU. The caller holds m.mu.
 func (m *Model) graph(key string, infer bool, build func(b *builder) *compiled) (*compiled, error) {
+	infer = infer && !cuda.Enabled()
 	m.tick++
 	if c, ok := m.graphs[key]; ok {
 		c.used = m.tick
@@ -58,7 +65,17 @@ func (m *Model) graph(key string, infer bool, build func(b *builder) *compiled) 
 		if b.err != nil {
 			return nil, fmt.Errorf("t5: building graph %s: %w", key, b.err)
 		}
-		c.vm = G.NewTapeMachine(b.g)
+		if cuda.Enabled() {
+			c.reads = map[string]*G.Value{}
+			for _, nodes := range []map[string]*G.Node{c.outputs, c.grads} {
+				for name, n := range nodes {
+					c.reads[name] = cuda.ReadBack(n)[0]
+				}
+			}
+		}
+		if c.vm, err = cuda.NewMachine(b.g); err != nil {
+			return nil, fmt.Errorf("t5: graph %s: %w", key, err)
+		}
 		return c, nil
 	}()
 	if err != nil {
@@ -112,7 +129,7 @@ func (c *compiled) run(in map[string]tensor.Tensor, outs ...string) (res map[str
 		if !ok {
 			return nil, fmt.Errorf("t5: internal error: graph has no output %q", name)
 		}
-		v, err := f32s(n.Value())
+		v, err := f32s(cuda.Value([]*G.Value{c.reads[name]}, []*G.Node{n}, 0))
 		if err != nil {
 			return nil, fmt.Errorf("t5: reading %s: %w", name, err)
 		}

@@ -317,8 +317,11 @@ func (b *builder) lmHead(h *G.Node) *G.Node {
 
 // crossKV projects the encoder output enc [n·s, d_model] to one decoder
 // layer's cross-attention keys and values side by side, [n·s, 2·inner]
-// (keys in the first inner columns), for the decoder step. Inference only.
+// (keys in the first inner columns), for the decoder step.
 func (b *builder) crossKV(enc *G.Node, layer int) *G.Node {
 	p := fmt.Sprintf("decoder.block.%d.layer.1.EncDecAttention", layer)
+	if !b.infer {
+		return b.concat(1, b.linear(enc, p+".k.weight"), b.linear(enc, p+".v.weight"))
+	}
 	return b.project(enc, nil, 1, actNone, fmt.Sprintf("enc.ckv%d", layer), p+".k.weight", p+".v.weight")
 }

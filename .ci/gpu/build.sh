@@ -195,10 +195,16 @@ build() { # $1: output name, $2: build tag, $3: package
 }
 
 build cucheck.test cucheck ./internal/cuda/cucheck
+MODEL_TESTS="t5 encoder nn"
 if [ -n "$CUDNN_INC" ]; then
 	build smoke.test cuda ./internal/cuda
+	# genq's own tests, built with the tag: run with GENQ_DEVICE=cuda their
+	# graphs run on the GPU against the same fixtures as on the CPU.
+	build t5.test cuda ./t5
+	build encoder.test cuda ./encoder
+	build nn.test cuda ./internal/nn
 else
-	rm -f "$BIN/smoke.test.gz" "$BIN/smoke.test.undef"
+	for t in smoke $MODEL_TESTS; do rm -f "$BIN/$t.test.gz" "$BIN/$t.test.undef"; done
 	echo "build.sh: no cuDNN headers given, smoke.test (gorgonia's cuda build) not built"
 fi
 

@@ -3,7 +3,11 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"runtime"
+	"sync"
 
 	"gorgonia.org/cu"
 	cublas "gorgonia.org/cu/blas"
@@ -65,3 +69,140 @@ func rebindBLAS(e *gcuda.Engine) error {
 		return nil
 	})
 }
+
+// device records, once per process, whether graphs run on the GPU.
+var device struct {
+	once sync.Once
+	on   bool
+	err  error
+}
+
+// Enabled reports whether genq runs its graphs on the GPU: the driver reports
+// a device and gorgonia's kernels are registered (from $GENQ_CUDA_PTX, read
+// on the first call, or by RegisterKernels before it). In a `cuda` build
+// gorgonia places its own matrix and elementwise ops on the GPU in every
+// graph, so there is no CPU mode to fall back to: when Enabled is false,
+// NewMachine returns Err.
+func Enabled() bool {
+	device.once.Do(func() {
+		if !Available() {
+			device.err = errors.New("cuda: this is a `cuda` build of genq, which runs its graphs on a GPU, but the CUDA driver reports no device: run it where `nvidia-smi` lists one, or build without -tags cuda")
+			return
+		}
+		if os.Getenv(KernelDirEnv) != "" {
+			if _, err := RegisterKernelsFromEnv(); err != nil {
+				device.err = err
+				return
+			}
+		}
+		registeredMu.Lock()
+		n := len(registered)
+		registeredMu.Unlock()
+		if n == 0 {
+			device.err = fmt.Errorf("cuda: no GPU kernels are registered: set %s to a folder of gorgonia's kernels (\"cuda modules/src/*.cu\") compiled with `nvcc -ptx` (scripts/gpu-check.sh makes one), or call RegisterKernels first", KernelDirEnv)
+			return
+		}
+		device.on = true
+	})
+	return device.on
+}
+
+// Err reports why Enabled is false; nil when it is true.
+func Err() error {
+	Enabled()
+	return device.err
+}
+
+// NewMachine returns gorgonia's CUDA TapeMachine for g (see NewTapeMachine),
+// created, run and closed on an OS thread of its own, so callers may use it
+// from any goroutine (one at a time, as any TapeMachine). It returns Err when
+// the GPU cannot be used.
+func NewMachine(g *G.ExprGraph) (G.VM, error) {
+	if !Enabled() {
+		return nil, Err()
+	}
+	d := &deviceVM{work: make(chan func())}
+	ready := make(chan error)
+	go d.loop(g, ready)
+	if err := <-ready; err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ReadBack adds to g, when Enabled, a read of each node that copies its
+// value to the host at the end of every run, and returns where each read
+// lands (see Value). A node whose op ran on the GPU holds device memory,
+// which the host must not touch. Call it before NewMachine. Without the GPU
+// it adds nothing and returns nil.
+func ReadBack(nodes ...*G.Node) []*G.Value {
+	if !Enabled() {
+		return nil
+	}
+	reads := make([]*G.Value, len(nodes))
+	for i, n := range nodes {
+		if n == nil {
+			continue
+		}
+		reads[i] = new(G.Value)
+		G.Read(n, reads[i])
+	}
+	return reads
+}
+
+// deviceVM runs a CUDA TapeMachine on one locked OS thread: gorgonia makes
+// the machine's context current only on the thread that created it.
+type deviceVM struct {
+	vm   G.VM
+	work chan func()
+}
+
+func (d *deviceVM) loop(g *G.ExprGraph, ready chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	vm, err := NewTapeMachine(g)
+	if err != nil {
+		ready <- err
+		return
+	}
+	d.vm = vm
+	ready <- nil
+	for f := range d.work {
+		f()
+	}
+}
+
+// do runs f on the machine's thread, turning a panic into an error.
+func (d *deviceVM) do(f func() error) error {
+	done := make(chan error)
+	d.work <- func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("cuda: gorgonia's CUDA machine panicked: %v", r)
+			}
+		}()
+		done <- f()
+	}
+	return <-done
+}
+
+// RunAll runs the program once on the GPU.
+func (d *deviceVM) RunAll() error { return d.do(d.vm.RunAll) }
+
+// Reset rewinds the machine for the next run.
+func (d *deviceVM) Reset() { _ = d.do(func() error { d.vm.Reset(); return nil }) }
+
+// Close frees the machine's device memory and contexts and ends its thread.
+func (d *deviceVM) Close() error {
+	if d.work == nil {
+		return nil
+	}
+	err := d.do(d.vm.Close)
+	close(d.work)
+	d.work = nil
+	return err
+}
+
+// Unwrap returns gorgonia's machine (a G.CUDAMachine), for inspection only:
+// calls that reach the driver must be made through RunAll, Reset and Close.
+func (d *deviceVM) Unwrap() G.VM { return d.vm }

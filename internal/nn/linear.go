@@ -19,7 +19,7 @@ func Linear(x, weight, bias *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &op{name: "Linear", shape: shape, dtype: x.Dtype(), fwd: fwd, back: linearBack}
+	o := &op{name: "Linear", shape: shape, dtype: x.Dtype(), fwd: fwd, back: linearBack, gemm: &product{transB: true, bias: bias != nil}}
 	if bias == nil {
 		o.in, o.diff = typesOf(x, weight), []bool{true, true}
 		return apply(o, x, weight)
@@ -53,11 +53,11 @@ func linearBack(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		return nil, err
 	}
 	fdw, _ := pick(dt, linearGradW[float32], linearGradW[float64])
-	dx, err := apply(&op{name: "LinearGradX", in: typesOf(grad, w), shape: shapeOf(x), dtype: dt, fwd: fdx}, grad, w)
+	dx, err := apply(&op{name: "LinearGradX", in: typesOf(grad, w), shape: shapeOf(x), dtype: dt, fwd: fdx, gemm: &product{}}, grad, w)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := apply(&op{name: "LinearGradW", in: typesOf(grad, x), shape: shapeOf(w), dtype: dt, fwd: fdw}, grad, x)
+	dw, err := apply(&op{name: "LinearGradW", in: typesOf(grad, x), shape: shapeOf(w), dtype: dt, fwd: fdw, gemm: &product{transA: true}}, grad, x)
 	if err != nil {
 		return nil, err
 	}

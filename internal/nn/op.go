@@ -40,6 +40,10 @@ type op struct {
 	// view, when set, replaces fwd: it returns a tensor over memory of the
 	// inputs (no copy, no output buffer).
 	view func(in []*tensor.Dense) (*tensor.Dense, error)
+
+	// gemm, when set, says the op is one matrix product, which a `cuda`
+	// build may run on the GPU (see product and placed).
+	gemm *product
 }
 
 var _ G.SDOp = (*op)(nil)
@@ -67,7 +71,7 @@ func apply(o *op, children ...*G.Node) (*G.Node, error) {
 	if len(children) != len(o.in) {
 		return nil, fmt.Errorf("nn: %s takes %d inputs, got %d", o.name, len(o.in), len(children))
 	}
-	n, err := G.ApplyOp(o, children...)
+	n, err := G.ApplyOp(placed(o), children...)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", o.name, err)
 	}

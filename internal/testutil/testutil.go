@@ -13,10 +13,35 @@ import (
 	"github.com/genq-go/genq/internal/checkpoint"
 )
 
-// Root returns the repository root (the folder that holds go.mod).
+// Root returns the repository root (the folder that holds go.mod): $GENQ_ROOT
+// when set, else the root this file was compiled in, else the nearest folder
+// above the working directory that holds go.mod and testdata (a test binary
+// built on one machine and run from a checkout on another, as .ci/gpu does).
 func Root() string {
+	if r := os.Getenv("GENQ_ROOT"); r != "" {
+		return r
+	}
+	isRoot := func(dir string) bool {
+		_, errMod := os.Stat(filepath.Join(dir, "go.mod"))
+		_, errData := os.Stat(filepath.Join(dir, "testdata"))
+		return errMod == nil && errData == nil
+	}
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	compiled := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	if isRoot(compiled) {
+		return compiled
+	}
+	if dir, err := os.Getwd(); err == nil {
+		for d := dir; ; d = filepath.Dir(d) {
+			if isRoot(d) {
+				return d
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	return compiled
 }
 
 // Fixture returns the path of a fixture folder or file, e.g. Fixture("t5-tiny")

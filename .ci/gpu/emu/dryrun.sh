@@ -49,14 +49,23 @@ for so in "libcublas.so.${CUBLAS_MAJOR:-13}" "libcudnn.so.${CUDNN_MAJOR:-9}"; do
 	gcc -shared -fPIC -Wl,-soname,"$so" -o "$OUT/$so" "$OUT/empty.c"
 done
 
+# shellcheck source=../tests.sh
+. .ci/gpu/tests.sh
+ROOT=$(pwd)
 rc=0
 for t in "${tests[@]}"; do
-	exe=$OUT/$t.test
+	exe=$ROOT/$OUT/$t.test
 	gunzip -c "$BIN/$t.test.gz" >"$exe" && chmod +x "$exe"
 	echo "=== $t.test against the CPU emulator"
-	# Five runs on 16 threads: a driver call made on a thread where the
-	# context is not current shows up within a few runs.
-	GOMAXPROCS=16 LD_LIBRARY_PATH=$(pwd)/$OUT GENQ_CUDA_PTX=$(pwd)/$OUT/ptx timeout 120 "$exe" -test.v -test.count=5 2>&1 |
+	dir=. args=(-test.v -test.count=5)
+	for spec in "${GPU_TESTS[@]}"; do
+		read -r name pkg pattern <<<"$spec"
+		# genq's own tests, once, on the emulated GPU
+		[ "$name" = "$t" ] && dir=$pkg args=(-test.v -test.count=1 -test.run "$pattern")
+	done
+	# Five runs of the smoke test on 16 threads: a driver call made on a
+	# thread where the context is not current shows up within a few runs.
+	(cd "$dir" && GENQ_DEVICE=cuda GOMAXPROCS=16 LD_LIBRARY_PATH=$ROOT/$OUT GENQ_CUDA_PTX=$ROOT/$OUT/ptx timeout 900 "$exe" "${args[@]}" 2>&1) |
 		grep -vE '^\s+(Instructions|[0-9]+\s)' | tee "$OUT/$t.log" | grep -E '^EMU|^(--- |PASS|FAIL|ok|panic)|_test\.go' || true
 	grep -qx PASS "$OUT/$t.log" && ! grep -q '^EMU:' "$OUT/$t.log" || rc=1
 done

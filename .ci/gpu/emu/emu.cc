@@ -309,6 +309,19 @@ int cublasSgemm_v2(void *h, int transA, int transB, int m, int n, int k, const f
 	return 0;
 }
 
+// A += alpha·x·yᵀ, column-major (genq's bias rows).
+int cublasSger_v2(void *h, int m, int n, const float *alpha, const float *x, int incx, const float *y, int incy, float *A,
+                  int lda) {
+	TRACE;
+	blasContextCheck(__func__, h);
+	deviceCheck("cublasSger x", (uint64_t)x, 4ull * (1 + (m - 1) * incx));
+	deviceCheck("cublasSger y", (uint64_t)y, 4ull * (1 + (n - 1) * incy));
+	deviceCheck("cublasSger A", (uint64_t)A, 4ull * lda * n);
+	for (int j = 0; j < n; j++)
+		for (int i = 0; i < m; i++) A[i + j * lda] += *alpha * x[i * incx] * y[j * incy];
+	return 0;
+}
+
 // cuDNN: gorgonia's engine creates a handle; genq's graphs use no cuDNN op.
 static int dnnHandle;
 int cudnnCreate(void **h) { TRACE; *h = &dnnHandle; return 0; }
