@@ -382,8 +382,8 @@ const seqBucket = 16
 type inferGraph struct {
 	vm             G.VM
 	in             *batchNodes
-	tokens, pooled *G.Node    // read after a run from the nodes' values, without a copy
-	reads          []*G.Value // on a GPU, their host copies (see cuda.ReadBack)
+	tokens, pooled *G.Node      // read after a run from the nodes' values, without a copy
+	reads          *cuda.Reader // on a GPU, their host copies (see cuda.ReadBack)
 }
 
 // forward runs one tokenized batch through the cached inference graph for
@@ -410,7 +410,7 @@ func (m *Model) forward(enc tokenized) (tokens, pooled []float32, err error) {
 		return nil, nil, err
 	}
 	outs := []*G.Node{ig.tokens, ig.pooled}
-	tv, pv := cuda.Value(ig.reads, outs, 0), cuda.Value(ig.reads, outs, 1)
+	tv, pv := ig.reads.Value(outs, 0), ig.reads.Value(outs, 1)
 	if tv == nil || pv == nil {
 		return nil, nil, errors.New("encoder: the inference graph left its outputs unset")
 	}
@@ -451,7 +451,10 @@ func (m *Model) buildInference(b, t int) (ig *inferGraph, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ig = &inferGraph{in: in, tokens: x, pooled: p, reads: cuda.ReadBack(x, p)}
+	ig = &inferGraph{in: in, tokens: x, pooled: p}
+	if ig.reads, err = cuda.ReadBack(x, p); err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
 	if ig.vm, err = cuda.NewMachine(bld.g); err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}

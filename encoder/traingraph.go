@@ -26,7 +26,8 @@ type trainGraph struct {
 	// from the nodes rather than through gorgonia.Read, which copies them)
 	lossNode, scoresNode *G.Node
 	gradNodes            []*G.Node
-	reads                []*G.Value // on a GPU, host copies of loss, scores, grads and wordNodes (see cuda.ReadBack)
+	reads                *cuda.Reader // on a GPU, host copies of loss, wordNodes and grads (see cuda.ReadBack)
+	scoresRead           *cuda.Reader // and of the scores
 
 	// the word embeddings' gradient, scattered from the gradients of the
 	// query and passage towers' gathered rows (wordNodes) after each run
@@ -66,6 +67,12 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 	scores, err := mnrl.Scores(emb[0], emb[1])
 	if err != nil {
 		return nil, err
+	}
+	// Read back at once: on a GPU the copy then runs before gorgonia's CUDA
+	// machine frees the scores' device memory (it frees a reshape of them
+	// after the log-softmax reads it).
+	if tg.scoresRead, err = cuda.ReadBack(scores); err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
 	}
 	cost, err := mnrl.Loss(emb[0], emb[1])
 	if err != nil {
@@ -112,7 +119,9 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 	grads = grads[:nparams]
 	tg.lossNode, tg.scoresNode, tg.gradNodes = cost, scores, grads
 	tg.grads = make([]G.Value, len(grads))
-	tg.reads = cuda.ReadBack(tg.readNodes()...)
+	if tg.reads, err = cuda.ReadBack(tg.readNodes()...); err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
 	if tg.vm, err = cuda.NewMachine(bld.g); err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
@@ -120,10 +129,10 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 }
 
 // readNodes lists the nodes a step reads after each run, in the order of
-// tg.reads: the loss, the scores, the word-embedding gradients (nil without
-// them) and the gradients.
+// tg.reads: the loss, the word-embedding gradients (nil without them) and
+// the gradients.
 func (tg *trainGraph) readNodes() []*G.Node {
-	return append([]*G.Node{tg.lossNode, tg.scoresNode, tg.wordNodes[0], tg.wordNodes[1]}, tg.gradNodes...)
+	return append([]*G.Node{tg.lossNode, tg.wordNodes[0], tg.wordNodes[1]}, tg.gradNodes...)
 }
 
 // step runs the training graph on one batch of tokenized queries and passages.
@@ -138,11 +147,11 @@ func (tg *trainGraph) step(q, p tokenized) error {
 		return err
 	}
 	nodes := tg.readNodes()
-	tg.loss, tg.scores = cuda.Value(tg.reads, nodes, 0), cuda.Value(tg.reads, nodes, 1)
+	tg.loss, tg.scores = tg.reads.Value(nodes, 0), tg.scoresRead.Value([]*G.Node{tg.scoresNode}, 0)
 	if tg.words != nil {
 		tg.words.reset()
 		for i, in := range []*batchNodes{tg.q, tg.p} {
-			v := cuda.Value(tg.reads, nodes, 2+i)
+			v := tg.reads.Value(nodes, 1+i)
 			if v == nil {
 				return fmt.Errorf("encoder: the graph left the gradient of %s unset", in.words.Name())
 			}
@@ -150,7 +159,7 @@ func (tg *trainGraph) step(q, p tokenized) error {
 		}
 	}
 	for i, n := range tg.gradNodes {
-		if tg.grads[i] = cuda.Value(tg.reads, nodes, 4+i); tg.grads[i] == nil {
+		if tg.grads[i] = tg.reads.Value(nodes, 3+i); tg.grads[i] == nil {
 			return fmt.Errorf("encoder: the graph left the gradient of %s unset", n.Name())
 		}
 	}

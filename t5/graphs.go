@@ -36,7 +36,7 @@ type compiled struct {
 	inputs  map[string]*G.Node
 	outputs map[string]*G.Node
 	grads   map[string]*G.Node
-	reads   map[string]*G.Value // on a GPU, host copies of outputs and grads (see cuda.ReadBack)
+	reads   map[string]*cuda.Reader // on a GPU, host copies of outputs and grads (see cuda.ReadBack)
 	used    int64
 }
 
@@ -66,10 +66,14 @@ func (m *Model) graph(key string, infer bool, build func(b *builder) *compiled) 
 			return nil, fmt.Errorf("t5: building graph %s: %w", key, b.err)
 		}
 		if cuda.Enabled() {
-			c.reads = map[string]*G.Value{}
+			c.reads = map[string]*cuda.Reader{}
 			for _, nodes := range []map[string]*G.Node{c.outputs, c.grads} {
 				for name, n := range nodes {
-					c.reads[name] = cuda.ReadBack(n)[0]
+					r, err := cuda.ReadBack(n)
+					if err != nil {
+						return nil, fmt.Errorf("t5: graph %s: %w", key, err)
+					}
+					c.reads[name] = r
 				}
 			}
 		}
@@ -129,7 +133,7 @@ func (c *compiled) run(in map[string]tensor.Tensor, outs ...string) (res map[str
 		if !ok {
 			return nil, fmt.Errorf("t5: internal error: graph has no output %q", name)
 		}
-		v, err := f32s(cuda.Value([]*G.Value{c.reads[name]}, []*G.Node{n}, 0))
+		v, err := f32s(c.reads[name].Value([]*G.Node{n}, 0))
 		if err != nil {
 			return nil, fmt.Errorf("t5: reading %s: %w", name, err)
 		}

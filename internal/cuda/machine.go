@@ -16,7 +16,7 @@ func Err() error { return nil }
 // gorgonia's TapeMachine on the CPU, exactly as G.NewTapeMachine(g).
 func NewMachine(g *G.ExprGraph) (G.VM, error) { return G.NewTapeMachine(g), nil }
 
-// ReadBack prepares g's nodes to be read after each run on a GPU. In this
-// build values stay on the host and nodes are read directly, so it returns
-// nil and adds nothing to the graph.
-func ReadBack(nodes ...*G.Node) []*G.Value { return nil }
+// ReadBack prepares nodes to be read after each run on a GPU. In this build
+// values stay on the host and nodes are read directly, so it returns nil and
+// adds nothing to the graph.
+func ReadBack(nodes ...*G.Node) (*Reader, error) { return nil, nil }

@@ -130,24 +130,16 @@ func NewMachine(g *G.ExprGraph) (G.VM, error) {
 	return d, nil
 }
 
-// ReadBack adds to g, when Enabled, a read of each node that copies its
-// value to the host at the end of every run, and returns where each read
-// lands (see Value). A node whose op ran on the GPU holds device memory,
-// which the host must not touch. Call it before NewMachine. Without the GPU
-// it adds nothing and returns nil.
-func ReadBack(nodes ...*G.Node) []*G.Value {
+// ReadBack adds to the graph, when Enabled, a host copy of each node (nil
+// entries are skipped), made as soon as the node is computed, and returns
+// the Reader that holds them; read values after a run with its Value. Call it
+// before NewMachine. Without the GPU it adds nothing and returns nil, which
+// reads the nodes' own values.
+func ReadBack(nodes ...*G.Node) (*Reader, error) {
 	if !Enabled() {
-		return nil
+		return nil, nil
 	}
-	reads := make([]*G.Value, len(nodes))
-	for i, n := range nodes {
-		if n == nil {
-			continue
-		}
-		reads[i] = new(G.Value)
-		G.Read(n, reads[i])
-	}
-	return reads
+	return newReader(nodes)
 }
 
 // deviceVM runs a CUDA TapeMachine on one locked OS thread: gorgonia makes

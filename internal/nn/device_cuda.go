@@ -22,6 +22,12 @@ func placed(o *op) G.Op {
 	return o
 }
 
+// copyViews reports whether view ops must copy their view into a buffer of
+// their own: on the GPU, where gorgonia's CUDA machine recycles the host
+// value of a dead register as the destination of later device-to-host
+// copies, and does not know that a view still reads that memory.
+func copyViews() bool { return cuda.Enabled() }
+
 // deviceOp is an op that is one matrix product, run on cuBLAS.
 type deviceOp struct{ *op }
 

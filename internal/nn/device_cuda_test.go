@@ -68,7 +68,10 @@ func TestDeviceProducts(t *testing.T) {
 			if _, ok := n.Op().(*deviceOp); !ok {
 				t.Fatalf("the op is a %T, want a *deviceOp placed on the GPU", n.Op())
 			}
-			reads := cuda.ReadBack(n)
+			reads, err := cuda.ReadBack(n)
+			if err != nil {
+				t.Fatal(err)
+			}
 			vm, err := cuda.NewMachine(g)
 			if err != nil {
 				t.Fatal(err)
@@ -78,7 +81,7 @@ func TestDeviceProducts(t *testing.T) {
 				if err := vm.RunAll(); err != nil {
 					t.Fatalf("run %d: %v", run, err)
 				}
-				got := cuda.Value(reads, []*G.Node{n}, 0).Data().([]float32)
+				got := reads.Value([]*G.Node{n}, 0).Data().([]float32)
 				want := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(tc.shape...))
 				if err := tc.kernel(tc.inputs, want); err != nil {
 					t.Fatal(err)

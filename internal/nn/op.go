@@ -112,11 +112,21 @@ func (o *op) Do(vals ...G.Value) (ret G.Value, err error) {
 		}
 		in[i] = d
 	}
-	if o.view != nil {
+	if o.view != nil && !copyViews() {
 		return o.view(in)
 	}
 	if o.out == nil || !o.out.Shape().Eq(o.shape) || o.out.Dtype() != o.dtype {
 		o.out = tensor.New(tensor.Of(o.dtype), tensor.WithShape(o.shape.Clone()...))
+	}
+	if o.view != nil { // a copy of the view: see copyViews
+		v, err := o.view(in)
+		if err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", o.name, err)
+		}
+		if err := tensor.Copy(o.out, v); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", o.name, err)
+		}
+		return o.out, nil
 	}
 	if err := o.fwd(in, o.out); err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", o.name, err)
