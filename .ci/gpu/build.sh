@@ -31,12 +31,22 @@ BIN=$GPU/bin
 CACHE=$GPU/.cache
 CUBLAS_MAJOR=${CUBLAS_MAJOR:-13}
 CUDNN_MAJOR=${CUDNN_MAJOR:-9}
-CUDA_INC=$CACHE/cuda-11.8/usr/include
 mkdir -p "$BIN" "$CACHE"
 
-# 1. CUDA 11.8 headers, from Debian's nvidia-cuda-dev package (about 770 MB to
-#    download once; only usr/include is kept). A private sources list keeps the
-#    system's apt configuration untouched.
+# 1. CUDA headers: $CUDA_INC when it names a folder with the cuda.h of CUDA
+#    12 or older (gorgonia.org/cu v0.9.6 does not compile against CUDA 13's,
+#    see internal/cuda's documentation), else CUDA 11.8's, from Debian's
+#    nvidia-cuda-dev package (about 770 MB to download once; only
+#    usr/include is kept). A private sources list keeps the system's apt
+#    configuration untouched.
+if [ -n "${CUDA_INC:-}" ]; then
+	v=$(grep -m1 -E '^#define CUDA_VERSION ' "$CUDA_INC/cuda.h" 2>/dev/null | awk '{print $3}')
+	if [ -z "$v" ] || [ "$v" -ge 13000 ]; then
+		echo "build.sh: $CUDA_INC/cuda.h is ${v:+CUDA_VERSION $v, }not CUDA 12 or older: using CUDA 11.8's headers instead" >&2
+		CUDA_INC=""
+	fi
+fi
+CUDA_INC=${CUDA_INC:-$CACHE/cuda-11.8/usr/include}
 if [ ! -f "$CUDA_INC/cuda.h" ]; then
 	apt_dir=$(mktemp -d)
 	mkdir -p "$apt_dir/lists/partial"
@@ -169,7 +179,7 @@ make_stubs() {
 
 build() { # $1: output name, $2: build tag, $3: package
 	local out=$BIN/$1 tag=$2 pkg=$3 try log=$CACHE/$1.log
-	export CGO_CFLAGS="-I$(pwd)/$CUDA_INC ${compat_flags[*]:-} -Wno-deprecated-declarations -O2"
+	export CGO_CFLAGS="-I$(cd "$CUDA_INC" && pwd) ${compat_flags[*]:-} -Wno-deprecated-declarations -O2"
 	export CGO_LDFLAGS="-L$(pwd)/$STUBS"
 	local ok=""
 	for try in 1 2 3 4 5 6 7 8; do
@@ -208,7 +218,14 @@ else
 	echo "build.sh: no cuDNN headers given, smoke.test (gorgonia's cuda build) not built"
 fi
 
-# 5. gorgonia's kernel sources, for nvcc on the GPU machine.
+# 5. The same packages' tests in the default build (pure Go, no tag), for
+#    the CPU side of the benchmarks that run.sh runs on both.
+for t in t5 encoder; do
+	CGO_ENABLED=0 go test -c -ldflags='-s -w' -o "$BIN/$t-cpu.test" "./$t"
+	gzip -9 -f "$BIN/$t-cpu.test"
+done
+
+# 6. gorgonia's kernel sources, for nvcc on the GPU machine.
 rm -rf "$BIN/kernels" && mkdir -p "$BIN/kernels"
 cp "$(go list -f '{{.Dir}}' gorgonia.org/gorgonia)/cuda modules/src/"*.cu "$BIN/kernels/"
 chmod -R u+w "$BIN/kernels"

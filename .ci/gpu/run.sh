@@ -51,6 +51,18 @@ run() {
 	return $rc
 }
 declare -A RESULT
+# The whole run must end within DEADLINE seconds (8 minutes in all, with
+# room to copy $OUT back): each step's timeout is cut to what is left, and a
+# step that no longer fits is skipped and reported so.
+DEADLINE=${GENQ_GPU_DEADLINE:-450}
+START=$SECONDS
+# budget SECONDS: prints SECONDS, or less when the deadline is nearer; 0 when
+# fewer than 15 seconds are left.
+budget() {
+	local left=$((DEADLINE - (SECONDS - START) - 10))
+	[ "$left" -lt 15 ] && { echo 0; return; }
+	[ "$1" -lt "$left" ] && echo "$1" || echo "$left"
+}
 
 step "machine (quick=$QUICK)"
 [ "$QUICK" = 1 ] || run 20 nvidia-smi
@@ -161,17 +173,23 @@ libdirs() { # the library folders, $1 (if any) first
 BASE_LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}
 export GENQ_CUDA_PTX=$PTX
 echo "GENQ_CUDA_PTX=$GENQ_CUDA_PTX ($(ls "$PTX" | tr '\n' ' '))"
-# runtest NAME SECONDS [FIRST_LIB]: runs NAME.test with the library folders on
-# LD_LIBRARY_PATH (FIRST_LIB's folder first) and records PASS or FAIL.
+# runtest NAME SECONDS [FIRST_LIB [DIR [ARGS...]]]: runs NAME.test in DIR
+# (default .) with ARGS (default: every test, three times) and the library
+# folders on LD_LIBRARY_PATH (FIRST_LIB's folder first), and records PASS or
+# FAIL.
 runtest() {
-	local t=$1 secs=$2 exe=$WORK/$1.test
+	local t=$1 secs exe=$WORK/$1.test dir=${4:-.}
+	secs=$(budget "$2")
+	[ "$secs" -eq 0 ] && { RESULT[$t]="SKIPPED (no time left before the ${DEADLINE}s deadline)"; echo "--- $t.test: ${RESULT[$t]}"; return; }
+	local args=("${@:5}")
+	# by default three runs: a call made on a thread where gorgonia's
+	# context is not current would fail only now and then
+	[ ${#args[@]} -eq 0 ] && args=(-test.count=3)
 	export LD_LIBRARY_PATH
 	LD_LIBRARY_PATH=$(libdirs "${3:-}")${BASE_LD_LIBRARY_PATH:+:$BASE_LD_LIBRARY_PATH}
-	echo "-- $t.test (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
+	echo "-- $t.test in $dir (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
 	run 20 ldd "$exe" | grep -E 'cuda|cublas|cudnn|not found'
-	# three runs: a call made on a thread where gorgonia's context is not
-	# current would fail only now and then
-	run "$secs" "$exe" -test.v -test.count=3 -test.failfast -test.timeout=$((secs - 5))s >"$WORK/$t.out" 2>&1
+	(cd "$dir" && run "$secs" "$exe" -test.v -test.failfast -test.timeout=$((secs - 5))s "${args[@]}") >"$WORK/$t.out" 2>&1
 	local rc=$?
 	cp "$WORK/$t.out" "$OUT/$t.out"
 	if [ $rc -eq 0 ] && grep -qx PASS "$WORK/$t.out"; then
@@ -195,6 +213,40 @@ for t in cucheck smoke; do
 		runtest smoke 45 "$VENV_CUDNN_DIR/libcudnn.so.9"
 		RESULT[smoke]="${RESULT[smoke]} with torch's cuDNN"
 	fi
+done
+
+# genq's own tests on the GPU: the fixture tests of .ci/gpu/tests.sh, built
+# with -tags cuda, with the cuDNN that smoke.test passed with.
+# shellcheck source=tests.sh
+. .ci/gpu/tests.sh
+DNN_FIRST=""
+[[ "${RESULT[smoke]}" == *"torch's cuDNN"* ]] && DNN_FIRST=$VENV_CUDNN_DIR/libcudnn.so.9
+MODEL_NAMES=()
+step "genq's fixture tests on the GPU"
+for spec in "${GPU_TESTS[@]}"; do
+	read -r t pkg pattern <<<"$spec"
+	MODEL_NAMES+=("$t")
+	RESULT[$t]="NOT RUN (no $BIN/$t.test.gz: build it with .ci/gpu/build.sh and cuDNN headers)"
+	[ -f "$BIN/$t.test.gz" ] && gunzip -c "$BIN/$t.test.gz" >"$WORK/$t.test" && chmod +x "$WORK/$t.test" || continue
+	runtest "$t" 150 "$DNN_FIRST" "$pkg" -test.count=1 -test.run "$pattern"
+done
+
+step "benchmarks P1-P3: GPU (-tags cuda) and CPU (default build), side by side"
+echo "GOMAXPROCS=$(nproc) on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+BENCH_NAMES=()
+for spec in "${GPU_BENCHES[@]}"; do
+	read -r t pkg pattern <<<"$spec"
+	for side in cpu gpu; do
+		name=$t-bench-$side exe=$WORK/$t.test
+		[ $side = cpu ] && exe=$WORK/$t-cpu.test
+		[ $side = cpu ] && [ -f "$BIN/$t-cpu.test.gz" ] && gunzip -c "$BIN/$t-cpu.test.gz" >"$exe" && chmod +x "$exe"
+		BENCH_NAMES+=("$name")
+		RESULT[$name]="NOT RUN (no $(basename "$exe"))"
+		[ -x "$exe" ] || continue
+		[ $side = gpu ] && [ "${RESULT[$t]}" != PASS ] && { RESULT[$name]="NOT RUN ($t.test did not pass on the GPU)"; continue; }
+		cp "$exe" "$WORK/$name.test"
+		runtest "$name" 240 "$DNN_FIRST" "$pkg" -test.run '^$' -test.bench "$pattern" -test.benchtime=1x
+	done
 done
 
 if [[ "${RESULT[smoke]}" == PASS* ]]; then
@@ -229,11 +281,24 @@ if [ "$QUICK" != 1 ]; then # full run only
 	run 60 tar -czf "$OUT/symbols.tar.gz" -C "$S" .
 fi
 
-step "summary"
+step "summary ($((SECONDS - START)) s)"
+for t in "${MODEL_NAMES[@]}"; do
+	echo "$t.test: ${RESULT[$t]}"
+	[ -f "$WORK/$t.out" ] || continue
+	grep -E '^(--- (PASS|FAIL)|panic:)|_test\.go:[0-9]+: .*(outside|want|got)' "$WORK/$t.out" | sed -E 's/ \([0-9.]+s\)$//' | sed 's/^/    /'
+	# the largest difference any comparison logged ("max |Δ| = X" against
+	# the fixtures, "max |gpu-cpu|/max(1,|cpu|) = X" against the CPU)
+	grep -oE '(max \|Δ\|=? ?=? ?|max \|gpu-cpu\|/max\(1,\|cpu\|\) = )[0-9.e+-]+' "$WORK/$t.out" | awk '{v = $NF + 0; if (v > m) m = v; n++} END {if (n) printf "    largest of %d logged differences: %g\n", n, m}'
+done
 for t in cucheck smoke; do
 	echo "$t.test: ${RESULT[$t]}"
 	[ -f "$WORK/$t.out" ] && grep -E '^(--- (PASS|FAIL)|panic:)|max \|gpu-cpu\||symbol lookup error|Error in initialization|_test\.go:[0-9]+: ' "$WORK/$t.out" |
 		sed -E 's/ \([0-9.]+s\)$//' | sort | uniq -c | sed 's/^/    /'
+done
+echo "benchmarks (one op each after a warm-up; GPU = the cuda build, CPU = the default build):"
+for name in "${BENCH_NAMES[@]}"; do
+	echo "  $name: ${RESULT[$name]}"
+	[ -f "$WORK/$name.out" ] && grep -E '^Benchmark' "$WORK/$name.out" | sed 's/^/      /'
 done
 # The matrix products must have run on cuBLAS and the elementwise ops as
 # kernels, not on gorgonia's CPU fallbacks.
@@ -245,7 +310,11 @@ if [ -s "$OUT/bindings.txt" ]; then
 	done
 fi
 rm -rf "$WORK"
-if [ "${RESULT[cucheck]}" = PASS ] && [[ "${RESULT[smoke]}" == PASS* ]] && [ $onGPU = yes ]; then
+models=PASS
+for t in "${MODEL_NAMES[@]}"; do
+	[ "${RESULT[$t]}" = PASS ] || models=FAIL
+done
+if [ "${RESULT[cucheck]}" = PASS ] && [[ "${RESULT[smoke]}" == PASS* ]] && [ $onGPU = yes ] && [ $models = PASS ]; then
 	echo "RESULT: PASS"
 else
 	echo "RESULT: FAIL"
