@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
-# Builds, on this (GPU-less) machine, the CUDA test binaries that .ci/gpu/run.sh
-# runs on the GPU machine, which has no Go toolchain. Output: .ci/gpu/bin/
-# (gitignored through .git/info/exclude; name it in the device tool's
-# `carry`): NAME.test.gz, NAME.test.undef (the CUDA symbols it needs), the C
-# names gorgonia.org/cu uses, and gorgonia's kernel sources.
+# Builds the CUDA test binaries that .ci/gpu/run.sh runs on a GPU machine
+# (which may have no Go toolchain), here or on any Linux machine with Go and
+# gcc, GPU or not. Output: .ci/gpu/bin/ (gitignored; name it in the device
+# tool's `carry`):
+#   cucheck.test.gz   driver API, cuBLAS and gorgonia's kernels (tag cucheck)
+#   smoke.test.gz     gorgonia's CUDA machine (internal/cuda, tag cuda)
+#   t5.test.gz, encoder.test.gz, nn.test.gz
+#                     genq's own tests with -tags cuda (see tests.sh)
+#   t5-cpu.test.gz, encoder-cpu.test.gz
+#                     the same tests in the default build, for the CPU side
+#                     of the benchmarks
+#   NAME.test.undef   the CUDA and cuBLAS symbols each binary needs
+#   cuda_names.txt    the C names gorgonia.org/cu uses
+#   kernels/          gorgonia's kernel sources, for nvcc on the GPU machine
 #
-#   bash .ci/gpu/build.sh [CUDNN_HEADERS]
+#   bash .ci/gpu/build.sh
 #
-# CUDNN_HEADERS: a folder holding cudnn.h, or the headers.tar.gz that a full
-# run of run.sh wrote to $OUT. Without it only cucheck.test (driver API,
-# cuBLAS, gorgonia's kernels; no cuDNN) is built; with it smoke.test
-# (gorgonia's `cuda` build: internal/cuda's TestGraphOnGPU and
-# TestGradientOnGPU) is built too. .ci/gpu/emu/dryrun.sh then dry-runs them
-# on this machine against a CPU emulator of the CUDA libraries.
+# Then .ci/gpu/emu/dryrun.sh can dry-run them here against a CPU emulator of
+# the CUDA libraries, and .ci/gpu/run.sh (or scripts/gpu-check.sh) runs them
+# on a GPU.
 #
-# How: cgo compiles against CUDA 11.8's headers (Debian bookworm non-free,
-# nvidia-cuda-dev): gorgonia.org/cu v0.9.4 does not compile against CUDA 13's
-# cuda.h, and the 11.8 headers make it call the versioned driver entry points
-# (cuCtxCreate_v2, ...) that current drivers still export. The binaries link
-# against stub libraries made here with the GPU machine's sonames
-# (libcuda.so.1, libcublas.so.$CUBLAS_MAJOR, libcudnn.so.$CUDNN_MAJOR), so that
-# there the dynamic loader binds them to the real libraries.
+# How:
+#  - cgo compiles gorgonia.org/cu against the cuda.h of $CUDA_INC when that is
+#    CUDA 12 or older, else against CUDA 11.8's (Debian bookworm non-free,
+#    nvidia-cuda-dev, fetched once): gorgonia.org/cu v0.9.6 does not compile
+#    against CUDA 13's cuda.h (cuCtxCreate, cuMemAdvise, cuMemPrefetchAsync,
+#    cuGraphAddDependencies and cuGraphGetEdges changed signatures), and the
+#    older headers make it call the versioned driver entry points
+#    (cuCtxCreate_v2, ...) that current drivers still export.
+#  - gorgonia.org/cu/dnn is replaced by .ci/gpu/nocudnn, through a copy of
+#    gorgonia.org/cu named by a replace directive in a build-only go.mod
+#    (-modfile): gorgonia's CUDA engine only creates a cuDNN handle, genq's
+#    graphs use no cuDNN op, and cu/dnn wraps the cuDNN 8 API, part of which
+#    cuDNN 9 removed. So neither cudnn.h nor libcudnn is needed. The
+#    repository's own go.mod is not touched.
+#  - The binaries link against stub libraries with the GPU machine's sonames
+#    (libcuda.so.1, libcublas.so.$CUBLAS_MAJOR), so that there the dynamic
+#    loader binds them to the real libraries.
 set -euo pipefail
 export LC_ALL=C # name lists sorted here are compared with comm in run.sh
 cd "$(dirname "$0")/../.."
@@ -30,15 +46,13 @@ GPU=.ci/gpu
 BIN=$GPU/bin
 CACHE=$GPU/.cache
 CUBLAS_MAJOR=${CUBLAS_MAJOR:-13}
-CUDNN_MAJOR=${CUDNN_MAJOR:-9}
 mkdir -p "$BIN" "$CACHE"
+[ $# -eq 0 ] || echo "build.sh: arguments are ignored (cuDNN headers are no longer needed)" >&2
 
 # 1. CUDA headers: $CUDA_INC when it names a folder with the cuda.h of CUDA
-#    12 or older (gorgonia.org/cu v0.9.6 does not compile against CUDA 13's,
-#    see internal/cuda's documentation), else CUDA 11.8's, from Debian's
-#    nvidia-cuda-dev package (about 770 MB to download once; only
-#    usr/include is kept). A private sources list keeps the system's apt
-#    configuration untouched.
+#    12 or older, else CUDA 11.8's, from Debian's nvidia-cuda-dev package
+#    (about 770 MB to download once; only usr/include is kept). A private
+#    sources list keeps the system's apt configuration untouched.
 if [ -n "${CUDA_INC:-}" ]; then
 	v=$(grep -m1 -E '^#define CUDA_VERSION ' "$CUDA_INC/cuda.h" 2>/dev/null | awk '{print $3}')
 	if [ -z "$v" ] || [ "$v" -ge 13000 ]; then
@@ -54,9 +68,9 @@ if [ ! -f "$CUDA_INC/cuda.h" ]; then
 		deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm non-free
 	EOF
 	apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$apt_dir/lists")
-	apt-get "${apt_opts[@]}" update -q
-	deb=$(ls /tmp/cudadeb/nvidia-cuda-dev_11.8*.deb 2>/dev/null | head -1 || true)
+	deb=$(ls "${GENQ_CUDA_DEB_DIR:-/tmp/cudadeb}"/nvidia-cuda-dev_11.8*.deb 2>/dev/null | head -1 || true)
 	if [ -z "$deb" ]; then
+		apt-get "${apt_opts[@]}" update -q
 		(cd "$apt_dir" && apt-get "${apt_opts[@]}" download nvidia-cuda-dev)
 		deb=$(ls "$apt_dir"/nvidia-cuda-dev_*.deb)
 	fi
@@ -64,101 +78,19 @@ if [ ! -f "$CUDA_INC/cuda.h" ]; then
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$CACHE/cuda-11.8" --wildcards './usr/include/*'
 	rm -rf "$apt_dir"
 fi
+CUDA_INC=$(cd "$CUDA_INC" && pwd)
 
-# 2. cuDNN headers (optional), from run.sh's headers.tar.gz or a folder.
-CUDNN_INC=""
-if [ $# -ge 1 ]; then
-	src=$1
-	if [ -f "$src" ]; then
-		rm -rf "$CACHE/gpu-headers" && mkdir -p "$CACHE/gpu-headers"
-		tar -xzf "$src" -C "$CACHE/gpu-headers"
-		src=$CACHE/gpu-headers
-	fi
-	h=$(find "$src" -name cudnn.h | head -1)
-	[ -n "$h" ] || { echo "build.sh: no cudnn.h under $1" >&2; exit 1; }
-	CUDNN_INC=$(cd "$(dirname "$h")" && pwd)
-fi
+# 2. gorgonia.org/cu without cuDNN, and a go.mod that points at it.
+CU_SRC=$(go list -m -f '{{.Dir}}' gorgonia.org/cu)
+CU=$(pwd)/$CACHE/cu-nocudnn
+rm -rf "$CU" && cp -r "$CU_SRC" "$CU" && chmod -R u+w "$CU"
+rm -rf "$CU/dnn" && mkdir -p "$CU/dnn" && cp "$GPU/nocudnn/dnn.go" "$CU/dnn/"
+cp go.mod "$CACHE/go.cuda.mod" && cp go.sum "$CACHE/go.cuda.sum"
+echo "replace gorgonia.org/cu => $CU" >>"$CACHE/go.cuda.mod"
+MODFLAG=-modfile=$(pwd)/$CACHE/go.cuda.mod
+grep -ohE '\bC\.cu[A-Z][A-Za-z0-9_]*' "$CU_SRC"/*.go | sed 's/^C\.//' | sort -u >"$BIN/cuda_names.txt"
 
-# Every C name gorgonia.org/cu/dnn uses, for the cuDNN compatibility header
-# and for run.sh's report.
-DNN_DIR=$(go list -f '{{.Dir}}' gorgonia.org/cu/dnn)
-CU_DIR=$(go list -f '{{.Dir}}' gorgonia.org/cu)
-grep -ohE '\bC\.[A-Za-z_][A-Za-z0-9_]*' "$DNN_DIR"/*.go | sed 's/^C\.//' | grep -E '^(cudnn|CUDNN_)' | sort -u >"$BIN/cudnn_names.txt"
-grep -ohE '\bC\.cu[A-Z][A-Za-z0-9_]*' "$CU_DIR"/*.go | sed 's/^C\.//' | sort -u >"$BIN/cuda_names.txt"
-
-# 3. A header that declares what gorgonia.org/cu/dnn (written for cuDNN 8)
-#    needs and the given cuDNN headers lack: the cuDNN 8 declarations in
-#    cudnn8_removed.h for the names the headers lack, opaque or enum stand-ins
-#    for other missing types, distinct negative stand-ins for missing
-#    enumerators. None of them is used by genq's graphs.
-compat_flags=()
-if [ -n "$CUDNN_INC" ]; then
-	have=$CACHE/cudnn_have.h
-	missing=$CACHE/cudnn_missing.txt
-	: >"$have"
-	: >"$missing"
-	i=0
-	while read -r name; do
-		if grep -qw -- "$name" "$CUDNN_INC"/cudnn*.h; then
-			echo "#define GENQ_CUDNN_HAS_$name 1" >>"$have"
-		else
-			echo "$name" >>"$missing"
-		fi
-	done < <(grep -ohE 'GENQ_CUDNN_HAS_[A-Za-z0-9_]+' "$GPU/cudnn8_removed.h" | sed 's/^GENQ_CUDNN_HAS_//' | cat - "$BIN/cudnn_names.txt" | sort -u)
-	covered() { grep -qw "GENQ_CUDNN_HAS_$1" "$GPU/cudnn8_removed.h"; }
-	{
-		echo "/* generated by .ci/gpu/build.sh: what the cuDNN headers at $CUDNN_INC lack */"
-		cat "$have"
-		echo '#include <cudnn.h>'
-		while read -r name; do # stand-in types first: the declarations below use them
-			covered "$name" && continue
-			case $name in
-			CUDNN_*) ;;
-			*Descriptor_t | *Pack_t | *Plan_t | *Handle_t) echo "typedef struct genq_stand_in_$name *$name;" ;;
-			*_t) echo "typedef enum { genq_stand_in_$name = -1 } $name;" ;;
-			esac
-		done <"$missing"
-		echo "#include \"$(pwd)/$GPU/cudnn8_removed.h\""
-		while read -r name; do
-			covered "$name" && continue
-			case $name in
-			CUDNN_*)
-				i=$((i + 1))
-				echo "#define $name (-$((1000 + i)))"
-				;;
-			*_t) ;;
-			*) echo "#error \"cuDNN lacks $name, which gorgonia.org/cu/dnn calls: add its cuDNN 8 declaration to .ci/gpu/cudnn8_removed.h\"" ;;
-			esac
-		done <"$missing"
-	} >"$CACHE/cudnn_compat.h"
-	echo "build.sh: cuDNN headers at $CUDNN_INC lack $(wc -l <"$missing") names gorgonia.org/cu/dnn uses (listed in $missing)"
-	compat_flags=(-I"$CUDNN_INC")
-	# The compatibility header must reach gorgonia.org/cu/dnn's C files only:
-	# in CGO_CFLAGS it would also be forced into runtime/cgo (before its
-	# _GNU_SOURCE) and into assembly files. So a compiler wrapper adds it to
-	# the compilations of C files that include cudnn.h (for cgo's
-	# _cgo_export.c, its _cgo_export.h holds the preamble).
-	cat >"$CACHE/cc" <<-EOF
-		#!/bin/sh
-		# generated by .ci/gpu/build.sh: gcc, plus the cuDNN compatibility header for C files that include cudnn.h
-		for a in "\$@"; do
-			case "\$a" in
-			*.c)
-				h=\$a
-				[ "\$(basename "\$a")" = _cgo_export.c ] && h=\$(dirname "\$a")/_cgo_export.h
-				if grep -qs 'include <cudnn.h>' "\$h"; then
-					exec gcc -include "$(pwd)/$CACHE/cudnn_compat.h" "\$@"
-				fi
-				;;
-			esac
-		done
-		exec gcc "\$@"
-	EOF
-	chmod +x "$CACHE/cc"
-	export CC=$(pwd)/$CACHE/cc
-fi
-
-# 4. Stub libraries with the GPU machine's sonames, defining exactly the
+# 3. Stub libraries with the GPU machine's sonames, defining exactly the
 #    symbols the binaries need: link against stubs, collect the linker's
 #    "undefined reference" names, add them to the stubs, link again.
 STUBS=$CACHE/stubs
@@ -166,7 +98,7 @@ NEEDED=$CACHE/needed.txt
 make_stubs() {
 	rm -rf "$STUBS" && mkdir -p "$STUBS"
 	local lib soname prefix
-	for spec in "cuda libcuda.so.1 ^cu[A-Z]" "cublas libcublas.so.$CUBLAS_MAJOR ^cublas" "cudnn libcudnn.so.$CUDNN_MAJOR ^cudnn"; do
+	for spec in "cuda libcuda.so.1 ^cu[A-Z]" "cublas libcublas.so.$CUBLAS_MAJOR ^cublas"; do
 		read -r lib soname prefix <<<"$spec"
 		{
 			echo "/* stub of $soname for linking only; the GPU machine loads the real library */"
@@ -179,18 +111,18 @@ make_stubs() {
 
 build() { # $1: output name, $2: build tag, $3: package
 	local out=$BIN/$1 tag=$2 pkg=$3 try log=$CACHE/$1.log
-	export CGO_CFLAGS="-I$(cd "$CUDA_INC" && pwd) ${compat_flags[*]:-} -Wno-deprecated-declarations -O2"
+	export CGO_CFLAGS="-I$CUDA_INC -Wno-deprecated-declarations -O2"
 	export CGO_LDFLAGS="-L$(pwd)/$STUBS"
 	local ok=""
 	for try in 1 2 3 4 5 6 7 8; do
 		make_stubs
-		if go test -c -tags "$tag" -ldflags='-s -w' -o "$out" "$pkg" >"$log" 2>&1; then
+		if go test -c "$MODFLAG" -tags "$tag" -ldflags='-s -w' -o "$out" "$pkg" >"$log" 2>&1; then
 			ok=1
 			break
 		fi
 		local before
 		before=$(wc -l <"$NEEDED")
-		grep -oE "undefined reference to \`(cu[A-Z]|cublas|cudnn)[A-Za-z0-9_]*'" "$log" | sed -E "s/.*\`(.*)'/\1/" | cat - "$NEEDED" | sort -u >"$NEEDED.new" || true
+		grep -oE "undefined reference to \`(cu[A-Z]|cublas)[A-Za-z0-9_]*'" "$log" | sed -E "s/.*\`(.*)'/\1/" | cat - "$NEEDED" | sort -u >"$NEEDED.new" || true
 		mv "$NEEDED.new" "$NEEDED"
 		if [ "$(wc -l <"$NEEDED")" -eq "$before" ]; then
 			grep -vE 'warning:|note:|^ +[0-9]* \||^ +\||~~~|\^|In function|In file included' "$log" | tail -40 >&2
@@ -199,34 +131,29 @@ build() { # $1: output name, $2: build tag, $3: package
 		fi
 	done
 	[ -n "$ok" ] || { echo "build.sh: $pkg still fails to link after $try tries (log: $log)" >&2; return 1; }
-	nm -D --undefined-only "$out" | awk '{print $NF}' | sed 's/@.*//' | grep -E '^(cu[A-Z]|cublas|cudnn)' | sort -u >"$out.undef" || true
+	nm -D --undefined-only "$out" | awk '{print $NF}' | sed 's/@.*//' | grep -E '^(cu[A-Z]|cublas)' | sort -u >"$out.undef" || true
 	echo "build.sh: $out ($(du -h "$out" | cut -f1)), $(wc -l <"$out.undef") CUDA symbols, needs $(readelf -d "$out" | grep -o 'Shared library: \[[^]]*\]' | tr '\n' ' ')"
 	gzip -9 -f "$out" # the carried tree is limited to 64 MiB in all
 }
 
 build cucheck.test cucheck ./internal/cuda/cucheck
-MODEL_TESTS="t5 encoder nn"
-if [ -n "$CUDNN_INC" ]; then
-	build smoke.test cuda ./internal/cuda
-	# genq's own tests, built with the tag: run with GENQ_DEVICE=cuda their
-	# graphs run on the GPU against the same fixtures as on the CPU.
-	build t5.test cuda ./t5
-	build encoder.test cuda ./encoder
-	build nn.test cuda ./internal/nn
-else
-	for t in smoke $MODEL_TESTS; do rm -f "$BIN/$t.test.gz" "$BIN/$t.test.undef"; done
-	echo "build.sh: no cuDNN headers given, smoke.test (gorgonia's cuda build) not built"
-fi
+build smoke.test cuda ./internal/cuda
+# genq's own tests, built with the tag: their graphs run on the GPU against
+# the same fixtures as on the CPU (see tests.sh).
+build t5.test cuda ./t5
+build encoder.test cuda ./encoder
+build nn.test cuda ./internal/nn
 
-# 5. The same packages' tests in the default build (pure Go, no tag), for
+# 4. The same packages' tests in the default build (pure Go, no tag), for
 #    the CPU side of the benchmarks that run.sh runs on both.
 for t in t5 encoder; do
 	CGO_ENABLED=0 go test -c -ldflags='-s -w' -o "$BIN/$t-cpu.test" "./$t"
 	gzip -9 -f "$BIN/$t-cpu.test"
 done
 
-# 6. gorgonia's kernel sources, for nvcc on the GPU machine.
+# 5. gorgonia's kernel sources, for nvcc on the GPU machine.
 rm -rf "$BIN/kernels" && mkdir -p "$BIN/kernels"
 cp "$(go list -f '{{.Dir}}' gorgonia.org/gorgonia)/cuda modules/src/"*.cu "$BIN/kernels/"
 chmod -R u+w "$BIN/kernels"
+rm -f "$BIN/cudnn_names.txt"
 du -sh "$BIN"

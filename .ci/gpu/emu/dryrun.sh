@@ -24,7 +24,7 @@ shift
 tests=("${@:-smoke}")
 
 # The emulator, with gorgonia's kernels compiled for the CPU, as libcuda.so.1;
-# libcublas and libcudnn are empty libraries with the sonames the binaries
+# libcublas is an empty library with the sonames the binaries
 # need (the dynamic linker finds every symbol in libcuda.so.1).
 src="$(go list -f '{{.Dir}}' gorgonia.org/gorgonia)/cuda modules/src"
 objs=()
@@ -45,7 +45,7 @@ nm -g --defined-only "$OUT/emu.o" | awk '{print $NF}' | LC_ALL=C sort -u >"$OUT/
 gcc -O1 -fPIC -c "$OUT/unimplemented.c" -o "$OUT/unimplemented.o"
 g++ -shared -Wl,-soname,libcuda.so.1 -o "$OUT/libcuda.so.1" "$OUT/emu.o" "$OUT/unimplemented.o" "${objs[@]}" -ldl
 echo 'void genq_emu_empty(void) {}' >"$OUT/empty.c"
-for so in "libcublas.so.${CUBLAS_MAJOR:-13}" "libcudnn.so.${CUDNN_MAJOR:-9}"; do
+for so in "libcublas.so.${CUBLAS_MAJOR:-13}"; do
 	gcc -shared -fPIC -Wl,-soname,"$so" -o "$OUT/$so" "$OUT/empty.c"
 done
 
