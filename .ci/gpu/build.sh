@@ -49,46 +49,11 @@ CUBLAS_MAJOR=${CUBLAS_MAJOR:-13}
 mkdir -p "$BIN" "$CACHE"
 [ $# -eq 0 ] || echo "build.sh: arguments are ignored (cuDNN headers are no longer needed)" >&2
 
-# 1. CUDA headers: $CUDA_INC when it names a folder with the cuda.h of CUDA
-#    12 or older, else CUDA 11.8's, from Debian's nvidia-cuda-dev package
-#    (about 770 MB to download once; only usr/include is kept). A private
-#    sources list keeps the system's apt configuration untouched.
-if [ -n "${CUDA_INC:-}" ]; then
-	v=$(grep -m1 -E '^#define CUDA_VERSION ' "$CUDA_INC/cuda.h" 2>/dev/null | awk '{print $3}')
-	if [ -z "$v" ] || [ "$v" -ge 13000 ]; then
-		echo "build.sh: $CUDA_INC/cuda.h is ${v:+CUDA_VERSION $v, }not CUDA 12 or older: using CUDA 11.8's headers instead" >&2
-		CUDA_INC=""
-	fi
-fi
-CUDA_INC=${CUDA_INC:-$CACHE/cuda-11.8/usr/include}
-if [ ! -f "$CUDA_INC/cuda.h" ]; then
-	apt_dir=$(mktemp -d)
-	mkdir -p "$apt_dir/lists/partial"
-	cat >"$apt_dir/sources.list" <<-'EOF'
-		deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm non-free
-	EOF
-	apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$apt_dir/lists")
-	deb=$(ls "${GENQ_CUDA_DEB_DIR:-/tmp/cudadeb}"/nvidia-cuda-dev_11.8*.deb 2>/dev/null | head -1 || true)
-	if [ -z "$deb" ]; then
-		apt-get "${apt_opts[@]}" update -q
-		(cd "$apt_dir" && apt-get "${apt_opts[@]}" download nvidia-cuda-dev)
-		deb=$(ls "$apt_dir"/nvidia-cuda-dev_*.deb)
-	fi
-	mkdir -p "$CACHE/cuda-11.8"
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$CACHE/cuda-11.8" --wildcards './usr/include/*'
-	rm -rf "$apt_dir"
-fi
-CUDA_INC=$(cd "$CUDA_INC" && pwd)
-
-# 2. gorgonia.org/cu without cuDNN, and a go.mod that points at it.
-CU_SRC=$(go list -m -f '{{.Dir}}' gorgonia.org/cu)
-CU=$(pwd)/$CACHE/cu-nocudnn
-rm -rf "$CU" && cp -r "$CU_SRC" "$CU" && chmod -R u+w "$CU"
-rm -rf "$CU/dnn" && mkdir -p "$CU/dnn" && cp "$GPU/nocudnn/dnn.go" "$CU/dnn/"
-cp go.mod "$CACHE/go.cuda.mod" && cp go.sum "$CACHE/go.cuda.sum"
-echo "replace gorgonia.org/cu => $CU" >>"$CACHE/go.cuda.mod"
-MODFLAG=-modfile=$(pwd)/$CACHE/go.cuda.mod
-grep -ohE '\bC\.cu[A-Z][A-Za-z0-9_]*' "$CU_SRC"/*.go | sed 's/^C\.//' | sort -u >"$BIN/cuda_names.txt"
+# 1.-2. CUDA headers and gorgonia.org/cu without cuDNN (sets CUDA_INC, MODFLAG).
+# shellcheck source=prepare.sh
+. "$GPU/prepare.sh"
+prepare_cuda
+grep -ohE '\bC\.cu[A-Z][A-Za-z0-9_]*' "$(go list -m -f '{{.Dir}}' gorgonia.org/cu)"/*.go | sed 's/^C\.//' | sort -u >"$BIN/cuda_names.txt"
 
 # 3. Stub libraries with the GPU machine's sonames, defining exactly the
 #    symbols the binaries need: link against stubs, collect the linker's
