@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Dry-runs the test binaries build.sh made (.ci/gpu/bin/*.test.gz) on this
-# GPU-less machine, against a CPU emulator of the CUDA driver API, cuBLAS and
-# cuDNN (emu.cc) instead of the real libraries: it checks gorgonia's CUDA
-# TapeMachine logic, the smoke test and the binary's dynamic linking before
+# GPU-less machine, against a CPU emulator of the CUDA driver API and cuBLAS
+# (emu.cc) instead of the real libraries: it checks gorgonia's CUDA
+# TapeMachine logic, genq's GPU code paths against the fixtures (the tests of
+# tests.sh, with GENQ_CUDA_PTX set) and the binaries' dynamic linking before
 # GPU time is spent, and lists the CUDA functions the tests call ("EMU call").
 # It cannot check the real libraries' numerics or ABI; run.sh on the GPU does.
 #
@@ -10,7 +11,8 @@
 #
 # PTX: a folder of gorgonia's kernels compiled by nvcc -ptx, or the
 # ptx.tar.gz that run.sh wrote to $OUT (the emulator reads the kernels'
-# parameter lists from it). TEST: binaries to run, default smoke.
+# parameter lists from it). TEST: binaries to run (smoke, t5, encoder, nn),
+# default smoke.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -65,7 +67,7 @@ for t in "${tests[@]}"; do
 	done
 	# Five runs of the smoke test on 16 threads: a driver call made on a
 	# thread where the context is not current shows up within a few runs.
-	(cd "$dir" && GENQ_DEVICE=cuda GOMAXPROCS=16 LD_LIBRARY_PATH=$ROOT/$OUT GENQ_CUDA_PTX=$ROOT/$OUT/ptx timeout 900 "$exe" "${args[@]}" 2>&1) |
+	(cd "$dir" && GOMAXPROCS=16 LD_LIBRARY_PATH=$ROOT/$OUT GENQ_CUDA_PTX=$ROOT/$OUT/ptx timeout 900 "$exe" "${args[@]}" 2>&1) |
 		grep -vE '^\s+(Instructions|[0-9]+\s)' | tee "$OUT/$t.log" | grep -E '^EMU|^(--- |PASS|FAIL|ok|panic)|_test\.go' || true
 	grep -qx PASS "$OUT/$t.log" && ! grep -q '^EMU:' "$OUT/$t.log" || rc=1
 done
