@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# CI step: compiles and vets genq's cuda-tagged code, which `go vet ./...`
-# (the default build) does not see, with no GPU: `go vet -tags cuda ./...`
-# and `go vet -tags cucheck ./internal/cuda/cucheck`, cgo compiling
-# gorgonia.org/cu and cu/blas against CUDA 11.8's headers from Debian and
-# gorgonia.org/cu/dnn swapped for .ci/gpu/nocudnn (see .ci/gpu/prepare.sh).
-# Linking and running need the CUDA libraries and a GPU: .ci/gpu/build.sh
-# and scripts/gpu-check.sh.
+# CI step: checks genq's cuda-tagged code, which `go vet ./...` and
+# `go test ./...` (the default build) do not see, with no GPU:
+#  1. `go vet -tags cuda ./...` and `go vet -tags cucheck ./internal/cuda/cucheck`,
+#     cgo compiling gorgonia.org/cu and cu/blas against CUDA 11.8's headers
+#     from Debian, gorgonia.org/cu/dnn swapped for .ci/gpu/nocudnn (see
+#     .ci/gpu/prepare.sh);
+#  2. the cuda test binaries (.ci/gpu/build.sh, linked against stub
+#     libraries) run against .ci/gpu/emu, a CPU emulator of the driver and
+#     cuBLAS: gorgonia's CUDA machine smoke tests and genq's fixture tests
+#     with their graphs on the emulated GPU.
+# The real libraries and a GPU: scripts/gpu-check.sh.
 #
 # When deb.debian.org cannot be reached, it says so and checks only gofmt on
 # the tagged files (exit 0); a compile or vet error fails it.
@@ -35,3 +39,13 @@ export CGO_CFLAGS="-I$CUDA_INC -Wno-deprecated-declarations -O2"
 go vet "$MODFLAG" -tags cuda ./...
 go vet "$MODFLAG" -tags cucheck ./internal/cuda/cucheck
 echo "cuda-vet.sh: go vet -tags cuda ./... and -tags cucheck ./internal/cuda/cucheck passed (CUDA headers: $CUDA_INC)"
+
+# The GPU code paths, run: the cuda test binaries against .ci/gpu/emu, a CPU
+# emulator of the CUDA driver and cuBLAS, with genq's fixture tests
+# (.ci/gpu/tests.sh) and gorgonia's kernels compiled for the CPU.
+if ! command -v g++ >/dev/null; then
+	echo "cuda-vet.sh: installing g++ for the emulator"
+	apt-get install -y -q g++ >/dev/null || { echo "cuda-vet.sh: SKIPPED the emulator dry run: no g++" && exit 0; }
+fi
+GENQ_GPU_CPU_BENCH=0 bash "$GPU/build.sh"
+bash "$GPU/emu/dryrun.sh" stub smoke t5 encoder nn

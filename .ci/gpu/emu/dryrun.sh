@@ -9,9 +9,10 @@
 #
 #   bash .ci/gpu/emu/dryrun.sh PTX [TEST...]
 #
-# PTX: a folder of gorgonia's kernels compiled by nvcc -ptx, or the
-# ptx.tar.gz that run.sh wrote to $OUT (the emulator reads the kernels'
-# parameter lists from it). TEST: binaries to run (smoke, t5, encoder, nn),
+# PTX: a folder of gorgonia's kernels compiled by nvcc -ptx, the ptx.tar.gz
+# that run.sh wrote to $OUT, or "stub" for the kernels' interfaces made from
+# their sources by ptxstub.sh (the emulator reads only the kernels' names and
+# parameter lists from the PTX; it runs the sources compiled for the CPU). TEST: binaries to run (smoke, t5, encoder, nn),
 # default smoke.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -21,7 +22,13 @@ EMU=.ci/gpu/emu
 BIN=.ci/gpu/bin
 OUT=.ci/gpu/.cache/emu
 rm -rf "$OUT" && mkdir -p "$OUT/ptx"
-if [ -f "$1" ]; then tar -xzf "$1" -C "$OUT/ptx"; else cp "$1"/*.ptx "$OUT/ptx/"; fi
+if [ "$1" = stub ]; then
+	bash "$EMU/ptxstub.sh" "$OUT/ptx"
+elif [ -f "$1" ]; then
+	tar -xzf "$1" -C "$OUT/ptx"
+else
+	cp "$1"/*.ptx "$OUT/ptx/"
+fi
 shift
 tests=("${@:-smoke}")
 
