@@ -189,7 +189,7 @@ for spec in "${GPU_BENCHES[@]}"; do
 			RESULT[$name]="NOT RUN ($t.test did not pass on the GPU)"
 			continue
 		fi
-		runtest "$name" "$exe" 240 "$pkg" -test.run '^$' -test.bench "$pattern" -test.benchtime=1x
+		runtest "$name" "$exe" 150 "$pkg" -test.run '^$' -test.bench "$pattern" -test.benchtime=1x
 	done
 done
 

@@ -75,7 +75,7 @@ for t in "${tests[@]}"; do
 	# Five runs of the smoke test on 16 threads: a driver call made on a
 	# thread where the context is not current shows up within a few runs.
 	(cd "$dir" && GOMAXPROCS=16 LD_LIBRARY_PATH=$ROOT/$OUT GENQ_CUDA_PTX=$ROOT/$OUT/ptx timeout 900 "$exe" "${args[@]}" 2>&1) |
-		grep -vE '^\s+(Instructions|[0-9]+\s)' | tee "$OUT/$t.log" | grep -E '^EMU|^(--- |PASS|FAIL|ok|panic)|_test\.go' || true
+		grep -vE '^\s+(Instructions|[0-9]+\s)' | tee "$OUT/$t.log" | grep -E '^EMU:|^(--- |PASS|FAIL|ok|panic)|_test\.go' || true
 	grep -qx PASS "$OUT/$t.log" && ! grep -q '^EMU:' "$OUT/$t.log" || rc=1
 done
 echo "dryrun.sh: functions called: $(grep -h '^EMU call' "$OUT"/*.log | awk '{print $3}' | LC_ALL=C sort -u | tr '\n' ' ')"
