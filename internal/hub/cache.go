@@ -7,6 +7,13 @@
 //	    snapshots/<commit>/<file>     relative symlinks to ../../blobs/<etag>
 //	    refs/<revision>               the commit a branch or tag pointed to
 //	    .no_exist/<commit>/<file>     empty markers for files the repo lacks
+//	<cache>/.locks/models--<org>--<name>/<etag>.lock
+//	                                  locked while a blob downloads
+//
+// Concurrent downloads of one blob, by goroutines or by processes (genq's or
+// huggingface_hub's), take turns on that lock (flock on Unix, LockFileEx on
+// Windows, both as Python's filelock takes them); whoever comes second finds
+// the blob done. The lock files stay, as huggingface_hub leaves them.
 //
 // The cache folder is $HF_HUB_CACHE, else $HF_HOME/hub, else
 // ~/.cache/huggingface/hub. Downloads honour HF_ENDPOINT, HF_TOKEN and

@@ -141,9 +141,11 @@ func (s *session) fetch(ctx context.Context, file string, optional bool) (bool, 
 	}
 	blob := filepath.Join(s.repo, "blobs", meta.etag)
 	if st, err := os.Stat(blob); err != nil || st.Size() != meta.size {
+		// download links the snapshot entry itself, under the blob's lock
 		if err := s.download(ctx, file, meta, blob); err != nil {
 			return false, err
 		}
+		return true, nil
 	}
 	return true, s.link(file, blob)
 }
@@ -223,6 +225,9 @@ func (s *session) link(file, blob string) error {
 	}
 	if err := os.Symlink(rel, ptr); err == nil {
 		return nil
+	}
+	if target, err := os.Readlink(ptr); err == nil && target == rel {
+		return nil // another process linked it meanwhile
 	}
 	src, err := os.Open(blob)
 	if err != nil {

@@ -30,8 +30,7 @@ func repoFiles() map[string][]byte {
 func newRepo(t *testing.T) (*fakeHub, hub.Options, string) {
 	tmp := isolate(t)
 	f := newFakeHub(t, repoID, repoFiles())
-	f.lfs["model.safetensors"] = true
-	f.lfs["spiece.model"] = true
+	f.set(func(f *fakeHub) { f.lfs["model.safetensors"], f.lfs["spiece.model"] = true, true })
 	cache := filepath.Join(tmp, "cache")
 	return f, hub.Options{Endpoint: f.hub.URL, CacheDir: cache}, cache
 }
@@ -147,7 +146,7 @@ func TestDownloadOptionalAndMissing(t *testing.T) {
 
 func TestDownloadAuth(t *testing.T) {
 	f, opts, _ := newRepo(t)
-	f.token = "hf_secret"
+	f.set(func(f *fakeHub) { f.token = "hf_secret" })
 	files := []string{"config.json", "model.safetensors"}
 	_, err := hub.Download(context.Background(), repoID, "", files, opts)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "set HF_TOKEN") {
@@ -169,7 +168,7 @@ func TestDownloadAuth(t *testing.T) {
 
 func TestDownloadResumesDroppedConnection(t *testing.T) {
 	f, opts, cache := newRepo(t)
-	f.dropOnce["model.safetensors"] = true
+	f.set(func(f *fakeHub) { f.dropOnce["model.safetensors"] = true })
 	snap, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +199,7 @@ func TestDownloadResumesPartialFile(t *testing.T) {
 
 func TestDownloadRejectsWrongSHA256(t *testing.T) {
 	f, opts, cache := newRepo(t)
-	f.badSHA["model.safetensors"] = true
+	f.set(func(f *fakeHub) { f.badSHA["model.safetensors"] = true })
 	_, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts)
 	if err == nil || !strings.Contains(err.Error(), "sha256 check failed") {
 		t.Fatalf("error %v, want a sha256 mismatch", err)

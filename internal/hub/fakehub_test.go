@@ -30,8 +30,8 @@ type fakeHub struct {
 	token    string          // when set, resolve requests need "Bearer <token>"
 
 	hub, cdn *httptest.Server
-	mu       sync.Mutex
-	log      []string // "HEAD|GET host path range=... auth=..."
+	mu       sync.Mutex // guards the maps and token above (tests change them through set) and the log
+	log      []string   // "HEAD|GET host path range=... auth=..."
 	dropped  map[string]bool
 }
 
@@ -42,6 +42,22 @@ func newFakeHub(t *testing.T, repo string, files map[string][]byte) *fakeHub {
 	f.cdn = httptest.NewServer(http.HandlerFunc(f.serveCDN))
 	t.Cleanup(func() { f.hub.Close(); f.cdn.Close() })
 	return f
+}
+
+// set changes the fake's files or settings under its lock, so that requests
+// served meanwhile (also from other processes) see a consistent state.
+func (f *fakeHub) set(change func(f *fakeHub)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+// lookup returns, under the lock, what the handlers need to know of a file.
+func (f *fakeHub) lookup(file string) (content []byte, ok, lfs, badSHA bool, token string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	content, ok = f.files[file]
+	return content, ok, f.lfs[file], f.badSHA[file], f.token
 }
 
 func (f *fakeHub) record(server string, r *http.Request) {
@@ -88,7 +104,7 @@ func (f *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Repository not found", http.StatusNotFound)
 		return
 	}
-	if f.token != "" && r.Header.Get("Authorization") != "Bearer "+f.token {
+	if _, _, _, _, token := f.lookup(""); token != "" && r.Header.Get("Authorization") != "Bearer "+token {
 		w.Header().Set("X-Error-Message", "Invalid credentials")
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
@@ -102,15 +118,15 @@ func (f *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Repo-Commit", fakeCommit)
-	content, ok := f.files[file]
+	content, ok, lfs, badSHA, _ := f.lookup(file)
 	if !ok {
 		w.Header().Set("X-Error-Code", "EntryNotFound")
 		http.Error(w, "Entry not found", http.StatusNotFound)
 		return
 	}
-	if f.lfs[file] {
+	if lfs {
 		sum := sha256Hex(content)
-		if f.badSHA[file] {
+		if badSHA {
 			sum = sha256Hex(append(content, '!'))
 		}
 		w.Header().Set("X-Linked-Etag", `"`+sum+`"`)
@@ -127,7 +143,7 @@ func (f *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 func (f *fakeHub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	f.record("cdn", r)
 	file, _ := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/blobs/"))
-	content, ok := f.files[file]
+	content, ok, _, _, _ := f.lookup(file)
 	if !ok {
 		http.NotFound(w, r)
 		return

@@ -22,9 +22,21 @@ var errRetry = errors.New("retryable")
 
 // download fetches a file's content into blobs/<etag>.incomplete, resuming
 // what an earlier attempt left there, verifies it, and renames it to the blob.
+// It then links the snapshot entry to the blob. It holds the blob's lock (see
+// lockFile) throughout, as huggingface_hub does, so concurrent downloads of
+// the same blob, in this or another process, take turns; whoever gets the
+// lock after the blob was finished only links it.
 func (s *session) download(ctx context.Context, file string, meta fileMeta, blob string) error {
 	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
 		return fmt.Errorf("hub: %w", err)
+	}
+	lock, err := lockFile(ctx, s.lockPath(meta.etag))
+	if err != nil {
+		return fmt.Errorf("hub: downloading %s of %s: %w", file, s.repoID, err)
+	}
+	defer lock.unlock()
+	if st, err := os.Stat(blob); err == nil && st.Size() == meta.size {
+		return s.link(file, blob) // another download finished it while this one waited
 	}
 	partial := blob + ".incomplete"
 	for attempt := 0; ; attempt++ {
@@ -50,7 +62,7 @@ func (s *session) download(ctx context.Context, file string, meta fileMeta, blob
 	if err := os.Rename(partial, blob); err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
-	return nil
+	return s.link(file, blob)
 }
 
 // get runs one GET into the partial file, asking only for the missing bytes.

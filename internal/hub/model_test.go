@@ -36,7 +36,7 @@ func fixtureRepo(t *testing.T, id, fixture string, skip ...string) (*fakeHub, hu
 	f := newFakeHub(t, id, files)
 	for name := range files {
 		if strings.HasSuffix(name, ".safetensors") || strings.HasSuffix(name, ".bin") || strings.HasSuffix(name, ".model") {
-			f.lfs[name] = true
+			f.set(func(f *fakeHub) { f.lfs[name] = true })
 		}
 	}
 	return f, hub.Options{Endpoint: f.hub.URL, CacheDir: filepath.Join(tmp, "cache")}
@@ -97,10 +97,10 @@ func TestDownloadModelSharded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.files[file] = b
-		f.lfs[file] = true
+		f.set(func(f *fakeHub) { f.files[file], f.lfs[file] = b, true })
 	}
-	f.files["model.safetensors.index.json"], _ = json.Marshal(map[string]any{"weight_map": weightMap})
+	index, _ := json.Marshal(map[string]any{"weight_map": weightMap})
+	f.set(func(f *fakeHub) { f.files["model.safetensors.index.json"] = index })
 	snap, err := hub.DownloadModel(context.Background(), "org/sharded", "", hub.SentenceTransformer, opts)
 	if err != nil {
 		t.Fatal(err)
