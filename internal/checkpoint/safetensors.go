@@ -173,7 +173,9 @@ func decode(dtype string, shape []int, b []byte) *Tensor {
 				t.I64[i] = int64(binary.LittleEndian.Uint16(p))
 			case "I8":
 				t.I64[i] = int64(int8(p[0]))
-			default: // U8, BOOL
+			case "BOOL": // any nonzero byte is true, as numpy and torch read it
+				t.I64[i] = int64(min(p[0], 1))
+			default: // U8
 				t.I64[i] = int64(p[0])
 			}
 		}
