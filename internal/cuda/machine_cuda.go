@@ -166,6 +166,9 @@ func (d *deviceVM) loop(g *G.ExprGraph, ready chan<- error) {
 
 // do runs f on the machine's thread, turning a panic into an error.
 func (d *deviceVM) do(f func() error) error {
+	if d.work == nil {
+		return errors.New("cuda: the machine is closed")
+	}
 	done := make(chan error)
 	d.work <- func() {
 		defer func() {
