@@ -122,11 +122,11 @@ func (m *bert) layer(b *builder, y *bertLayer, x *G.Node, in *batchNodes) (_ *G.
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	qkv := G.Must(b.linear(x, y.qkv, y.qkvb))
-	ctx := G.Must(nn.SelfAttention(qkv, in.addMask, nn.AttentionConfig{Batch: in.b, Heads: m.cfg.Heads, Dropout: b.attnDrp}))
-	a := G.Must(nn.DropoutOp(G.Must(b.linear(ctx, y.ao, y.aob)), b.hidden))
-	h := G.Must(b.addNorm(a, x, y.aLN, y.aLNb, m.cfg.LayerNormEps))
-	f := G.Must(nn.GELU(G.Must(b.linear(h, y.in, y.inb))))
-	o := G.Must(nn.DropoutOp(G.Must(b.linear(f, y.out, y.outb)), b.hidden))
-	return b.addNorm(o, h, y.outLN, y.outLNb, m.cfg.LayerNormEps)
+	qkv := b.into("qkv", G.Must(b.linear(x, y.qkv, y.qkvb)))
+	ctx := b.into("ctx", G.Must(nn.SelfAttention(qkv, in.addMask, nn.AttentionConfig{Batch: in.b, Heads: m.cfg.Heads, Dropout: b.attnDrp})))
+	a := G.Must(nn.DropoutOp(b.into("o", G.Must(b.linear(ctx, y.ao, y.aob))), b.hidden))
+	h := b.residual(G.Must(b.addNorm(a, x, y.aLN, y.aLNb, m.cfg.LayerNormEps)))
+	f := b.into("gelu", G.Must(nn.GELU(b.into("ff1", G.Must(b.linear(h, y.in, y.inb))))))
+	o := G.Must(nn.DropoutOp(b.into("ff2", G.Must(b.linear(f, y.out, y.outb))), b.hidden))
+	return b.residual(G.Must(b.addNorm(o, h, y.outLN, y.outLNb, m.cfg.LayerNormEps))), nil
 }

@@ -106,10 +106,10 @@ func (m *distilBERT) layer(b *builder, y *distilLayer, x *G.Node, in *batchNodes
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	qkv := G.Must(b.linear(x, y.qkv, y.qkvb))
-	ctx := G.Must(nn.SelfAttention(qkv, in.addMask, nn.AttentionConfig{Batch: in.b, Heads: m.cfg.Heads, Dropout: b.attnDrp}))
-	sa := G.Must(b.addNorm(G.Must(b.linear(ctx, y.o, y.ob)), x, y.saLN, y.saLNb, m.cfg.LayerNormEps))
-	f := G.Must(nn.GELU(G.Must(b.linear(sa, y.lin1, y.lin1b))))
-	f = G.Must(nn.DropoutOp(G.Must(b.linear(f, y.lin2, y.lin2b)), b.hidden))
-	return b.addNorm(f, sa, y.outLN, y.outLNb, m.cfg.LayerNormEps)
+	qkv := b.into("qkv", G.Must(b.linear(x, y.qkv, y.qkvb)))
+	ctx := b.into("ctx", G.Must(nn.SelfAttention(qkv, in.addMask, nn.AttentionConfig{Batch: in.b, Heads: m.cfg.Heads, Dropout: b.attnDrp})))
+	sa := b.residual(G.Must(b.addNorm(b.into("o", G.Must(b.linear(ctx, y.o, y.ob))), x, y.saLN, y.saLNb, m.cfg.LayerNormEps)))
+	f := b.into("gelu", G.Must(nn.GELU(b.into("ff1", G.Must(b.linear(sa, y.lin1, y.lin1b))))))
+	f = G.Must(nn.DropoutOp(b.into("ff2", G.Must(b.linear(f, y.lin2, y.lin2b))), b.hidden))
+	return b.residual(G.Must(b.addNorm(f, sa, y.outLN, y.outLNb, m.cfg.LayerNormEps))), nil
 }

@@ -398,7 +398,7 @@ func (m *Model) forward(enc tokenized) (tokens, pooled []float32, err error) {
 	key := [2]int{b, t}
 	ig, ok := m.graphs[key]
 	if !ok {
-		if ig, err = m.buildInference(b, t); err != nil {
+		if ig, err = m.buildInference(b, t, true); err != nil {
 			return nil, nil, err
 		}
 		m.graphs[key] = ig
@@ -431,8 +431,9 @@ func run(vm G.VM) (err error) {
 	return nil
 }
 
-// buildInference builds and compiles the inference graph for b sequences of t tokens.
-func (m *Model) buildInference(b, t int) (ig *inferGraph, err error) {
+// buildInference builds and compiles the inference graph for b sequences of t
+// tokens; with share (on the CPU) its layers share their intermediate buffers.
+func (m *Model) buildInference(b, t int, share bool) (ig *inferGraph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("encoder: building the graph for batch %d × %d tokens: %v", b, t, r)
@@ -441,6 +442,9 @@ func (m *Model) buildInference(b, t int) (ig *inferGraph, err error) {
 	bld := newBuilder(G.NewGraph())
 	if !cuda.Enabled() { // on a GPU the products run on cuBLAS, over unpacked weights
 		bld.packed = m.packs()
+		if share { // layers share their intermediate buffers
+			bld.buffers = map[string]*nn.Buffer{}
+		}
 	}
 	in := bld.inputs(b, t, m.cfg.ModelType == "bert", "")
 	x, err := m.body.forward(bld, in)

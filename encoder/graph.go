@@ -95,6 +95,40 @@ type builder struct {
 	packed      *nn.Weights // inference graphs: linear layers keep their weights packed (LinearPacked)
 	gatherWords bool        // word embeddings come in as inputs (training graphs)
 	gathered    *param      // the word-embedding table they were gathered from
+
+	// CPU inference graphs: the output buffers that the same step of every
+	// layer shares (see into); nil elsewhere.
+	buffers map[string]*nn.Buffer
+	turn    int // which of the two residual-stream buffers comes next
+}
+
+// into makes n, the output of one step of a layer, write into the buffer of
+// role that the same step of every layer shares, in graphs that share
+// buffers (and leaves n alone elsewhere). Each layer's readers of such a
+// value are ancestors of the layer's output, which every op of the next
+// layer depends on, so a value is dead before the next layer overwrites it.
+// It panics on error, like G.Must, for the layers' recover.
+func (b *builder) into(role string, n *G.Node) *G.Node {
+	if b.buffers == nil {
+		return n
+	}
+	buf, ok := b.buffers[role]
+	if !ok {
+		buf = new(nn.Buffer)
+		b.buffers[role] = buf
+	}
+	if err := nn.ShareOutput(n, buf); err != nil {
+		panic(fmt.Errorf("encoder: sharing the %s buffer: %w", role, err))
+	}
+	return n
+}
+
+// residual is into for the residual stream, which alternates between two
+// buffers: a layer's block reads x from one and writes its output, the next
+// x, to the other.
+func (b *builder) residual(n *G.Node) *G.Node {
+	b.turn ^= 1
+	return b.into(fmt.Sprintf("x%d", b.turn), n)
 }
 
 func newBuilder(g *G.ExprGraph) *builder {

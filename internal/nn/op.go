@@ -44,6 +44,10 @@ type op struct {
 	// gemm, when set, says the op is one matrix product, which a `cuda`
 	// build may run on the GPU (see product and placed).
 	gemm *product
+
+	// shared, when set, replaces out: a buffer other ops write too (see
+	// ShareOutput).
+	shared *Buffer
 }
 
 var _ G.SDOp = (*op)(nil)
@@ -90,8 +94,9 @@ func (o *op) InferShape(...G.DimSizer) (tensor.Shape, error) { return o.shape.Cl
 // Do runs the kernel on contiguous copies of views and converts a panic of a
 // dependency (BLAS, tensor) into an error. The output tensor is allocated by
 // the first run and overwritten by every later one (each node has its own
-// op), so running a compiled graph again allocates nothing here; kernels
-// must write every element of their output.
+// op, or a Buffer it shares, see ShareOutput), so running a compiled graph
+// again allocates nothing here; kernels must write every element of their
+// output.
 func (o *op) Do(vals ...G.Value) (ret G.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -115,23 +120,21 @@ func (o *op) Do(vals ...G.Value) (ret G.Value, err error) {
 	if o.view != nil && !copyViews() {
 		return o.view(in)
 	}
-	if o.out == nil || !o.out.Shape().Eq(o.shape) || o.out.Dtype() != o.dtype {
-		o.out = tensor.New(tensor.Of(o.dtype), tensor.WithShape(o.shape.Clone()...))
-	}
+	out := o.output()
 	if o.view != nil { // a copy of the view: see copyViews
 		v, err := o.view(in)
 		if err != nil {
 			return nil, fmt.Errorf("nn: %s: %w", o.name, err)
 		}
-		if err := tensor.Copy(o.out, v); err != nil {
+		if err := tensor.Copy(out, v); err != nil {
 			return nil, fmt.Errorf("nn: %s: %w", o.name, err)
 		}
-		return o.out, nil
+		return out, nil
 	}
-	if err := o.fwd(in, o.out); err != nil {
+	if err := o.fwd(in, out); err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", o.name, err)
 	}
-	return o.out, nil
+	return out, nil
 }
 
 func (o *op) ReturnsPtr() bool     { return false }
