@@ -197,7 +197,3 @@ func (d *deviceVM) Close() error {
 	d.work = nil
 	return err
 }
-
-// Unwrap returns gorgonia's machine (a G.CUDAMachine), for inspection only:
-// calls that reach the driver must be made through RunAll, Reset and Close.
-func (d *deviceVM) Unwrap() G.VM { return d.vm }

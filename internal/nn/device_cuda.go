@@ -17,7 +17,7 @@ import (
 // machine copies values between host and device where one feeds the other.
 func placed(o *op) G.Op {
 	if o.gemm != nil && o.dtype == tensor.Float32 && cuda.Enabled() {
-		return &deviceOp{o}
+		return &deviceOp{op: o}
 	}
 	return o
 }
@@ -29,7 +29,10 @@ func placed(o *op) G.Op {
 func copyViews() bool { return cuda.Enabled() }
 
 // deviceOp is an op that is one matrix product, run on cuBLAS.
-type deviceOp struct{ *op }
+type deviceOp struct {
+	*op
+	ones *tensor.Dense // the host ones the bias update multiplies, made once
+}
 
 var _ G.CUDADoer = (*deviceOp)(nil)
 
@@ -85,8 +88,10 @@ func (d *deviceOp) CUDADo(extern G.External, dev G.Device, prealloc G.Value, inp
 	a, b, c := in[0].Float32s(), in[1].Float32s(), out.Float32s()
 	var ones tensor.Memory
 	if d.gemm.bias {
-		host := tensor.New(tensor.WithShape(mm), tensor.WithBacking(onesF32(mm)))
-		if ones, err = extern.GetFromValue(dev, host); err != nil {
+		if d.ones == nil || d.ones.Shape()[0] != mm {
+			d.ones = tensor.New(tensor.WithShape(mm), tensor.WithBacking(onesF32(mm)))
+		}
+		if ones, err = extern.GetFromValue(dev, d.ones); err != nil {
 			return nil, fmt.Errorf("nn: %s: copying the bias multiplier to the device: %w", d.name, err)
 		}
 		defer extern.Put(dev, ones, int64(4*mm))

@@ -1,4 +1,4 @@
-// A CPU emulator of the CUDA driver API, cuBLAS and cuDNN functions that
+// A CPU emulator of the CUDA driver API and cuBLAS functions that
 // gorgonia's CUDA TapeMachine calls, for dry runs of .ci/gpu's smoke.test on
 // a machine without a GPU (see dryrun.sh). It is built as libcuda.so.1, so
 // the test binary binds to it instead of the real libraries.
@@ -321,10 +321,5 @@ int cublasSger_v2(void *h, int m, int n, const float *alpha, const float *x, int
 		for (int i = 0; i < m; i++) A[i + j * lda] += *alpha * x[i * incx] * y[j * incy];
 	return 0;
 }
-
-// cuDNN: gorgonia's engine creates a handle; genq's graphs use no cuDNN op.
-static int dnnHandle;
-int cudnnCreate(void **h) { TRACE; *h = &dnnHandle; return 0; }
-int cudnnDestroy(void *) { TRACE; return 0; }
 
 }  // extern "C"
