@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/gemm"
 	"gorgonia.org/tensor"
 )
 
@@ -111,9 +110,6 @@ func newModel(cfg Config, w *checkpoint.Weights, opts LoadOptions) (*Model, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	// The graphs' matrix products run through the package's fast,
-	// multi-threaded float32 GEMM rather than gonum's generic one.
-	gemm.Use()
 	specs := parameterSpecs(cfg)
 	m := &Model{cfg: cfg, params: map[string]*tensor.Dense{}}
 	var missing []string
