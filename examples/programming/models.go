@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,15 +10,27 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder"
+	"github.com/genq-go/genq/hub"
 	"github.com/genq-go/genq/t5"
 )
 
+// hubOptions are the download settings of both loads: a progress bar per
+// downloaded file unless -quiet; the rest (endpoint, token, cache, offline
+// mode, timeouts) from the HF_* environment variables.
+func (a *app) hubOptions() hub.Options {
+	var o hub.Options
+	if !a.quiet {
+		o.Progress = a.stderr
+	}
+	return o
+}
+
 // loadGenerator loads the T5 query generator named by -generator.
-func loadGenerator(name string) (*t5.Model, error) {
+func (a *app) loadGenerator(ctx context.Context, name string) (*t5.Model, error) {
 	if err := checkKind(name, "-generator", true); err != nil {
 		return nil, err
 	}
-	m, err := t5.Load(name)
+	m, err := t5.Load(ctx, name, t5.LoadOptions{Hub: a.hubOptions()})
 	if err != nil {
 		return nil, fmt.Errorf("loading the query generator %q (-generator): %w\n%s", name, err, modelHint(name, "-generator", err))
 	}
@@ -28,11 +41,11 @@ func loadGenerator(name string) (*t5.Model, error) {
 }
 
 // loadEncoder loads a bi-encoder given by flag (-base, -model or -models).
-func loadEncoder(name, flag string) (*encoder.Model, error) {
+func (a *app) loadEncoder(ctx context.Context, name, flag string) (*encoder.Model, error) {
 	if err := checkKind(name, flag, false); err != nil {
 		return nil, err
 	}
-	m, err := encoder.Load(name)
+	m, err := encoder.Load(ctx, name, encoder.LoadOptions{Hub: a.hubOptions()})
 	if err != nil {
 		return nil, fmt.Errorf("loading the model %q (%s): %w\n%s", name, flag, err, modelHint(name, flag, err))
 	}

@@ -142,7 +142,12 @@ func ResolveRevision(id, revision string) (string, error) {
 	if !validRevision(revision) {
 		return "", fmt.Errorf("hub: %q is not a valid revision (a branch, tag or commit hash)", revision)
 	}
-	cache := CacheDir()
+	return resolveIn(CacheDir(), id, revision)
+}
+
+// resolveIn is ResolveRevision in the cache folder cache, for a valid id and
+// revision.
+func resolveIn(cache, id, revision string) (string, error) {
 	repo := RepoFolder(cache, id)
 	fix := fmt.Sprintf("genq's t5.Load and encoder.Load download it when HF_HUB_OFFLINE is unset; or run `huggingface-cli download %s --revision %s`, or set HF_HUB_CACHE / HF_HOME to the cache that holds it", id, revision)
 	if _, err := os.Stat(repo); err != nil {
