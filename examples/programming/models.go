@@ -92,15 +92,16 @@ func modelHint(name, flag string, err error) string {
 		return fmt.Sprintf("there is no trained model in %s yet: run the train subcommand first (or pass another model with %s)", name, flag)
 	}
 	msg := err.Error()
-	why := "it could not be loaded"
+	why, fix := "it could not be loaded", "unset HF_HUB_OFFLINE and run again (genq downloads it into the cache)"
 	switch {
 	case strings.Contains(msg, "HF_HUB_OFFLINE is set"):
 		why = "it is not in the Hugging Face cache and HF_HUB_OFFLINE is set"
 	case strings.Contains(msg, "downloading it failed"):
 		why = "it is not in the Hugging Face cache and the download failed"
+		fix = "check the network, HF_ENDPOINT and proxy settings, and run again"
 	}
 	return fmt.Sprintf("%s: %s. Two ways out:\n"+
-		"  - download it: unset HF_HUB_OFFLINE and run again (genq downloads it into the cache), or `huggingface-cli download %s` (genq reads the same cache: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub);\n"+
+		"  - download it: "+fix+", or `huggingface-cli download %s` (genq reads the same cache: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub);\n"+
 		"  - run without it: -tiny uses the tiny checkpoints of a genq checkout (a quick offline run), or pass a local model folder with %s",
 		name, why, name, flag)
 }
