@@ -13,11 +13,8 @@ import (
 
 // LoadOptions configures Load.
 type LoadOptions struct {
-	// Hub says where a model named by a hub id comes from: revision, token,
-	// endpoint, cache folder, offline mode, HTTP client, progress writer and
-	// timeouts, as from_pretrained's keyword arguments. The zero value
-	// follows the environment (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE,
-	// HF_HUB_OFFLINE, ...) as huggingface_hub does.
+	// Hub is how a hub id is fetched (see hub.Options; the zero value
+	// follows the HF_* environment variables).
 	Hub hub.Options
 }
 

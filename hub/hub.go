@@ -74,22 +74,21 @@ type Kind int
 
 const (
 	// T5 is a transformers T5ForConditionalGeneration, as t5.Load reads it.
-	T5 Kind = iota
+	T5 = Kind(ihub.T5)
 	// SentenceTransformer is a sentence-transformers bi-encoder (or a plain
 	// BERT / DistilBERT), as encoder.Load reads it.
-	SentenceTransformer
+	SentenceTransformer = Kind(ihub.SentenceTransformer)
 )
 
 // String names the kind.
 func (k Kind) String() string {
-	switch k {
-	case T5:
-		return "T5"
-	case SentenceTransformer:
-		return "SentenceTransformer"
+	if !k.valid() {
+		return fmt.Sprintf("Kind(%d)", int(k))
 	}
-	return fmt.Sprintf("Kind(%d)", int(k))
+	return ihub.ModelKind(k).String()
 }
+
+func (k Kind) valid() bool { return k == T5 || k == SentenceTransformer }
 
 // Fetch returns a local folder holding the model nameOrDir, as
 // from_pretrained finds it: an existing folder as it is; a hub id ("org/name")
@@ -99,16 +98,10 @@ func (k Kind) String() string {
 // cache, completing a partial snapshot, and the snapshot folder is returned.
 // Offline, a missing model or file is an error that names it.
 func Fetch(ctx context.Context, nameOrDir string, kind Kind, opts Options) (string, error) {
-	var k ihub.ModelKind
-	switch kind {
-	case T5:
-		k = ihub.T5
-	case SentenceTransformer:
-		k = ihub.SentenceTransformer
-	default:
-		return "", fmt.Errorf("hub: unknown model kind %v", kind)
+	if !kind.valid() {
+		return "", fmt.Errorf("hub: unknown model kind %v (use hub.T5 or hub.SentenceTransformer)", kind)
 	}
-	return ihub.Fetch(ctx, nameOrDir, opts.Revision, k, ihub.Options{
+	return ihub.Fetch(ctx, nameOrDir, opts.Revision, ihub.ModelKind(kind), ihub.Options{
 		Endpoint:        opts.Endpoint,
 		CacheDir:        opts.CacheDir,
 		Token:           opts.Token,

@@ -120,19 +120,27 @@ func validRevision(rev string) bool {
 // whose "main" revision is in the local cache, and its snapshot folder is
 // returned.
 func Resolve(nameOrDir string) (string, error) {
-	if st, err := os.Stat(nameOrDir); err == nil && st.IsDir() {
+	if isDir(nameOrDir) {
 		return nameOrDir, nil
 	}
 	if !ValidRepoID(nameOrDir) {
-		return "", fmt.Errorf("hub: %q is neither an existing folder nor a hub model id like \"org/name\"", nameOrDir)
+		return "", notAModel(nameOrDir)
 	}
 	return ResolveRevision(nameOrDir, DefaultRevision)
 }
 
-// ResolveRevision returns the cached snapshot folder of a hub model at a
-// revision: a branch or tag is looked up in refs/<revision>, a 40-hex commit
-// hash names the snapshot directly. An empty revision means "main".
-func ResolveRevision(id, revision string) (string, error) {
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+func notAModel(nameOrDir string) error {
+	return fmt.Errorf("hub: %q is neither an existing folder nor a hub model id like \"org/name\"", nameOrDir)
+}
+
+// checkRepo validates a repository id and a revision and returns the
+// revision, "main" for "".
+func checkRepo(id, revision string) (string, error) {
 	if revision == "" {
 		revision = DefaultRevision
 	}
@@ -141,6 +149,17 @@ func ResolveRevision(id, revision string) (string, error) {
 	}
 	if !validRevision(revision) {
 		return "", fmt.Errorf("hub: %q is not a valid revision (a branch, tag or commit hash)", revision)
+	}
+	return revision, nil
+}
+
+// ResolveRevision returns the cached snapshot folder of a hub model at a
+// revision: a branch or tag is looked up in refs/<revision>, a 40-hex commit
+// hash names the snapshot directly. An empty revision means "main".
+func ResolveRevision(id, revision string) (string, error) {
+	revision, err := checkRepo(id, revision)
+	if err != nil {
+		return "", err
 	}
 	return resolveIn(CacheDir(), id, revision)
 }

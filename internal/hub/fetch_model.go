@@ -18,17 +18,15 @@ import (
 // $HF_HUB_OFFLINE), a snapshot that lacks what Load needs is an error naming
 // the missing files.
 func Fetch(ctx context.Context, nameOrDir, revision string, kind ModelKind, opts Options) (string, error) {
-	if st, err := os.Stat(nameOrDir); err == nil && st.IsDir() {
+	if isDir(nameOrDir) {
 		return nameOrDir, nil
 	}
-	if revision == "" {
-		revision = DefaultRevision
-	}
 	if !ValidRepoID(nameOrDir) {
-		return "", fmt.Errorf("hub: %q is neither an existing folder nor a hub model id like \"org/name\"", nameOrDir)
+		return "", notAModel(nameOrDir)
 	}
-	if !validRevision(revision) {
-		return "", fmt.Errorf("hub: %q is not a valid revision (a branch, tag or commit hash)", revision)
+	revision, err := checkRepo(nameOrDir, revision)
+	if err != nil {
+		return "", err
 	}
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("hub: loading %s: %w", nameOrDir, err)
