@@ -16,8 +16,11 @@
 // the blob done. The lock files stay, as huggingface_hub leaves them.
 //
 // The cache folder is $HF_HUB_CACHE, else $HF_HOME/hub, else
-// ~/.cache/huggingface/hub. Downloads honour HF_ENDPOINT, HF_TOKEN and
-// HF_HUB_OFFLINE as huggingface_hub does.
+// ~/.cache/huggingface/hub. Downloads honour HF_ENDPOINT, HF_TOKEN,
+// HF_HUB_OFFLINE, HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT as
+// huggingface_hub does: a metadata request waits at most 10 s for an answer,
+// a download fails after 10 s without a byte (after resuming a few times),
+// and every request ends when its context is canceled.
 package hub
 
 import (
