@@ -180,18 +180,36 @@ func RelClose(t testing.TB, name string, got []float32, want []float64, tol floa
 	assert.True(t, worst <= tol, "%s: value %d is %v, want %v", name, at, got[at], want[at])
 }
 
-// Bits returns the IEEE 754 bits of xs, so that assert.Equal(t, Bits(want),
-// Bits(got)) asks for bit-identical values (signed zeros and NaN payloads
-// included), which == on floats does not.
-func Bits(xs []float32) []uint32 {
-	if xs == nil {
-		return nil
+// EqualElems fails the test unless got and want have the same length and
+// equal elements, and names the first element that differs (assert.Equal
+// would print both slices whole, which for a tensor is too much to read).
+func EqualElems[T comparable](t testing.TB, name string, got, want []T) bool {
+	t.Helper()
+	if !assert.Equal(t, len(want), len(got), "%s: number of values", name) {
+		return false
 	}
-	out := make([]uint32, len(xs))
-	for i, x := range xs {
-		out[i] = math.Float32bits(x)
+	for i := range want {
+		if got[i] != want[i] {
+			return assert.Equal(t, want[i], got[i], "%s[%d]", name, i)
+		}
 	}
-	return out
+	return true
+}
+
+// Identical fails the test unless got and want have the same length and
+// bit-identical values (signed zeros and NaN payloads included, which == on
+// floats does not tell apart), and names the first element that differs.
+func Identical(t testing.TB, name string, got, want []float32) bool {
+	t.Helper()
+	if !assert.Equal(t, len(want), len(got), "%s: number of values", name) {
+		return false
+	}
+	for i := range want {
+		if g, w := math.Float32bits(got[i]), math.Float32bits(want[i]); g != w {
+			return assert.Equal(t, w, g, "%s[%d]: got %g, want %g: not bit-identical", name, i, got[i], want[i])
+		}
+	}
+	return true
 }
 
 // Ints converts a golden integer tensor to []int.

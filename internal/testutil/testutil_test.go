@@ -36,6 +36,8 @@ func fails(check func(t testing.TB)) (failed bool) {
 
 func TestHelpersFail(t *testing.T) {
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	payload := func(p uint32) float32 { return math.Float32frombits(0x7fc00000 | p) }
 	for _, tc := range []struct {
 		name  string
 		check func(t testing.TB)
@@ -53,18 +55,18 @@ func TestHelpersFail(t *testing.T) {
 		{"RelClose NaN", func(t testing.TB) { RelClose(t, "x", []float32{1, nan, 1}, []float64{1, 1, 1}, 1) }, true},
 		{"RelClose length", func(t testing.TB) { RelClose(t, "x", nil, []float64{1}, 1) }, true},
 		{"RelClose empty", func(t testing.TB) { RelClose(t, "x", nil, nil, 0) }, false},
+		{"EqualElems equal", func(t testing.TB) { EqualElems(t, "x", []int64{1, 2}, []int64{1, 2}) }, false},
+		{"EqualElems differ", func(t testing.TB) { EqualElems(t, "x", []int64{1, 3}, []int64{1, 2}) }, true},
+		{"EqualElems length", func(t testing.TB) { EqualElems(t, "x", []int64{1}, []int64{1, 2}) }, true},
+		{"EqualElems NaN", func(t testing.TB) { EqualElems(t, "x", []float32{nan}, []float32{nan}) }, true},
+		{"Identical NaN payload", func(t testing.TB) { Identical(t, "x", []float32{payload(1)}, []float32{payload(1)}) }, false},
+		{"Identical other NaN payload", func(t testing.TB) { Identical(t, "x", []float32{payload(1)}, []float32{payload(2)}) }, true},
+		{"Identical signed zero", func(t testing.TB) { Identical(t, "x", []float32{negZero}, []float32{0}) }, true},
+		{"Identical length", func(t testing.TB) { Identical(t, "x", nil, []float32{0}) }, true},
+		{"Identical equal", func(t testing.TB) { Identical(t, "x", []float32{1, inf}, []float32{1, inf}) }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.fail, fails(tc.check))
 		})
 	}
-}
-
-func TestBits(t *testing.T) {
-	negZero := float32(math.Copysign(0, -1))
-	assert.NotEqual(t, Bits([]float32{0}), Bits([]float32{negZero}))
-	nan := math.Float32frombits(0x7fc00001)
-	assert.Equal(t, Bits([]float32{nan}), Bits([]float32{nan}))
-	assert.NotEqual(t, Bits([]float32{nan}), Bits([]float32{math.Float32frombits(0x7fc00002)}))
-	assert.Nil(t, Bits(nil))
 }
