@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/optim"
+	"github.com/genq-go/genq/encoder/optim"
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/genq-go/genq/internal/wordpiece"
 )

@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"github.com/genq-go/genq/internal/nn"
-	"github.com/genq-go/genq/internal/optim"
+	"github.com/genq-go/genq/encoder/optim"
 	"github.com/genq-go/genq/internal/train"
 	"github.com/genq-go/genq/loss"
 )
@@ -177,7 +177,7 @@ func (m *Model) newTrainer(opts FitOptions) (*trainer, error) {
 		tr.byParam[p] = tr.oparams[i]
 	}
 	var err error
-	tr.opt, err = optim.NewAdamW(optim.Config{LR: opts.LearningRate, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+	tr.opt, err = optim.NewAdamW(optim.Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
 		optim.SplitDecay(tr.oparams, opts.WeightDecay)...)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: Fit: %w", err)
@@ -219,8 +219,7 @@ func (tr *trainer) step(step int, q, p tokenized, lr float64) (float64, error) {
 		tr.byParam[p].Grad = grads[i]
 	}
 	optim.ClipGradNorm(grads, tr.maxGradNorm)
-	tr.opt.LR = lr
-	if err := tr.opt.Step(); err != nil {
+	if err := tr.opt.Step(lr); err != nil {
 		return l, err
 	}
 	return l, nil

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/optim"
+	"github.com/genq-go/genq/encoder/optim"
 )
 
 // Checkpoint is everything a training run needs to resume exactly where it

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/optim"
+	"github.com/genq-go/genq/encoder/optim"
 )
 
 // toyRun is a miniature fit loop: NoDuplicates batches, a gradient that
@@ -42,7 +42,7 @@ func newToyRun(t *testing.T) *toyRun {
 		}
 		r.params = append(r.params, p)
 	}
-	if r.opt, err = optim.NewAdamW(optim.Config{LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, optim.SplitDecay(r.params, 0.01)...); err != nil {
+	if r.opt, err = optim.NewAdamW(optim.Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, optim.SplitDecay(r.params, 0.01)...); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -67,8 +67,7 @@ func (r *toyRun) train(t *testing.T, until int) {
 			grads = append(grads, p.Grad)
 		}
 		optim.ClipGradNorm(grads, 1)
-		r.opt.LR = 1e-2 * optim.WarmupLinear(r.step, 3, toySteps)
-		if err := r.opt.Step(); err != nil {
+		if err := r.opt.Step(1e-2 * optim.WarmupLinear(r.step, 3, toySteps)); err != nil {
 			t.Fatal(err)
 		}
 	}

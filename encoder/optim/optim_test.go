@@ -3,8 +3,10 @@ package optim
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestWarmupLinear(t *testing.T) {
@@ -25,9 +27,7 @@ func TestWarmupLinear(t *testing.T) {
 		{0, 0, 0, 0},
 	}
 	for _, c := range cases {
-		if got := WarmupLinear(c.step, c.warmup, c.total); got != c.want {
-			t.Errorf("WarmupLinear(%d, %d, %d) = %v, want %v", c.step, c.warmup, c.total, got, c.want)
-		}
+		assert.Equal(t, c.want, WarmupLinear(c.step, c.warmup, c.total), "WarmupLinear(%d, %d, %d)", c.step, c.warmup, c.total)
 	}
 }
 
@@ -45,9 +45,7 @@ func TestNoDecay(t *testing.T) {
 		"layernorm.weight":                                false, // case-sensitive, as in Python
 	}
 	for name, want := range cases {
-		if got := NoDecay(name); got != want {
-			t.Errorf("NoDecay(%q) = %v, want %v", name, got, want)
-		}
+		assert.Equal(t, want, NoDecay(name), "NoDecay(%q)", name)
 	}
 }
 
@@ -93,10 +91,8 @@ func newTrainer(t *testing.T, seed uint64) *trainer {
 		}
 		ps = append(ps, p)
 	}
-	opt, err := NewAdamW(Config{LR: baseLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, SplitDecay(ps, 0.01)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opt, err := NewAdamW(Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, SplitDecay(ps, 0.01)...)
+	require.NoError(t, err)
 	return &trainer{params: ps, opt: opt}
 }
 
@@ -118,10 +114,7 @@ func gradients(k int, ps []*Param) {
 func (tr *trainer) run(t *testing.T, from, to, total int) {
 	for k := from; k < to; k++ {
 		gradients(k, tr.params)
-		tr.opt.LR = baseLR * WarmupLinear(k, 5, total)
-		if err := tr.opt.Step(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, tr.opt.Step(baseLR*WarmupLinear(k, 5, total)))
 	}
 }
 
@@ -144,10 +137,7 @@ func TestAdamWMultiStep(t *testing.T) {
 	for k := 0; k < steps; k++ {
 		gradients(k, tr.params)
 		lr := baseLR * WarmupLinear(k, 5, steps)
-		tr.opt.LR = lr
-		if err := tr.opt.Step(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, tr.opt.Step(lr))
 		for _, p := range tr.params {
 			if p.Grad != nil {
 				wd := 0.01
@@ -163,18 +153,11 @@ func TestAdamWMultiStep(t *testing.T) {
 		for i, x := range p.Data {
 			worst = max(worst, math.Abs(float64(x)-ref.p[p.Name][i]))
 		}
-		if worst > 2e-6 {
-			t.Errorf("%s: max |Δ| vs float64 oracle %.3g > 2e-6", p.Name, worst)
-		} else {
-			t.Logf("%s: max |Δ| vs float64 oracle %.3g", p.Name, worst)
-		}
-		if got, want := tr.opt.State().Params[p.Name].Step, int64(ref.t[p.Name]); got != want {
-			t.Errorf("%s: step counter %d, want %d", p.Name, got, want)
-		}
+		assert.LessOrEqual(t, worst, 2e-6, "%s: max |Δ| vs the float64 oracle", p.Name)
+		t.Logf("%s: max |Δ| vs float64 oracle %.3g", p.Name, worst)
+		assert.Equal(t, int64(ref.t[p.Name]), tr.opt.State().Params[p.Name].Step, "%s: step counter", p.Name)
 	}
-	if got := tr.opt.State().Params["b.bias"].Step; got != steps-steps/3 {
-		t.Errorf("b.bias was stepped %d times, want %d (skipped without gradient)", got, steps-steps/3)
-	}
+	assert.Equal(t, int64(steps-steps/3), tr.opt.State().Params["b.bias"].Step, "b.bias is skipped on steps without a gradient")
 }
 
 // TestAdamWStateRoundTrip stops after k steps, restores a fresh optimizer over
@@ -192,21 +175,14 @@ func TestAdamWStateRoundTrip(t *testing.T) {
 	for i, p := range resumed.params {
 		copy(p.Data, first.params[i].Data)
 	}
-	first.opt.LR = -1 // the saved state must not alias the live optimizer
-	for _, s := range first.opt.State().Params {
+	for _, s := range first.opt.State().Params { // the saved state must not alias the live optimizer
 		s.ExpAvg[0] = 1e9
 	}
-	if err := resumed.opt.LoadState(saved); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, resumed.opt.LoadState(saved))
 	saved.Params["a.weight"].ExpAvg[0] = 1e9 // nor the loaded one
 	resumed.run(t, k, steps, steps)
 	for i, p := range resumed.params {
-		for j, x := range p.Data {
-			if x != full.params[i].Data[j] {
-				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", p.Name, j, x, full.params[i].Data[j])
-			}
-		}
+		require.Equal(t, full.params[i].Data, p.Data, "%s: resumed vs uninterrupted", p.Name)
 	}
 }
 
@@ -225,35 +201,31 @@ func TestAdamWErrors(t *testing.T) {
 		groups []Group
 		want   string
 	}{
-		{"negative lr", Config{LR: -1, Beta1: 0.9, Beta2: 0.999}, nil, "learning rate -1"},
-		{"beta1 = 1", Config{LR: 1, Beta1: 1, Beta2: 0.999}, nil, "beta1 1"},
-		{"NaN beta2", Config{LR: 1, Beta1: 0.9, Beta2: math.NaN()}, nil, "beta2 NaN"},
-		{"negative eps", Config{LR: 1, Beta1: 0.9, Beta2: 0.9, Eps: -1}, nil, "eps -1"},
+		{"beta1 = 1", Config{Beta1: 1, Beta2: 0.999}, nil, "beta1 1"},
+		{"NaN beta2", Config{Beta1: 0.9, Beta2: math.NaN()}, nil, "beta2 NaN"},
+		{"negative eps", Config{Beta1: 0.9, Beta2: 0.9, Eps: -1}, nil, "eps -1"},
 		{"negative decay", cfg, []Group{{WeightDecay: -0.1}}, "weight decay -0.1"},
 		{"duplicate name", cfg, []Group{{Params: []*Param{p("w", 2, -1)}}, {Params: []*Param{p("w", 3, -1)}}}, `"w" appears twice`},
 		{"grad length", cfg, []Group{{Params: []*Param{p("w", 2, 3)}}}, `"w" has 2 values but its gradient 3`},
 		{"nil param", cfg, []Group{{Params: []*Param{nil}}}, "nil *Param"},
 	}
 	for _, c := range cases {
-		if _, err := NewAdamW(c.cfg, c.groups...); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
-		}
+		_, err := NewAdamW(c.cfg, c.groups...)
+		assert.ErrorContains(t, err, c.want, c.name)
 	}
 
-	// Step refuses a bad gradient before touching anything.
+	// Step refuses a bad learning rate or gradient before touching anything.
 	a, b := p("a", 2, 2), p("b", 2, 2)
 	a.Grad[0] = 1
 	opt, err := NewAdamW(cfg, Group{Params: []*Param{a, b}})
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	for _, lr := range []float64{-1, math.NaN(), math.Inf(1)} {
+		assert.ErrorContains(t, opt.Step(lr), "learning rate", "Step(%v)", lr)
 	}
 	b.Grad = make([]float32, 5)
-	if err := opt.Step(); err == nil || !strings.Contains(err.Error(), `"b" has 2 values but its gradient 5`) {
-		t.Errorf("Step error %v", err)
-	}
-	if a.Data[0] != 0 || len(opt.State().Params) != 0 {
-		t.Errorf("failed Step changed the optimizer")
-	}
+	assert.ErrorContains(t, opt.Step(1e-3), `"b" has 2 values but its gradient 5`)
+	assert.Zero(t, a.Data[0], "a failed Step changed a parameter")
+	assert.Empty(t, opt.State().Params, "a failed Step changed the optimizer state")
 
 	// LoadState validation.
 	bad := []struct {
@@ -265,9 +237,7 @@ func TestAdamWErrors(t *testing.T) {
 		{State{Params: map[string]ParamState{"a": {Step: 0, ExpAvg: make([]float32, 2), ExpAvgSq: make([]float32, 2)}}}, "step 0"},
 	}
 	for _, c := range bad {
-		if err := opt.LoadState(c.s); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("LoadState error %v, want one containing %q", err, c.want)
-		}
+		assert.ErrorContains(t, opt.LoadState(c.s), c.want)
 	}
 }
 
@@ -275,27 +245,17 @@ func TestAdamWErrors(t *testing.T) {
 // limit, nil gradients, and the returned norm.
 func TestClipGradNorm(t *testing.T) {
 	g := [][]float32{{3, 0}, nil, {0, 4}}
-	if n := ClipGradNorm(g, 10); n != 5 {
-		t.Errorf("norm %v, want 5", n)
-	}
-	if g[0][0] != 3 || g[2][1] != 4 {
-		t.Errorf("gradients under the limit were scaled: %v", g)
-	}
-	if n := ClipGradNorm(g, 1); n != 5 {
-		t.Errorf("norm %v, want 5", n)
-	}
+	assert.Equal(t, 5.0, ClipGradNorm(g, 10))
+	assert.Equal(t, [][]float32{{3, 0}, nil, {0, 4}}, g, "gradients under the limit must not be scaled")
+	assert.Equal(t, 5.0, ClipGradNorm(g, 1))
 	// coef = 1/(5+1e-6) in float32.
 	want := float32(3) * (1 / float32(5+1e-6))
-	if g[0][0] != want || math.Abs(float64(g[2][1])-0.8) > 1e-6 {
-		t.Errorf("clipped to %v, want [%v …] and 0.8", g, want)
-	}
+	assert.Equal(t, want, g[0][0])
+	assert.InDelta(t, 0.8, g[2][1], 1e-6)
 	// Already at norm ≈ 1, clipping to 1 again still scales by 1/(1+1e-6),
 	// as torch does; a larger limit leaves the gradients alone.
-	if n := ClipGradNorm(g, 2); math.Abs(n-1) > 1e-6 || g[0][0] != want {
-		t.Errorf("second clip: norm %v (want ≈1), gradients %v must stay (coef ≥ 1)", n, g)
-	}
+	assert.InDelta(t, 1, ClipGradNorm(g, 2), 1e-6)
+	assert.Equal(t, want, g[0][0], "coef ≥ 1 must leave the gradients alone")
 	ClipGradNorm(g, 1)
-	if g[0][0] >= want {
-		t.Errorf("clipping a norm-1 gradient to 1 left %v, want it scaled by 1/(1+1e-6) as torch does", g[0][0])
-	}
+	assert.Less(t, g[0][0], want, "clipping a norm-1 gradient to 1 scales it by 1/(1+1e-6), as torch does")
 }

@@ -1,8 +1,12 @@
 package optim
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
@@ -43,9 +47,7 @@ func loadFixture(t *testing.T, model string) fixture {
 	f.golden.Decode(t, "parameter_names", &f.names)
 	var err error
 	f.init, err = checkpoint.ReadSafetensors(filepath.Join(testutil.Fixture(model), "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return f
 }
 
@@ -56,9 +58,7 @@ func (f fixture) params(t *testing.T) []*Param {
 	var ps []*Param
 	for _, name := range f.names {
 		w, ok := f.init[name]
-		if !ok {
-			t.Fatalf("model.safetensors has no %q", name)
-		}
+		require.True(t, ok, "model.safetensors has no %q", name)
 		p := &Param{Name: name, Data: append([]float32(nil), w.F32...)}
 		if g, ok := f.golden.Tensors["grad."+name]; ok {
 			p.Grad = append([]float32(nil), g.F32...)
@@ -90,14 +90,9 @@ func TestFitStepGolden(t *testing.T) {
 			ClipGradNorm(grads(ps), f.step.GradClip.MaxNorm)
 			o := f.step.Optimizer
 			groups := SplitDecay(ps, o.ParamGroups[0].WeightDecay)
-			opt, err := NewAdamW(Config{LR: o.LR, Beta1: o.Betas[0], Beta2: o.Betas[1], Eps: o.Eps}, groups...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opt.LR = o.LR * WarmupLinear(0, 0, 1)
-			if err := opt.Step(); err != nil {
-				t.Fatal(err)
-			}
+			opt, err := NewAdamW(Config{Beta1: o.Betas[0], Beta2: o.Betas[1], Eps: o.Eps}, groups...)
+			require.NoError(t, err)
+			require.NoError(t, opt.Step(o.LR*WarmupLinear(0, 0, 1)))
 			noGrad := map[string]bool{}
 			for _, n := range f.step.ParamsWithoutGrad {
 				noGrad[n] = true
@@ -106,12 +101,8 @@ func TestFitStepGolden(t *testing.T) {
 			for _, p := range ps {
 				want := f.golden.T(t, "after_step."+p.Name).F32
 				if noGrad[p.Name] {
-					if p.Grad != nil {
-						t.Errorf("%s: fixture lists it without gradient but grad.%s exists", p.Name, p.Name)
-					}
-					if d := testutil.Compare(p.Data, f.init[p.Name].F32, 0, 0); d.Count > 0 {
-						t.Errorf("%s has no gradient but changed (max |Δ| %g)", p.Name, d.MaxAbs)
-					}
+					assert.Nil(t, p.Grad, "%s: the fixture lists it without gradient but grad.%s exists", p.Name, p.Name)
+					assert.Equal(t, f.init[p.Name].F32, p.Data, "%s has no gradient but changed", p.Name)
 				}
 				d := testutil.AllClose(t, "after_step."+p.Name, p.Data, want, 1e-6, 0)
 				worst = max(worst, d.MaxAbs)
@@ -131,10 +122,7 @@ func TestClipGradNormGolden(t *testing.T) {
 			ps := f.params(t)
 			before := f.params(t)
 			total := ClipGradNorm(grads(ps), f.step.GradClip.MaxNorm)
-			want := float64(f.golden.T(t, "grad_total_norm").F32[0])
-			if total != want {
-				t.Errorf("total norm %v, golden %v (|Δ| %.3g)", total, want, abs(total-want))
-			}
+			assert.Equal(t, float64(f.golden.T(t, "grad_total_norm").F32[0]), total, "total norm, bit for bit")
 			coef := f.step.GradClip.ClipCoefApplied
 			for i, p := range ps {
 				if p.Grad == nil {
@@ -142,9 +130,7 @@ func TestClipGradNormGolden(t *testing.T) {
 				}
 				for j, g := range p.Grad {
 					w := float64(before[i].Grad[j]) * coef
-					if abs(float64(g)-w) > 1e-6*abs(w)+1e-12 {
-						t.Fatalf("%s[%d]: clipped %v, want %v·%v = %v", p.Name, j, g, before[i].Grad[j], coef, w)
-					}
+					require.InDelta(t, w, g, 1e-6*math.Abs(w)+1e-12, "%s[%d]: clipped %v·%v", p.Name, j, before[i].Grad[j], coef)
 				}
 			}
 		})
@@ -159,33 +145,15 @@ func TestSplitDecayGolden(t *testing.T) {
 			f := loadFixture(t, model)
 			groups := SplitDecay(f.params(t), 0.01)
 			want := f.step.Optimizer.ParamGroups
-			if len(groups) != len(want) {
-				t.Fatalf("%d groups, want %d", len(groups), len(want))
-			}
+			require.Len(t, groups, len(want))
 			for i, g := range groups {
-				if g.WeightDecay != want[i].WeightDecay {
-					t.Errorf("group %d weight decay %v, want %v", i, g.WeightDecay, want[i].WeightDecay)
-				}
+				assert.Equal(t, want[i].WeightDecay, g.WeightDecay, "group %d weight decay", i)
 				var names []string
 				for _, p := range g.Params {
 					names = append(names, p.Name)
 				}
-				if len(names) != len(want[i].Params) {
-					t.Fatalf("group %d: %d params %v, want %d %v", i, len(names), names, len(want[i].Params), want[i].Params)
-				}
-				for j := range names {
-					if names[j] != want[i].Params[j] {
-						t.Errorf("group %d param %d: %q, want %q", i, j, names[j], want[i].Params[j])
-					}
-				}
+				assert.Equal(t, want[i].Params, names, "group %d", i)
 			}
 		})
 	}
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

@@ -7,6 +7,9 @@ import (
 	"sort"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // withWorkers runs fn with the package's goroutine count set to n.
@@ -41,13 +44,9 @@ func oddParams(seed uint64) []*Param {
 
 func sameBits(t *testing.T, what string, got, want []float32) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: length %d, want %d", what, len(got), len(want))
-	}
+	require.Len(t, got, len(want), what)
 	for i := range got {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s[%d]: parallel %v, serial %v", what, i, got[i], want[i])
-		}
+		require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s[%d]: parallel %v, serial %v", what, i, got[i], want[i])
 	}
 }
 
@@ -74,9 +73,7 @@ func TestForChunksCoversOnce(t *testing.T) {
 			})
 			for i, c := range counts {
 				for j, n := range c {
-					if n != 1 {
-						t.Fatalf("workers %d: slice %d element %d visited %d times", w, i, j, n)
-					}
+					require.EqualValues(t, 1, n, "workers %d: visits of slice %d element %d", w, i, j)
 				}
 			}
 		})
@@ -97,19 +94,14 @@ func TestParallelMatchesSerial(t *testing.T) {
 		var r result
 		withWorkers(w, func() {
 			r.params = oddParams(5)
-			opt, err := NewAdamW(Config{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, SplitDecay(r.params, 0.01)...)
-			if err != nil {
-				t.Fatal(err)
-			}
+			opt, err := NewAdamW(Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, SplitDecay(r.params, 0.01)...)
+			require.NoError(t, err)
 			for k := range 3 {
 				saved := r.params[1].Grad // b.bias
 				if k == 1 {
 					r.params[1].Grad = nil
 				}
-				opt.LR = 1e-3 * float64(k+1)
-				if err := opt.Step(); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, opt.Step(1e-3*float64(k+1)))
 				r.params[1].Grad = saved
 			}
 			g := grads(r.params)
@@ -120,22 +112,16 @@ func TestParallelMatchesSerial(t *testing.T) {
 		return r
 	}
 	serial := run(1)
-	if serial.norm <= 0.5 {
-		t.Fatalf("total norm %v does not exceed 0.5; the test would not exercise the scaling", serial.norm)
-	}
+	require.Greater(t, serial.norm, 0.5, "a total norm under 0.5 would not exercise the scaling")
 	for _, w := range []int{2, 4, 7} {
 		t.Run(fmt.Sprintf("workers=%d", w), func(t *testing.T) {
 			par := run(w)
-			if math.Float64bits(par.norm) != math.Float64bits(serial.norm) {
-				t.Errorf("total norm: parallel %v, serial %v", par.norm, serial.norm)
-			}
+			assert.Equal(t, math.Float64bits(serial.norm), math.Float64bits(par.norm), "total norm: parallel %v, serial %v", par.norm, serial.norm)
 			for i, p := range par.params {
 				sameBits(t, p.Name, p.Data, serial.params[i].Data)
 				sameBits(t, "grad."+p.Name, p.Grad, serial.params[i].Grad)
 				ps, ss := par.state.Params[p.Name], serial.state.Params[p.Name]
-				if ps.Step != ss.Step {
-					t.Errorf("%s: step %d, serial %d", p.Name, ps.Step, ss.Step)
-				}
+				assert.Equal(t, ss.Step, ps.Step, "%s: step count", p.Name)
 				sameBits(t, "exp_avg."+p.Name, ps.ExpAvg, ss.ExpAvg)
 				sameBits(t, "exp_avg_sq."+p.Name, ps.ExpAvgSq, ss.ExpAvgSq)
 			}
@@ -170,18 +156,18 @@ func benchWorkers() []int { return []int{1, runtime.GOMAXPROCS(0)} }
 // BenchmarkStep is one AdamW step over distilbert-base's 66M parameters.
 func BenchmarkStep(b *testing.B) {
 	ps := distilbertParams()
-	opt, err := NewAdamW(Config{LR: 2e-5, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, SplitDecay(ps, 0.01)...)
+	opt, err := NewAdamW(Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, SplitDecay(ps, 0.01)...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := opt.Step(); err != nil { // allocate the moments outside the timing
+	if err := opt.Step(2e-5); err != nil { // allocate the moments outside the timing
 		b.Fatal(err)
 	}
 	for _, w := range benchWorkers() {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			withWorkers(w, func() {
 				for b.Loop() {
-					if err := opt.Step(); err != nil {
+					if err := opt.Step(2e-5); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -30,17 +30,19 @@ type Group struct {
 	Params []*Param
 }
 
-// Config holds AdamW's hyper-parameters.
+// Config holds AdamW's hyper-parameters. The learning rate is not one of
+// them: it is an argument of every Step, so that a schedule hands it over
+// step by step (as LambdaLR rewrites param_group["lr"] before each step).
 type Config struct {
-	LR    float64 // initial learning rate (AdamW.LR; a schedule rescales it)
 	Beta1 float64 // decay of the first moment
 	Beta2 float64 // decay of the second moment
 	Eps   float64 // added to the denominator
 }
 
-// DefaultConfig returns torch.optim.AdamW's defaults: lr 1e-3, betas
-// (0.9, 0.999), eps 1e-8. (sentence-transformers' fit passes lr 2e-5.)
-func DefaultConfig() Config { return Config{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
+// DefaultConfig returns torch.optim.AdamW's defaults: betas (0.9, 0.999),
+// eps 1e-8. (torch's default learning rate is 1e-3; sentence-transformers'
+// fit passes 2e-5.)
+func DefaultConfig() Config { return Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
 
 // AdamW is torch.optim.AdamW (Loshchilov & Hutter, "Decoupled Weight Decay
 // Regularization"), without amsgrad and maximize. Per parameter with a
@@ -51,10 +53,6 @@ func DefaultConfig() Config { return Config{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, 
 //	v ← β₂·v + (1 − β₂)·g²
 //	p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)
 type AdamW struct {
-	// LR is the learning rate of the next Step. A scheduler sets it before
-	// each step, as LambdaLR writes param_group["lr"] = base_lr·factor.
-	LR float64
-
 	beta1, beta2, eps float64
 	groups            []Group
 	state             map[string]*moments
@@ -69,13 +67,11 @@ type moments struct {
 }
 
 // NewAdamW returns an optimizer over the groups with the given settings. It
-// checks the hyper-parameters as torch does (lr, eps ≥ 0; betas in [0, 1);
+// checks the hyper-parameters as torch does (eps ≥ 0; betas in [0, 1);
 // weight decay ≥ 0) and that every parameter has a unique name and, where it
 // has a gradient, one of its own length.
 func NewAdamW(cfg Config, groups ...Group) (*AdamW, error) {
 	switch {
-	case !(cfg.LR >= 0):
-		return nil, fmt.Errorf("optim: AdamW learning rate %v; want ≥ 0", cfg.LR)
 	case !(cfg.Eps >= 0):
 		return nil, fmt.Errorf("optim: AdamW eps %v; want ≥ 0 (torch's default is 1e-8)", cfg.Eps)
 	case !(cfg.Beta1 >= 0 && cfg.Beta1 < 1):
@@ -102,7 +98,6 @@ func NewAdamW(cfg Config, groups ...Group) (*AdamW, error) {
 		}
 	}
 	return &AdamW{
-		LR:    cfg.LR,
 		beta1: cfg.Beta1, beta2: cfg.Beta2, eps: cfg.Eps,
 		groups: groups,
 		state:  map[string]*moments{},
@@ -113,13 +108,18 @@ func NewAdamW(cfg Config, groups ...Group) (*AdamW, error) {
 // parameter's Grad through them is how a training loop feeds Step).
 func (o *AdamW) Groups() []Group { return o.groups }
 
-// Step applies one AdamW update to every parameter with a non-nil Grad, using
-// o.LR. It leaves Grad as it is (zeroing it is the caller's job, as
-// optimizer.zero_grad() is in torch). It fails, changing nothing, when a
-// gradient's length differs from its parameter's. The update runs on
+// Step applies one AdamW update at learning rate lr to every parameter with a
+// non-nil Grad (a schedule computes lr for each step, e.g.
+// baseLR·WarmupLinear(step, warmup, total)). It leaves Grad as it is (zeroing
+// it is the caller's job, as optimizer.zero_grad() is in torch). It fails,
+// changing nothing, when lr is negative or not finite or a gradient's length
+// differs from its parameter's. The update runs on
 // GOMAXPROCS goroutines, each taking chunks of the parameters; since it is
 // elementwise, the result is the serial one bit for bit.
-func (o *AdamW) Step() error {
+func (o *AdamW) Step(lr float64) error {
+	if !(lr >= 0) || math.IsInf(lr, 1) {
+		return fmt.Errorf("optim: AdamW learning rate %v; want a finite lr ≥ 0", lr)
+	}
 	for _, g := range o.groups {
 		for _, p := range g.Params {
 			if err := checkGrad(p); err != nil {
@@ -131,7 +131,7 @@ func (o *AdamW) Step() error {
 	for _, g := range o.groups {
 		for _, p := range g.Params {
 			if p.Grad != nil {
-				jobs = append(jobs, o.prepare(p, g.WeightDecay))
+				jobs = append(jobs, o.prepare(p, lr, g.WeightDecay))
 			}
 		}
 	}
@@ -158,9 +158,9 @@ type adamwJob struct {
 }
 
 // prepare advances p's step count (creating its state at the first step) and
-// computes the scalars of its update at o.LR. The scalars are Python floats
+// computes the scalars of its update at learning rate lr. The scalars are Python floats
 // (float64) in torch, rounded to float32 where the kernel takes them.
-func (o *AdamW) prepare(p *Param, weightDecay float64) adamwJob {
+func (o *AdamW) prepare(p *Param, lr, weightDecay float64) adamwJob {
 	s := o.state[p.Name]
 	if s == nil {
 		s = &moments{expAvg: make([]float32, len(p.Data)), expAvgSq: make([]float32, len(p.Data))}
@@ -171,11 +171,11 @@ func (o *AdamW) prepare(p *Param, weightDecay float64) adamwJob {
 	biasCorrection1 := 1 - math.Pow(o.beta1, t)
 	return adamwJob{
 		p: p, m: s.expAvg, v: s.expAvgSq,
-		decay: float32(1 - o.LR*weightDecay),
+		decay: float32(1 - lr*weightDecay),
 		beta1: float32(o.beta1), oneMinusBeta1: float32(1 - o.beta1),
 		beta2: float32(o.beta2), oneMinusBeta2: float32(1 - o.beta2),
 		biasCorrection2Sqrt: float32(math.Sqrt(1 - math.Pow(o.beta2, t))),
-		negStepSize:         float32(-(o.LR / biasCorrection1)),
+		negStepSize:         float32(-(lr / biasCorrection1)),
 		eps:                 float32(o.eps),
 	}
 }

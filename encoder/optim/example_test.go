@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/genq-go/genq/internal/optim"
+	"github.com/genq-go/genq/encoder/optim"
 )
 
 // The learning-rate factor of a 10-step run with 2 warm-up steps.
@@ -27,13 +27,12 @@ func ExampleAdamW() {
 	grads := [][]float32{params[0].Grad, params[1].Grad, params[2].Grad}
 	fmt.Printf("norm before clipping %.1f\n", optim.ClipGradNorm(grads, 1))
 
-	opt, err := optim.NewAdamW(optim.Config{LR: 0.1, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+	opt, err := optim.NewAdamW(optim.Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
 		optim.SplitDecay(params, 0.01)...)
 	if err != nil {
 		log.Fatal(err)
 	}
-	opt.LR = 0.1 * optim.WarmupLinear(0, 0, 100)
-	if err := opt.Step(); err != nil {
+	if err := opt.Step(0.1 * optim.WarmupLinear(0, 0, 100)); err != nil {
 		log.Fatal(err)
 	}
 	for _, p := range params {
