@@ -12,7 +12,7 @@
 // Loss; a caller with its own gorgonia graph can use one directly.
 //
 // # MultipleNegativesRankingLoss
-
+//
 // [MNRL] is sentence-transformers 2.7's MultipleNegativesRankingLoss: for a
 // batch of B (anchor, positive) pairs it scores every anchor against every
 // candidate — the B positives, then optional hard negatives — and takes the
