@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/genq-go/genq/internal/wordpiece"
+	"github.com/genq-go/genq/loss"
 )
 
 // The benchmarks of this file are the bi-encoder workloads of
@@ -231,14 +232,14 @@ func BenchmarkP2TrainStep(b *testing.B) {
 	}
 	opts := DefaultFitOptions()
 	opts.BatchSize = 16
-	tr, err := m.newTrainer(opts)
+	tr, err := m.newTrainer(opts, loss.NewMNRL())
 	if err != nil {
 		b.Fatal(err)
 	}
 	step := 0
 	run := func() {
 		lr := opts.LearningRate * optim.WarmupLinear(step, 100, 10000)
-		if _, err := tr.step(step, q, p, lr); err != nil {
+		if _, err := tr.step(step, []tokenized{q, p}, lr); err != nil {
 			b.Fatal(err)
 		}
 		step++

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/stretchr/testify/require"
+
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/checkpoint"
 )
 
 // toyRun is a miniature fit loop: NoDuplicates batches, a gradient that
@@ -77,6 +79,7 @@ func (r *toyRun) checkpoint() *Checkpoint {
 	c := &Checkpoint{
 		Step: r.step, Epoch: r.step / r.batcher.Len(), Batches: r.batcher.State(), Optimizer: r.opt.State(),
 		Params: map[string]*checkpoint.Tensor{}, Extra: map[string]string{"config": "toy"},
+		Losses: []float64{0.1, 1.0 / 3, 2e-300}[:min(r.step, 3)],
 	}
 	for _, p := range r.params {
 		c.Params[p.Name] = &checkpoint.Tensor{DType: "F32", Shape: []int{2, 3}, F32: append([]float32(nil), p.Data...)}
@@ -128,6 +131,7 @@ func TestStoreResumeIsExact(t *testing.T) {
 	if c.Step != 10 || c.Epoch != 10/first.batcher.Len() || c.Extra["config"] != "toy" {
 		t.Fatalf("loaded step %d epoch %d extra %v", c.Step, c.Epoch, c.Extra)
 	}
+	require.Equal(t, []float64{0.1, 1.0 / 3, 2e-300}, c.Losses, "the loss history round-trips exactly")
 	resumed.restore(t, c)
 	resumed.train(t, toySteps)
 	if !reflect.DeepEqual(resumed.seen, full.seen[10:]) {
