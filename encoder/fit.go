@@ -43,9 +43,11 @@ type FitOptions struct {
 	// steps and at the end of the run.
 	CheckpointDir   string
 	CheckpointEvery int
-	// Resume continues the run whose checkpoint CheckpointDir holds: the
-	// same examples, loss and options, from its last checkpoint (a finished
-	// run takes no step and leaves the model with its final weights). With a
+	// Resume continues the run whose checkpoint CheckpointDir holds, from its
+	// last checkpoint (a finished run takes no step and leaves the model with
+	// its final weights). It must be the same run: the same examples, loss
+	// and options (a loss is identified by its type and its value printed
+	// with %+v, i.e. its String method where it has one). With a
 	// CheckpointDir that holds no checkpoint, the run starts from scratch.
 	// Without Resume, Fit refuses a CheckpointDir that holds a checkpoint.
 	Resume bool
@@ -57,8 +59,9 @@ type FitOptions struct {
 	// Evaluate, when set, is called after every EvaluateEvery-th step (0:
 	// never by count) and after the last step of every epoch, as
 	// sentence-transformers calls its evaluator. The model is unlocked while
-	// it runs, so it may call Encode (not Fit). An error stops Fit and is
-	// returned, wrapped.
+	// it runs, so it may call Encode or Save; it must not call Fit or change
+	// the weights. An error stops Fit and is returned, wrapped (the
+	// checkpoint of that step, if one is due, is written first).
 	Evaluate      func(ctx context.Context, s FitStatus) error
 	EvaluateEvery int
 
