@@ -40,7 +40,8 @@ type FitOptions struct {
 	Seed         uint64  // seeds the batch order and dropout
 
 	// CheckpointDir, when set, receives a checkpoint every CheckpointEvery
-	// steps and at the end of the run.
+	// steps (0: none on the way) and one at the end of the run, which marks
+	// it finished.
 	CheckpointDir   string
 	CheckpointEvery int
 	// Resume continues the run whose checkpoint CheckpointDir holds, from its
@@ -196,7 +197,7 @@ func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts F
 		res.Steps++
 		bar.Step(lv)
 		done := step + 1
-		if opts.CheckpointDir != "" && opts.CheckpointEvery > 0 && (done%opts.CheckpointEvery == 0 || done == total) {
+		if opts.CheckpointDir != "" && (done == total || (opts.CheckpointEvery > 0 && done%opts.CheckpointEvery == 0)) {
 			if err := store.Save(tr.checkpoint(done, perEpoch, run, batcher, res.Losses)); err != nil {
 				return res, fmt.Errorf("encoder: Fit: writing the checkpoint of step %d: %w", done, err)
 			}
