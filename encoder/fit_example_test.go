@@ -12,7 +12,8 @@ import (
 // (query, passage, hard negative) triplets with MultipleNegativesRankingLoss,
 // evaluating at the end of every epoch.
 func ExampleModel_Fit() {
-	m, err := encoder.Load("../testdata/fixtures/distilbert-tiny")
+	ctx := context.Background()
+	m, err := encoder.Load(ctx, "../testdata/fixtures/distilbert-tiny", encoder.LoadOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -33,7 +34,7 @@ func ExampleModel_Fit() {
 		fmt.Printf("epoch %d: step %d of %d, %d-dim embeddings\n", s.Epoch, s.Step, s.TotalSteps, len(emb[0]))
 		return nil
 	}
-	res, err := m.Fit(context.Background(), examples, loss.NewMNRL(), opts)
+	res, err := m.Fit(ctx, examples, loss.NewMNRL(), opts)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -30,7 +30,7 @@ func fixturePairs(t *testing.T, g *testutil.Golden) []Example {
 // loadFixture loads a tiny fixture model.
 func loadFixture(t *testing.T, name string) *Model {
 	t.Helper()
-	m, err := Load(testutil.Fixture(name))
+	m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 	require.NoError(t, err)
 	return m
 }
