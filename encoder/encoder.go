@@ -18,7 +18,7 @@ import (
 	"github.com/genq-go/genq/internal/cuda"
 	"github.com/genq-go/genq/internal/hub"
 	"github.com/genq-go/genq/internal/nn"
-	"github.com/genq-go/genq/internal/wordpiece"
+	"github.com/genq-go/genq/encoder/wordpiece"
 	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
 )

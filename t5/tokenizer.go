@@ -3,7 +3,7 @@ package t5
 import (
 	"fmt"
 
-	"github.com/genq-go/genq/internal/spm"
+	"github.com/genq-go/genq/t5/sentencepiece"
 )
 
 // Tokenizer turns text into T5 token ids and back. Load uses the checkpoint's
@@ -23,7 +23,7 @@ func (m *Model) SetTokenizer(t Tokenizer) { m.tok = t }
 func (m *Model) Tokenizer() Tokenizer { return m.tok }
 
 func loadTokenizer(dir string) (Tokenizer, error) {
-	t, err := spm.Load(dir)
+	t, err := sentencepiece.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("t5: loading the tokenizer: %w", err)
 	}

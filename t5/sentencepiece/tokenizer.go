@@ -1,4 +1,4 @@
-package spm
+package sentencepiece
 
 import (
 	"errors"
@@ -36,7 +36,7 @@ type Tokenizer struct {
 func Load(dir string) (*Tokenizer, error) {
 	cfg, err := readHFConfig(dir)
 	if err != nil {
-		return nil, fmt.Errorf("spm: %w", err)
+		return nil, fmt.Errorf("sentencepiece: %w", err)
 	}
 	spPath := filepath.Join(dir, "spiece.model")
 	b, err := os.ReadFile(spPath)
@@ -44,31 +44,31 @@ func Load(dir string) (*Tokenizer, error) {
 	case err == nil:
 		mp, err := parseModelProto(b)
 		if err != nil {
-			return nil, fmt.Errorf("spm: %s: %w", spPath, err)
+			return nil, fmt.Errorf("sentencepiece: %s: %w", spPath, err)
 		}
 		sp, err := newModel(mp)
 		if err != nil {
-			return nil, fmt.Errorf("spm: %s: %w", spPath, err)
+			return nil, fmt.Errorf("sentencepiece: %s: %w", spPath, err)
 		}
 		t, err := newTokenizer(sp, cfg, nil)
 		if err != nil {
-			return nil, fmt.Errorf("spm: %s: %w", dir, err)
+			return nil, fmt.Errorf("sentencepiece: %s: %w", dir, err)
 		}
 		return t, nil
 	case !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("spm: %w", err)
+		return nil, fmt.Errorf("sentencepiece: %w", err)
 	}
 	tjPath := filepath.Join(dir, "tokenizer.json")
 	b, err = os.ReadFile(tjPath)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("spm: %s has neither spiece.model nor tokenizer.json; point Load at a T5 checkpoint folder", dir)
+		return nil, fmt.Errorf("sentencepiece: %s has neither spiece.model nor tokenizer.json; point Load at a T5 checkpoint folder", dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("spm: %w", err)
+		return nil, fmt.Errorf("sentencepiece: %w", err)
 	}
 	t, err := loadTokenizerJSON(b, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("spm: %s: %w", tjPath, err)
+		return nil, fmt.Errorf("sentencepiece: %s: %w", tjPath, err)
 	}
 	return t, nil
 }

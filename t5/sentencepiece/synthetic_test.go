@@ -1,4 +1,4 @@
-package spm
+package sentencepiece
 
 import (
 	"fmt"

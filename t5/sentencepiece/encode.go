@@ -1,4 +1,4 @@
-package spm
+package sentencepiece
 
 // Tokenize returns the tokens of text before ids and </s> are added, as
 // T5Tokenizer.tokenize does: added tokens are cut out (their neighbours

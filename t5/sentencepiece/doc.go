@@ -1,4 +1,4 @@
-// Package spm is the T5 SentencePiece tokenizer, reproducing HuggingFace's slow
+// Package sentencepiece is the T5 SentencePiece tokenizer, reproducing HuggingFace's slow
 // T5Tokenizer (transformers 4.40, legacy=True) on top of sentencepiece 0.1.97.
 //
 // # Layers
@@ -39,4 +39,4 @@
 // Decode never panic, whatever their input, invalid UTF-8 included: bytes that
 // are not UTF-8 are normalized to U+FFFD as sentencepiece does, and ids outside
 // the vocabulary are skipped by Decode.
-package spm
+package sentencepiece

@@ -1,14 +1,14 @@
-package spm_test
+package sentencepiece_test
 
 import (
 	"fmt"
 
-	"github.com/genq-go/genq/internal/spm"
+	"github.com/genq-go/genq/t5/sentencepiece"
 	"github.com/genq-go/genq/internal/testutil"
 )
 
 func Example() {
-	tok, err := spm.Load(testutil.Fixture("t5-tiny"))
+	tok, err := sentencepiece.Load(testutil.Fixture("t5-tiny"))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -5,7 +5,7 @@ import (
 	"log"
 
 	"github.com/genq-go/genq/internal/testutil"
-	"github.com/genq-go/genq/internal/wordpiece"
+	"github.com/genq-go/genq/encoder/wordpiece"
 )
 
 func Example() {
