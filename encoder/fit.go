@@ -128,7 +128,15 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
 		for i, j := range idx {
 			qs[i], ps[i] = pairs[j].Query, pairs[j].Passage
 		}
-		l, err := tr.step(step, m.tokenize(qs), m.tokenize(ps), opts.LearningRate*optim.WarmupLinear(step, warmup, total))
+		q, err := m.tokenize(qs)
+		if err != nil {
+			return fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+		}
+		p, err := m.tokenize(ps)
+		if err != nil {
+			return fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+		}
+		l, err := tr.step(step, q, p, opts.LearningRate*optim.WarmupLinear(step, warmup, total))
 		if err != nil {
 			return fmt.Errorf("encoder: Fit: step %d (epoch %d): %w", step, step/perEpoch, err)
 		}

@@ -8,14 +8,6 @@ type Encoding struct {
 	Mask    []int // attention_mask: all 1 (padding happens in batches)
 }
 
-// Batch is a padded batch, rows in input order, every row as long as the
-// longest one.
-type Batch struct {
-	IDs     [][]int // input_ids, right-padded with [PAD]
-	TypeIDs [][]int // token_type_ids, 0 on padding
-	Mask    [][]int // attention_mask, 0 on padding
-}
-
 // Encode tokenizes text and adds [CLS] and [SEP], as HF's tokenizer(text,
 // truncation=True, max_length=maxLen). maxLen > 0 caps the length, special
 // tokens included, by dropping tokens from the end of the text ([SEP] stays
@@ -90,46 +82,46 @@ func (t *Tokenizer) assemble(ids, pair []int, isPair bool) Encoding {
 // EncodeBatch tokenizes texts as SentenceTransformer.tokenize does: each text
 // stripped of surrounding whitespace, encoded with truncation at maxLen
 // (special tokens included; maxLen <= 0: none), then all rows right-padded
-// with [PAD] (mask 0, type 0) to the longest.
-func (t *Tokenizer) EncodeBatch(texts []string, maxLen int) Batch {
+// to the longest: ids with [PAD], typeIDs (token_type_ids, all 0) and mask
+// (attention_mask) with 0. Rows are in input order. The error is always nil:
+// it is there so that a Tokenizer is an encoder.Tokenizer.
+func (t *Tokenizer) EncodeBatch(texts []string, maxLen int) (ids, typeIDs, mask [][]int, err error) {
 	encs := make([]Encoding, len(texts))
-	longest := 0
 	for i, text := range texts {
 		encs[i] = t.Encode(pyStrip(text), maxLen)
-		longest = max(longest, len(encs[i].IDs))
 	}
-	return t.padBatch(encs, longest)
+	ids, typeIDs, mask = t.padBatch(encs)
+	return ids, typeIDs, mask, nil
 }
 
 // EncodePairBatch is EncodeBatch for (a[i], b[i]) text pairs, as
 // SentenceTransformer.tokenize of pairs: longest-first truncation within each
 // pair, type ids 0 then 1, right padding. Texts beyond the shorter slice are
-// ignored.
-func (t *Tokenizer) EncodePairBatch(a, b []string, maxLen int) Batch {
-	n := min(len(a), len(b))
-	encs := make([]Encoding, n)
-	longest := 0
-	for i := range n {
+// ignored. The error is always nil.
+func (t *Tokenizer) EncodePairBatch(a, b []string, maxLen int) (ids, typeIDs, mask [][]int, err error) {
+	encs := make([]Encoding, min(len(a), len(b)))
+	for i := range encs {
 		encs[i] = t.EncodePair(pyStrip(a[i]), pyStrip(b[i]), maxLen)
-		longest = max(longest, len(encs[i].IDs))
 	}
-	return t.padBatch(encs, longest)
+	ids, typeIDs, mask = t.padBatch(encs)
+	return ids, typeIDs, mask, nil
 }
 
-// padBatch right-pads every encoding to width.
-func (t *Tokenizer) padBatch(encs []Encoding, width int) Batch {
-	b := Batch{IDs: make([][]int, len(encs)), TypeIDs: make([][]int, len(encs)), Mask: make([][]int, len(encs))}
-	for i, e := range encs {
-		ids := make([]int, width)
-		types := make([]int, width)
-		mask := make([]int, width)
-		copy(ids, e.IDs)
-		copy(types, e.TypeIDs)
-		copy(mask, e.Mask)
-		for j := len(e.IDs); j < width; j++ {
-			ids[j] = t.padID
-		}
-		b.IDs[i], b.TypeIDs[i], b.Mask[i] = ids, types, mask
+// padBatch right-pads every encoding to the longest one.
+func (t *Tokenizer) padBatch(encs []Encoding) (ids, typeIDs, mask [][]int) {
+	width := 0
+	for _, e := range encs {
+		width = max(width, len(e.IDs))
 	}
-	return b
+	ids, typeIDs, mask = make([][]int, len(encs)), make([][]int, len(encs)), make([][]int, len(encs))
+	for i, e := range encs {
+		ids[i], typeIDs[i], mask[i] = make([]int, width), make([]int, width), make([]int, width)
+		copy(ids[i], e.IDs)
+		copy(typeIDs[i], e.TypeIDs)
+		copy(mask[i], e.Mask)
+		for j := len(e.IDs); j < width; j++ {
+			ids[i][j] = t.padID
+		}
+	}
+	return ids, typeIDs, mask
 }

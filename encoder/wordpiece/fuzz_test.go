@@ -46,8 +46,8 @@ func FuzzTokenize(f *testing.F) {
 		if maxLen > 3 && len(p.IDs) > maxLen {
 			t.Fatalf("%q: EncodePair(maxLen=%d) has %d ids", text, maxLen, len(p.IDs))
 		}
-		b := tok.EncodeBatch([]string{text, "x"}, maxLen)
-		if len(b.IDs[0]) != len(b.IDs[1]) || len(b.Mask[0]) != len(b.IDs[0]) {
+		bIDs, _, bMask, _ := tok.EncodeBatch([]string{text, "x"}, maxLen)
+		if len(bIDs[0]) != len(bIDs[1]) || len(bMask[0]) != len(bIDs[0]) {
 			t.Fatalf("%q: ragged batch", text)
 		}
 		if d := tok.Decode(ids, false); !utf8.ValidString(d) {

@@ -1,6 +1,8 @@
 package wordpiece
 
 import (
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"reflect"
 	"strings"
 	"testing"
@@ -172,13 +174,11 @@ func TestLongestFirst(t *testing.T) {
 	if !reflect.DeepEqual(e.IDs, want) || !reflect.DeepEqual(e.TypeIDs, wantTypes) {
 		t.Errorf("EncodePair = %v types %v, want %v types %v", e.IDs, e.TypeIDs, want, wantTypes)
 	}
-	b := tok.EncodePairBatch([]string{"a", "a a a"}, []string{"x", "x"}, 0)
-	if w := []int{2, 12, 3, 14, 3, 0, 0}; !reflect.DeepEqual(b.IDs[0], w) {
-		t.Errorf("EncodePairBatch row 0 = %v, want %v", b.IDs[0], w)
-	}
-	if w := []int{0, 0, 0, 1, 1, 0, 0}; !reflect.DeepEqual(b.TypeIDs[0], w) {
-		t.Errorf("EncodePairBatch types row 0 = %v, want %v", b.TypeIDs[0], w)
-	}
+	ids, typeIDs, mask, err := tok.EncodePairBatch([]string{"a", "a a a"}, []string{"x", "x"}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []int{2, 12, 3, 14, 3, 0, 0}, ids[0], "EncodePairBatch row 0")
+	assert.Equal(t, []int{0, 0, 0, 1, 1, 0, 0}, typeIDs[0], "EncodePairBatch types row 0")
+	assert.Equal(t, []int{1, 1, 1, 1, 1, 0, 0}, mask[0], "EncodePairBatch mask row 0")
 }
 
 func TestDecode(t *testing.T) {

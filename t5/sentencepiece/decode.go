@@ -7,8 +7,14 @@ import "strings"
 // (the leading "▁" dropped, "▁" → space), special tokens are dropped when
 // skipSpecial and written as they are otherwise, and tokenization spaces are
 // cleaned up when tokenizer_config.json asks for it (T5's default). Ids
-// outside the vocabulary are skipped.
-func (t *Tokenizer) Decode(ids []int, skipSpecial bool) string {
+// outside the vocabulary are skipped. The error is always nil: it is there so
+// that a Tokenizer is a t5.Tokenizer.
+func (t *Tokenizer) Decode(ids []int, skipSpecial bool) (string, error) {
+	return t.decode(ids, skipSpecial), nil
+}
+
+// decode is Decode.
+func (t *Tokenizer) decode(ids []int, skipSpecial bool) string {
 	var toks []string
 	for _, id := range ids {
 		if skipSpecial && t.specialIDs[id] {

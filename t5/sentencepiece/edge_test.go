@@ -15,7 +15,7 @@ import (
 // a text whose ids already end with </s> gets no second one.
 func TestTruncation(t *testing.T) {
 	tok := loadT5(t)
-	full := tok.Encode("Hello, world!", 0) // ▁Hello , ▁world ! </s>
+	full := tok.encode("Hello, world!", 0) // ▁Hello , ▁world ! </s>
 	for _, c := range []struct {
 		text   string
 		maxLen int
@@ -31,7 +31,7 @@ func TestTruncation(t *testing.T) {
 		{"", 0, []int{1}},
 		{"", 5, []int{1}},
 	} {
-		if got := tok.Encode(c.text, c.maxLen); !slices.Equal(got, c.want) {
+		if got := tok.encode(c.text, c.maxLen); !slices.Equal(got, c.want) {
 			t.Errorf("Encode(%q, %d) = %v, want %v", c.text, c.maxLen, got, c.want)
 		}
 	}
@@ -41,7 +41,7 @@ func TestTruncation(t *testing.T) {
 func TestEncodeBatchPadding(t *testing.T) {
 	tok := loadT5(t)
 	ids, mask := tok.EncodeBatch([]string{"Hello, world!", ""}, 0)
-	want := [][]int{tok.Encode("Hello, world!", 0), {1, 0, 0, 0, 0}}
+	want := [][]int{tok.encode("Hello, world!", 0), {1, 0, 0, 0, 0}}
 	wantMask := [][]int{{1, 1, 1, 1, 1}, {1, 0, 0, 0, 0}}
 	for i := range want {
 		if !slices.Equal(ids[i], want[i]) || !slices.Equal(mask[i], wantMask[i]) {
@@ -59,21 +59,21 @@ func TestEncodeBatchPadding(t *testing.T) {
 // code; the fixtures only decode <pad> and </s>.)
 func TestDecodeSentinels(t *testing.T) {
 	tok := loadT5(t)
-	ids := tok.Encode("<extra_id_0> and <extra_id_1></s>", 0)
+	ids := tok.encode("<extra_id_0> and <extra_id_1></s>", 0)
 	if want := []int{32099, 11, 32098, 1}; !slices.Equal(ids, want) {
 		t.Fatalf("ids %v, want %v", ids, want)
 	}
-	if got, want := tok.Decode(ids, false), "<extra_id_0> and <extra_id_1> </s>"; got != want {
+	if got, want := tok.decode(ids, false), "<extra_id_0> and <extra_id_1> </s>"; got != want {
 		t.Errorf("Decode(keep specials) = %q, want %q", got, want)
 	}
-	if got, want := tok.Decode(ids, true), "and"; got != want {
+	if got, want := tok.decode(ids, true), "and"; got != want {
 		t.Errorf("Decode(skip specials) = %q, want %q", got, want)
 	}
 	// Ids past the vocabulary (T5's embedding has 32128 rows) are skipped.
-	if got, want := tok.Decode([]int{8774, 32127, -5, 1}, true), "Hello"; got != want {
+	if got, want := tok.decode([]int{8774, 32127, -5, 1}, true), "Hello"; got != want {
 		t.Errorf("Decode with out-of-range ids = %q, want %q", got, want)
 	}
-	if got := tok.Decode(nil, false); got != "" {
+	if got := tok.decode(nil, false); got != "" {
 		t.Errorf("Decode(nil) = %q", got)
 	}
 }
@@ -106,11 +106,11 @@ func TestInvalidUTF8(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Tokenize(invalid UTF-8) = %q, want %q", got, want)
 	}
-	ids := tok.Encode("a\xffb\xe2\x82", 0)
+	ids := tok.encode("a\xffb\xe2\x82", 0)
 	if wantIDs := []int{3, 9, 2, 115, 2, 1}; !slices.Equal(ids, wantIDs) {
 		t.Errorf("Encode(invalid UTF-8) = %v, want %v", ids, wantIDs)
 	}
-	if s := tok.Decode(ids, false); !utf8.ValidString(s) {
+	if s := tok.decode(ids, false); !utf8.ValidString(s) {
 		t.Errorf("Decode returned invalid UTF-8 %q", s)
 	}
 }
@@ -148,11 +148,11 @@ func TestConcurrentUse(t *testing.T) {
 	for w := 0; w < 4; w++ {
 		go func(w int) {
 			for i := w; i < len(rows); i += 4 {
-				if got := tok.Encode(rows[i].Text, 0); !slices.Equal(got, rows[i].T5IDs) {
+				if got := tok.encode(rows[i].Text, 0); !slices.Equal(got, rows[i].T5IDs) {
 					errs <- rows[i].Text
 					return
 				}
-				tok.Decode(rows[i].T5IDs, i%2 == 0)
+				tok.decode(rows[i].T5IDs, i%2 == 0)
 			}
 			errs <- ""
 		}(w)

@@ -37,8 +37,14 @@ func (t *Tokenizer) tokenizeParts(text string) []segment {
 // Encode returns the ids of text followed by </s>, as tokenizer(text) does.
 // No second </s> is added when the ids already end with one. maxLen > 0
 // truncates to at most maxLen ids, keeping </s> last (truncation=True,
-// max_length=maxLen).
-func (t *Tokenizer) Encode(text string, maxLen int) []int {
+// max_length=maxLen). The error is always nil (Encode never fails, whatever
+// the input): it is there so that a Tokenizer is a t5.Tokenizer.
+func (t *Tokenizer) Encode(text string, maxLen int) ([]int, error) {
+	return t.encode(text, maxLen), nil
+}
+
+// encode is Encode.
+func (t *Tokenizer) encode(text string, maxLen int) []int {
 	parts := t.tokenizeParts(text)
 	ids := make([]int, 0, len(parts)+1)
 	for _, p := range parts {
@@ -57,7 +63,7 @@ func (t *Tokenizer) Encode(text string, maxLen int) []int {
 // Pieces returns the token strings of Encode(text, 0) (convert_ids_to_tokens):
 // "<unk>" for unknown characters, "</s>" last.
 func (t *Tokenizer) Pieces(text string) []string {
-	ids := t.Encode(text, 0)
+	ids := t.encode(text, 0)
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = t.IDToPiece(id)
@@ -72,7 +78,7 @@ func (t *Tokenizer) EncodeBatch(texts []string, maxLen int) (ids [][]int, mask [
 	ids = make([][]int, len(texts))
 	longest := 0
 	for i, s := range texts {
-		ids[i] = t.Encode(s, maxLen)
+		ids[i] = t.encode(s, maxLen)
 		longest = max(longest, len(ids[i]))
 	}
 	mask = make([][]int, len(texts))

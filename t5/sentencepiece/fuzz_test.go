@@ -20,7 +20,7 @@ func FuzzEncodeDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string, maxLen int) {
 		maxLen %= 64
-		ids := tok.Encode(text, maxLen)
+		ids := tok.encode(text, maxLen)
 		if len(ids) == 0 || ids[len(ids)-1] != tok.EOSID() {
 			t.Fatalf("Encode(%q) = %v does not end with </s>", text, ids)
 		}
@@ -33,15 +33,15 @@ func FuzzEncodeDecode(f *testing.F) {
 			}
 		}
 		for _, skip := range []bool{true, false} {
-			if s := tok.Decode(ids, skip); !utf8.ValidString(s) {
+			if s := tok.decode(ids, skip); !utf8.ValidString(s) {
 				t.Fatalf("Decode(%v) = %q is not UTF-8", ids, s)
 			}
 		}
-		if p := tok.Pieces(text); len(p) != len(tok.Encode(text, 0)) {
-			t.Fatalf("Pieces(%q) has %d tokens, Encode %d", text, len(p), len(tok.Encode(text, 0)))
+		if p := tok.Pieces(text); len(p) != len(tok.encode(text, 0)) {
+			t.Fatalf("Pieces(%q) has %d tokens, Encode %d", text, len(p), len(tok.encode(text, 0)))
 		}
 		// Arbitrary ids, out of range included, must decode without panicking.
-		_ = tok.Decode([]int{maxLen, -maxLen, 1 << 20, len(text)}, false)
+		_ = tok.decode([]int{maxLen, -maxLen, 1 << 20, len(text)}, false)
 	})
 }
 
@@ -53,7 +53,7 @@ func BenchmarkEncode(b *testing.B) {
 	b.SetBytes(int64(len(paragraph)))
 	n := 0
 	for b.Loop() {
-		n = len(tok.Encode(paragraph, 0))
+		n = len(tok.encode(paragraph, 0))
 	}
 	b.ReportMetric(float64(n), "tokens/op")
 }

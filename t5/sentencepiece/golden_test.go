@@ -51,11 +51,11 @@ func TestGoldenRows(t *testing.T) {
 		ok   func(r goldenRow) (bool, string)
 	}{
 		{"ids", func(r goldenRow) (bool, string) {
-			got := tok.Encode(r.Text, 0)
+			got := tok.encode(r.Text, 0)
 			return slices.Equal(got, r.T5IDs), fmt.Sprintf("got  %v\nwant %v", got, r.T5IDs)
 		}},
 		{"trunc16", func(r goldenRow) (bool, string) {
-			got := tok.Encode(r.Text, 16)
+			got := tok.encode(r.Text, 16)
 			return slices.Equal(got, r.T5IDsTrunc16), fmt.Sprintf("got  %v\nwant %v", got, r.T5IDsTrunc16)
 		}},
 		{"pieces", func(r goldenRow) (bool, string) {
@@ -63,7 +63,7 @@ func TestGoldenRows(t *testing.T) {
 			return slices.Equal(got, r.T5Pieces), fmt.Sprintf("got  %q\nwant %q", got, r.T5Pieces)
 		}},
 		{"decode", func(r goldenRow) (bool, string) {
-			got := tok.Decode(r.T5IDs, true)
+			got := tok.decode(r.T5IDs, true)
 			return got == r.T5Decode, fmt.Sprintf("got  %q\nwant %q", got, r.T5Decode)
 		}},
 	}

@@ -19,7 +19,7 @@ func BenchmarkEncodePassages(b *testing.B) {
 	passages := testutil.Passages(10_000)
 	tokens := 0
 	for _, p := range passages {
-		tokens += len(tok.Encode(p, maxLen))
+		tokens += len(tok.encode(p, maxLen))
 	}
 	if mean := tokens / len(passages); mean < 250 || mean > 350 {
 		b.Fatalf("passages average %d tokens, want about 300", mean)
@@ -28,7 +28,7 @@ func BenchmarkEncodePassages(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, p := range passages {
-			tok.Encode(p, maxLen)
+			tok.encode(p, maxLen)
 		}
 	}
 	s := b.Elapsed().Seconds()

@@ -21,10 +21,10 @@ func TestT5TinyGolden(t *testing.T) {
 	g.Decode(t, "tokens_truncated_64", &trunc)
 	g.Decode(t, "pieces_truncated_64", &pieces)
 	for i, s := range texts {
-		if got := tok.Encode(s, 0); !slices.Equal(got, untrunc[i]) {
+		if got := tok.encode(s, 0); !slices.Equal(got, untrunc[i]) {
 			t.Errorf("text %d untruncated:\ngot  %v\nwant %v", i, got, untrunc[i])
 		}
-		got := tok.Encode(s, 64)
+		got := tok.encode(s, 64)
 		if !slices.Equal(got, trunc[i]) {
 			t.Errorf("text %d truncated at 64:\ngot  %v\nwant %v", i, got, trunc[i])
 		}
@@ -84,7 +84,7 @@ func TestT5TinyGolden(t *testing.T) {
 		flat := testutil.Ints(seqs)
 		n := seqs.Shape[1]
 		for i, want := range c.want {
-			if got := tok.Decode(flat[i*n:(i+1)*n], c.skip); got != want {
+			if got := tok.decode(flat[i*n:(i+1)*n], c.skip); got != want {
 				t.Errorf("%s row %d:\ngot  %q\nwant %q", c.name, i, got, want)
 			}
 		}

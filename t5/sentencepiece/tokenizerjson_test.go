@@ -75,8 +75,8 @@ func TestTokenizerJSON(t *testing.T) {
 	pass := 0
 	rows := goldenRows(t)
 	for i, r := range rows {
-		got := tok.Encode(r.Text, 0)
-		dec := tok.Decode(r.T5IDs, true)
+		got := tok.encode(r.Text, 0)
+		dec := tok.decode(r.T5IDs, true)
 		if slices.Equal(got, r.T5IDs) && dec == r.T5Decode {
 			pass++
 			continue
