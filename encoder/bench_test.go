@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/genq-go/genq/encoder/wordpiece"
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/optim"
 	"github.com/genq-go/genq/internal/testutil"
-	"github.com/genq-go/genq/encoder/wordpiece"
 )
 
 // The benchmarks of this file are the bi-encoder workloads of

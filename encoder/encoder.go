@@ -14,11 +14,11 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/genq-go/genq/encoder/wordpiece"
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/cuda"
 	"github.com/genq-go/genq/internal/hub"
 	"github.com/genq-go/genq/internal/nn"
-	"github.com/genq-go/genq/encoder/wordpiece"
 	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
 )
