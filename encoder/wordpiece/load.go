@@ -15,8 +15,8 @@ import (
 
 // Load reads a BERT / DistilBERT tokenizer from a HuggingFace model folder:
 // the vocabulary from vocab.txt (one token a line, id = line number) or, when
-// there is none, from the WordPiece model of tokenizer.json (whose
-// BertNormalizer settings become the defaults); then the settings of
+// there is none, from tokenizer.json as LoadTokenizerJSON reads it (its
+// settings become the defaults); then the settings of
 // tokenizer_config.json (do_lower_case, strip_accents, tokenize_chinese_chars,
 // do_basic_tokenize, never_split, model_max_length, special tokens,
 // added_tokens_decoder, clean_up_tokenization_spaces), special_tokens_map.json
@@ -41,8 +41,12 @@ func Load(dir string) (*Tokenizer, error) {
 			has[i] = true
 		}
 	case fileExists(jsonPath):
-		if vocab, has, err = readTokenizerJSON(jsonPath, &opts); err != nil {
-			return nil, err
+		data, err := os.ReadFile(jsonPath)
+		if err != nil {
+			return nil, fmt.Errorf("wordpiece: %w", err)
+		}
+		if vocab, has, err = parseTokenizerJSON(data, &opts); err != nil {
+			return nil, fmt.Errorf("wordpiece: %s: %w", jsonPath, err)
 		}
 	default:
 		return nil, fmt.Errorf("wordpiece: %s has neither vocab.txt nor tokenizer.json; pass the folder of a BERT-style HF tokenizer", dir)
@@ -87,93 +91,6 @@ func readVocab(path string) ([]string, error) {
 		vocab[i] = string(l)
 	}
 	return vocab, nil
-}
-
-// tokenizerJSON is the part of a fast tokenizer's tokenizer.json that a
-// WordPiece tokenizer needs.
-type tokenizerJSON struct {
-	AddedTokens []struct {
-		ID         int    `json:"id"`
-		Content    string `json:"content"`
-		SingleWord bool   `json:"single_word"`
-		LStrip     bool   `json:"lstrip"`
-		RStrip     bool   `json:"rstrip"`
-		Normalized bool   `json:"normalized"`
-		Special    bool   `json:"special"`
-	} `json:"added_tokens"`
-	Normalizer *struct {
-		Type               string `json:"type"`
-		HandleChineseChars *bool  `json:"handle_chinese_chars"`
-		StripAccents       *bool  `json:"strip_accents"`
-		Lowercase          *bool  `json:"lowercase"`
-	} `json:"normalizer"`
-	PreTokenizer *struct {
-		Type string `json:"type"`
-	} `json:"pre_tokenizer"`
-	Model struct {
-		Type                    string         `json:"type"`
-		UnkToken                string         `json:"unk_token"`
-		ContinuingSubwordPrefix string         `json:"continuing_subword_prefix"`
-		MaxInputCharsPerWord    int            `json:"max_input_chars_per_word"`
-		Vocab                   map[string]int `json:"vocab"`
-	} `json:"model"`
-}
-
-// readTokenizerJSON reads the vocabulary (an id table that may have gaps) and
-// the normalizer settings of tokenizer.json into opts.
-func readTokenizerJSON(path string, opts *Options) ([]string, []bool, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("wordpiece: reading %s: %w", path, err)
-	}
-	var tj tokenizerJSON
-	if err := json.Unmarshal(data, &tj); err != nil {
-		return nil, nil, fmt.Errorf("wordpiece: parsing %s: %w", path, err)
-	}
-	if tj.Model.Type != "WordPiece" {
-		return nil, nil, fmt.Errorf("wordpiece: %s holds a %q model, not WordPiece", path, tj.Model.Type)
-	}
-	if n := tj.Normalizer; n != nil {
-		if n.Type != "BertNormalizer" {
-			return nil, nil, fmt.Errorf("wordpiece: %s has a %q normalizer; only BertNormalizer is supported (add the model's vocab.txt to use BertTokenizer's)", path, n.Type)
-		}
-		if n.Lowercase != nil {
-			opts.LowerCase = *n.Lowercase
-		}
-		opts.StripAccents = n.StripAccents
-		if n.HandleChineseChars != nil {
-			opts.ChineseChars = *n.HandleChineseChars
-		}
-	}
-	if p := tj.PreTokenizer; p != nil && p.Type != "BertPreTokenizer" {
-		return nil, nil, fmt.Errorf("wordpiece: %s has a %q pre-tokenizer; only BertPreTokenizer is supported", path, p.Type)
-	}
-	opts.UnkToken = tj.Model.UnkToken
-	opts.Prefix = tj.Model.ContinuingSubwordPrefix
-	opts.MaxInputCharsPerWord = tj.Model.MaxInputCharsPerWord
-
-	size := 0
-	for tok, id := range tj.Model.Vocab {
-		if id < 0 || id > maxID {
-			return nil, nil, fmt.Errorf("wordpiece: %s: token %q has id %d, outside 0..%d", path, tok, id, maxID)
-		}
-		size = max(size, id+1)
-	}
-	vocab := make([]string, size)
-	has := make([]bool, size)
-	for tok, id := range tj.Model.Vocab {
-		if has[id] {
-			return nil, nil, fmt.Errorf("wordpiece: %s: tokens %q and %q share id %d", path, vocab[id], tok, id)
-		}
-		vocab[id], has[id] = tok, true
-	}
-	for _, a := range tj.AddedTokens {
-		opts.AddedTokens = append(opts.AddedTokens, AddedToken{
-			Content: a.Content, ID: a.ID, Special: a.Special, Normalized: a.Normalized,
-			LStrip: a.LStrip, RStrip: a.RStrip, SingleWord: a.SingleWord,
-		})
-	}
-	return vocab, has, nil
 }
 
 // readConfig applies tokenizer_config.json, special_tokens_map.json and

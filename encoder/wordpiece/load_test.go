@@ -1,7 +1,6 @@
 package wordpiece
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -83,53 +82,6 @@ func TestLoadConfigKeys(t *testing.T) {
 		}
 		if got := tok.Tokens(text); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("config %s: Tokens(%q) = %q, want %q", tc.config, text, got, tc.want)
-		}
-	}
-}
-
-// TestLoadTokenizerJSON builds a fast-tokenizer tokenizer.json from the real
-// vocabulary and checks that it tokenizes every golden text as vocab.txt does.
-func TestLoadTokenizerJSON(t *testing.T) {
-	vocab, err := readVocab(testutil.Fixture("bert-tiny", "vocab.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := make(map[string]int, len(vocab))
-	for i, tok := range vocab {
-		m[tok] = i
-	}
-	var added []map[string]any
-	for _, s := range []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"} {
-		added = append(added, map[string]any{"id": m[s], "content": s, "single_word": false, "lstrip": false,
-			"rstrip": false, "normalized": false, "special": true})
-	}
-	tj := map[string]any{
-		"added_tokens":   added,
-		"normalizer":     map[string]any{"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": nil, "lowercase": true},
-		"pre_tokenizer":  map[string]any{"type": "BertPreTokenizer"},
-		"model":          map[string]any{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": m},
-		"post_processor": nil,
-	}
-	data, err := json.Marshal(tj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "tokenizer.json"), string(data))
-	fromJSON, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromTxt := loadBert(t, "bert-tiny")
-	var g struct {
-		Rows []goldenRow `json:"rows"`
-	}
-	if err := testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g); err != nil {
-		t.Fatal(err)
-	}
-	for _, row := range g.Rows {
-		if a, b := fromJSON.Encode(row.Text, 0).IDs, fromTxt.Encode(row.Text, 0).IDs; !reflect.DeepEqual(a, b) {
-			t.Errorf("%q: tokenizer.json ids %v, vocab.txt ids %v", row.Text, a, b)
 		}
 	}
 }
