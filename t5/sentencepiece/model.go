@@ -20,6 +20,7 @@ type model struct {
 	maxScore   float32
 	byteFall   bool
 	unkSurface string
+	charsMap   []byte // the precompiled_charsmap norm.charsMap was parsed from
 }
 
 // newModel checks a ModelProto as sentencepiece's InitializePieces does and
@@ -104,6 +105,7 @@ func newModel(mp *modelProto) (*model, error) {
 			return nil, fmt.Errorf("normalizer %q: %w", mp.normalizer.name, err)
 		}
 		m.norm.charsMap = cm
+		m.charsMap = mp.normalizer.precompiledCharsmap
 	}
 	return m, nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 )
 
 // tokenizerJSON is the part of a HuggingFace tokenizer.json that a Unigram
@@ -12,7 +14,17 @@ type tokenizerJSON struct {
 	AddedTokens  []addedTokenJSON `json:"added_tokens"`
 	Normalizer   *componentJSON   `json:"normalizer"`
 	PreTokenizer *componentJSON   `json:"pre_tokenizer"`
-	Model        struct {
+	// PostProcessor is T5's TemplateProcessing "$A </s>".
+	PostProcessor *struct {
+		Type   string `json:"type"`
+		Single []struct {
+			Sequence     *struct{} `json:"Sequence"`
+			SpecialToken *struct {
+				ID string `json:"id"`
+			} `json:"SpecialToken"`
+		} `json:"single"`
+	} `json:"post_processor"`
+	Model struct {
 		Type         string            `json:"type"`
 		UnkID        *int              `json:"unk_id"`
 		Vocab        []json.RawMessage `json:"vocab"`
@@ -71,6 +83,12 @@ func loadTokenizerJSON(b []byte, cfg hfConfig) (*Tokenizer, error) {
 	}
 	if tj.Model.UnkID == nil {
 		return nil, fmt.Errorf("the Unigram model has no unk_id")
+	}
+	if p := tj.PostProcessor; p != nil {
+		if p.Type != "TemplateProcessing" || len(p.Single) != 2 || p.Single[0].Sequence == nil ||
+			p.Single[1].SpecialToken == nil || p.Single[1].SpecialToken.ID != cfg.eos {
+			return nil, fmt.Errorf("the post-processor is not T5's TemplateProcessing \"$A %s\"", cfg.eos)
+		}
 	}
 	mp := &modelProto{trainer: defaultTrainerSpec(), normalizer: defaultNormalizerSpec()}
 	mp.trainer.byteFallback = tj.Model.ByteFallback
@@ -174,4 +192,96 @@ func loadTokenizerJSON(b []byte, cfg hfConfig) (*Tokenizer, error) {
 		return nil, err
 	}
 	return newTokenizer(sp, cfg, extra)
+}
+
+// LoadTokenizerJSON reads a T5 tokenizer from a fast tokenizer's
+// tokenizer.json on its own (T5TokenizerFast's file, as transformers'
+// T5Converter writes it): the Unigram model with its scores, the Precompiled
+// normalizer with the whitespace handling of its Replace and Strip
+// normalizers, the Metaspace pre-tokenizer, the "$A </s>" post-processor and
+// the added tokens. The sentencepiece model it was converted from is rebuilt
+// from them, so the tokenizer encodes as T5Tokenizer does on spiece.model.
+// Settings found only in tokenizer_config.json keep T5Tokenizer's defaults
+// (</s>, <pad>, <unk>, 100 sentinels, cleaned-up decoding); Load reads them
+// from a model folder.
+func LoadTokenizerJSON(path string) (*Tokenizer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sentencepiece: %w", err)
+	}
+	t, err := loadTokenizerJSON(b, defaultHFConfig())
+	if err != nil {
+		return nil, fmt.Errorf("sentencepiece: %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// WriteTokenizerJSON writes the tokenizer as the tokenizer.json of a fast
+// tokenizer, as transformers' T5Converter builds it from spiece.model: a
+// Unigram model over the sentencepiece pieces and their scores, with the
+// added tokens beyond them (T5's sentinels) appended with score 0; the
+// Precompiled charsmap, then Replace(" {2,}", " ") when sentencepiece removes
+// extra whitespace; a Metaspace pre-tokenizer and decoder that add the "▁"
+// prefix when sentencepiece does; the "$A </s>" / "$A </s> $B </s>"
+// TemplateProcessing and the added tokens. LoadTokenizerJSON reads the file
+// back into a tokenizer that tokenizes as t does. A model with user-defined
+// pieces, or with added tokens that do not follow the pieces' ids, is an
+// error.
+func (t *Tokenizer) WriteTokenizerJSON(w io.Writer) error {
+	sp := t.sp
+	vocab := make([][2]any, 0, sp.size()+len(t.added))
+	for id, p := range sp.pieces {
+		if p.typ == typeUserDefined {
+			return fmt.Errorf("sentencepiece: piece %d %q is user-defined; tokenizer.json has no form for it", id, p.piece)
+		}
+		vocab = append(vocab, [2]any{p.piece, float64(p.score)})
+	}
+	added := make([]map[string]any, 0, len(t.added))
+	for _, a := range t.added { // in id order
+		if a.id >= sp.size() {
+			if a.id != len(vocab) {
+				return fmt.Errorf("sentencepiece: added token %q has id %d; tokenizer.json needs the next id, %d", a.content, a.id, len(vocab))
+			}
+			vocab = append(vocab, [2]any{a.content, 0.0})
+		}
+		added = append(added, map[string]any{"id": a.id, "content": a.content, "single_word": a.singleWord,
+			"lstrip": a.lstrip, "rstrip": a.rstrip, "normalized": false, "special": a.special})
+	}
+	var norms []any
+	if len(sp.charsMap) > 0 {
+		norms = append(norms, map[string]any{"type": "Precompiled",
+			"precompiled_charsmap": base64.StdEncoding.EncodeToString(sp.charsMap)})
+	}
+	if sp.norm.removeExtraWhitespaces {
+		norms = append(norms, map[string]any{"type": "Replace", "pattern": map[string]any{"Regex": " {2,}"}, "content": " "})
+	}
+	scheme := "never"
+	if sp.norm.addDummyPrefix {
+		scheme = "always"
+	}
+	metaspace := map[string]any{"type": "Metaspace", "replacement": spaceSymbol, "add_prefix_space": sp.norm.addDummyPrefix,
+		"prepend_scheme": scheme, "split": true}
+	eos := t.IDToPiece(t.eosID)
+	seqA := map[string]any{"Sequence": map[string]any{"id": "A", "type_id": 0}}
+	seqB := map[string]any{"Sequence": map[string]any{"id": "B", "type_id": 0}}
+	end := map[string]any{"SpecialToken": map[string]any{"id": eos, "type_id": 0}}
+	tj := map[string]any{
+		"version":       "1.0",
+		"truncation":    nil,
+		"padding":       nil,
+		"added_tokens":  added,
+		"normalizer":    map[string]any{"type": "Sequence", "normalizers": norms},
+		"pre_tokenizer": metaspace,
+		"post_processor": map[string]any{"type": "TemplateProcessing",
+			"single": []any{seqA, end}, "pair": []any{seqA, end, seqB, end},
+			"special_tokens": map[string]any{eos: map[string]any{"id": eos, "ids": []int{t.eosID}, "tokens": []string{eos}}}},
+		"decoder": metaspace,
+		"model":   map[string]any{"type": "Unigram", "unk_id": sp.unkID, "vocab": vocab, "byte_fallback": sp.byteFall},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(tj); err != nil {
+		return fmt.Errorf("sentencepiece: writing tokenizer.json: %w", err)
+	}
+	return nil
 }

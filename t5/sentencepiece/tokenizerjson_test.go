@@ -1,87 +1,77 @@
 package sentencepiece
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
+	"bytes"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"testing"
 
-	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// writeTokenizerJSON writes, from spiece.model, the tokenizer.json that
-// transformers' T5Converter produces: the vocabulary with the sentinels
-// appended, the added tokens, Precompiled + Replace(" {2,}") and Metaspace.
-func writeTokenizerJSON(t *testing.T, dir string) {
+// writeTokenizerJSON writes t5-tiny's tokenizer (spiece.model and its
+// config files) into dir as the tokenizer.json that transformers'
+// T5Converter produces, and returns its path.
+func writeTokenizerJSON(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile(testutil.Fixture("t5-tiny", "spiece.model"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp, err := parseModelProto(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vocab [][]any
-	var added []map[string]any
-	for id, p := range mp.pieces {
-		vocab = append(vocab, []any{p.piece, float64(p.score)})
-		if p.typ == typeControl || p.typ == typeUnknown {
-			added = append(added, map[string]any{"id": id, "content": p.piece, "special": true,
-				"lstrip": false, "rstrip": false, "single_word": false, "normalized": false})
-		}
-	}
-	for i := 99; i >= 0; i-- {
-		s := fmt.Sprintf("<extra_id_%d>", i)
-		added = append(added, map[string]any{"id": len(vocab), "content": s, "special": true,
-			"lstrip": false, "rstrip": false, "single_word": false, "normalized": false})
-		vocab = append(vocab, []any{s, 0.0})
-	}
-	tj := map[string]any{
-		"version":      "1.0",
-		"added_tokens": added,
-		"normalizer": map[string]any{"type": "Sequence", "normalizers": []any{
-			map[string]any{"type": "Precompiled", "precompiled_charsmap": base64.StdEncoding.EncodeToString(mp.normalizer.precompiledCharsmap)},
-			map[string]any{"type": "Replace", "pattern": map[string]any{"Regex": " {2,}"}, "content": " "},
-		}},
-		"pre_tokenizer": map[string]any{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true},
-		"model":         map[string]any{"type": "Unigram", "unk_id": 2, "vocab": vocab, "byte_fallback": false},
-	}
-	out, err := json.Marshal(tj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), out, 0o644); err != nil {
-		t.Fatal(err)
+	var buf bytes.Buffer
+	require.NoError(t, loadT5(t).WriteTokenizerJSON(&buf))
+	path := filepath.Join(dir, "tokenizer.json")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	return path
+}
+
+// TestTokenizerJSON checks that tokenizer.json, read on its own
+// (LoadTokenizerJSON) or as the only tokenizer file of a folder (Load),
+// tokenizes every golden row as the slow tokenizer does on spiece.model:
+// ids, ids truncated at 16, pieces and decode(skip_special_tokens=True).
+func TestTokenizerJSON(t *testing.T) {
+	dir := t.TempDir()
+	path := writeTokenizerJSON(t, dir)
+	fromFile, err := LoadTokenizerJSON(path)
+	require.NoError(t, err)
+	fromDir, err := Load(dir)
+	require.NoError(t, err)
+	rows := goldenRows(t)
+	for name, tok := range map[string]*Tokenizer{"LoadTokenizerJSON": fromFile, "Load": fromDir} {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, []int{32100, 32099, 32000}, []int{tok.Len(), tok.PieceToID("<extra_id_0>"), tok.sp.size()},
+				"Len, id of <extra_id_0>, sentencepiece pieces")
+			for i, r := range rows {
+				assert.Equal(t, r.T5IDs, tok.encode(r.Text, 0), "row %d %q", i, r.Text)
+				assert.Equal(t, r.T5IDsTrunc16, tok.encode(r.Text, 16), "row %d %q truncated at 16", i, r.Text)
+				assert.Equal(t, r.T5Pieces, tok.Pieces(r.Text), "row %d %q pieces", i, r.Text)
+				assert.Equal(t, r.T5Decode, tok.decode(r.T5IDs, true), "row %d %q decoded", i, r.Text)
+			}
+		})
 	}
 }
 
-// TestTokenizerJSON checks that a folder with only tokenizer.json tokenizes
-// every golden row as the slow tokenizer does.
-func TestTokenizerJSON(t *testing.T) {
-	dir := t.TempDir()
-	writeTokenizerJSON(t, dir)
-	tok, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
+// TestLoadTokenizerJSONErrors checks that what genq's T5 tokenizer cannot
+// reproduce is refused with an error naming the file and the component.
+func TestLoadTokenizerJSONErrors(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, loadT5(t).WriteTokenizerJSON(&buf))
+	good := buf.String()
+	tests := []struct{ name, json, want string }{
+		{"BPE", `{"model": {"type": "BPE"}}`, `"BPE" is not supported`},
+		{"no unk", `{"model": {"type": "Unigram", "vocab": []}}`, "no unk_id"},
+		{"post-processor", strings.Replace(good, `"type":"TemplateProcessing"`, `"type":"RobertaProcessing"`, 1), "not T5's TemplateProcessing"},
+		{"normalizer", strings.Replace(good, `"type":"Precompiled"`, `"type":"NFKC"`, 1), `"NFKC" is not supported`},
+		{"broken", `{`, "unexpected end"},
 	}
-	if tok.Len() != 32100 || tok.PieceToID("<extra_id_0>") != 32099 || tok.sp.size() != 32000 {
-		t.Errorf("Len %d, <extra_id_0> → %d, %d sentencepiece pieces; want 32100, 32099, 32000",
-			tok.Len(), tok.PieceToID("<extra_id_0>"), tok.sp.size())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "tokenizer.json")
+			require.NoError(t, os.WriteFile(path, []byte(tc.json), 0o644))
+			_, err := LoadTokenizerJSON(path)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), path)
+		})
 	}
-	pass := 0
-	rows := goldenRows(t)
-	for i, r := range rows {
-		got := tok.encode(r.Text, 0)
-		dec := tok.decode(r.T5IDs, true)
-		if slices.Equal(got, r.T5IDs) && dec == r.T5Decode {
-			pass++
-			continue
-		}
-		t.Errorf("row %d %q:\ngot  %v %q\nwant %v %q", i, r.Text, got, dec, r.T5IDs, r.T5Decode)
-	}
-	t.Logf("tokenizer.json: %d/%d rows exact", pass, len(rows))
+	_, err := LoadTokenizerJSON(filepath.Join(t.TempDir(), "missing.json"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
 }
