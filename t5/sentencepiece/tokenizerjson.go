@@ -220,9 +220,10 @@ func LoadTokenizerJSON(path string) (*Tokenizer, error) {
 // tokenizer, as transformers' T5Converter builds it from spiece.model: a
 // Unigram model over the sentencepiece pieces and their scores, with the
 // added tokens beyond them (T5's sentinels) appended with score 0; the
-// Precompiled charsmap, then Replace(" {2,}", " ") when sentencepiece removes
-// extra whitespace; a Metaspace pre-tokenizer and decoder that add the "▁"
-// prefix when sentencepiece does; the "$A </s>" / "$A </s> $B </s>"
+// Precompiled charsmap normalizer; a Metaspace pre-tokenizer (after
+// WhitespaceSplit when sentencepiece removes extra whitespace, as in the
+// hub's t5-base tokenizer.json) and decoder that add the "▁" prefix when
+// sentencepiece does; the "$A </s>" / "$A </s> $B </s>"
 // TemplateProcessing and the added tokens. LoadTokenizerJSON reads the file
 // back into a tokenizer that tokenizes as t does. A model with user-defined
 // pieces, or with added tokens that do not follow the pieces' ids, is an
@@ -252,15 +253,16 @@ func (t *Tokenizer) WriteTokenizerJSON(w io.Writer) error {
 		norms = append(norms, map[string]any{"type": "Precompiled",
 			"precompiled_charsmap": base64.StdEncoding.EncodeToString(sp.charsMap)})
 	}
-	if sp.norm.removeExtraWhitespaces {
-		norms = append(norms, map[string]any{"type": "Replace", "pattern": map[string]any{"Regex": " {2,}"}, "content": " "})
-	}
 	scheme := "never"
 	if sp.norm.addDummyPrefix {
 		scheme = "always"
 	}
 	metaspace := map[string]any{"type": "Metaspace", "replacement": spaceSymbol, "add_prefix_space": sp.norm.addDummyPrefix,
 		"prepend_scheme": scheme, "split": true}
+	preTok := any(metaspace)
+	if sp.norm.removeExtraWhitespaces {
+		preTok = map[string]any{"type": "Sequence", "pretokenizers": []any{map[string]any{"type": "WhitespaceSplit"}, metaspace}}
+	}
 	eos := t.IDToPiece(t.eosID)
 	seqA := map[string]any{"Sequence": map[string]any{"id": "A", "type_id": 0}}
 	seqB := map[string]any{"Sequence": map[string]any{"id": "B", "type_id": 0}}
@@ -271,7 +273,7 @@ func (t *Tokenizer) WriteTokenizerJSON(w io.Writer) error {
 		"padding":       nil,
 		"added_tokens":  added,
 		"normalizer":    map[string]any{"type": "Sequence", "normalizers": norms},
-		"pre_tokenizer": metaspace,
+		"pre_tokenizer": preTok,
 		"post_processor": map[string]any{"type": "TemplateProcessing",
 			"single": []any{seqA, end}, "pair": []any{seqA, end, seqB, end},
 			"special_tokens": map[string]any{eos: map[string]any{"id": eos, "ids": []int{t.eosID}, "tokens": []string{eos}}}},
