@@ -1,6 +1,22 @@
 // Package wordpiece is the BERT / DistilBERT WordPiece tokenizer, reproducing
 // HuggingFace's slow BertTokenizer and DistilBertTokenizer (transformers 4.40)
-// and SentenceTransformer.tokenize token for token.
+// and SentenceTransformer.tokenize token for token. It is what encoder.Load
+// uses, and a *Tokenizer is an encoder.Tokenizer; it also works on its own,
+// to count tokens or tokenize:
+//
+//	tok, err := wordpiece.Load("path/to/model")  // vocab.txt or tokenizer.json + configs
+//	tok, err := wordpiece.LoadTokenizerJSON(path) // a tokenizer.json on its own
+//	n := len(tok.Encode(text, 0).IDs)             // tokens, [CLS] and [SEP] included
+//
+// # Files
+//
+// Load reads a model folder as BertTokenizer.from_pretrained does: vocab.txt
+// (or, without it, tokenizer.json), tokenizer_config.json,
+// special_tokens_map.json and added_tokens.json. LoadTokenizerJSON reads a
+// fast tokenizer's tokenizer.json alone (a WordPiece model with BERT's
+// normalizer, pre-tokenizer and post-processor); WriteTokenizerJSON writes
+// one, as transformers' converter does, for tokenizer libraries that read
+// only that format.
 //
 // # Pipeline
 //
@@ -34,6 +50,8 @@
 //
 // # Errors
 //
-// Load and New return errors naming the file and field at fault; tokenizing
-// never panics and never fails, whatever the input.
+// Load, LoadTokenizerJSON and New return errors naming the file and field at
+// fault; tokenizing never panics and never fails, whatever the input (the
+// error EncodeBatch returns, for the encoder.Tokenizer interface, is always
+// nil).
 package wordpiece

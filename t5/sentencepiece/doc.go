@@ -1,5 +1,11 @@
 // Package sentencepiece is the T5 SentencePiece tokenizer, reproducing HuggingFace's slow
 // T5Tokenizer (transformers 4.40, legacy=True) on top of sentencepiece 0.1.97.
+// It is what t5.Load uses, and a *Tokenizer is a t5.Tokenizer; it also works
+// on its own, to count tokens or tokenize:
+//
+//	tok, err := sentencepiece.Load("path/to/model")  // spiece.model or tokenizer.json + configs
+//	tok, err := sentencepiece.LoadTokenizerJSON(path) // a tokenizer.json on its own
+//	ids, _ := tok.Encode(text, 0)                     // </s> included; never fails
 //
 // # Layers
 //
@@ -33,10 +39,16 @@
 // read when present for the added tokens, their strip flags and the decoding
 // settings; without them T5Tokenizer's defaults apply.
 //
+// LoadTokenizerJSON reads a tokenizer.json alone, with T5Tokenizer's
+// defaults for what only the config files say. WriteTokenizerJSON writes the
+// tokenizer.json transformers' T5Converter makes from spiece.model, for
+// tokenizer libraries that read only that format.
+//
 // # Errors
 //
 // Load returns errors that name the file and what was wrong with it. Encode and
-// Decode never panic, whatever their input, invalid UTF-8 included: bytes that
+// Decode never panic and never fail (their errors, there for the t5.Tokenizer
+// interface, are always nil), whatever their input, invalid UTF-8 included: bytes that
 // are not UTF-8 are normalized to U+FFFD as sentencepiece does, and ids outside
 // the vocabulary are skipped by Decode.
 package sentencepiece
