@@ -2,6 +2,7 @@ package sugarme_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -174,4 +175,33 @@ func TestErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(`{"model": {"type": "WordPiece"}}`), 0o644))
 	_, err = sugarme.Load(path)
 	assert.ErrorContains(t, err, path)
+}
+
+// TestModels plugs the adapter into a bi-encoder and a T5 model: on texts
+// where sugarme tokenizes as the reference, the embeddings and the generated
+// queries are those of genq's own tokenizers.
+func TestModels(t *testing.T) {
+	ctx := context.Background()
+	texts := []string{"What is Python?", "Go is a statically typed, compiled language designed at Google."}
+
+	enc, err := encoder.Load(testutil.Fixture("distilbert-tiny"))
+	require.NoError(t, err)
+	want, err := enc.Encode(ctx, texts)
+	require.NoError(t, err)
+	enc.SetTokenizer(bertTokenizer(t))
+	got, err := enc.Encode(ctx, texts)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "embeddings")
+
+	gen, err := t5.Load(testutil.Fixture("t5-tiny"))
+	require.NoError(t, err)
+	opts := t5.GenerateOptions{MaxLength: 8, NumReturnSequences: 1, NumBeams: 1, BatchSize: 8}
+	wantQ, err := gen.Generate(ctx, texts, opts)
+	require.NoError(t, err)
+	gen.SetTokenizer(t5Tokenizer(t))
+	gotQ, err := gen.Generate(ctx, texts, opts)
+	require.NoError(t, err)
+	assert.Equal(t, wantQ, gotQ, "generated queries")
+	_, err = gen.Generate(ctx, []string{"New\nlines\r\nand\ttabs"}, opts)
+	assert.ErrorIs(t, err, sugarme.ErrPanicked)
 }
