@@ -4,11 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestTruncation checks HF's truncation rules: one slot is kept for </s>, and
@@ -31,9 +32,7 @@ func TestTruncation(t *testing.T) {
 		{"", 0, []int{1}},
 		{"", 5, []int{1}},
 	} {
-		if got := tok.encode(c.text, c.maxLen); !slices.Equal(got, c.want) {
-			t.Errorf("Encode(%q, %d) = %v, want %v", c.text, c.maxLen, got, c.want)
-		}
+		assert.Equal(t, c.want, tok.encode(c.text, c.maxLen), "Encode(%q, %d)", c.text, c.maxLen)
 	}
 }
 
@@ -43,14 +42,11 @@ func TestEncodeBatchPadding(t *testing.T) {
 	ids, mask := tok.EncodeBatch([]string{"Hello, world!", ""}, 0)
 	want := [][]int{tok.encode("Hello, world!", 0), {1, 0, 0, 0, 0}}
 	wantMask := [][]int{{1, 1, 1, 1, 1}, {1, 0, 0, 0, 0}}
-	for i := range want {
-		if !slices.Equal(ids[i], want[i]) || !slices.Equal(mask[i], wantMask[i]) {
-			t.Errorf("row %d: ids %v mask %v, want %v %v", i, ids[i], mask[i], want[i], wantMask[i])
-		}
-	}
-	if ids, mask := tok.EncodeBatch(nil, 0); len(ids) != 0 || len(mask) != 0 {
-		t.Errorf("EncodeBatch(nil) = %v, %v", ids, mask)
-	}
+	assert.Equal(t, want, ids)
+	assert.Equal(t, wantMask, mask)
+	ids, mask = tok.EncodeBatch(nil, 0)
+	assert.Empty(t, ids)
+	assert.Empty(t, mask)
 }
 
 // TestDecodeSentinels follows PreTrainedTokenizer._decode for T5 when special
@@ -60,22 +56,12 @@ func TestEncodeBatchPadding(t *testing.T) {
 func TestDecodeSentinels(t *testing.T) {
 	tok := loadT5(t)
 	ids := tok.encode("<extra_id_0> and <extra_id_1></s>", 0)
-	if want := []int{32099, 11, 32098, 1}; !slices.Equal(ids, want) {
-		t.Fatalf("ids %v, want %v", ids, want)
-	}
-	if got, want := tok.decode(ids, false), "<extra_id_0> and <extra_id_1> </s>"; got != want {
-		t.Errorf("Decode(keep specials) = %q, want %q", got, want)
-	}
-	if got, want := tok.decode(ids, true), "and"; got != want {
-		t.Errorf("Decode(skip specials) = %q, want %q", got, want)
-	}
+	require.Equal(t, []int{32099, 11, 32098, 1}, ids)
+	assert.Equal(t, "<extra_id_0> and <extra_id_1> </s>", tok.decode(ids, false), "keep specials")
+	assert.Equal(t, "and", tok.decode(ids, true), "skip specials")
 	// Ids past the vocabulary (T5's embedding has 32128 rows) are skipped.
-	if got, want := tok.decode([]int{8774, 32127, -5, 1}, true), "Hello"; got != want {
-		t.Errorf("Decode with out-of-range ids = %q, want %q", got, want)
-	}
-	if got := tok.decode(nil, false); got != "" {
-		t.Errorf("Decode(nil) = %q", got)
-	}
+	assert.Equal(t, "Hello", tok.decode([]int{8774, 32127, -5, 1}, true), "out-of-range ids")
+	assert.Empty(t, tok.decode(nil, false))
 }
 
 // TestPieceIDRoundTrip checks IDToPiece and PieceToID over the whole vocabulary.
@@ -83,16 +69,13 @@ func TestPieceIDRoundTrip(t *testing.T) {
 	tok := loadT5(t)
 	for id := 0; id < tok.Len(); id++ {
 		p := tok.IDToPiece(id)
-		if p == "" || tok.PieceToID(p) != id {
-			t.Fatalf("id %d → %q → %d", id, p, tok.PieceToID(p))
-		}
+		require.NotEmpty(t, p, "id %d", id)
+		require.Equal(t, id, tok.PieceToID(p), "id %d → %q", id, p)
 	}
-	if tok.IDToPiece(32099) != "<extra_id_0>" || tok.IDToPiece(32000) != "<extra_id_99>" {
-		t.Errorf("sentinels: 32099 → %q, 32000 → %q", tok.IDToPiece(32099), tok.IDToPiece(32000))
-	}
-	if tok.IDToPiece(tok.Len()) != "" || tok.PieceToID("no such piece") != tok.UnkID() {
-		t.Errorf("out-of-vocabulary lookups must give \"\" and unk")
-	}
+	assert.Equal(t, "<extra_id_0>", tok.IDToPiece(32099))
+	assert.Equal(t, "<extra_id_99>", tok.IDToPiece(32000))
+	assert.Empty(t, tok.IDToPiece(tok.Len()), "out-of-vocabulary id")
+	assert.Equal(t, tok.UnkID(), tok.PieceToID("no such piece"))
 }
 
 // TestInvalidUTF8 checks that bytes that are not UTF-8 become U+FFFD one byte
@@ -102,41 +85,25 @@ func TestPieceIDRoundTrip(t *testing.T) {
 func TestInvalidUTF8(t *testing.T) {
 	tok := loadT5(t)
 	got := tok.Tokenize("a\xffb\xe2\x82")
-	want := []string{"▁", "a", "\uFFFD", "b", "\uFFFD\uFFFD"}
-	if !slices.Equal(got, want) {
-		t.Errorf("Tokenize(invalid UTF-8) = %q, want %q", got, want)
-	}
+	assert.Equal(t, []string{"▁", "a", "\uFFFD", "b", "\uFFFD\uFFFD"}, got)
 	ids := tok.encode("a\xffb\xe2\x82", 0)
-	if wantIDs := []int{3, 9, 2, 115, 2, 1}; !slices.Equal(ids, wantIDs) {
-		t.Errorf("Encode(invalid UTF-8) = %v, want %v", ids, wantIDs)
-	}
-	if s := tok.decode(ids, false); !utf8.ValidString(s) {
-		t.Errorf("Decode returned invalid UTF-8 %q", s)
-	}
+	assert.Equal(t, []int{3, 9, 2, 115, 2, 1}, ids)
+	assert.True(t, utf8.ValidString(tok.decode(ids, false)), "Decode returned invalid UTF-8")
 }
 
 // TestLoadErrors checks that broken folders give errors that name the file.
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "spiece.model") {
-		t.Errorf("empty folder: err = %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "spiece.model"), []byte{0x0a, 0xff}, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "spiece.model") {
-		t.Errorf("truncated spiece.model: err = %v", err)
-	}
+	_, err := Load(dir)
+	assert.ErrorContains(t, err, "spiece.model", "empty folder")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "spiece.model"), []byte{0x0a, 0xff}, 0o644))
+	_, err = Load(dir)
+	assert.ErrorContains(t, err, "spiece.model", "truncated spiece.model")
 	b, err := os.ReadFile(testutil.Fixture("t5-tiny", "spiece.model"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "spiece.model"), b[:len(b)/2], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Load(dir); err == nil {
-		t.Errorf("half a spiece.model loaded without error")
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "spiece.model"), b[:len(b)/2], 0o644))
+	_, err = Load(dir)
+	assert.Error(t, err, "half a spiece.model")
 }
 
 // TestConcurrentUse encodes and decodes from several goroutines at once (run
@@ -158,8 +125,6 @@ func TestConcurrentUse(t *testing.T) {
 		}(w)
 	}
 	for w := 0; w < 4; w++ {
-		if s := <-errs; s != "" {
-			t.Errorf("concurrent Encode(%q) differs from the golden ids", s)
-		}
+		assert.Empty(t, <-errs, "a concurrent Encode differs from the golden ids")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzEncodeDecode checks that no input makes Encode, Pieces or Decode panic,
@@ -21,25 +23,19 @@ func FuzzEncodeDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string, maxLen int) {
 		maxLen %= 64
 		ids := tok.encode(text, maxLen)
-		if len(ids) == 0 || ids[len(ids)-1] != tok.EOSID() {
-			t.Fatalf("Encode(%q) = %v does not end with </s>", text, ids)
-		}
-		if maxLen > 0 && len(ids) > maxLen {
-			t.Fatalf("Encode(%q, %d) has %d ids", text, maxLen, len(ids))
+		require.NotEmpty(t, ids)
+		require.Equal(t, tok.EOSID(), ids[len(ids)-1], "Encode(%q) = %v does not end with </s>", text, ids)
+		if maxLen > 0 {
+			require.LessOrEqual(t, len(ids), maxLen, "Encode(%q, %d)", text, maxLen)
 		}
 		for _, id := range ids {
-			if id < 0 || id >= tok.Len() {
-				t.Fatalf("Encode(%q) gave id %d outside [0, %d)", text, id, tok.Len())
-			}
+			require.True(t, id >= 0 && id < tok.Len(), "Encode(%q) gave id %d outside [0, %d)", text, id, tok.Len())
 		}
 		for _, skip := range []bool{true, false} {
-			if s := tok.decode(ids, skip); !utf8.ValidString(s) {
-				t.Fatalf("Decode(%v) = %q is not UTF-8", ids, s)
-			}
+			s := tok.decode(ids, skip)
+			require.True(t, utf8.ValidString(s), "Decode(%v) = %q is not UTF-8", ids, s)
 		}
-		if p := tok.Pieces(text); len(p) != len(tok.encode(text, 0)) {
-			t.Fatalf("Pieces(%q) has %d tokens, Encode %d", text, len(p), len(tok.encode(text, 0)))
-		}
+		require.Len(t, tok.Pieces(text), len(tok.encode(text, 0)), "Pieces(%q)", text)
 		// Arbitrary ids, out of range included, must decode without panicking.
 		_ = tok.decode([]int{maxLen, -maxLen, 1 << 20, len(text)}, false)
 	})

@@ -1,11 +1,11 @@
 package sentencepiece
 
 import (
-	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // goldenRow is one row of testdata/fixtures/tokenizers/golden.json: the slow
@@ -21,9 +21,7 @@ type goldenRow struct {
 func loadT5(t testing.TB) *Tokenizer {
 	t.Helper()
 	tok, err := Load(testutil.Fixture("t5-tiny"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tok
 }
 
@@ -32,12 +30,8 @@ func goldenRows(t testing.TB) []goldenRow {
 	var g struct {
 		Rows []goldenRow `json:"rows"`
 	}
-	if err := testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g); err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Rows) == 0 {
-		t.Fatal("tokenizers/golden.json has no rows")
-	}
+	require.NoError(t, testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g))
+	require.Len(t, g.Rows, 298)
 	return g.Rows
 }
 
@@ -46,39 +40,10 @@ func goldenRows(t testing.TB) []goldenRow {
 func TestGoldenRows(t *testing.T) {
 	tok := loadT5(t)
 	rows := goldenRows(t)
-	checks := []struct {
-		name string
-		ok   func(r goldenRow) (bool, string)
-	}{
-		{"ids", func(r goldenRow) (bool, string) {
-			got := tok.encode(r.Text, 0)
-			return slices.Equal(got, r.T5IDs), fmt.Sprintf("got  %v\nwant %v", got, r.T5IDs)
-		}},
-		{"trunc16", func(r goldenRow) (bool, string) {
-			got := tok.encode(r.Text, 16)
-			return slices.Equal(got, r.T5IDsTrunc16), fmt.Sprintf("got  %v\nwant %v", got, r.T5IDsTrunc16)
-		}},
-		{"pieces", func(r goldenRow) (bool, string) {
-			got := tok.Pieces(r.Text)
-			return slices.Equal(got, r.T5Pieces), fmt.Sprintf("got  %q\nwant %q", got, r.T5Pieces)
-		}},
-		{"decode", func(r goldenRow) (bool, string) {
-			got := tok.decode(r.T5IDs, true)
-			return got == r.T5Decode, fmt.Sprintf("got  %q\nwant %q", got, r.T5Decode)
-		}},
-	}
-	for _, c := range checks {
-		t.Run(c.name, func(t *testing.T) {
-			pass := 0
-			for i, r := range rows {
-				ok, diff := c.ok(r)
-				if ok {
-					pass++
-					continue
-				}
-				t.Errorf("row %d %q:\n%s", i, r.Text, diff)
-			}
-			t.Logf("%s: %d/%d rows exact", c.name, pass, len(rows))
-		})
+	for i, r := range rows {
+		assert.Equal(t, r.T5IDs, tok.encode(r.Text, 0), "row %d %q ids", i, r.Text)
+		assert.Equal(t, r.T5IDsTrunc16, tok.encode(r.Text, 16), "row %d %q ids truncated at 16", i, r.Text)
+		assert.Equal(t, r.T5Pieces, tok.Pieces(r.Text), "row %d %q pieces", i, r.Text)
+		assert.Equal(t, r.T5Decode, tok.decode(r.T5IDs, true), "row %d %q decoded", i, r.Text)
 	}
 }

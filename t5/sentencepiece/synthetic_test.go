@@ -3,9 +3,10 @@ package sentencepiece
 import (
 	"fmt"
 	"math"
-	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -65,16 +66,13 @@ func TestSyntheticModel(t *testing.T) {
 		pieces = append(pieces, protoPiece{fmt.Sprintf("<0x%02X>", i), 0, typeByte})
 	}
 	mp, err := parseModelProto(buildModelProto(pieces, true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mp.trainer.bosID != -1 || !mp.trainer.byteFallback || mp.normalizer.name != "identity" || !mp.normalizer.addDummyPrefix {
-		t.Fatalf("parsed specs %+v %+v", mp.trainer, mp.normalizer)
-	}
+	require.NoError(t, err)
+	require.Equal(t, int32(-1), mp.trainer.bosID)
+	require.True(t, mp.trainer.byteFallback)
+	require.Equal(t, "identity", mp.normalizer.name)
+	require.True(t, mp.normalizer.addDummyPrefix)
 	m, err := newModel(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, c := range []struct {
 		text string
 		want []string
@@ -92,12 +90,8 @@ func TestSyntheticModel(t *testing.T) {
 		for _, s := range m.encode(c.text) {
 			got = append(got, s.piece)
 		}
-		if !slices.Equal(got, c.want) {
-			t.Errorf("encode(%q) = %q, want %q", c.text, got, c.want)
-		}
+		assert.Equal(t, c.want, got, "encode(%q)", c.text)
 	}
 	// A string outside the vocabulary is copied as it is, "▁" included.
-	if got, want := m.decodePieces([]string{"▁a", "<0xC3>", "<0xA9>", "</s>", "<0xFF>", "▁a", "<unk>", "▁zz"}), "aé\uFFFD a \u2047 ▁zz"; got != want {
-		t.Errorf("decodePieces = %q, want %q", got, want)
-	}
+	assert.Equal(t, "aé\uFFFD a \u2047 ▁zz", m.decodePieces([]string{"▁a", "<0xC3>", "<0xA9>", "</s>", "<0xFF>", "▁a", "<unk>", "▁zz"}))
 }

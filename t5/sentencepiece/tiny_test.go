@@ -1,10 +1,10 @@
 package sentencepiece
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
 )
 
 // TestT5TinyGolden checks the t5-tiny fixture: per-text ids with and without
@@ -21,33 +21,21 @@ func TestT5TinyGolden(t *testing.T) {
 	g.Decode(t, "tokens_truncated_64", &trunc)
 	g.Decode(t, "pieces_truncated_64", &pieces)
 	for i, s := range texts {
-		if got := tok.encode(s, 0); !slices.Equal(got, untrunc[i]) {
-			t.Errorf("text %d untruncated:\ngot  %v\nwant %v", i, got, untrunc[i])
-		}
+		assert.Equal(t, untrunc[i], tok.encode(s, 0), "text %d untruncated", i)
 		got := tok.encode(s, 64)
-		if !slices.Equal(got, trunc[i]) {
-			t.Errorf("text %d truncated at 64:\ngot  %v\nwant %v", i, got, trunc[i])
-		}
+		assert.Equal(t, trunc[i], got, "text %d truncated at 64", i)
 		var ps []string
 		for _, id := range got {
 			ps = append(ps, tok.IDToPiece(id))
 		}
-		if !slices.Equal(ps, pieces[i]) {
-			t.Errorf("text %d pieces:\ngot  %q\nwant %q", i, ps, pieces[i])
-		}
+		assert.Equal(t, pieces[i], ps, "text %d pieces", i)
 	}
 
 	ids, mask := tok.EncodeBatch(texts, 64)
 	wantIDs, wantMask := g.T(t, "input_ids"), g.T(t, "attention_mask")
-	if got, want := flatten(ids), testutil.Ints(wantIDs); !slices.Equal(got, want) {
-		t.Errorf("EncodeBatch ids:\ngot  %v\nwant %v", got, want)
-	}
-	if got, want := flatten(mask), testutil.Ints(wantMask); !slices.Equal(got, want) {
-		t.Errorf("EncodeBatch mask:\ngot  %v\nwant %v", got, want)
-	}
-	if len(ids) != wantIDs.Shape[0] || len(ids[0]) != wantIDs.Shape[1] {
-		t.Errorf("EncodeBatch shape [%d %d], want %v", len(ids), len(ids[0]), wantIDs.Shape)
-	}
+	assert.Equal(t, testutil.Ints(wantIDs), flatten(ids), "EncodeBatch ids")
+	assert.Equal(t, testutil.Ints(wantMask), flatten(mask), "EncodeBatch mask")
+	assert.Equal(t, []int{wantIDs.Shape[0], wantIDs.Shape[1]}, []int{len(ids), len(ids[0])}, "EncodeBatch shape")
 
 	var settings struct {
 		LenTokenizer int `json:"len_tokenizer"`
@@ -56,10 +44,8 @@ func TestT5TinyGolden(t *testing.T) {
 		UnkTokenID   int `json:"unk_token_id"`
 	}
 	g.Decode(t, "tokenizer", &settings)
-	if tok.Len() != settings.LenTokenizer || tok.PadID() != settings.PadTokenID ||
-		tok.EOSID() != settings.EOSTokenID || tok.UnkID() != settings.UnkTokenID {
-		t.Errorf("Len/PadID/EOSID/UnkID = %d/%d/%d/%d, want %+v", tok.Len(), tok.PadID(), tok.EOSID(), tok.UnkID(), settings)
-	}
+	assert.Equal(t, []int{settings.LenTokenizer, settings.PadTokenID, settings.EOSTokenID, settings.UnkTokenID},
+		[]int{tok.Len(), tok.PadID(), tok.EOSID(), tok.UnkID()}, "Len, PadID, EOSID, UnkID")
 
 	var greedy struct {
 		Skip []string `json:"decoded_skip_special_tokens"`
@@ -84,9 +70,7 @@ func TestT5TinyGolden(t *testing.T) {
 		flat := testutil.Ints(seqs)
 		n := seqs.Shape[1]
 		for i, want := range c.want {
-			if got := tok.decode(flat[i*n:(i+1)*n], c.skip); got != want {
-				t.Errorf("%s row %d:\ngot  %q\nwant %q", c.name, i, got, want)
-			}
+			assert.Equal(t, want, tok.decode(flat[i*n:(i+1)*n], c.skip), "%s row %d", c.name, i)
 		}
 	}
 }
