@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzTokenize feeds arbitrary bytes (invalid UTF-8 included) through every
@@ -20,38 +22,29 @@ func FuzzTokenize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string, maxLen int) {
 		maxLen %= 64
 		toks, ids := tok.Tokens(text), tok.IDs(text)
-		if len(toks) != len(ids) {
-			t.Fatalf("%q: %d tokens but %d ids", text, len(toks), len(ids))
-		}
+		require.Len(t, ids, len(toks), "%q: tokens and ids", text)
 		for i, id := range ids {
-			if id < 0 || id >= tok.VocabSize() {
-				t.Fatalf("%q: id %d out of range", text, id)
-			}
-			if want := tok.TokenID(toks[i]); want != id {
-				t.Fatalf("%q: token %q has id %d, TokenID says %d", text, toks[i], id, want)
-			}
-			if !utf8.ValidString(toks[i]) || toks[i] == "" {
-				t.Fatalf("%q: bad token %q", text, toks[i])
-			}
+			require.True(t, id >= 0 && id < tok.VocabSize(), "%q: id %d out of range", text, id)
+			require.Equal(t, tok.TokenID(toks[i]), id, "%q: token %q", text, toks[i])
+			require.True(t, utf8.ValidString(toks[i]) && toks[i] != "", "%q: bad token %q", text, toks[i])
 		}
 		e := tok.Encode(text, maxLen)
 		n := len(e.IDs)
-		if n < 2 || e.IDs[0] != tok.ClsID() || e.IDs[n-1] != tok.SepID() {
-			t.Fatalf("%q: Encode = %v", text, e.IDs)
-		}
-		if maxLen > 2 && n > maxLen {
-			t.Fatalf("%q: Encode(maxLen=%d) has %d ids", text, maxLen, n)
+		require.GreaterOrEqual(t, n, 2, "%q: Encode = %v", text, e.IDs)
+		require.Equal(t, tok.ClsID(), e.IDs[0], "%q: Encode = %v", text, e.IDs)
+		require.Equal(t, tok.SepID(), e.IDs[n-1], "%q: Encode = %v", text, e.IDs)
+		if maxLen > 2 {
+			require.LessOrEqual(t, n, maxLen, "%q: Encode(maxLen=%d)", text, maxLen)
 		}
 		p := tok.EncodePair(text, text, maxLen)
-		if maxLen > 3 && len(p.IDs) > maxLen {
-			t.Fatalf("%q: EncodePair(maxLen=%d) has %d ids", text, maxLen, len(p.IDs))
+		if maxLen > 3 {
+			require.LessOrEqual(t, len(p.IDs), maxLen, "%q: EncodePair(maxLen=%d)", text, maxLen)
 		}
-		bIDs, _, bMask, _ := tok.EncodeBatch([]string{text, "x"}, maxLen)
-		if len(bIDs[0]) != len(bIDs[1]) || len(bMask[0]) != len(bIDs[0]) {
-			t.Fatalf("%q: ragged batch", text)
-		}
-		if d := tok.Decode(ids, false); !utf8.ValidString(d) {
-			t.Fatalf("%q: Decode gave invalid UTF-8 %q", text, d)
-		}
+		bIDs, _, bMask, err := tok.EncodeBatch([]string{text, "x"}, maxLen)
+		require.NoError(t, err)
+		require.Len(t, bIDs[1], len(bIDs[0]), "%q: ragged batch", text)
+		require.Len(t, bMask[0], len(bIDs[0]), "%q: ragged batch", text)
+		d := tok.Decode(ids, false)
+		require.True(t, utf8.ValidString(d), "%q: Decode gave invalid UTF-8 %q", text, d)
 	})
 }

@@ -1,11 +1,10 @@
 package wordpiece
 
 import (
-	"fmt"
-	"reflect"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -21,49 +20,31 @@ type goldenRow struct {
 func loadBert(t testing.TB, name string) *Tokenizer {
 	t.Helper()
 	tok, err := Load(testutil.Fixture(name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tok
+}
+
+// goldenRows reads the 298 rows of testdata/fixtures/tokenizers/golden.json.
+func goldenRows(t testing.TB) []goldenRow {
+	t.Helper()
+	var g struct {
+		Rows []goldenRow `json:"rows"`
+	}
+	require.NoError(t, testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g))
+	require.Len(t, g.Rows, 298)
+	return g.Rows
 }
 
 // TestGoldenTexts checks every row of the tokenizer golden file exactly: ids,
 // ids truncated at 16, and tokens ([CLS]/[SEP] included in the golden tokens).
-// The bar is every row exact; the counts are logged.
 func TestGoldenTexts(t *testing.T) {
-	var g struct {
-		Rows []goldenRow `json:"rows"`
-	}
-	if err := testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g); err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Rows) != 298 {
-		t.Fatalf("tokenizers/golden.json has %d rows, want 298", len(g.Rows))
-	}
 	tok := loadBert(t, "bert-tiny")
-	var okIDs, okTrunc, okTokens int
-	for i, row := range g.Rows {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			if got := tok.Encode(row.Text, 0).IDs; reflect.DeepEqual(got, row.BertIDs) {
-				okIDs++
-			} else {
-				t.Errorf("text %q\nids  %v\nwant %v", row.Text, got, row.BertIDs)
-			}
-			if got := tok.Encode(row.Text, 16).IDs; reflect.DeepEqual(got, row.BertTrunc16) {
-				okTrunc++
-			} else {
-				t.Errorf("text %q\nids[:16] %v\nwant     %v", row.Text, got, row.BertTrunc16)
-			}
-			got := append(append([]string{"[CLS]"}, tok.Tokens(row.Text)...), "[SEP]")
-			if reflect.DeepEqual(got, row.BertTokens) {
-				okTokens++
-			} else {
-				t.Errorf("text %q\ntokens %q\nwant   %q", row.Text, got, row.BertTokens)
-			}
-		})
+	for i, row := range goldenRows(t) {
+		assert.Equal(t, row.BertIDs, tok.Encode(row.Text, 0).IDs, "row %d %q ids", i, row.Text)
+		assert.Equal(t, row.BertTrunc16, tok.Encode(row.Text, 16).IDs, "row %d %q ids truncated at 16", i, row.Text)
+		got := append(append([]string{"[CLS]"}, tok.Tokens(row.Text)...), "[SEP]")
+		assert.Equal(t, row.BertTokens, got, "row %d %q tokens", i, row.Text)
 	}
-	t.Logf("exact rows: ids %d/%d, trunc16 %d/%d, tokens %d/%d",
-		okIDs, len(g.Rows), okTrunc, len(g.Rows), okTokens, len(g.Rows))
 }
 
 // TestGoldenBatches checks SentenceTransformer.tokenize of the bi-encoder
@@ -94,39 +75,30 @@ func TestGoldenBatches(t *testing.T) {
 					for _, id := range row {
 						toks = append(toks, tok.IDToken(id))
 					}
-					if !reflect.DeepEqual(toks, wantTokens[i]) {
-						t.Errorf("%s %d tokens\n got %q\nwant %q", col.tag, i, toks, wantTokens[i])
-					}
+					assert.Equal(t, wantTokens[i], toks, "%s %d tokens", col.tag, i)
 				}
 				check := func(key string, got [][]int) {
 					want := g.T(t, col.tag+"."+key)
-					if len(want.Shape) != 2 || want.Shape[0] != len(got) {
-						t.Fatalf("%s.%s: golden shape %v, got %d rows", col.tag, key, want.Shape, len(got))
-					}
+					require.Len(t, want.Shape, 2, "%s.%s: golden shape", col.tag, key)
+					require.Len(t, got, want.Shape[0], "%s.%s: rows", col.tag, key)
 					var flat []int
 					for _, row := range got {
-						if len(row) != want.Shape[1] {
-							t.Fatalf("%s.%s: row width %d, golden %v", col.tag, key, len(row), want.Shape)
-						}
+						require.Len(t, row, want.Shape[1], "%s.%s: row width", col.tag, key)
 						flat = append(flat, row...)
 					}
-					if w := testutil.Ints(want); !reflect.DeepEqual(flat, w) {
-						t.Errorf("%s.%s differs from golden:\n got %v\nwant %v", col.tag, key, flat, w)
-					}
+					assert.Equal(t, testutil.Ints(want), flat, "%s.%s", col.tag, key)
 				}
 				check("input_ids", ids)
 				check("attention_mask", mask)
 				if _, ok := g.Tensors[col.tag+".token_type_ids"]; ok {
 					check("token_type_ids", typeIDs)
-				} else if name == "bert-tiny" {
-					t.Errorf("bert-tiny golden lacks %s.token_type_ids", col.tag)
+				} else {
+					assert.NotEqual(t, "bert-tiny", name, "bert-tiny golden lacks %s.token_type_ids", col.tag)
 				}
 				var untrunc []int
 				g.Decode(t, col.tag+"_untruncated_lengths", &untrunc)
 				for i, text := range col.texts {
-					if n := len(tok.Encode(text, 0).IDs); n != untrunc[i] {
-						t.Errorf("%s %d: untruncated length %d, golden %d", col.tag, i, n, untrunc[i])
-					}
+					assert.Len(t, tok.Encode(text, 0).IDs, untrunc[i], "%s %d: untruncated length", col.tag, i)
 				}
 			}
 		})

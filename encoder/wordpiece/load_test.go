@@ -3,11 +3,12 @@ package wordpiece
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestLoadFixtures(t *testing.T) {
@@ -21,35 +22,28 @@ func TestLoadFixtures(t *testing.T) {
 			Pad int `json:"pad_token_id"`
 		}
 		testutil.LoadGolden(t, name).Decode(t, "tokenizer", &want)
-		if tok.UnkID() != want.Unk || tok.ClsID() != want.Cls || tok.SepID() != want.Sep || tok.PadID() != want.Pad {
-			t.Errorf("%s: unk/cls/sep/pad = %d/%d/%d/%d, golden %d/%d/%d/%d", name,
-				tok.UnkID(), tok.ClsID(), tok.SepID(), tok.PadID(), want.Unk, want.Cls, want.Sep, want.Pad)
-		}
-		if tok.VocabSize() != 30522 || tok.ModelMaxLength() != 512 {
-			t.Errorf("%s: VocabSize %d, ModelMaxLength %d; want 30522, 512", name, tok.VocabSize(), tok.ModelMaxLength())
-		}
+		assert.Equal(t, []int{want.Unk, want.Cls, want.Sep, want.Pad}, []int{tok.UnkID(), tok.ClsID(), tok.SepID(), tok.PadID()},
+			"%s: unk, cls, sep, pad", name)
+		assert.Equal(t, 30522, tok.VocabSize(), name)
+		assert.Equal(t, 512, tok.ModelMaxLength(), name)
 	}
 }
 
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "vocab.txt") {
-		t.Errorf("Load(empty dir) error = %v, want one naming vocab.txt", err)
-	}
+	_, err := Load(dir)
+	assert.ErrorContains(t, err, "vocab.txt", "empty folder")
 	write(t, filepath.Join(dir, "vocab.txt"), "[UNK]\nhello\n")
 	write(t, filepath.Join(dir, "tokenizer_config.json"), `{"strip_accents": "yes"}`)
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "strip_accents") {
-		t.Errorf("bad strip_accents: error = %v, want one naming the key", err)
-	}
+	_, err = Load(dir)
+	assert.ErrorContains(t, err, "strip_accents", "bad strip_accents")
 	write(t, filepath.Join(dir, "tokenizer_config.json"), `{`)
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "tokenizer_config.json") {
-		t.Errorf("broken JSON: error = %v, want one naming the file", err)
-	}
+	_, err = Load(dir)
+	assert.ErrorContains(t, err, "tokenizer_config.json", "broken JSON")
 	dir2 := t.TempDir()
 	write(t, filepath.Join(dir2, "tokenizer.json"), `{"model": {"type": "Unigram"}}`)
-	if _, err := Load(dir2); err == nil || !strings.Contains(err.Error(), "Unigram") {
-		t.Errorf("Unigram tokenizer.json: error = %v, want one naming the model type", err)
-	}
+	_, err = Load(dir2)
+	assert.ErrorContains(t, err, "Unigram", "Unigram tokenizer.json")
 }
 
 // TestLoadConfigKeys checks that tokenizer_config.json settings are applied:
@@ -70,9 +64,7 @@ func TestLoadConfigKeys(t *testing.T) {
 	for _, tc := range tests {
 		write(t, filepath.Join(dir, "tokenizer_config.json"), tc.config)
 		tok, err := Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		text := "Café"
 		if strings.Contains(tc.config, "never_split") {
 			text = "Café!"
@@ -80,15 +72,11 @@ func TestLoadConfigKeys(t *testing.T) {
 		if strings.Contains(tc.config, "<x>") {
 			text = "Café<x>"
 		}
-		if got := tok.Tokens(text); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("config %s: Tokens(%q) = %q, want %q", tc.config, text, got, tc.want)
-		}
+		assert.Equal(t, tc.want, tok.Tokens(text), "config %s: Tokens(%q)", tc.config, text)
 	}
 }
 
 func write(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 }

@@ -1,11 +1,10 @@
 package wordpiece
 
 import (
+	"testing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"reflect"
-	"strings"
-	"testing"
 )
 
 // small builds a tokenizer over a toy vocabulary; expectations below follow
@@ -15,9 +14,7 @@ func small(t *testing.T, opts Options, extra ...string) *Tokenizer {
 	vocab := append([]string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
 		"hello", "Hello", "cafe", "café", "un", "##aff", "##able", "a", "##a", "x", "!", "[", "]", "foo", "##o", "f"}, extra...)
 	tok, err := New(vocab, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tok
 }
 
@@ -67,9 +64,7 @@ func TestOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := small(t, tc.opts).Tokens(tc.text); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("Tokens(%q) = %q, want %q", tc.text, got, tc.want)
-			}
+			assert.Equal(t, tc.want, small(t, tc.opts).Tokens(tc.text), "Tokens(%q)", tc.text)
 		})
 	}
 }
@@ -80,9 +75,7 @@ func TestDottedCapitalI(t *testing.T) {
 	opts := DefaultOptions()
 	opts.StripAccents = boolPtr(false)
 	tok := small(t, opts, "i\u0307")
-	if got := tok.Tokens("\u0130"); !reflect.DeepEqual(got, []string{"i\u0307"}) {
-		t.Errorf("Tokens(İ) = %q, want [\"i\\u0307\"]", got)
-	}
+	assert.Equal(t, []string{"i\u0307"}, tok.Tokens("\u0130"))
 }
 
 func TestAddedTokens(t *testing.T) {
@@ -92,38 +85,24 @@ func TestAddedTokens(t *testing.T) {
 		{Content: "Foo", ID: 101, Normalized: true},
 	}
 	tok := small(t, opts)
-	if got, want := tok.IDs("a  <r>  x"), []int{12, 100, 14}; !reflect.DeepEqual(got, want) {
-		t.Errorf("IDs with an lstrip/rstrip added token = %v, want %v", got, want)
-	}
+	assert.Equal(t, []int{12, 100, 14}, tok.IDs("a  <r>  x"), "an lstrip/rstrip added token")
 	// A non-special normalized added token is protected from lower-casing
 	// only as written.
-	if got, want := tok.IDs("Foo FOO"), []int{101, 18}; !reflect.DeepEqual(got, want) {
-		t.Errorf("IDs(\"Foo FOO\") = %v, want %v", got, want)
-	}
-	if tok.VocabSize() != 102 {
-		t.Errorf("VocabSize = %d, want 102 (ids 0..101)", tok.VocabSize())
-	}
-	if got := tok.Decode([]int{2, 12, 100, 14, 101, 3}, true); got != "a <r> x Foo" {
-		t.Errorf("Decode = %q, want %q", got, "a <r> x Foo")
-	}
+	assert.Equal(t, []int{101, 18}, tok.IDs("Foo FOO"))
+	assert.Equal(t, 102, tok.VocabSize(), "ids 0..101")
+	assert.Equal(t, "a <r> x Foo", tok.Decode([]int{2, 12, 100, 14, 101, 3}, true))
 }
 
 func TestMissingSpecialTokensGetNewIDs(t *testing.T) {
 	tok, err := New([]string{"[UNK]", "a"}, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// HF adds the missing special tokens in attribute order: sep, pad, cls, mask.
-	if tok.SepID() != 2 || tok.PadID() != 3 || tok.ClsID() != 4 || tok.MaskID() != 5 || tok.VocabSize() != 6 {
-		t.Errorf("ids sep %d pad %d cls %d mask %d size %d, want 2 3 4 5 6",
-			tok.SepID(), tok.PadID(), tok.ClsID(), tok.MaskID(), tok.VocabSize())
-	}
-	if _, err := New([]string{"a"}, Options{UnkToken: "<unk>"}); err != nil {
-		t.Errorf("a missing unknown token is added like the others: %v", err)
-	}
-	if _, err := New(nil, DefaultOptions()); err == nil {
-		t.Error("New(nil) succeeded; want an error")
-	}
+	assert.Equal(t, []int{2, 3, 4, 5, 6}, []int{tok.SepID(), tok.PadID(), tok.ClsID(), tok.MaskID(), tok.VocabSize()},
+		"ids of sep, pad, cls, mask; vocabulary size")
+	_, err = New([]string{"a"}, Options{UnkToken: "<unk>"})
+	assert.NoError(t, err, "a missing unknown token is added like the others")
+	_, err = New(nil, DefaultOptions())
+	assert.Error(t, err, "New(nil)")
 }
 
 func TestTruncation(t *testing.T) {
@@ -141,12 +120,9 @@ func TestTruncation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		e := tok.Encode(text, tc.maxLen)
-		if !reflect.DeepEqual(e.IDs, tc.want) {
-			t.Errorf("Encode(maxLen=%d) = %v, want %v", tc.maxLen, e.IDs, tc.want)
-		}
-		if len(e.Mask) != len(e.IDs) || len(e.TypeIDs) != len(e.IDs) {
-			t.Errorf("maxLen=%d: mask/type lengths %d/%d, ids %d", tc.maxLen, len(e.Mask), len(e.TypeIDs), len(e.IDs))
-		}
+		assert.Equal(t, tc.want, e.IDs, "Encode(maxLen=%d)", tc.maxLen)
+		assert.Len(t, e.Mask, len(e.IDs), "maxLen=%d: mask", tc.maxLen)
+		assert.Len(t, e.TypeIDs, len(e.IDs), "maxLen=%d: type ids", tc.maxLen)
 	}
 }
 
@@ -163,17 +139,13 @@ func TestLongestFirst(t *testing.T) {
 		{3, 3, 10, 5, 5},
 	}
 	for _, tc := range tests {
-		if d1, d2 := longestFirst(tc.n1, tc.n2, tc.remove); d1 != tc.d1 || d2 != tc.d2 {
-			t.Errorf("longestFirst(%d, %d, %d) = %d, %d, want %d, %d", tc.n1, tc.n2, tc.remove, d1, d2, tc.d1, tc.d2)
-		}
+		d1, d2 := longestFirst(tc.n1, tc.n2, tc.remove)
+		assert.Equal(t, [2]int{tc.d1, tc.d2}, [2]int{d1, d2}, "longestFirst(%d, %d, %d)", tc.n1, tc.n2, tc.remove)
 	}
 	tok := small(t, DefaultOptions())
 	e := tok.EncodePair("a a a a", "x x", 7)
-	want := []int{2, 12, 12, 3, 14, 14, 3}
-	wantTypes := []int{0, 0, 0, 0, 1, 1, 1}
-	if !reflect.DeepEqual(e.IDs, want) || !reflect.DeepEqual(e.TypeIDs, wantTypes) {
-		t.Errorf("EncodePair = %v types %v, want %v types %v", e.IDs, e.TypeIDs, want, wantTypes)
-	}
+	assert.Equal(t, []int{2, 12, 12, 3, 14, 14, 3}, e.IDs, "EncodePair")
+	assert.Equal(t, []int{0, 0, 0, 0, 1, 1, 1}, e.TypeIDs, "EncodePair types")
 	ids, typeIDs, mask, err := tok.EncodePairBatch([]string{"a", "a a a"}, []string{"x", "x"}, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []int{2, 12, 3, 14, 3, 0, 0}, ids[0], "EncodePairBatch row 0")
@@ -191,45 +163,27 @@ func TestDecode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		ids := tok.Encode(tc.text, 0).IDs
-		if got := tok.Decode(ids, true); got != tc.want {
-			t.Errorf("Decode(skip) of %q = %q, want %q", tc.text, got, tc.want)
-		}
-		if got := tok.Decode(ids, false); got != tc.withSpecial {
-			t.Errorf("Decode of %q = %q, want %q", tc.text, got, tc.withSpecial)
-		}
+		assert.Equal(t, tc.want, tok.Decode(ids, true), "Decode(skip) of %q", tc.text)
+		assert.Equal(t, tc.withSpecial, tok.Decode(ids, false), "Decode of %q", tc.text)
 	}
-	if got := tok.Decode([]int{-1, 1 << 40}, false); got != "[UNK] [UNK]" {
-		t.Errorf("Decode of out-of-range ids = %q, want \"[UNK] [UNK]\"", got)
-	}
-	if got := tok.Decode(nil, true); got != "" {
-		t.Errorf("Decode(nil) = %q", got)
-	}
+	assert.Equal(t, "[UNK] [UNK]", tok.Decode([]int{-1, 1 << 40}, false), "out-of-range ids")
+	assert.Empty(t, tok.Decode(nil, true))
 }
 
 func TestUnicodeTables(t *testing.T) {
 	// The Unicode-15 table is the difference between Go's tables and Python
 	// 3.11's; a Go release with newer tables needs it recomputed.
 	for _, r := range []rune{0xCF3, 0x1FA75, 0x31350, 0x323AF} {
-		if !isControl(r) {
-			t.Errorf("U+%04X: new in Unicode 15, must count as unassigned (control)", r)
-		}
+		assert.True(t, isControl(r), "U+%04X: new in Unicode 15, must count as unassigned (control)", r)
 	}
 	for _, r := range []rune{0xCF2, 0x1FA74, 0x323B0 - 0x10000} {
-		if newInUnicode15(r) {
-			t.Errorf("U+%04X wrongly listed as new in Unicode 15", r)
-		}
+		assert.False(t, newInUnicode15(r), "U+%04X wrongly listed as new in Unicode 15", r)
 	}
 	for r, want := range map[rune]bool{'\t': false, '\n': false, '\x00': true, '\x7f': true, 0x200D: true, 0xE000: true, 0x0378: true, 'a': false} {
-		if isControl(r) != want {
-			t.Errorf("isControl(U+%04X) = %v, want %v", r, !want, want)
-		}
+		assert.Equal(t, want, isControl(r), "isControl(U+%04X)", r)
 	}
 	for r, want := range map[rune]bool{'$': true, '`': true, '~': true, '_': true, 0x2014: true, 0x00BF: true, 'a': false, 0x20AC: false} {
-		if isPunctuation(r) != want {
-			t.Errorf("isPunctuation(U+%04X) = %v, want %v", r, !want, want)
-		}
+		assert.Equal(t, want, isPunctuation(r), "isPunctuation(U+%04X)", r)
 	}
-	if got := pyFields(" a\u2028b\u00a0c\x1c"); strings.Join(got, "|") != "a|b|c" {
-		t.Errorf("pyFields = %q", got)
-	}
+	assert.Equal(t, []string{"a", "b", "c"}, pyFields(" a\u2028b\u00a0c\x1c"))
 }

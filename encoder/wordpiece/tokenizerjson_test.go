@@ -6,21 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// goldenRows reads the 298 rows of testdata/fixtures/tokenizers/golden.json.
-func goldenRows(t testing.TB) []goldenRow {
-	t.Helper()
-	var g struct {
-		Rows []goldenRow `json:"rows"`
-	}
-	require.NoError(t, testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g))
-	require.Len(t, g.Rows, 298)
-	return g.Rows
-}
 
 // TestTokenizerJSONRoundTrip writes bert-tiny's tokenizer (vocab.txt +
 // tokenizer_config.json) as a fast tokenizer's tokenizer.json and reads it
