@@ -21,36 +21,22 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	bertJSON := filepath.Join(dir, "bert.json")
 	wp, err := wordpiece.Load("../../testdata/fixtures/bert-tiny")
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := writeFile(bertJSON, wp.WriteTokenizerJSON); err != nil {
-		log.Fatal(err)
-	}
-	bert, err := sugarme.Load(bertJSON)
+	sp, err := sentencepiece.Load("../../testdata/fixtures/t5-tiny")
 	if err != nil {
 		log.Fatal(err)
 	}
+	bert, t5tok := viaSugarme(filepath.Join(dir, "bert.json"), wp.WriteTokenizerJSON),
+		viaSugarme(filepath.Join(dir, "t5.json"), sp.WriteTokenizerJSON)
+
 	ids, types, mask, err := bert.EncodeBatch([]string{"What is Python?", "Java"}, 128)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(ids, types, mask)
-
-	t5JSON := filepath.Join(dir, "t5.json")
-	sp, err := sentencepiece.Load("../../testdata/fixtures/t5-tiny")
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := writeFile(t5JSON, sp.WriteTokenizerJSON); err != nil {
-		log.Fatal(err)
-	}
-	t5tok, err := sugarme.Load(t5JSON)
-	if err != nil {
-		log.Fatal(err)
-	}
 	fmt.Println(t5tok.Encode("Hello, world!", 0))
 	_, err = t5tok.Encode("New\nlines\r\nand\ttabs", 0) // sugarme panics on this one
 	fmt.Println(errors.Is(err, sugarme.ErrPanicked))
@@ -60,15 +46,19 @@ func Example() {
 	// true
 }
 
-// writeFile writes what write produces to path.
-func writeFile(path string, write func(w io.Writer) error) error {
+// viaSugarme writes a tokenizer.json to path with write and loads it with
+// sugarme.
+func viaSugarme(path string, write func(io.Writer) error) *sugarme.Tokenizer {
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		log.Fatal(err)
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
+	if err := errors.Join(write(f), f.Close()); err != nil {
+		log.Fatal(err)
 	}
-	return f.Close()
+	tok, err := sugarme.Load(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return tok
 }

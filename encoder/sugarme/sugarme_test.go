@@ -1,8 +1,8 @@
 package sugarme_test
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,37 +25,12 @@ var (
 	_ encoder.Tokenizer = (*sugarme.Tokenizer)(nil)
 )
 
-// goldenRow is one row of testdata/fixtures/tokenizers/golden.json: the slow
-// T5Tokenizer's and BertTokenizer's output for a text.
-type goldenRow struct {
-	Text         string `json:"text"`
-	T5IDs        []int  `json:"t5_ids"`
-	T5IDsTrunc16 []int  `json:"t5_ids_trunc16"`
-	T5Decode     string `json:"t5_decode"`
-	BertIDs      []int  `json:"bert_ids"`
-	BertTrunc16  []int  `json:"bert_ids_trunc16"`
-}
-
-func goldenRows(t *testing.T) []goldenRow {
-	t.Helper()
-	var g struct {
-		Rows []goldenRow `json:"rows"`
-	}
-	require.NoError(t, testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g))
-	require.Len(t, g.Rows, 298)
-	return g.Rows
-}
-
 // tokenizerJSON writes the tokenizer.json of a genq tokenizer (the file
 // transformers' converter makes from the fixture's slow tokenizer) and loads
 // it with sugarme.
-func tokenizerJSON(t *testing.T, write func(*bytes.Buffer) error) *sugarme.Tokenizer {
+func tokenizerJSON(t *testing.T, write func(io.Writer) error) *sugarme.Tokenizer {
 	t.Helper()
-	var buf bytes.Buffer
-	require.NoError(t, write(&buf))
-	path := filepath.Join(t.TempDir(), "tokenizer.json")
-	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
-	tok, err := sugarme.Load(path)
+	tok, err := sugarme.Load(testutil.WriteFile(t, filepath.Join(t.TempDir(), "tokenizer.json"), write))
 	require.NoError(t, err)
 	return tok
 }
@@ -63,13 +38,13 @@ func tokenizerJSON(t *testing.T, write func(*bytes.Buffer) error) *sugarme.Token
 func bertTokenizer(t *testing.T) *sugarme.Tokenizer {
 	wp, err := wordpiece.Load(testutil.Fixture("bert-tiny"))
 	require.NoError(t, err)
-	return tokenizerJSON(t, func(b *bytes.Buffer) error { return wp.WriteTokenizerJSON(b) })
+	return tokenizerJSON(t, wp.WriteTokenizerJSON)
 }
 
 func t5Tokenizer(t *testing.T) *sugarme.Tokenizer {
 	sp, err := sentencepiece.Load(testutil.Fixture("t5-tiny"))
 	require.NoError(t, err)
-	return tokenizerJSON(t, func(b *bytes.Buffer) error { return sp.WriteTokenizerJSON(b) })
+	return tokenizerJSON(t, sp.WriteTokenizerJSON)
 }
 
 // TestGoldenDifferences runs the adapter on the 298 golden texts with the
@@ -80,25 +55,32 @@ func t5Tokenizer(t *testing.T) *sugarme.Tokenizer {
 // as an error wrapping ErrPanicked; none may escape. The differences are
 // described in the package documentation; -v logs every differing row.
 func TestGoldenDifferences(t *testing.T) {
-	rows := goldenRows(t)
+	rows := testutil.TokenizerRows(t)
+	// differs encodes text untruncated and truncated at 16 and counts the
+	// results that differ from the reference in *full and *trunc.
+	differs := func(tok *sugarme.Tokenizer, name string, i int, text string, want, want16 []int, full, trunc *int) error {
+		ids, err := tok.Encode(text, 0)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(ids, want) {
+			*full++
+			t.Logf("%s row %d %q:\n got  %v\n want %v", name, i, text, ids, want)
+		}
+		ids, err = tok.Encode(text, 16)
+		require.NoError(t, err, "%s row %d %q truncated at 16", name, i, text)
+		assert.LessOrEqual(t, len(ids), 16)
+		if !slices.Equal(ids, want16) {
+			*trunc++
+		}
+		return nil
+	}
 	bert, t5tok := bertTokenizer(t), t5Tokenizer(t)
 	var got struct{ bertIDs, bertTrunc16, t5Errors, t5ErrorsNewline, t5IDs, t5Trunc16, t5Decode int }
 	for i, r := range rows {
-		ids, err := bert.Encode(r.Text, 0)
+		err := differs(bert, "BERT", i, r.Text, r.BertIDs, r.BertTrunc16, &got.bertIDs, &got.bertTrunc16)
 		require.NoError(t, err, "BERT row %d %q", i, r.Text)
-		if !slices.Equal(ids, r.BertIDs) {
-			got.bertIDs++
-			t.Logf("BERT row %d %q:\n got  %v\n want %v", i, r.Text, ids, r.BertIDs)
-		}
-		ids, err = bert.Encode(r.Text, 16)
-		require.NoError(t, err, "BERT row %d %q", i, r.Text)
-		assert.LessOrEqual(t, len(ids), 16)
-		if !slices.Equal(ids, r.BertTrunc16) {
-			got.bertTrunc16++
-		}
-
-		ids, err = t5tok.Encode(r.Text, 0)
-		if err != nil {
+		if err := differs(t5tok, "T5", i, r.Text, r.T5IDs, r.T5IDsTrunc16, &got.t5IDs, &got.t5Trunc16); err != nil {
 			require.ErrorIs(t, err, sugarme.ErrPanicked, "T5 row %d %q", i, r.Text)
 			if strings.Contains(r.Text, "\n") {
 				got.t5ErrorsNewline++
@@ -106,16 +88,6 @@ func TestGoldenDifferences(t *testing.T) {
 			got.t5Errors++
 			t.Logf("T5 row %d %q: %v", i, r.Text, err)
 			continue
-		}
-		if !slices.Equal(ids, r.T5IDs) {
-			got.t5IDs++
-			t.Logf("T5 row %d %q:\n got  %v\n want %v", i, r.Text, ids, r.T5IDs)
-		}
-		ids, err = t5tok.Encode(r.Text, 16)
-		require.NoError(t, err, "T5 row %d %q", i, r.Text)
-		assert.LessOrEqual(t, len(ids), 16)
-		if !slices.Equal(ids, r.T5IDsTrunc16) {
-			got.t5Trunc16++
 		}
 		s, err := t5tok.Decode(r.T5IDs, true)
 		require.NoError(t, err, "T5 row %d %q", i, r.Text)
@@ -140,7 +112,7 @@ func TestGoldenDifferences(t *testing.T) {
 func TestEncodeBatch(t *testing.T) {
 	wp, err := wordpiece.Load(testutil.Fixture("bert-tiny"))
 	require.NoError(t, err)
-	tok := tokenizerJSON(t, func(b *bytes.Buffer) error { return wp.WriteTokenizerJSON(b) })
+	tok := tokenizerJSON(t, wp.WriteTokenizerJSON)
 	pad, ok := tok.PadID()
 	require.True(t, ok)
 	assert.Equal(t, wp.PadID(), pad)
@@ -159,7 +131,7 @@ func TestEncodeBatch(t *testing.T) {
 
 	sp, err := sentencepiece.Load(testutil.Fixture("t5-tiny"))
 	require.NoError(t, err)
-	t5tok := tokenizerJSON(t, func(b *bytes.Buffer) error { return sp.WriteTokenizerJSON(b) })
+	t5tok := tokenizerJSON(t, sp.WriteTokenizerJSON)
 	_, _, _, err = t5tok.EncodeBatch([]string{"fine", "New\nlines\r\nand\ttabs"}, 0)
 	assert.ErrorIs(t, err, sugarme.ErrPanicked)
 	assert.ErrorContains(t, err, "text 1")

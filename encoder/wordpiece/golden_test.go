@@ -8,15 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// goldenRow is one row of testdata/fixtures/tokenizers/golden.json:
-// BertTokenizer(vocab.txt, do_lower_case=True) on one text.
-type goldenRow struct {
-	Text        string   `json:"text"`
-	BertIDs     []int    `json:"bert_ids"`
-	BertTrunc16 []int    `json:"bert_ids_trunc16"`
-	BertTokens  []string `json:"bert_tokens"`
-}
-
 func loadBert(t testing.TB, name string) *Tokenizer {
 	t.Helper()
 	tok, err := Load(testutil.Fixture(name))
@@ -24,22 +15,11 @@ func loadBert(t testing.TB, name string) *Tokenizer {
 	return tok
 }
 
-// goldenRows reads the 298 rows of testdata/fixtures/tokenizers/golden.json.
-func goldenRows(t testing.TB) []goldenRow {
-	t.Helper()
-	var g struct {
-		Rows []goldenRow `json:"rows"`
-	}
-	require.NoError(t, testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g))
-	require.Len(t, g.Rows, 298)
-	return g.Rows
-}
-
 // TestGoldenTexts checks every row of the tokenizer golden file exactly: ids,
 // ids truncated at 16, and tokens ([CLS]/[SEP] included in the golden tokens).
 func TestGoldenTexts(t *testing.T) {
 	tok := loadBert(t, "bert-tiny")
-	for i, row := range goldenRows(t) {
+	for i, row := range testutil.TokenizerRows(t) {
 		assert.Equal(t, row.BertIDs, tok.Encode(row.Text, 0).IDs, "row %d %q ids", i, row.Text)
 		assert.Equal(t, row.BertTrunc16, tok.Encode(row.Text, 16).IDs, "row %d %q ids truncated at 16", i, row.Text)
 		got := append(append([]string{"[CLS]"}, tok.Tokens(row.Text)...), "[SEP]")

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,17 +18,14 @@ import (
 // untruncated and truncated at 16, and decode as the original does.
 func TestTokenizerJSONRoundTrip(t *testing.T) {
 	orig := loadBert(t, "bert-tiny")
-	var buf bytes.Buffer
-	require.NoError(t, orig.WriteTokenizerJSON(&buf))
 	dir := t.TempDir()
-	path := filepath.Join(dir, "tokenizer.json")
-	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	path := testutil.WriteFile(t, filepath.Join(dir, "tokenizer.json"), orig.WriteTokenizerJSON)
 
 	fromFile, err := LoadTokenizerJSON(path)
 	require.NoError(t, err)
 	fromDir, err := Load(dir)
 	require.NoError(t, err)
-	rows := goldenRows(t)
+	rows := testutil.TokenizerRows(t)
 	for name, tok := range map[string]*Tokenizer{"LoadTokenizerJSON": fromFile, "Load": fromDir} {
 		t.Run(name, func(t *testing.T) {
 			assert.Equal(t, []int{orig.ClsID(), orig.SepID(), orig.PadID(), orig.UnkID(), orig.MaskID(), orig.VocabSize()},

@@ -110,7 +110,7 @@ func TestLoadErrors(t *testing.T) {
 // with -race to check that a Tokenizer is safe for concurrent use).
 func TestConcurrentUse(t *testing.T) {
 	tok := loadT5(t)
-	rows := goldenRows(t)
+	rows := testutil.TokenizerRows(t)
 	errs := make(chan string, 4)
 	for w := 0; w < 4; w++ {
 		go func(w int) {

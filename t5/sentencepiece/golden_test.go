@@ -8,16 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// goldenRow is one row of testdata/fixtures/tokenizers/golden.json: the slow
-// T5Tokenizer's output for a text (transformers 4.40, sentencepiece 0.1.97).
-type goldenRow struct {
-	Text         string   `json:"text"`
-	T5IDs        []int    `json:"t5_ids"`
-	T5IDsTrunc16 []int    `json:"t5_ids_trunc16"`
-	T5Pieces     []string `json:"t5_pieces"`
-	T5Decode     string   `json:"t5_decode"`
-}
-
 func loadT5(t testing.TB) *Tokenizer {
 	t.Helper()
 	tok, err := Load(testutil.Fixture("t5-tiny"))
@@ -25,21 +15,11 @@ func loadT5(t testing.TB) *Tokenizer {
 	return tok
 }
 
-func goldenRows(t testing.TB) []goldenRow {
-	t.Helper()
-	var g struct {
-		Rows []goldenRow `json:"rows"`
-	}
-	require.NoError(t, testutil.ReadJSON(testutil.Fixture("tokenizers", "golden.json"), &g))
-	require.Len(t, g.Rows, 298)
-	return g.Rows
-}
-
 // TestGoldenRows checks every row of tokenizers/golden.json exactly: ids,
 // ids truncated at 16, token strings and decode(skip_special_tokens=True).
 func TestGoldenRows(t *testing.T) {
 	tok := loadT5(t)
-	rows := goldenRows(t)
+	rows := testutil.TokenizerRows(t)
 	for i, r := range rows {
 		assert.Equal(t, r.T5IDs, tok.encode(r.Text, 0), "row %d %q ids", i, r.Text)
 		assert.Equal(t, r.T5IDsTrunc16, tok.encode(r.Text, 16), "row %d %q ids truncated at 16", i, r.Text)

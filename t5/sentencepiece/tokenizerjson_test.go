@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,11 +17,7 @@ import (
 // T5Converter produces, and returns its path.
 func writeTokenizerJSON(t *testing.T, dir string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	require.NoError(t, loadT5(t).WriteTokenizerJSON(&buf))
-	path := filepath.Join(dir, "tokenizer.json")
-	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
-	return path
+	return testutil.WriteFile(t, filepath.Join(dir, "tokenizer.json"), loadT5(t).WriteTokenizerJSON)
 }
 
 // TestTokenizerJSON checks that tokenizer.json, read on its own
@@ -34,7 +31,7 @@ func TestTokenizerJSON(t *testing.T) {
 	require.NoError(t, err)
 	fromDir, err := Load(dir)
 	require.NoError(t, err)
-	rows := goldenRows(t)
+	rows := testutil.TokenizerRows(t)
 	for name, tok := range map[string]*Tokenizer{"LoadTokenizerJSON": fromFile, "Load": fromDir} {
 		t.Run(name, func(t *testing.T) {
 			assert.Equal(t, []int{32100, 32099, 32000}, []int{tok.Len(), tok.PieceToID("<extra_id_0>"), tok.sp.size()},
