@@ -35,7 +35,7 @@ func TestFitStep(t *testing.T) {
 	for _, name := range fixtures {
 		t.Run(name, func(t *testing.T) {
 			g := testutil.LoadGolden(t, name)
-			m, err := Load(testutil.Fixture(name))
+			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func TestFitResume(t *testing.T) {
 	g := testutil.LoadGolden(t, "distilbert-tiny")
 	pairs := fixturePairs(t, g)
 	load := func() *Model {
-		m, err := Load(testutil.Fixture("distilbert-tiny"))
+		m, err := Load(t.Context(), testutil.Fixture("distilbert-tiny"), LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func assertDifferentWeights(t *testing.T, a, b *Model) {
 // TestFitNaN checks that a non-finite loss stops Fit with an error.
 func TestFitNaN(t *testing.T) {
 	g := testutil.LoadGolden(t, "bert-tiny")
-	m, err := Load(testutil.Fixture("bert-tiny"))
+	m, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestFitCheckpoint(t *testing.T) {
 	g := testutil.LoadGolden(t, "distilbert-tiny")
 	pairs := fixturePairs(t, g) // 6 pairs: 3 steps of 2 per epoch
 	load := func() *Model {
-		m, err := Load(testutil.Fixture("distilbert-tiny"))
+		m, err := Load(t.Context(), testutil.Fixture("distilbert-tiny"), LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 // and differ from the embeddings before Fit.
 func TestEncodeAfterFit(t *testing.T) {
 	g := testutil.LoadGolden(t, "bert-tiny")
-	m, err := Load(testutil.Fixture("bert-tiny"))
+	m, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestEncodeAfterFit(t *testing.T) {
 func TestModelFreed(t *testing.T) {
 	freed := make(chan struct{})
 	func() {
-		m, err := Load(testutil.Fixture("bert-tiny"))
+		m, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ func (failingTokenizer) EncodeBatch([]string, int) (ids, typeIDs, mask [][]int, 
 // TestSetTokenizer checks that Load sets genq's WordPiece tokenizer, that
 // SetTokenizer replaces it, and that a tokenizer's error ends Encode.
 func TestSetTokenizer(t *testing.T) {
-	m, err := encoder.Load(testutil.Fixture("distilbert-tiny"))
+	m, err := encoder.Load(context.Background(), testutil.Fixture("distilbert-tiny"), encoder.LoadOptions{})
 	require.NoError(t, err)
 	wp, ok := m.Tokenizer().(*wordpiece.Tokenizer)
 	require.True(t, ok, "Load's tokenizer is %T, want *wordpiece.Tokenizer", m.Tokenizer())

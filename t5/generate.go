@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime/pprof"
 
+	"github.com/genq-go/genq/internal/kernel"
 	"github.com/genq-go/genq/sampling"
 )
 
@@ -31,7 +32,9 @@ type GenerateOptions struct {
 	// is greedy (NumBeams 1) or beam search (NumBeams > 1).
 	DoSample bool
 	// TopP, TopK and Temperature configure the sampling warpers, applied in
-	// transformers' order temperature → top-k → top-p (0 disables each).
+	// transformers' order temperature → top-k → top-p (see sampling.Config):
+	// 0 disables top-k and the temperature; TopP 1 disables top-p, TopP 0
+	// keeps only the most likely token, as top_p=0 does in transformers.
 	TopP        float32
 	TopK        int
 	Temperature float32
@@ -286,7 +289,7 @@ func (m *Model) decode(ctx context.Context, st *stepper, opts GenerateOptions, p
 		if err != nil {
 			return nil, err
 		}
-		parallelRows(st.n, v, func(lo, hi int) {
+		kernel.ParallelFor(st.n, kernel.RowGrain(v), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				if done[r] {
 					continue

@@ -205,7 +205,7 @@ func (m *Model) seq2seqGraph(n, s, t int, train bool) (*compiled, error) {
 			return c
 		}
 		labels := in("labels", tensor.Int, n*t)
-		loss := b.apply(newCrossEntropy(), logits, labels)
+		loss := b.crossEntropy(logits, labels)
 		c.outputs["loss"] = loss
 		if b.err != nil {
 			return c

@@ -76,14 +76,11 @@ func (b *builder) nextResidual() string {
 // named weights side by side, times alpha, with act applied and, when
 // residual is not nil, residual added; written to the buffer of role.
 func (b *builder) project(x, residual *G.Node, alpha float32, act activation, role string, names ...string) *G.Node {
-	in := []*G.Node{x}
+	var ws []*G.Node
 	for _, name := range names {
-		in = append(in, b.param(name))
+		ws = append(ws, b.param(name))
 	}
-	if residual != nil {
-		in = append(in, residual)
-	}
-	return b.apply(newLinear(len(names), alpha, act, residual != nil, b.out(role)), in...)
+	return b.fusedLinear(alpha, act, b.out(role), x, residual, ws...)
 }
 
 func (b *builder) fail(err error) {
@@ -158,14 +155,14 @@ func (b *builder) bmm(x, y *G.Node, transB bool) *G.Node {
 
 // embed looks up token ids [N] in shared.weight: [N, d_model].
 func (b *builder) embed(ids *G.Node, role string) *G.Node {
-	return b.apply(newGather(b.out(role)), b.param("shared.weight"), ids)
+	return b.gather(b.out(role), b.param("shared.weight"), ids)
 }
 
 // ---------------------------------------------------------------- T5LayerNorm
 
 // layerNorm is T5LayerNorm: RMS norm with a weight and no bias.
 func (b *builder) layerNorm(x *G.Node, name, role string) *G.Node {
-	return b.apply(newRMSNorm(b.cfg.LayerNormEpsilon, b.out(role)), x, b.param(name))
+	return b.rmsNorm(b.cfg.LayerNormEpsilon, b.out(role), x, b.param(name))
 }
 
 // linear is a bias-free nn.Linear over x [N, in]; the weight is stored
@@ -180,7 +177,7 @@ func (b *builder) linear(x *G.Node, name string) *G.Node {
 // T5DenseGatedActDense (v1.1: wo(gelu_new(wi_0 x) ⊙ wi_1 x)).
 func (b *builder) denseActDense(x *G.Node, prefix string) *G.Node {
 	if b.cfg.Gated() {
-		gate := b.apply(newGeluNew(), b.linear(x, prefix+".wi_0.weight"))
+		gate := b.geluNew(b.linear(x, prefix+".wi_0.weight"))
 		h := b.mul(gate, b.linear(x, prefix+".wi_1.weight"))
 		return b.linear(h, prefix+".wo.weight")
 	}
@@ -209,13 +206,13 @@ func (b *builder) layerFF(x *G.Node, prefix string) *G.Node {
 // splitHeads turns [n·s, H·d_kv] into [n·H, s, d_kv].
 func (b *builder) splitHeads(x *G.Node, n, s int) *G.Node {
 	h, d := b.cfg.NumHeads, b.cfg.DKV
-	return b.apply(newPermute([4]int{n, s, h, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * h, s, d}), x)
+	return b.permute([4]int{n, s, h, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * h, s, d}, x)
 }
 
 // mergeHeads turns [n·H, s, d_kv] back into [n·s, H·d_kv].
 func (b *builder) mergeHeads(x *G.Node, n, s int) *G.Node {
 	h, d := b.cfg.NumHeads, b.cfg.DKV
-	return b.apply(newPermute([4]int{n, h, s, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * s, h * d}), x)
+	return b.permute([4]int{n, h, s, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * s, h * d}, x)
 }
 
 // attend is T5's scaled-dot-product attention without the scaling: softmax(q
@@ -223,7 +220,7 @@ func (b *builder) mergeHeads(x *G.Node, n, s int) *G.Node {
 // bias [n·H, s, t] (relative-position bias plus mask).
 func (b *builder) attend(q, k, v, bias *G.Node) *G.Node {
 	scores := b.add(b.bmm(q, k, true), bias)
-	weights := b.apply(newSoftmax(), scores)
+	weights := b.softmax(scores)
 	return b.bmm(weights, v, false)
 }
 
@@ -231,7 +228,7 @@ func (b *builder) attend(q, k, v, bias *G.Node) *G.Node {
 // from relative_attention_bias of block 0, looked up by bucket [s·t], with
 // the additive mask [n, s, t] added.
 func (b *builder) positionBias(table string, buckets, mask *G.Node, n, s, t int, role string) *G.Node {
-	return b.apply(newRelBias(n, b.cfg.NumHeads, s, t, b.out(role)), b.param(table), buckets, mask)
+	return b.relBias(b.out(role), b.param(table), buckets, mask)
 }
 
 // attention is T5Attention over full sequences: queries from x [n·s, d_model],
@@ -251,7 +248,7 @@ func (b *builder) selfAttentionLayer(x, bias *G.Node, prefix string, n, s int) *
 	}
 	p, inner := prefix+".SelfAttention", b.cfg.InnerDim()
 	qkv := b.project(h, nil, 1, actNone, b.role("qkv"), p+".q.weight", p+".k.weight", p+".v.weight")
-	ctx := b.apply(newAttention(n, b.cfg.NumHeads, s, s, b.cfg.DKV, 0, inner, 2*inner, b.out(b.role("ctx"))), qkv, qkv, bias)
+	ctx := b.fusedAttention(n, b.cfg.NumHeads, s, s, b.cfg.DKV, 0, inner, 2*inner, b.out(b.role("ctx")), qkv, qkv, bias)
 	return b.project(ctx, x, 1, actNone, b.nextResidual(), p+".o.weight")
 }
 
@@ -266,7 +263,7 @@ func (b *builder) crossAttentionLayer(x, enc, bias *G.Node, prefix string, n, s,
 	// The keys and values depend on the encoder output alone, so the tape
 	// may compute them at any point: their buffer is theirs alone.
 	kv := b.project(enc, nil, 1, actNone, p+".kv", p+".k.weight", p+".v.weight")
-	ctx := b.apply(newAttention(n, b.cfg.NumHeads, s, t, b.cfg.DKV, 0, 0, inner, b.out(b.role("ctx"))), q, kv, bias)
+	ctx := b.fusedAttention(n, b.cfg.NumHeads, s, t, b.cfg.DKV, 0, 0, inner, b.out(b.role("ctx")), q, kv, bias)
 	return b.project(ctx, x, 1, actNone, b.nextResidual(), p+".o.weight")
 }
 

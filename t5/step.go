@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/genq-go/genq/internal/gemm"
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // decoderLayer holds one decoder block's weights for the step. Linear
@@ -144,7 +145,7 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 		}
 		// Every step multiplies the same keys and values: pack them once.
 		ck, cv := make([]*gemm.PackedB, b.n*h), make([]*gemm.PackedB, b.n*h)
-		parallelFor(b.n*h, func(_, ph int) {
+		kernel.ForEach(b.n*h, func(_, ph int) {
 			p, hd := ph/h, ph%h
 			rows := ckv[p*b.s*2*inner:] // this passage's e rows, 2·inner apart
 			ck[ph] = gemm.PackB(true, d, b.s, rows[hd*d:], 2*inner)
@@ -214,7 +215,7 @@ func (st *stepper) step(ids []int) ([]float32, error) {
 		st.crossAttention(i)
 		st.feedForward(i)
 	}
-	rmsNormRows(st.h, st.x, st.w.final, dm, cfg.LayerNormEpsilon)
+	kernel.RMSNorm(st.h, st.x, st.w.final, cfg.LayerNormEpsilon)
 	if cfg.TieWordEmbeddings {
 		s := float32(math.Pow(float64(dm), -0.5))
 		for i := range st.h {
@@ -231,9 +232,9 @@ func (st *stepper) step(ids []int) ([]float32, error) {
 // slots 0..pos.
 func (st *stepper) selfAttention(i int) {
 	cfg := st.m.cfg
-	hh, d, dm, inner, L, pos := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim(), st.L, st.pos
+	hh, d, inner, L, pos := cfg.NumHeads, cfg.DKV, cfg.InnerDim(), st.L, st.pos
 	l := st.w.layers[i]
-	rmsNormRows(st.h, st.x, l.selfNorm, dm, cfg.LayerNormEpsilon)
+	kernel.RMSNorm(st.h, st.x, l.selfNorm, cfg.LayerNormEpsilon)
 	linear(st.qkv, st.h, l.qkv, st.n)
 	kc, vc := st.k[i], st.v[i]
 	st.parallel(st.n*hh, func(w, lo, hi int) {
@@ -248,7 +249,7 @@ func (st *stepper) selfAttention(i int) {
 			for j := range s {
 				s[j] = dot(q, kc[slots+j*d:slots+(j+1)*d]) + st.selfBias[h*L+j]
 			}
-			softmaxRow(s, s)
+			kernel.SoftmaxRow(s, nil)
 			off := r*inner + h*d
 			c := st.ctx[off : off+d]
 			clear(c)
@@ -265,9 +266,9 @@ func (st *stepper) selfAttention(i int) {
 // rows attends to that passage's encoder keys and values in two small GEMMs.
 func (st *stepper) crossAttention(i int) {
 	cfg := st.m.cfg
-	hh, d, dm, inner, e, rep := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim(), st.e, st.rep
+	hh, d, inner, e, rep := cfg.NumHeads, cfg.DKV, cfg.InnerDim(), st.e, st.rep
 	l := st.w.layers[i]
-	rmsNormRows(st.h, st.x, l.crossNorm, dm, cfg.LayerNormEpsilon)
+	kernel.RMSNorm(st.h, st.x, l.crossNorm, cfg.LayerNormEpsilon)
 	linear(st.q, st.h, l.cq, st.n)
 	ck, cv := st.ck[i], st.cv[i]
 	st.parallel(st.n/rep*hh, func(w, lo, hi int) {
@@ -282,7 +283,7 @@ func (st *stepper) crossAttention(i int) {
 				for j, b := range bias {
 					row[j] += b
 				}
-				softmaxRow(row, row)
+				kernel.SoftmaxRow(row, nil)
 			}
 			gemm.SgemmPacked(false, rep, 1, s, e, cv[ph], 0, st.ctx[off:], inner)
 		}
@@ -294,21 +295,14 @@ func (st *stepper) crossAttention(i int) {
 // feedForward is T5LayerFF: x + wo(relu(wi h)) or x + wo(gelu_new(wi_0 h) ⊙ wi_1 h).
 func (st *stepper) feedForward(i int) {
 	cfg := st.m.cfg
-	dm := cfg.DModel
 	l := st.w.layers[i]
-	rmsNormRows(st.h, st.x, l.ffNorm, dm, cfg.LayerNormEpsilon)
+	kernel.RMSNorm(st.h, st.x, l.ffNorm, cfg.LayerNormEpsilon)
 	linear(st.ff, st.h, l.wi, st.n)
 	if l.wi1 != nil {
 		linear(st.ff1, st.h, l.wi1, st.n)
-		for j, g := range st.ff {
-			st.ff[j] = geluNew(g) * st.ff1[j]
-		}
+		kernel.GatedGELUNew(st.ff, st.ff, st.ff1)
 	} else {
-		for j, g := range st.ff {
-			if g < 0 {
-				st.ff[j] = 0
-			}
-		}
+		kernel.ReLU(st.ff, st.ff)
 	}
 	linear(st.out, st.ff, l.wo, st.n)
 	addTo(st.x, st.out)

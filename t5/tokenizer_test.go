@@ -38,7 +38,7 @@ func (f failingTokenizer) Decode(ids []int, skipSpecial bool) (string, error) {
 // SetTokenizer replaces it, and that a tokenizer's errors end Generate and
 // Score.
 func TestSetTokenizer(t *testing.T) {
-	m, err := t5.Load(testutil.Fixture("t5-tiny"))
+	m, err := t5.Load(context.Background(), testutil.Fixture("t5-tiny"), t5.LoadOptions{})
 	require.NoError(t, err)
 	sp, ok := m.Tokenizer().(*sentencepiece.Tokenizer)
 	require.True(t, ok, "Load's tokenizer is %T, want *sentencepiece.Tokenizer", m.Tokenizer())

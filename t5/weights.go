@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/gemm"
 	"gorgonia.org/tensor"
 )
 
@@ -87,13 +86,6 @@ func parameterSpecs(c Config) []paramSpec {
 // (T5ForConditionalGeneration._keys_to_ignore_on_load_unexpected).
 var ignoredKeys = []string{"decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"}
 
-// LoadOptions tunes how weights are taken from a checkpoint.
-type LoadOptions struct {
-	// AllowUnused accepts checkpoints holding tensors the model does not use
-	// (by default they are an error that names them).
-	AllowUnused bool
-}
-
 // New builds a model from a config and weights by their hub names in
 // PyTorch layout (nn.Linear weights are (out, in)).
 func New(cfg Config, weights map[string]*Tensor) (*Model, error) {
@@ -111,9 +103,6 @@ func newModel(cfg Config, w *checkpoint.Weights, opts LoadOptions) (*Model, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	// The graphs' matrix products run through the package's fast,
-	// multi-threaded float32 GEMM rather than gonum's generic one.
-	gemm.Use()
 	specs := parameterSpecs(cfg)
 	m := &Model{cfg: cfg, params: map[string]*tensor.Dense{}}
 	var missing []string

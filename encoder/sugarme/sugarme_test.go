@@ -156,7 +156,7 @@ func TestModels(t *testing.T) {
 	ctx := context.Background()
 	texts := []string{"What is Python?", "Go is a statically typed, compiled language designed at Google."}
 
-	enc, err := encoder.Load(testutil.Fixture("distilbert-tiny"))
+	enc, err := encoder.Load(context.Background(), testutil.Fixture("distilbert-tiny"), encoder.LoadOptions{})
 	require.NoError(t, err)
 	want, err := enc.Encode(ctx, texts)
 	require.NoError(t, err)
@@ -165,7 +165,7 @@ func TestModels(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "embeddings")
 
-	gen, err := t5.Load(testutil.Fixture("t5-tiny"))
+	gen, err := t5.Load(context.Background(), testutil.Fixture("t5-tiny"), t5.LoadOptions{})
 	require.NoError(t, err)
 	opts := t5.GenerateOptions{MaxLength: 8, NumReturnSequences: 1, NumBeams: 1, BatchSize: 8}
 	wantQ, err := gen.Generate(ctx, texts, opts)

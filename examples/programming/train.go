@@ -91,7 +91,7 @@ func (a *app) train(ctx context.Context) error {
 		return err
 	}
 
-	m, err := loadEncoder(a.base, "-base")
+	m, err := a.loadEncoder(ctx, a.base, "-base")
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package nn
+package kernel
 
 import (
 	"math"
@@ -127,7 +127,7 @@ func TestSoftmaxRow(t *testing.T) {
 		for j, v := range want {
 			want[j] = float32(float64(v) / sum)
 		}
-		softmaxRow(row, mask)
+		SoftmaxRow(row, mask)
 		for j := range row {
 			if d := math.Abs(float64(row[j] - want[j])); d > math.Max(0x1p-23*float64(want[j]), 1e-38) {
 				t.Errorf("n=%d: p[%d] = %g, want %g", n, j, row[j], want[j])
