@@ -187,7 +187,9 @@ func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts F
 			for i, j := range idx {
 				texts[i] = examples[j].Texts[c]
 			}
-			cols[c] = m.tokenize(texts)
+			if cols[c], err = m.tokenize(texts); err != nil {
+				return res, fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+			}
 		}
 		lv, err := tr.step(step, cols, opts.LearningRate*optim.WarmupLinear(step, warmup, total))
 		if err != nil {

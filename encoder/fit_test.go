@@ -266,10 +266,12 @@ func TestFitHardNegatives(t *testing.T) {
 			negatives := append(passages[2:], passages[:2]...)
 			cols := [][]string{queries, passages, negatives}
 
+			var err error
 			tok := make([]tokenized, len(cols))
 			lens := make([]int, len(cols))
 			for i, c := range cols {
-				tok[i] = m.tokenize(c)
+				tok[i], err = m.tokenize(c)
+				require.NoError(t, err)
 				lens[i] = len(tok[i].ids[0])
 			}
 			tg, err := m.buildTrain(len(queries), lens, loss.NewMNRL(), nil, nil)
