@@ -16,7 +16,6 @@ import (
 
 	"github.com/genq-go/genq/internal/cuda"
 	"github.com/genq-go/genq/internal/nn"
-	"github.com/genq-go/genq/internal/wordpiece"
 	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
 )
@@ -31,7 +30,7 @@ type Model struct {
 	normalize bool // a Normalize module follows the pooling
 	maxSeqLen int
 	lowerCase bool // sentence-transformers' do_lower_case (before the tokenizer)
-	tok       *wordpiece.Tokenizer
+	tok       Tokenizer
 	files     savedFiles
 	unused    []string // checkpoint tensors no module took
 
@@ -217,7 +216,10 @@ func (m *Model) Encode(ctx context.Context, texts []string, opts ...EncodeOption
 		for i, j := range idx {
 			batch[i] = texts[j]
 		}
-		enc := m.tokenize(batch)
+		enc, err := m.tokenize(batch)
+		if err != nil {
+			return nil, err
+		}
 		_, pooled, err := m.forward(enc)
 		if err != nil {
 			return nil, err
@@ -245,7 +247,7 @@ type tokenized struct {
 // tokenize prepares texts as sentence-transformers' Transformer.tokenize:
 // strip, optional lowercasing, then the tokenizer with truncation at
 // MaxSeqLength and padding to the longest row.
-func (m *Model) tokenize(texts []string) tokenized {
+func (m *Model) tokenize(texts []string) (tokenized, error) {
 	clean := make([]string, len(texts))
 	for i, t := range texts {
 		t = strings.TrimSpace(t)
@@ -254,8 +256,11 @@ func (m *Model) tokenize(texts []string) tokenized {
 		}
 		clean[i] = t
 	}
-	b := m.tok.EncodeBatch(clean, m.maxSeqLen)
-	return tokenized{ids: b.IDs, types: b.TypeIDs, mask: b.Mask}
+	ids, types, mask, err := m.tok.EncodeBatch(clean, m.maxSeqLen)
+	if err != nil {
+		return tokenized{}, fmt.Errorf("encoder: tokenizing: %w", err)
+	}
+	return tokenized{ids: ids, types: types, mask: mask}, nil
 }
 
 // normalizeVec scales v to unit L2 norm (v / max(‖v‖, 1e-12)).

@@ -21,7 +21,7 @@ func TestGradients(t *testing.T) {
 				t.Fatal(err)
 			}
 			q, p := goldenBatch(t, g, "query"), goldenBatch(t, g, "passage")
-			tg, err := m.buildTrain(len(q.ids), len(q.ids[0]), len(p.ids[0]), loss.NewMNRL(), nil, nil)
+			tg, err := m.buildTrain(len(q.ids), []int{len(q.ids[0]), len(p.ids[0])}, loss.NewMNRL(), nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

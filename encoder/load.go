@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/genq-go/genq/encoder/wordpiece"
 	"github.com/genq-go/genq/hub"
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/wordpiece"
 )
 
 // LoadOptions configures Load.

@@ -28,7 +28,7 @@ func TestEncodeAfterFit(t *testing.T) {
 	}
 	opts := DefaultFitOptions()
 	opts.Epochs, opts.BatchSize, opts.LearningRate = 1, 6, 1e-2
-	if err := m.Fit(ctx, fixturePairs(t, g), opts); err != nil {
+	if _, err := m.Fit(ctx, fixturePairs(t, g), nil, opts); err != nil {
 		t.Fatal(err)
 	}
 	after, err := m.Encode(ctx, texts)
