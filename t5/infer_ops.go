@@ -26,8 +26,8 @@ const (
 	actGatedGelu            // gelu_new(x·W₀) ⊙ x·W₁ (T5DenseGatedActDense)
 )
 
-// linearOp computes x·W₁ | x·W₂ | … for x [N, in] and weights W_i (in,
-// out_i) in the graphs' layout, the products side by side in one [N, Σ
+// linearOp computes x·W₁ᵀ | x·W₂ᵀ | … for x [N, in] and weights W_i (out_i,
+// in) in PyTorch's layout, the products side by side in one [N, Σ
 // out_i] output (the q, k and v projections of a self-attention in one
 // node), times alpha, then:
 //   - with residual, adds a last input r [N, out] (the sublayer's skip
@@ -67,7 +67,7 @@ func (o linearOp) Type() hm.Type {
 func (o linearOp) width(in []G.DimSizer) int {
 	w := 0
 	for _, s := range in[1 : 1+o.weights] {
-		w += shapeOf(s)[1]
+		w += shapeOf(s)[0]
 	}
 	if o.act == actGatedGelu {
 		w /= 2
@@ -97,14 +97,14 @@ func (o linearOp) Do(in ...G.Value) (G.Value, error) {
 	total := 0
 	for i := range ws {
 		s := in[1+i].Shape()
-		if s[0] != k {
-			return nil, fmt.Errorf("t5: %s: weight %d is %v, want %d rows for input %v", o.name, i, s, k, xs)
+		if s[1] != k {
+			return nil, fmt.Errorf("t5: %s: weight %d is %v, want %d columns for input %v", o.name, i, s, k, xs)
 		}
 		if ws[i], err = f32s(in[1+i]); err != nil {
 			return nil, err
 		}
-		widths[i] = s[1]
-		total += s[1]
+		widths[i] = s[0]
+		total += s[0]
 	}
 	dst, ld := o.out.alloc(rows*total), total
 	var beta float32
@@ -127,7 +127,7 @@ func (o linearOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	col := 0
 	for i, w := range ws {
-		gemm.Sgemm(false, false, rows, widths[i], k, o.alpha, x, k, w, widths[i], beta, dst[col:], ld)
+		gemm.Sgemm(false, true, rows, widths[i], k, o.alpha, x, k, w, k, beta, dst[col:], ld)
 		col += widths[i]
 	}
 	switch o.act {

@@ -1,0 +1,388 @@
+package t5
+
+// T5Attention with its relative-position bias (the buckets are in
+// bucket.go), then T5LayerSelfAttention and T5LayerCrossAttention, each in
+// its three ways of running: graph (differentiable), forward (fused
+// inference ops) and step (one decoder position against the key/value
+// cache).
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/genq-go/genq/internal/gemm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// minFloat32 is torch.finfo(torch.float32).min, the value T5 adds to the
+// attention scores of masked positions ((1 − mask) · min).
+const minFloat32 = -math.MaxFloat32
+
+// Attention is T5Attention: multi-head attention without the 1/√d_kv
+// scaling of the scores, with bias-free q, k, v and o projections and,
+// in the first block of a stack, the table of the relative-position bias
+// that every block of the stack adds to its scores. There is no dropout:
+// the module computes eval-mode outputs.
+type Attention struct {
+	// Q, K and V are q.weight, k.weight and v.weight [num_heads·d_kv,
+	// d_model]; O is o.weight [d_model, num_heads·d_kv] (PyTorch layout).
+	Q, K, V, O *Tensor
+	// RelativeAttentionBias is relative_attention_bias.weight [num_buckets,
+	// num_heads], or nil in the blocks that reuse block 0's bias.
+	RelativeAttentionBias *Tensor
+	// NumHeads is the number of heads; d_kv is Q's rows over NumHeads.
+	NumHeads int
+	// IsDecoder selects causal position buckets (the decoder's
+	// self-attention) rather than bidirectional ones (the encoder's).
+	IsDecoder bool
+	// NumBuckets and MaxDistance are relative_attention_num_buckets and
+	// relative_attention_max_distance (32 and 128 for T5).
+	NumBuckets, MaxDistance int
+
+	packed *packedAttention // the step's weight layout, built on first use
+}
+
+// packedAttention holds an Attention's projections packed for the step's
+// products: q, k and v side by side for self-attention (qkv), q alone for
+// cross-attention, and o.
+type packedAttention struct {
+	qkv, q, o *gemm.PackedB
+}
+
+// loadAttention takes the weights of a T5Attention at v; withBias says
+// whether it holds the relative-position table (block 0's self-attention).
+func loadAttention(v vars, cfg Config, withBias, isDecoder bool) *Attention {
+	d, inner := cfg.DModel, cfg.InnerDim()
+	a := &Attention{
+		Q:           v.pp("q").get("weight", inner, d),
+		K:           v.pp("k").get("weight", inner, d),
+		V:           v.pp("v").get("weight", inner, d),
+		O:           v.pp("o").get("weight", d, inner),
+		NumHeads:    cfg.NumHeads,
+		IsDecoder:   isDecoder,
+		NumBuckets:  cfg.RelativeAttentionNumBuckets,
+		MaxDistance: cfg.RelativeAttentionMaxDistance,
+	}
+	if withBias {
+		a.RelativeAttentionBias = v.pp("relative_attention_bias").get("weight", cfg.RelativeAttentionNumBuckets, cfg.NumHeads)
+	}
+	return a
+}
+
+// dims returns d_model, num_heads·d_kv and d_kv, checking the weights.
+func (a *Attention) dims() (d, inner, dkv int, err error) {
+	if a.Q == nil || len(a.Q.Shape) != 2 {
+		return 0, 0, 0, fmt.Errorf("t5: Attention.Q must be a [num_heads·d_kv, d_model] tensor")
+	}
+	inner, d = a.Q.Shape[0], a.Q.Shape[1]
+	if a.NumHeads <= 0 || inner%a.NumHeads != 0 {
+		return 0, 0, 0, fmt.Errorf("t5: Attention with %d heads cannot split %d projection rows", a.NumHeads, inner)
+	}
+	for _, c := range []struct {
+		name string
+		w    *Tensor
+		r, c int
+	}{{"Q", a.Q, inner, d}, {"K", a.K, inner, d}, {"V", a.V, inner, d}, {"O", a.O, d, inner}} {
+		if err := c.w.check("Attention."+c.name, c.r, c.c); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	return d, inner, inner / a.NumHeads, nil
+}
+
+// PositionBias returns T5Attention.compute_bias for queryLen queries at
+// positions 0, 1, … and keyLen keys at positions 0, 1, …: the bias [num_heads,
+// queryLen, keyLen] that RelativeAttentionBias gives each pair by the bucket
+// of key position − query position (RelativePositionBucket).
+func (a *Attention) PositionBias(queryLen, keyLen int) (*Tensor, error) {
+	if err := a.RelativeAttentionBias.check("Attention.RelativeAttentionBias", a.NumBuckets, a.NumHeads); err != nil {
+		return nil, err
+	}
+	h := a.NumHeads
+	out := &Tensor{Shape: []int{h, queryLen, keyLen}, Data: make([]float32, h*queryLen*keyLen)}
+	table := a.RelativeAttentionBias.Data
+	for i := 0; i < queryLen; i++ {
+		for j := 0; j < keyLen; j++ {
+			bk := RelativePositionBucket(j-i, !a.IsDecoder, a.NumBuckets, a.MaxDistance)
+			for hd := 0; hd < h; hd++ {
+				out.Data[(hd*queryLen+i)*keyLen+j] = table[bk*h+hd]
+			}
+		}
+	}
+	return out, nil
+}
+
+// Forward attends from x [n, s, d_model] to kv [n, t, d_model] (nil: to x
+// itself, self-attention) and returns the output [n, s, d_model] (before
+// the layer's residual sum). bias is added to the scores of every head: a
+// [num_heads, s, t] bias shared by all n sequences or an [n, num_heads, s,
+// t] one, with the mask folded in as T5 does ((1 − mask)·float32 min); nil
+// means PositionBias(s, t) when the module holds the table, else none.
+func (a *Attention) Forward(x, kv, bias *Tensor) (*Tensor, error) {
+	d, inner, dkv, err := a.dims()
+	if err != nil {
+		return nil, err
+	}
+	if len(x.Shape) != 3 || x.Shape[2] != d || len(x.Data) != numel(x.Shape...) {
+		return nil, fmt.Errorf("t5: Attention over d_model %d needs an input [n, s, %d], got %v", d, d, x.Shape)
+	}
+	n, s, t := x.Shape[0], x.Shape[1], x.Shape[1]
+	if kv != nil {
+		if len(kv.Shape) != 3 || kv.Shape[0] != n || kv.Shape[2] != d || len(kv.Data) != numel(kv.Shape...) {
+			return nil, fmt.Errorf("t5: Attention from %v needs keys and values [%d, t, %d], got %v", x.Shape, n, d, kv.Shape)
+		}
+		t = kv.Shape[1]
+	}
+	h := a.NumHeads
+	full := make([]float32, n*h*s*t)
+	switch {
+	case bias == nil && a.RelativeAttentionBias != nil:
+		if bias, err = a.PositionBias(s, t); err != nil {
+			return nil, err
+		}
+		fallthrough
+	case bias != nil && len(bias.Shape) == 3:
+		if err := bias.check("Attention bias", h, s, t); err != nil {
+			return nil, err
+		}
+		for i := 0; i < n; i++ {
+			copy(full[i*h*s*t:], bias.Data)
+		}
+	case bias != nil:
+		if err := bias.check("Attention bias", n, h, s, t); err != nil {
+			return nil, err
+		}
+		copy(full, bias.Data)
+	}
+	biasT := newDense(full, n*h, s, t)
+	xs := newDense(x.Data, n*s, d)
+	var ctx G.Value
+	if kv == nil {
+		qkv, err := doLinear(xs, 1, actNone, a.Q, a.K, a.V)
+		if err != nil {
+			return nil, err
+		}
+		ctx, err = newAttention(n, h, s, s, dkv, 0, inner, 2*inner, outBuf{}).Do(qkv, qkv, biasT)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		q, err := doLinear(xs, 1, actNone, a.Q)
+		if err != nil {
+			return nil, err
+		}
+		kvp, err := doLinear(newDense(kv.Data, n*t, d), 1, actNone, a.K, a.V)
+		if err != nil {
+			return nil, err
+		}
+		if ctx, err = newAttention(n, h, s, t, dkv, 0, 0, inner, outBuf{}).Do(q, kvp, biasT); err != nil {
+			return nil, err
+		}
+	}
+	y, err := doLinear(ctx.(*tensor.Dense), 1, actNone, a.O)
+	if err != nil {
+		return nil, err
+	}
+	return &Tensor{Shape: []int{n, s, d}, Data: y.Data().([]float32)}, nil
+}
+
+// ---------------------------------------------------------------- graph
+
+// biasGraph is compute_bias plus the mask as a graph node: the bias [n·H, s,
+// t] from the module's table, looked up by bucket [s·t], with the additive
+// mask [n, s, t] added. The op is differentiable, so training and inference
+// graphs share it.
+func (a *Attention) biasGraph(b *builder, buckets, mask *G.Node, n, s, t int, role string) *G.Node {
+	return b.apply(newRelBias(n, a.NumHeads, s, t, b.out(role)), b.param(a.RelativeAttentionBias), buckets, mask)
+}
+
+// graph is the module in a training graph over full sequences: queries from
+// x [n·s, d_model], keys and values from kv [n·t, d_model], the additive bias
+// [n·H, s, t]; output [n·s, d_model].
+func (a *Attention) graph(b *builder, x, kv, bias *G.Node, n, s, t int) *G.Node {
+	q := a.splitHeads(b, b.linear(x, a.Q), n, s)
+	k := a.splitHeads(b, b.linear(kv, a.K), n, t)
+	v := a.splitHeads(b, b.linear(kv, a.V), n, t)
+	scores := b.add(b.bmm(q, k, true), bias)
+	ctx := b.bmm(b.apply(newSoftmax(), scores), v, false)
+	return b.linear(a.mergeHeads(b, ctx, n, s), a.O)
+}
+
+// splitHeads turns [n·s, H·d_kv] into [n·H, s, d_kv].
+func (a *Attention) splitHeads(b *builder, x *G.Node, n, s int) *G.Node {
+	h, d := a.NumHeads, b.cfg.DKV
+	return b.apply(newPermute([4]int{n, s, h, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * h, s, d}), x)
+}
+
+// mergeHeads turns [n·H, s, d_kv] back into [n·s, H·d_kv].
+func (a *Attention) mergeHeads(b *builder, x *G.Node, n, s int) *G.Node {
+	h, d := a.NumHeads, b.cfg.DKV
+	return b.apply(newPermute([4]int{n, h, s, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * s, h * d}), x)
+}
+
+// ---------------------------------------------------------------- forward
+
+// forwardSelf is the module in an inference graph as self-attention over x
+// [n·s, d_model], with residual added to the output: q, k and v in one
+// product, attention reading them in place, the residual summed in the o
+// product.
+func (a *Attention) forwardSelf(b *builder, x, residual, bias *G.Node, n, s int) *G.Node {
+	inner := b.cfg.InnerDim()
+	qkv := b.project(x, nil, 1, actNone, b.role("qkv"), a.Q, a.K, a.V)
+	ctx := b.apply(newAttention(n, a.NumHeads, s, s, b.cfg.DKV, 0, inner, 2*inner, b.out(b.role("ctx"))), qkv, qkv, bias)
+	return b.project(ctx, residual, 1, actNone, b.nextResidual(), a.O)
+}
+
+// forwardCross is the module in an inference graph as cross-attention from
+// x [n·s, d_model] to the encoder output enc [n·t, d_model], with residual
+// added to the output.
+func (a *Attention) forwardCross(b *builder, x, enc, residual, bias *G.Node, n, s, t int, layer int) *G.Node {
+	inner := b.cfg.InnerDim()
+	q := b.project(x, nil, 1, actNone, b.role("q"), a.Q)
+	kv := a.keysValues(b, enc, fmt.Sprintf("enc.ckv%d", layer))
+	ctx := b.apply(newAttention(n, a.NumHeads, s, t, b.cfg.DKV, 0, 0, inner, b.out(b.role("ctx"))), q, kv, bias)
+	return b.project(ctx, residual, 1, actNone, b.nextResidual(), a.O)
+}
+
+// keysValues projects the encoder output enc [n·t, d_model] to the keys and
+// values side by side, [n·t, 2·inner] (keys in the first inner columns): the
+// cross-attention input of forwardCross and of the decoder step. The keys
+// and values depend on the encoder output alone, so the tape may compute
+// them at any point: their buffer (role) is theirs alone.
+func (a *Attention) keysValues(b *builder, enc *G.Node, role string) *G.Node {
+	if !b.infer {
+		return b.concat(1, b.linear(enc, a.K), b.linear(enc, a.V))
+	}
+	return b.project(enc, nil, 1, actNone, role, a.K, a.V)
+}
+
+// ---------------------------------------------------------------- step
+
+// pack returns the module's projections packed for the step.
+func (a *Attention) pack(self bool) *packedAttention {
+	if a.packed == nil {
+		a.packed = &packedAttention{o: packLinear(a.O)}
+	}
+	p := a.packed
+	if self && p.qkv == nil {
+		p.qkv = packLinear(a.Q, a.K, a.V)
+	}
+	if !self && p.q == nil {
+		p.q = packLinear(a.Q)
+	}
+	return p
+}
+
+// stepSelf is the module as the decoder's self-attention for the current
+// position of every row, from the normed rows x [n, d_model] to dst: it
+// stores the position's keys and values in slot pos of layer's cache and
+// attends over slots 0..pos with the bias st.selfBias.
+func (a *Attention) stepSelf(st *stepper, layer int, dst, x []float32) {
+	cfg := st.m.cfg
+	hh, d, inner, L, pos := a.NumHeads, cfg.DKV, cfg.InnerDim(), st.L, st.pos
+	p := a.pack(true)
+	linear(st.qkv, x, p.qkv, st.n)
+	kc, vc := st.k[layer], st.v[layer]
+	st.parallel(st.n*hh, func(w, lo, hi int) {
+		s := st.scratch[w][:pos+1]
+		for rh := lo; rh < hi; rh++ {
+			r, h := rh/hh, rh%hh
+			in := r*3*inner + h*d // this row's q; its k and v follow at +inner, +2·inner
+			slots := rh * L * d
+			copy(kc[slots+pos*d:slots+(pos+1)*d], st.qkv[in+inner:in+inner+d])
+			copy(vc[slots+pos*d:slots+(pos+1)*d], st.qkv[in+2*inner:in+2*inner+d])
+			q := st.qkv[in : in+d]
+			for j := range s {
+				s[j] = dot(q, kc[slots+j*d:slots+(j+1)*d]) + st.selfBias[h*L+j]
+			}
+			softmaxRow(s, s)
+			off := r*inner + h*d
+			c := st.ctx[off : off+d]
+			clear(c)
+			for j, p := range s {
+				axpy(p, vc[slots+j*d:slots+(j+1)*d], c)
+			}
+		}
+	})
+	linear(dst, st.ctx, p.o, st.n)
+}
+
+// stepCross is the module as the decoder's cross-attention for the current
+// position: each head of each passage's rep rows attends to that passage's
+// encoder keys and values (packed once per generation by newStepper) in two
+// small GEMMs.
+func (a *Attention) stepCross(st *stepper, layer int, dst, x []float32) {
+	cfg := st.m.cfg
+	hh, d, inner, e, rep := a.NumHeads, cfg.DKV, cfg.InnerDim(), st.e, st.rep
+	p := a.pack(false)
+	linear(st.q, x, p.q, st.n)
+	ck, cv := st.ck[layer], st.cv[layer]
+	st.parallel(st.n/rep*hh, func(w, lo, hi int) {
+		s := st.scratch[w][:rep*e]
+		for ph := lo; ph < hi; ph++ {
+			p, h := ph/hh, ph%hh
+			off := p*rep*inner + h*d
+			gemm.SgemmPacked(false, rep, 1, st.q[off:], inner, ck[ph], 0, s, e)
+			bias := st.crossBias[p*e : (p+1)*e]
+			for r := 0; r < rep; r++ {
+				row := s[r*e : (r+1)*e]
+				addTo(row, bias)
+				softmaxRow(row, row)
+			}
+			gemm.SgemmPacked(false, rep, 1, s, e, cv[ph], 0, st.ctx[off:], inner)
+		}
+	})
+	linear(dst, st.ctx, p.o, st.n)
+}
+
+// ---------------------------------------------------------------- layers
+
+// attentionLayer is T5LayerSelfAttention (x + SelfAttention(layer_norm(x)))
+// or T5LayerCrossAttention (x + EncDecAttention(layer_norm(x), encoder
+// output)).
+type attentionLayer struct {
+	attn *Attention // SelfAttention or EncDecAttention
+	norm *LayerNorm // layer_norm
+}
+
+func loadAttentionLayer(v vars, cfg Config, module string, withBias, isDecoder bool) *attentionLayer {
+	return &attentionLayer{attn: loadAttention(v.pp(module), cfg, withBias, isDecoder), norm: loadLayerNorm(v.pp("layer_norm"), cfg)}
+}
+
+// graphSelf adds the self-attention layer over x [n·s, d_model] with the
+// bias [n·H, s, s] to a training or inference graph.
+func (l *attentionLayer) graphSelf(b *builder, x, bias *G.Node, n, s int) *G.Node {
+	h := l.norm.graph(b, x, b.role("h"))
+	if !b.infer {
+		return b.add(x, l.attn.graph(b, h, h, bias, n, s, s))
+	}
+	return l.attn.forwardSelf(b, h, x, bias, n, s)
+}
+
+// graphCross adds the cross-attention layer of decoder block layer, from x
+// [n·s, d_model] to the encoder output enc [n·t, d_model] with the bias
+// [n·H, s, t], to a training or inference graph.
+func (l *attentionLayer) graphCross(b *builder, x, enc, bias *G.Node, n, s, t, layer int) *G.Node {
+	h := l.norm.graph(b, x, b.role("h"))
+	if !b.infer {
+		return b.add(x, l.attn.graph(b, h, enc, bias, n, s, t))
+	}
+	return l.attn.forwardCross(b, h, enc, x, bias, n, s, t, layer)
+}
+
+// stepSelf runs the self-attention layer of decoder block layer on the
+// step's rows st.x in place.
+func (l *attentionLayer) stepSelf(st *stepper, layer int) {
+	l.norm.step(st.h, st.x)
+	l.attn.stepSelf(st, layer, st.out, st.h)
+	addTo(st.x, st.out)
+}
+
+// stepCross runs the cross-attention layer of decoder block layer on the
+// step's rows st.x in place.
+func (l *attentionLayer) stepCross(st *stepper, layer int) {
+	l.norm.step(st.h, st.x)
+	l.attn.stepCross(st, layer, st.out, st.h)
+	addTo(st.x, st.out)
+}
