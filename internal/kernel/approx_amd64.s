@@ -1,0 +1,361 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Four-lane float64 versions of exp and normal (gelu.go's scalar
+// algorithms, the same polynomials), on float32 data widened to float64 and
+// rounded back on the way out. Lanes are independent, so the results do not
+// depend on where a slice starts; the Go callers handle the last len%4 elements.
+//
+// Register use of EXP: Y1 the argument (kept), Y2 r, Y3 t then 2^n, Y4 n then
+// the underflow mask, Y5 the result; Y15 holds lo (-708).
+
+// EXP sets Y5 = e^Y1 in each lane: x = n·ln2 + r, e^r by its Taylor series to
+// r⁸ (Horner, with FMA), times 2^n built in the exponent bits; lanes below
+// -708 give 0. The argument is clamped at -708 first, so that the
+// computation stays finite (a NaN argument stays NaN: VMAXPD returns its
+// second source when either is NaN).
+#define EXP \
+	VMAXPD      Y1, Y15, Y2; \
+	VMOVUPD     round<>(SB), Y3; \
+	VFMADD231PD log2e<>(SB), Y2, Y3; \
+	VSUBPD      round<>(SB), Y3, Y4; \
+	VFNMADD231PD ln2hi<>(SB), Y4, Y2; \
+	VFNMADD231PD ln2lo<>(SB), Y4, Y2; \
+	VMOVUPD     c8<>(SB), Y5; \
+	VFMADD213PD c7<>(SB), Y2, Y5; \
+	VFMADD213PD c6<>(SB), Y2, Y5; \
+	VFMADD213PD c5<>(SB), Y2, Y5; \
+	VFMADD213PD c4<>(SB), Y2, Y5; \
+	VFMADD213PD c3<>(SB), Y2, Y5; \
+	VFMADD213PD half<>(SB), Y2, Y5; \
+	VFMADD213PD one<>(SB), Y2, Y5; \
+	VFMADD213PD one<>(SB), Y2, Y5; \
+	VPADDQ      bias<>(SB), Y3, Y3; \
+	VPSLLQ      $52, Y3, Y3; \
+	VMULPD      Y3, Y5, Y5; \
+	VCMPPD      $1, Y15, Y1, Y4; \
+	VANDNPD     Y5, Y4, Y5
+
+// NORMAL computes, from f in Y0 (kept), e = e^(-f²/2) in Y5 and Φ(f) in Y12
+// (A&S 7.1.26 for erf); it uses Y1..Y11.
+#define NORMAL \
+	VMULPD      Y0, Y0, Y1; \
+	VMULPD      neghalf<>(SB), Y1, Y1; \
+	EXP; \
+	VANDPD      absmask<>(SB), Y0, Y6; \
+	VMULPD      invsqrt2<>(SB), Y6, Y6; \
+	VMOVUPD     one<>(SB), Y7; \
+	VFMADD231PD erfp<>(SB), Y6, Y7; \
+	VMOVUPD     one<>(SB), Y8; \
+	VDIVPD      Y7, Y8, Y8; \
+	VMOVUPD     a5<>(SB), Y9; \
+	VFMADD213PD a4<>(SB), Y8, Y9; \
+	VFMADD213PD a3<>(SB), Y8, Y9; \
+	VFMADD213PD a2<>(SB), Y8, Y9; \
+	VFMADD213PD a1<>(SB), Y8, Y9; \
+	VMULPD      Y8, Y9, Y9; \
+	VMULPD      half<>(SB), Y9, Y9; \
+	VMULPD      Y5, Y9, Y9; \
+	VCMPPD      $1, zero<>(SB), Y0, Y10; \
+	VMOVUPD     one<>(SB), Y11; \
+	VSUBPD      Y9, Y11, Y11; \
+	VBLENDVPD   Y10, Y9, Y11, Y12
+
+// func geluAVX2(x, y []float32)
+// y[i] = x[i]·Φ(x[i]) for the first len(x)/4·4 elements.
+// SI x, DI y, CX groups of four left.
+TEXT ·geluAVX2(SB), NOSPLIT, $0-48
+	MOVQ    x_base+0(FP), SI
+	MOVQ    x_len+8(FP), CX
+	MOVQ    y_base+24(FP), DI
+	SHRQ    $2, CX
+	JZ      geluDone
+	VMOVUPD lo<>(SB), Y15
+
+geluLoop:
+	VCVTPS2PD  (SI), Y0
+	NORMAL
+	VMULPD     Y12, Y0, Y12
+	VCVTPD2PSY Y12, X12
+	VMOVUPS    X12, (DI)
+	ADDQ       $16, SI
+	ADDQ       $16, DI
+	DECQ       CX
+	JNZ        geluLoop
+
+geluDone:
+	VZEROUPPER
+	RET
+
+// func geluGradAVX2(x, g, dx []float32)
+// dx[i] = g[i]·(Φ(x[i]) + x[i]·φ(x[i])) for the first len(x)/4·4 elements.
+// SI x, DX g, DI dx, CX groups of four left.
+TEXT ·geluGradAVX2(SB), NOSPLIT, $0-72
+	MOVQ    x_base+0(FP), SI
+	MOVQ    x_len+8(FP), CX
+	MOVQ    g_base+24(FP), DX
+	MOVQ    dx_base+48(FP), DI
+	SHRQ    $2, CX
+	JZ      gradDone
+	VMOVUPD lo<>(SB), Y15
+
+gradLoop:
+	VCVTPS2PD   (SI), Y0
+	NORMAL
+	VMULPD      invsqrt2pi<>(SB), Y5, Y13
+	VFMADD231PD Y13, Y0, Y12
+	VCVTPS2PD   (DX), Y14
+	VMULPD      Y14, Y12, Y12
+	VCVTPD2PSY  Y12, X12
+	VMOVUPS     X12, (DI)
+	ADDQ        $16, SI
+	ADDQ        $16, DX
+	ADDQ        $16, DI
+	DECQ        CX
+	JNZ         gradLoop
+
+gradDone:
+	VZEROUPPER
+	RET
+
+// func expShiftAVX2(row []float32, hi float64, sums *[4]float64)
+// row[i] = float32(e^(row[i] - hi)) for the first len(row)/4·4 elements;
+// sums gets the four lanes' sums of the unrounded exponentials.
+// SI row, CX groups of four left, Y14 hi, Y13 the lane sums.
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-40
+	MOVQ         row_base+0(FP), SI
+	MOVQ         row_len+8(FP), CX
+	MOVQ         sums+32(FP), DI
+	VBROADCASTSD hi+24(FP), Y14
+	VXORPD       Y13, Y13, Y13
+	SHRQ         $2, CX
+	JZ           expDone
+	VMOVUPD      lo<>(SB), Y15
+
+expLoop:
+	VCVTPS2PD  (SI), Y1
+	VSUBPD     Y14, Y1, Y1
+	EXP
+	VADDPD     Y5, Y13, Y13
+	VCVTPD2PSY Y5, X5
+	VMOVUPS    X5, (SI)
+	ADDQ       $16, SI
+	DECQ       CX
+	JNZ        expLoop
+
+expDone:
+	VMOVUPD Y13, (DI)
+	VZEROUPPER
+	RET
+
+// func addMaxAVX2(row, mask []float32) float32
+// row[i] += mask[i] for the first len(row)/8·8 elements; returns their
+// maximum (-Inf for none), ignoring NaNs as the scalar loop does.
+// SI row, DX mask, CX groups of eight left, Y0 the lane maxima.
+TEXT ·addMaxAVX2(SB), NOSPLIT, $0-52
+	MOVQ         row_base+0(FP), SI
+	MOVQ         row_len+8(FP), CX
+	MOVQ         mask_base+24(FP), DX
+	VBROADCASTSS neginf<>(SB), Y0
+	SHRQ         $3, CX
+	JZ           maxReduce
+
+maxLoop:
+	VMOVUPS (SI), Y1
+	VADDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (SI)
+	VMAXPS  Y0, Y1, Y0
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     maxLoop
+
+maxReduce:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X0, X1, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X0, X1, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X0, X1, X0
+	VMOVSS       X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(row []float32, s float64)
+// row[i] = float32(float64(row[i])·s) for the first len(row)/4·4 elements.
+// SI row, CX groups of four left, Y1 s.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-32
+	MOVQ         row_base+0(FP), SI
+	MOVQ         row_len+8(FP), CX
+	VBROADCASTSD s+24(FP), Y1
+	SHRQ         $2, CX
+	JZ           scaleDone
+
+scaleLoop:
+	VCVTPS2PD  (SI), Y0
+	VMULPD     Y1, Y0, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)
+	ADDQ       $16, SI
+	DECQ       CX
+	JNZ        scaleLoop
+
+scaleDone:
+	VZEROUPPER
+	RET
+
+// -Inf as a float32
+DATA neginf<>+0(SB)/4, $0xff800000
+GLOBL neginf<>(SB), RODATA|NOPTR, $4
+
+// below it exp flushes to 0
+DATA lo<>+0(SB)/8, $0xc086200000000000
+DATA lo<>+8(SB)/8, $0xc086200000000000
+DATA lo<>+16(SB)/8, $0xc086200000000000
+DATA lo<>+24(SB)/8, $0xc086200000000000
+GLOBL lo<>(SB), RODATA|NOPTR, $32
+// log2(e)
+DATA log2e<>+0(SB)/8, $0x3ff71547652b82fe
+DATA log2e<>+8(SB)/8, $0x3ff71547652b82fe
+DATA log2e<>+16(SB)/8, $0x3ff71547652b82fe
+DATA log2e<>+24(SB)/8, $0x3ff71547652b82fe
+GLOBL log2e<>(SB), RODATA|NOPTR, $32
+// adding it rounds to an integer in the low mantissa bits
+DATA round<>+0(SB)/8, $0x4338000000000000
+DATA round<>+8(SB)/8, $0x4338000000000000
+DATA round<>+16(SB)/8, $0x4338000000000000
+DATA round<>+24(SB)/8, $0x4338000000000000
+GLOBL round<>(SB), RODATA|NOPTR, $32
+// ln2, high part
+DATA ln2hi<>+0(SB)/8, $0x3fe62e42fee00000
+DATA ln2hi<>+8(SB)/8, $0x3fe62e42fee00000
+DATA ln2hi<>+16(SB)/8, $0x3fe62e42fee00000
+DATA ln2hi<>+24(SB)/8, $0x3fe62e42fee00000
+GLOBL ln2hi<>(SB), RODATA|NOPTR, $32
+// ln2, low part
+DATA ln2lo<>+0(SB)/8, $0x3dea39ef35793c76
+DATA ln2lo<>+8(SB)/8, $0x3dea39ef35793c76
+DATA ln2lo<>+16(SB)/8, $0x3dea39ef35793c76
+DATA ln2lo<>+24(SB)/8, $0x3dea39ef35793c76
+GLOBL ln2lo<>(SB), RODATA|NOPTR, $32
+// 1/8!
+DATA c8<>+0(SB)/8, $0x3efa01a01a01a01a
+DATA c8<>+8(SB)/8, $0x3efa01a01a01a01a
+DATA c8<>+16(SB)/8, $0x3efa01a01a01a01a
+DATA c8<>+24(SB)/8, $0x3efa01a01a01a01a
+GLOBL c8<>(SB), RODATA|NOPTR, $32
+// 1/7!
+DATA c7<>+0(SB)/8, $0x3f2a01a01a01a01a
+DATA c7<>+8(SB)/8, $0x3f2a01a01a01a01a
+DATA c7<>+16(SB)/8, $0x3f2a01a01a01a01a
+DATA c7<>+24(SB)/8, $0x3f2a01a01a01a01a
+GLOBL c7<>(SB), RODATA|NOPTR, $32
+// 1/6!
+DATA c6<>+0(SB)/8, $0x3f56c16c16c16c17
+DATA c6<>+8(SB)/8, $0x3f56c16c16c16c17
+DATA c6<>+16(SB)/8, $0x3f56c16c16c16c17
+DATA c6<>+24(SB)/8, $0x3f56c16c16c16c17
+GLOBL c6<>(SB), RODATA|NOPTR, $32
+// 1/5!
+DATA c5<>+0(SB)/8, $0x3f81111111111111
+DATA c5<>+8(SB)/8, $0x3f81111111111111
+DATA c5<>+16(SB)/8, $0x3f81111111111111
+DATA c5<>+24(SB)/8, $0x3f81111111111111
+GLOBL c5<>(SB), RODATA|NOPTR, $32
+// 1/4!
+DATA c4<>+0(SB)/8, $0x3fa5555555555555
+DATA c4<>+8(SB)/8, $0x3fa5555555555555
+DATA c4<>+16(SB)/8, $0x3fa5555555555555
+DATA c4<>+24(SB)/8, $0x3fa5555555555555
+GLOBL c4<>(SB), RODATA|NOPTR, $32
+// 1/3!
+DATA c3<>+0(SB)/8, $0x3fc5555555555555
+DATA c3<>+8(SB)/8, $0x3fc5555555555555
+DATA c3<>+16(SB)/8, $0x3fc5555555555555
+DATA c3<>+24(SB)/8, $0x3fc5555555555555
+GLOBL c3<>(SB), RODATA|NOPTR, $32
+// 1/2
+DATA half<>+0(SB)/8, $0x3fe0000000000000
+DATA half<>+8(SB)/8, $0x3fe0000000000000
+DATA half<>+16(SB)/8, $0x3fe0000000000000
+DATA half<>+24(SB)/8, $0x3fe0000000000000
+GLOBL half<>(SB), RODATA|NOPTR, $32
+// 1
+DATA one<>+0(SB)/8, $0x3ff0000000000000
+DATA one<>+8(SB)/8, $0x3ff0000000000000
+DATA one<>+16(SB)/8, $0x3ff0000000000000
+DATA one<>+24(SB)/8, $0x3ff0000000000000
+GLOBL one<>(SB), RODATA|NOPTR, $32
+// -1/2
+DATA neghalf<>+0(SB)/8, $0xbfe0000000000000
+DATA neghalf<>+8(SB)/8, $0xbfe0000000000000
+DATA neghalf<>+16(SB)/8, $0xbfe0000000000000
+DATA neghalf<>+24(SB)/8, $0xbfe0000000000000
+GLOBL neghalf<>(SB), RODATA|NOPTR, $32
+// 1/√2
+DATA invsqrt2<>+0(SB)/8, $0x3fe6a09e667f3bcd
+DATA invsqrt2<>+8(SB)/8, $0x3fe6a09e667f3bcd
+DATA invsqrt2<>+16(SB)/8, $0x3fe6a09e667f3bcd
+DATA invsqrt2<>+24(SB)/8, $0x3fe6a09e667f3bcd
+GLOBL invsqrt2<>(SB), RODATA|NOPTR, $32
+// A&S 7.1.26 p
+DATA erfp<>+0(SB)/8, $0x3fd4f740a93d7b8c
+DATA erfp<>+8(SB)/8, $0x3fd4f740a93d7b8c
+DATA erfp<>+16(SB)/8, $0x3fd4f740a93d7b8c
+DATA erfp<>+24(SB)/8, $0x3fd4f740a93d7b8c
+GLOBL erfp<>(SB), RODATA|NOPTR, $32
+// A&S 7.1.26 a1
+DATA a1<>+0(SB)/8, $0x3fd04f20c6ec5a7e
+DATA a1<>+8(SB)/8, $0x3fd04f20c6ec5a7e
+DATA a1<>+16(SB)/8, $0x3fd04f20c6ec5a7e
+DATA a1<>+24(SB)/8, $0x3fd04f20c6ec5a7e
+GLOBL a1<>(SB), RODATA|NOPTR, $32
+// a2
+DATA a2<>+0(SB)/8, $0xbfd23531cc3c1469
+DATA a2<>+8(SB)/8, $0xbfd23531cc3c1469
+DATA a2<>+16(SB)/8, $0xbfd23531cc3c1469
+DATA a2<>+24(SB)/8, $0xbfd23531cc3c1469
+GLOBL a2<>(SB), RODATA|NOPTR, $32
+// a3
+DATA a3<>+0(SB)/8, $0x3ff6be1c55bae157
+DATA a3<>+8(SB)/8, $0x3ff6be1c55bae157
+DATA a3<>+16(SB)/8, $0x3ff6be1c55bae157
+DATA a3<>+24(SB)/8, $0x3ff6be1c55bae157
+GLOBL a3<>(SB), RODATA|NOPTR, $32
+// a4
+DATA a4<>+0(SB)/8, $0xbff7401c57014c39
+DATA a4<>+8(SB)/8, $0xbff7401c57014c39
+DATA a4<>+16(SB)/8, $0xbff7401c57014c39
+DATA a4<>+24(SB)/8, $0xbff7401c57014c39
+GLOBL a4<>(SB), RODATA|NOPTR, $32
+// a5
+DATA a5<>+0(SB)/8, $0x3ff0fb844255a12d
+DATA a5<>+8(SB)/8, $0x3ff0fb844255a12d
+DATA a5<>+16(SB)/8, $0x3ff0fb844255a12d
+DATA a5<>+24(SB)/8, $0x3ff0fb844255a12d
+GLOBL a5<>(SB), RODATA|NOPTR, $32
+// 1/√(2π)
+DATA invsqrt2pi<>+0(SB)/8, $0x3fd9884533d43651
+DATA invsqrt2pi<>+8(SB)/8, $0x3fd9884533d43651
+DATA invsqrt2pi<>+16(SB)/8, $0x3fd9884533d43651
+DATA invsqrt2pi<>+24(SB)/8, $0x3fd9884533d43651
+GLOBL invsqrt2pi<>(SB), RODATA|NOPTR, $32
+// 0
+DATA zero<>+0(SB)/8, $0x0000000000000000
+DATA zero<>+8(SB)/8, $0x0000000000000000
+DATA zero<>+16(SB)/8, $0x0000000000000000
+DATA zero<>+24(SB)/8, $0x0000000000000000
+GLOBL zero<>(SB), RODATA|NOPTR, $32
+// the exponent bias, as four int64
+DATA bias<>+0(SB)/8, $1023
+DATA bias<>+8(SB)/8, $1023
+DATA bias<>+16(SB)/8, $1023
+DATA bias<>+24(SB)/8, $1023
+GLOBL bias<>(SB), RODATA|NOPTR, $32
+// clears the sign bit of a float64
+DATA absmask<>+0(SB)/8, $0x7fffffffffffffff
+DATA absmask<>+8(SB)/8, $0x7fffffffffffffff
+DATA absmask<>+16(SB)/8, $0x7fffffffffffffff
+DATA absmask<>+24(SB)/8, $0x7fffffffffffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $32
