@@ -11,6 +11,7 @@ import (
 	"math"
 
 	"github.com/genq-go/genq/internal/gemm"
+	"github.com/genq-go/genq/internal/kernel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -276,64 +277,58 @@ func (a *Attention) pack(self bool) *packedAttention {
 
 // stepSelf is the module as the decoder's self-attention for the current
 // position of every row, from the normed rows x [n, d_model] to dst: it
-// stores the position's keys and values in slot pos of layer's cache and
-// attends over slots 0..pos with the bias st.selfBias.
-func (a *Attention) stepSelf(st *stepper, layer int, dst, x []float32) {
+// stores the position's keys and values in slot pos of layer's cache
+// [n·H, L, d_kv] and attends over slots 0..pos with the bias st.selfBias
+// [H, L].
+func (a *Attention) stepSelf(st *stepper, layer int, dst, x []float32) error {
 	cfg := st.m.cfg
 	hh, d, inner, L, pos := a.NumHeads, cfg.DKV, cfg.InnerDim(), st.L, st.pos
 	p := a.pack(true)
 	linear(st.qkv, x, p.qkv, st.n)
 	kc, vc := st.k[layer], st.v[layer]
-	st.parallel(st.n*hh, func(w, lo, hi int) {
-		s := st.scratch[w][:pos+1]
-		for rh := lo; rh < hi; rh++ {
-			r, h := rh/hh, rh%hh
-			in := r*3*inner + h*d // this row's q; its k and v follow at +inner, +2·inner
-			slots := rh * L * d
-			copy(kc[slots+pos*d:slots+(pos+1)*d], st.qkv[in+inner:in+inner+d])
-			copy(vc[slots+pos*d:slots+(pos+1)*d], st.qkv[in+2*inner:in+2*inner+d])
-			q := st.qkv[in : in+d]
-			for j := range s {
-				s[j] = dot(q, kc[slots+j*d:slots+(j+1)*d]) + st.selfBias[h*L+j]
-			}
-			softmaxRow(s, s)
-			off := r*inner + h*d
-			c := st.ctx[off : off+d]
-			clear(c)
-			for j, p := range s {
-				axpy(p, vc[slots+j*d:slots+(j+1)*d], c)
-			}
-		}
-	})
+	for rh := 0; rh < st.n*hh; rh++ {
+		in := (rh/hh)*3*inner + (rh%hh)*d // this row's q; its k and v follow at +inner, +2·inner
+		slot := (rh*L + pos) * d
+		copy(kc[slot:slot+d], st.qkv[in+inner:in+inner+d])
+		copy(vc[slot:slot+d], st.qkv[in+2*inner:in+2*inner+d])
+	}
+	att := &kernel.Attention{
+		Batch: st.n, Heads: hh, Queries: 1, Keys: pos + 1, HeadDim: d, Scale: 1,
+		Q:    kernel.Rows(1, 3*inner, 0, d),
+		K:    kernel.Blocks(hh, L, d),
+		V:    kernel.Blocks(hh, L, d),
+		Bias: kernel.Layout{Head: L},
+		Out:  kernel.Rows(1, inner, 0, d),
+	}
+	if err := kernel.Attend(att, st.ctx, st.qkv, kc, vc, st.selfBias); err != nil {
+		return fmt.Errorf("t5: internal error: decoder self-attention: %w", err)
+	}
 	linear(dst, st.ctx, p.o, st.n)
+	return nil
 }
 
 // stepCross is the module as the decoder's cross-attention for the current
-// position: each head of each passage's rep rows attends to that passage's
-// encoder keys and values (packed once per generation by newStepper) in two
-// small GEMMs.
-func (a *Attention) stepCross(st *stepper, layer int, dst, x []float32) {
+// position: the rep rows of each passage are the queries of one attention
+// over that passage's encoder keys and values, packed once per generation
+// by newStepper, with the padding bias st.crossBias [passages, e].
+func (a *Attention) stepCross(st *stepper, layer int, dst, x []float32) error {
 	cfg := st.m.cfg
-	hh, d, inner, e, rep := a.NumHeads, cfg.DKV, cfg.InnerDim(), st.e, st.rep
+	hh, d, inner, rep := a.NumHeads, cfg.DKV, cfg.InnerDim(), st.rep
 	p := a.pack(false)
 	linear(st.q, x, p.q, st.n)
-	ck, cv := st.ck[layer], st.cv[layer]
-	st.parallel(st.n/rep*hh, func(w, lo, hi int) {
-		s := st.scratch[w][:rep*e]
-		for ph := lo; ph < hi; ph++ {
-			p, h := ph/hh, ph%hh
-			off := p*rep*inner + h*d
-			gemm.SgemmPacked(false, rep, 1, st.q[off:], inner, ck[ph], 0, s, e)
-			bias := st.crossBias[p*e : (p+1)*e]
-			for r := 0; r < rep; r++ {
-				row := s[r*e : (r+1)*e]
-				addTo(row, bias)
-				softmaxRow(row, row)
-			}
-			gemm.SgemmPacked(false, rep, 1, s, e, cv[ph], 0, st.ctx[off:], inner)
-		}
-	})
+	att := &kernel.Attention{
+		Batch: st.n / rep, Heads: hh, Queries: rep, Keys: st.e, HeadDim: d, Scale: 1,
+		Q:       kernel.Rows(rep, inner, 0, d),
+		Bias:    kernel.Layout{Batch: st.e},
+		Out:     kernel.Rows(rep, inner, 0, d),
+		PackedK: st.ck[layer],
+		PackedV: st.cv[layer],
+	}
+	if err := kernel.Attend(att, st.ctx, st.q, nil, nil, st.crossBias); err != nil {
+		return fmt.Errorf("t5: internal error: decoder cross-attention: %w", err)
+	}
 	linear(dst, st.ctx, p.o, st.n)
+	return nil
 }
 
 // ---------------------------------------------------------------- layers
@@ -373,16 +368,22 @@ func (l *attentionLayer) graphCross(b *builder, x, enc, bias *G.Node, n, s, t, l
 
 // stepSelf runs the self-attention layer of decoder block layer on the
 // step's rows st.x in place.
-func (l *attentionLayer) stepSelf(st *stepper, layer int) {
+func (l *attentionLayer) stepSelf(st *stepper, layer int) error {
 	l.norm.step(st.h, st.x)
-	l.attn.stepSelf(st, layer, st.out, st.h)
+	if err := l.attn.stepSelf(st, layer, st.out, st.h); err != nil {
+		return err
+	}
 	addTo(st.x, st.out)
+	return nil
 }
 
 // stepCross runs the cross-attention layer of decoder block layer on the
 // step's rows st.x in place.
-func (l *attentionLayer) stepCross(st *stepper, layer int) {
+func (l *attentionLayer) stepCross(st *stepper, layer int) error {
 	l.norm.step(st.h, st.x)
-	l.attn.stepCross(st, layer, st.out, st.h)
+	if err := l.attn.stepCross(st, layer, st.out, st.h); err != nil {
+		return err
+	}
 	addTo(st.x, st.out)
+	return nil
 }

@@ -42,8 +42,13 @@ func (bl *block) graph(b *builder, x, selfBias, enc, crossBias *G.Node, n, s, t,
 }
 
 // step runs decoder block i on the step's rows st.x in place.
-func (bl *block) step(st *stepper, i int) {
-	bl.self.stepSelf(st, i)
-	bl.cross.stepCross(st, i)
+func (bl *block) step(st *stepper, i int) error {
+	if err := bl.self.stepSelf(st, i); err != nil {
+		return err
+	}
+	if err := bl.cross.stepCross(st, i); err != nil {
+		return err
+	}
 	bl.ff.step(st)
+	return nil
 }

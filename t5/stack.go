@@ -57,7 +57,7 @@ func (st *stack) graph(b *builder, x, buckets, mask, enc, crossBias *G.Node, n, 
 // normed output in st.h. The current position's bias to cache slot j
 // (j <= pos) is the causal bucket of j − pos; later slots are unwritten
 // and take no part.
-func (s *stack) step(st *stepper) {
+func (s *stack) step(st *stepper) error {
 	a := s.biasAttention()
 	hh := a.NumHeads
 	for j := 0; j <= st.pos; j++ {
@@ -67,7 +67,10 @@ func (s *stack) step(st *stepper) {
 		}
 	}
 	for i, bl := range s.blocks {
-		bl.step(st, i)
+		if err := bl.step(st, i); err != nil {
+			return err
+		}
 	}
 	s.final.step(st.h, st.x)
+	return nil
 }

@@ -6,44 +6,39 @@ package t5
 // ones (attention.go, ff.go, norm.go, block.go, stack.go, model.go).
 //
 // The step is written directly against the float32 GEMM of internal/gemm
-// rather than as a gorgonia graph. A tape machine allocates every op's output
-// afresh on each run and needs equal batch sizes on both sides of a batched
-// product, so the samples of one passage would each need their own copy of
-// the encoder's keys and values. Here every buffer is allocated once per
-// stepper, the rep rows of a passage read its cross-attention keys and values
-// in one small GEMM per head against keys and values packed once per
-// generation, the weights are packed once per Model, and the per-head loops
-// run on all cores. The arithmetic is the graph's (see model.go):
-// T5LayerNorm, unscaled attention with the relative-position bias of block
-// 0, ReLU or gated gelu_new feed-forward, d_model^-0.5 before a tied lm_head.
+// and the attention kernel of internal/kernel rather than as a gorgonia
+// graph. A tape machine allocates every op's output afresh on each run and
+// needs equal batch sizes on both sides of a batched product, so the
+// samples of one passage would each need their own copy of the encoder's
+// keys and values. Here every buffer is allocated once per stepper, the rep
+// rows of a passage attend to its cross-attention keys and values packed
+// once per generation, each module packs its weights on first use (once
+// per Model), and the per-head work runs on all cores.
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/genq-go/genq/internal/gemm"
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // stepper decodes n rows one position at a time. Row r belongs to passage
 // r / rep of the encoded batch.
 type stepper struct {
-	m          *Model
-	n, e, L    int               // rows, encoder length, cache slots
-	rep        int               // rows per passage
-	k, v       [][]float32       // per decoder layer: cache [n·H, L, d_kv]
-	ck, cv     [][]*gemm.PackedB // per decoder layer, per (passage, head): Kᵀ (d_kv → e) and V (e → d_kv), packed
-	crossBias  []float32         // [passages, e]: 0 for real encoder positions, min for padding
-	pos        int               // the position the next step decodes
-	x, h       []float32         // [n, d_model] states, normed states
-	q          []float32         // [n, inner] cross-attention queries
-	qkv        []float32         // [n, 3·inner] the current position's self-attention queries, keys and values
-	ctx, out   []float32         // [n, inner] attention context; [n, d_model] sublayer output
-	ff, ff1    []float32         // [n, d_ff]
-	logits     []float32         // [n, vocab], overwritten by every step
-	selfBias   []float32         // [H, L]: the current position's bias to each cache slot
-	scratch    [][]float32
-	numWorkers int
+	m         *Model
+	n, e, L   int               // rows, encoder length, cache slots
+	rep       int               // rows per passage
+	k, v      [][]float32       // per decoder layer: cache [n·H, L, d_kv]
+	ck, cv    [][]*gemm.PackedB // per decoder layer, per (passage, head): Kᵀ (d_kv → e) and V (e → d_kv), packed
+	crossBias []float32         // [passages, e]: 0 for real encoder positions, min for padding
+	pos       int               // the position the next step decodes
+	x, h      []float32         // [n, d_model] states, normed states
+	q         []float32         // [n, inner] cross-attention queries
+	qkv       []float32         // [n, 3·inner] the current position's self-attention queries, keys and values
+	ctx, out  []float32         // [n, inner] attention context; [n, d_model] sublayer output
+	ff, ff1   []float32         // [n, d_ff]
+	logits    []float32         // [n, vocab], overwritten by every step
+	selfBias  []float32         // [H, L]: the current position's bias to each cache slot
 }
 
 // newStepper prepares decoding of rep rows per passage of the encoded batch b
@@ -61,7 +56,7 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 		}
 		// Every step multiplies the same keys and values: pack them once.
 		ck, cv := make([]*gemm.PackedB, b.n*h), make([]*gemm.PackedB, b.n*h)
-		parallelFor(b.n*h, func(_, ph int) {
+		kernel.ForEach(b.n*h, func(_, ph int) {
 			p, hd := ph/h, ph%h
 			rows := ckv[p*b.s*2*inner:] // this passage's e rows, 2·inner apart
 			ck[ph] = gemm.PackB(true, d, b.s, rows[hd*d:], 2*inner)
@@ -83,10 +78,6 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 	}
 	st.logits = make([]float32, n*cfg.VocabSize)
 	st.selfBias = make([]float32, h*L)
-	st.numWorkers = max(1, runtime.GOMAXPROCS(0))
-	for range st.numWorkers {
-		st.scratch = append(st.scratch, make([]float32, rep*max(b.s, L)))
-	}
 	return st, nil
 }
 
@@ -118,28 +109,12 @@ func (st *stepper) step(ids []int) ([]float32, error) {
 		}
 		copy(st.x[r*dm:(r+1)*dm], emb[id*dm:(id+1)*dm])
 	}
-	st.m.mod.decoder.step(st)
+	if err := st.m.mod.decoder.step(st); err != nil {
+		return nil, err
+	}
 	st.m.mod.stepHead(st)
 	st.pos++
 	return st.logits, nil
-}
-
-// parallel splits [0, total) into contiguous ranges, one per worker.
-func (st *stepper) parallel(total int, f func(worker, lo, hi int)) {
-	workers := min(st.numWorkers, total)
-	if workers <= 1 {
-		f(0, 0, total)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(w, w*total/workers, (w+1)*total/workers)
-		}()
-	}
-	wg.Wait()
 }
 
 // reorder makes row r continue from the cache of row from[r] (beam search).
@@ -181,30 +156,5 @@ func linear(dst, x []float32, w *gemm.PackedB, rows int) {
 func addTo(x, y []float32) {
 	for i, v := range y {
 		x[i] += v
-	}
-}
-
-// dot returns Σ a[i]·b[i] in float32.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// axpy adds a·x to y.
-func axpy(a float32, x, y []float32) {
-	x = x[:len(y)]
-	for i, v := range x {
-		y[i] += a * v
 	}
 }
