@@ -241,21 +241,11 @@ func (a *Attention) forwardSelf(b *builder, x, residual, bias *G.Node, n, s int)
 func (a *Attention) forwardCross(b *builder, x, enc, residual, bias *G.Node, n, s, t int, layer int) *G.Node {
 	inner := b.cfg.InnerDim()
 	q := b.project(x, nil, 1, actNone, b.role("q"), a.Q)
-	kv := a.keysValues(b, enc, fmt.Sprintf("enc.ckv%d", layer))
+	// The keys and values depend on the encoder output alone, so the tape
+	// may compute them at any point: their buffer is theirs alone.
+	kv := b.project(enc, nil, 1, actNone, fmt.Sprintf("dec.kv%d", layer), a.K, a.V)
 	ctx := b.apply(newAttention(n, a.NumHeads, s, t, b.cfg.DKV, 0, 0, inner, b.out(b.role("ctx"))), q, kv, bias)
 	return b.project(ctx, residual, 1, actNone, b.nextResidual(), a.O)
-}
-
-// keysValues projects the encoder output enc [n·t, d_model] to the keys and
-// values side by side, [n·t, 2·inner] (keys in the first inner columns): the
-// cross-attention input of forwardCross and of the decoder step. The keys
-// and values depend on the encoder output alone, so the tape may compute
-// them at any point: their buffer (role) is theirs alone.
-func (a *Attention) keysValues(b *builder, enc *G.Node, role string) *G.Node {
-	if !b.infer {
-		return b.concat(1, b.linear(enc, a.K), b.linear(enc, a.V))
-	}
-	return b.project(enc, nil, 1, actNone, role, a.K, a.V)
 }
 
 // ---------------------------------------------------------------- step
@@ -273,6 +263,26 @@ func (a *Attention) pack(self bool) *packedAttention {
 		p.q = packLinear(a.Q)
 	}
 	return p
+}
+
+// stepKeysValues projects the encoder output enc [passages·e, d_model] to
+// the module's cross-attention keys and values, side by side in kv
+// [passages·e, 2·inner] (scratch), and packs them per (passage, head) for
+// stepCross, which multiplies them at every step: Kᵀ (d_kv → e) and V (e →
+// d_kv).
+func (a *Attention) stepKeysValues(kv, enc []float32, passages, e int) (ck, cv []*gemm.PackedB) {
+	inner, d := a.K.Shape[0], a.K.Shape[1]
+	hh, dkv, rows := a.NumHeads, inner/a.NumHeads, passages*e
+	gemm.Sgemm(false, true, rows, inner, d, 1, enc, d, a.K.Data, d, 0, kv, 2*inner)
+	gemm.Sgemm(false, true, rows, inner, d, 1, enc, d, a.V.Data, d, 0, kv[inner:], 2*inner)
+	ck, cv = make([]*gemm.PackedB, passages*hh), make([]*gemm.PackedB, passages*hh)
+	kernel.ForEach(passages*hh, func(_, ph int) {
+		p, h := ph/hh, ph%hh
+		at := kv[p*e*2*inner:] // this passage's e rows, 2·inner apart
+		ck[ph] = gemm.PackB(true, dkv, e, at[h*dkv:], 2*inner)
+		cv[ph] = gemm.PackB(false, e, dkv, at[inner+h*dkv:], 2*inner)
+	})
+	return ck, cv
 }
 
 // stepSelf is the module as the decoder's self-attention for the current

@@ -117,9 +117,8 @@ func (mod *modules) head(b *builder, h *G.Node) *G.Node {
 	return b.linear(h, mod.lmHead)
 }
 
-// encoderGraph: ids [n·s] → hidden [n·s, d_model] and every decoder layer's
-// cross-attention keys and values side by side, ckv<i> [n·s, 2·inner]. It is
-// an inference graph.
+// encoderGraph: ids [n·s] → hidden [n·s, d_model]. It is an inference
+// graph.
 func (m *Model) encoderGraph(n, s int) (*compiled, error) {
 	return m.graph(fmt.Sprintf("encoder n=%d s=%d", n, s), true, func(b *builder) *compiled {
 		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}}
@@ -130,9 +129,6 @@ func (m *Model) encoderGraph(n, s int) (*compiled, error) {
 		mod := m.mod
 		h := mod.encoder.graph(b, mod.embed(b, ids, "enc.embed"), buckets, mask, nil, nil, n, s, s)
 		c.outputs["hidden"] = h
-		for i, bl := range mod.decoder.blocks {
-			c.outputs[fmt.Sprintf("ckv%d", i)] = bl.cross.attn.keysValues(b, h, fmt.Sprintf("enc.ckv%d", i))
-		}
 		return c
 	})
 }

@@ -19,7 +19,6 @@ import (
 	"fmt"
 
 	"github.com/genq-go/genq/internal/gemm"
-	"github.com/genq-go/genq/internal/kernel"
 )
 
 // stepper decodes n rows one position at a time. Row r belongs to passage
@@ -42,26 +41,21 @@ type stepper struct {
 }
 
 // newStepper prepares decoding of rep rows per passage of the encoded batch b
-// (enc holds the encoder graph's ckv<i> outputs) with L cache slots.
+// (enc holds the encoder graph's output "hidden") with L cache slots: it
+// projects and packs every decoder layer's cross-attention keys and values.
 // The caller holds m.mu.
 func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*stepper, error) {
 	cfg := m.cfg
 	h, d, dm, inner := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim()
 	n := b.n * rep
 	st := &stepper{m: m, n: n, e: b.s, L: L, rep: rep}
-	for i := 0; i < cfg.NumDecoderLayers; i++ {
-		ckv := enc[fmt.Sprintf("ckv%d", i)]
-		if len(ckv) != b.n*b.s*2*inner {
-			return nil, fmt.Errorf("t5: internal error: encoder keys and values of layer %d hold %d values, want %d", i, len(ckv), b.n*b.s*2*inner)
-		}
-		// Every step multiplies the same keys and values: pack them once.
-		ck, cv := make([]*gemm.PackedB, b.n*h), make([]*gemm.PackedB, b.n*h)
-		kernel.ForEach(b.n*h, func(_, ph int) {
-			p, hd := ph/h, ph%h
-			rows := ckv[p*b.s*2*inner:] // this passage's e rows, 2·inner apart
-			ck[ph] = gemm.PackB(true, d, b.s, rows[hd*d:], 2*inner)
-			cv[ph] = gemm.PackB(false, b.s, d, rows[inner+hd*d:], 2*inner)
-		})
+	hidden := enc["hidden"]
+	if len(hidden) != b.n*b.s*dm {
+		return nil, fmt.Errorf("t5: internal error: encoder output of %d values, want %d", len(hidden), b.n*b.s*dm)
+	}
+	kv := make([]float32, b.n*b.s*2*inner) // one layer's keys and values at a time
+	for _, bl := range m.mod.decoder.blocks {
+		ck, cv := bl.cross.attn.stepKeysValues(kv, hidden, b.n, b.s)
 		st.ck, st.cv = append(st.ck, ck), append(st.cv, cv)
 		st.k = append(st.k, make([]float32, n*h*L*d))
 		st.v = append(st.v, make([]float32, n*h*L*d))
@@ -82,13 +76,7 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 }
 
 // encoderOutputs names the encoder graph outputs decoding needs.
-func (m *Model) encoderOutputs() []string {
-	var outs []string
-	for i := 0; i < m.cfg.NumDecoderLayers; i++ {
-		outs = append(outs, fmt.Sprintf("ckv%d", i))
-	}
-	return outs
-}
+func (m *Model) encoderOutputs() []string { return []string{"hidden"} }
 
 // step feeds the current token of every row at position st.pos, stores the
 // position's keys and values in the cache and returns the logits [n, vocab].
