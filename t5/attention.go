@@ -267,22 +267,20 @@ func (a *Attention) pack(self bool) *packedAttention {
 
 // stepKeysValues projects the encoder output enc [passages·e, d_model] to
 // the module's cross-attention keys and values, side by side in kv
-// [passages·e, 2·inner] (scratch), and packs them per (passage, head) for
-// stepCross, which multiplies them at every step: Kᵀ (d_kv → e) and V (e →
-// d_kv).
-func (a *Attention) stepKeysValues(kv, enc []float32, passages, e int) (ck, cv []*gemm.PackedB) {
+// [passages·e, 2·inner] (scratch), and packs them per (passage, head) into
+// ck and cv (repacking what they hold) for stepCross, which multiplies them
+// at every step: Kᵀ (d_kv → e) and V (e → d_kv).
+func (a *Attention) stepKeysValues(ck, cv []*gemm.PackedB, kv, enc []float32, passages, e int) {
 	inner, d := a.K.Shape[0], a.K.Shape[1]
 	hh, dkv, rows := a.NumHeads, inner/a.NumHeads, passages*e
 	gemm.Sgemm(false, true, rows, inner, d, 1, enc, d, a.K.Data, d, 0, kv, 2*inner)
 	gemm.Sgemm(false, true, rows, inner, d, 1, enc, d, a.V.Data, d, 0, kv[inner:], 2*inner)
-	ck, cv = make([]*gemm.PackedB, passages*hh), make([]*gemm.PackedB, passages*hh)
 	kernel.ForEach(passages*hh, func(_, ph int) {
 		p, h := ph/hh, ph%hh
 		at := kv[p*e*2*inner:] // this passage's e rows, 2·inner apart
-		ck[ph] = gemm.PackB(true, dkv, e, at[h*dkv:], 2*inner)
-		cv[ph] = gemm.PackB(false, e, dkv, at[inner+h*dkv:], 2*inner)
+		ck[ph] = gemm.RepackB(ck[ph], true, dkv, e, at[h*dkv:], 2*inner)
+		cv[ph] = gemm.RepackB(cv[ph], false, e, dkv, at[inner+h*dkv:], 2*inner)
 	})
-	return ck, cv
 }
 
 // stepSelf is the module as the decoder's self-attention for the current

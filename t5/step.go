@@ -53,25 +53,31 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 	if len(hidden) != b.n*b.s*dm {
 		return nil, fmt.Errorf("t5: internal error: encoder output of %d values, want %d", len(hidden), b.n*b.s*dm)
 	}
-	kv := make([]float32, b.n*b.s*2*inner) // one layer's keys and values at a time
-	for _, bl := range m.mod.decoder.blocks {
-		ck, cv := bl.cross.attn.stepKeysValues(kv, hidden, b.n, b.s)
+	// Every buffer comes from the workspace, so that generations of one
+	// shape reuse the memory of the last. None needs clearing: each step
+	// writes what it reads (cache slot pos before slots 0..pos).
+	ws := m.workspace()
+	buf := func(role string, size int) []float32 { return ws.get("step."+role, size) }
+	kv := buf("kv", b.n*b.s*2*inner) // one layer's cross-attention keys and values at a time
+	for i, bl := range m.mod.decoder.blocks {
+		ck, cv := ws.packs(fmt.Sprintf("step.ck%d", i), b.n*h), ws.packs(fmt.Sprintf("step.cv%d", i), b.n*h)
+		bl.cross.attn.stepKeysValues(ck, cv, kv, hidden, b.n, b.s)
 		st.ck, st.cv = append(st.ck, ck), append(st.cv, cv)
-		st.k = append(st.k, make([]float32, n*h*L*d))
-		st.v = append(st.v, make([]float32, n*h*L*d))
+		st.k = append(st.k, buf(fmt.Sprintf("k%d", i), n*h*L*d))
+		st.v = append(st.v, buf(fmt.Sprintf("v%d", i), n*h*L*d))
 	}
-	st.crossBias = make([]float32, b.n*b.s)
+	st.crossBias = buf("crossBias", b.n*b.s)
 	for i, mk := range b.mask {
 		st.crossBias[i] = float32(1-mk) * minFloat32
 	}
-	st.x, st.h, st.out = make([]float32, n*dm), make([]float32, n*dm), make([]float32, n*dm)
-	st.q, st.qkv, st.ctx = make([]float32, n*inner), make([]float32, n*3*inner), make([]float32, n*inner)
-	st.ff = make([]float32, n*cfg.DFF)
+	st.x, st.h, st.out = buf("x", n*dm), buf("h", n*dm), buf("out", n*dm)
+	st.q, st.qkv, st.ctx = buf("q", n*inner), buf("qkv", n*3*inner), buf("ctx", n*inner)
+	st.ff = buf("ff", n*cfg.DFF)
 	if cfg.Gated() {
-		st.ff1 = make([]float32, n*cfg.DFF)
+		st.ff1 = buf("ff1", n*cfg.DFF)
 	}
-	st.logits = make([]float32, n*cfg.VocabSize)
-	st.selfBias = make([]float32, h*L)
+	st.logits = buf("logits", n*cfg.VocabSize)
+	st.selfBias = buf("selfBias", h*L)
 	return st, nil
 }
 

@@ -17,14 +17,34 @@ package t5
 
 import (
 	"fmt"
+
+	"github.com/genq-go/genq/internal/gemm"
 	"runtime"
 	"sync"
 	"sync/atomic"
 )
 
-// workspace holds the reusable buffers of the inference graphs by role.
+// workspace holds the reusable buffers of the inference graphs by role,
+// and those of the decoder step: its scratch and the encoder's keys and
+// values, packed for every generation into the memory of the last.
 type workspace struct {
-	bufs map[string][]float32
+	bufs   map[string][]float32
+	packed map[string][]*gemm.PackedB
+}
+
+// packs returns the list of role with n entries: the PackedB values the
+// last user left (nil where there were none), to repack with gemm.RepackB.
+func (w *workspace) packs(role string, n int) []*gemm.PackedB {
+	p := w.packed[role]
+	if len(p) != n {
+		if w.packed == nil {
+			w.packed = map[string][]*gemm.PackedB{}
+		}
+		p = append(make([]*gemm.PackedB, 0, n), p[:min(n, len(p))]...)
+		p = p[:n]
+		w.packed[role] = p
+	}
+	return p
 }
 
 // get returns the buffer of role with n elements, growing it when needed.

@@ -123,3 +123,34 @@ func TestSgemmPackedDegenerate(t *testing.T) {
 		t.Errorf("n=0 wrote C: %v", c)
 	}
 }
+
+// TestRepackB: repacking into a PackedB of a larger operand reuses its
+// memory and gives what PackB gives, padding included (the old contents
+// must not leak into the zero columns past n).
+func TestRepackB(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, transB := range []bool{false, true} {
+		big := gemmCase{transB: transB, m: 1, n: 300, k: 90}
+		_, _, bb, ldbb, _, _ := big.operands(rng)
+		old := PackB(transB, big.k, big.n, bb, ldbb)
+		small := gemmCase{transB: transB, m: 1, n: 37, k: 61} // n not a multiple of nr
+		_, _, b, ldb, _, _ := small.operands(rng)
+		want := PackB(transB, small.k, small.n, b, ldb)
+		first := &old.data[0]
+		got := RepackB(old, transB, small.k, small.n, b, ldb)
+		if got != old || &got.data[0] != first {
+			t.Errorf("transB=%v: RepackB allocated although the old PackedB was large enough", transB)
+		}
+		if got.K() != small.k || got.N() != small.n || len(got.data) != len(want.data) {
+			t.Fatalf("transB=%v: repacked %d×%d with %d values, want %d×%d with %d", transB, got.K(), got.N(), len(got.data), small.k, small.n, len(want.data))
+		}
+		for i := range want.data[:len(want.data)-packSlack] {
+			if got.data[i] != want.data[i] {
+				t.Fatalf("transB=%v: packed value %d is %v, PackB gives %v", transB, i, got.data[i], want.data[i])
+			}
+		}
+		if grown := RepackB(want, transB, big.k, big.n, bb, ldbb); grown == want {
+			t.Errorf("transB=%v: RepackB reused a PackedB too small for the operand", transB)
+		}
+	}
+}
