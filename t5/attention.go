@@ -12,6 +12,7 @@ import (
 
 	"github.com/genq-go/genq/internal/gemm"
 	"github.com/genq-go/genq/internal/kernel"
+	"github.com/genq-go/genq/internal/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -135,8 +136,18 @@ func (a *Attention) Forward(x, kv, bias *Tensor) (*Tensor, error) {
 		}
 		t = kv.Shape[1]
 	}
-	h := a.NumHeads
-	full := make([]float32, n*h*s*t)
+	var q, k, v []float32
+	var kOff, vOff, ldq, ldkv int
+	if kv == nil {
+		q = linearRows(x.Data, n*s, a.Q, a.K, a.V) // q|k|v side by side
+		k, v, kOff, vOff, ldq, ldkv = q, q, inner, 2*inner, 3*inner, 3*inner
+	} else {
+		q = linearRows(x.Data, n*s, a.Q)
+		k = linearRows(kv.Data, n*t, a.K, a.V) // k|v side by side
+		v, kOff, vOff, ldq, ldkv = k, 0, inner, inner, 2*inner
+	}
+	ka, h := a.kernel(n, s, t, dkv, 0, kOff, vOff, ldq, ldkv), a.NumHeads
+	var biasData []float32
 	switch {
 	case bias == nil && a.RelativeAttentionBias != nil:
 		if bias, err = a.PositionBias(s, t); err != nil {
@@ -147,45 +158,36 @@ func (a *Attention) Forward(x, kv, bias *Tensor) (*Tensor, error) {
 		if err := bias.check("Attention bias", h, s, t); err != nil {
 			return nil, err
 		}
-		for i := 0; i < n; i++ {
-			copy(full[i*h*s*t:], bias.Data)
-		}
+		ka.Bias.Batch = 0 // one bias for every sequence
+		biasData = bias.Data
 	case bias != nil:
 		if err := bias.check("Attention bias", n, h, s, t); err != nil {
 			return nil, err
 		}
-		copy(full, bias.Data)
+		biasData = bias.Data
 	}
-	biasT := newDense(full, n*h, s, t)
-	xs := newDense(x.Data, n*s, d)
-	var ctx G.Value
-	if kv == nil {
-		qkv, err := doLinear(xs, 1, actNone, a.Q, a.K, a.V)
-		if err != nil {
-			return nil, err
-		}
-		ctx, err = newAttention(n, h, s, s, dkv, 0, inner, 2*inner, outBuf{}).Do(qkv, qkv, biasT)
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		q, err := doLinear(xs, 1, actNone, a.Q)
-		if err != nil {
-			return nil, err
-		}
-		kvp, err := doLinear(newDense(kv.Data, n*t, d), 1, actNone, a.K, a.V)
-		if err != nil {
-			return nil, err
-		}
-		if ctx, err = newAttention(n, h, s, t, dkv, 0, 0, inner, outBuf{}).Do(q, kvp, biasT); err != nil {
-			return nil, err
-		}
+	ctx := make([]float32, n*s*inner)
+	if err := kernel.Attend(ka, ctx, q, k, v, biasData); err != nil {
+		return nil, fmt.Errorf("t5: Attention: %w", err)
 	}
-	y, err := doLinear(ctx.(*tensor.Dense), 1, actNone, a.O)
-	if err != nil {
-		return nil, err
+	return &Tensor{Shape: []int{n, s, d}, Data: linearRows(ctx, n*s, a.O)}, nil
+}
+
+// kernel describes the module's attention for internal/kernel: n sequences
+// of s queries over t keys, heads of dkv values; the queries' heads are
+// columns qOff… of rows ldq wide, the keys' kOff… and the values' vOff… of
+// rows ldkv wide (a fused projection read in place); the bias is one [s, t]
+// block per (sequence, head); the output is the heads side by side.
+func (a *Attention) kernel(n, s, t, dkv, qOff, kOff, vOff, ldq, ldkv int) *kernel.Attention {
+	h := a.NumHeads
+	return &kernel.Attention{
+		Batch: n, Heads: h, Queries: s, Keys: t, HeadDim: dkv, Scale: 1, // T5 does not scale the scores
+		Q:    kernel.Rows(s, ldq, qOff, dkv),
+		K:    kernel.Rows(t, ldkv, kOff, dkv),
+		V:    kernel.Rows(t, ldkv, vOff, dkv),
+		Out:  kernel.Rows(s, h*dkv, 0, dkv),
+		Bias: kernel.Blocks(h, s, t),
 	}
-	return &Tensor{Shape: []int{n, s, d}, Data: y.Data().([]float32)}, nil
 }
 
 // ---------------------------------------------------------------- graph
@@ -194,32 +196,30 @@ func (a *Attention) Forward(x, kv, bias *Tensor) (*Tensor, error) {
 // t] from the module's table, looked up by bucket [s·t], with the additive
 // mask [n, s, t] added. The op is differentiable, so training and inference
 // graphs share it.
-func (a *Attention) biasGraph(b *builder, buckets, mask *G.Node, n, s, t int, role string) *G.Node {
-	return b.apply(newRelBias(n, a.NumHeads, s, t, b.out(role)), b.param(a.RelativeAttentionBias), buckets, mask)
+func (a *Attention) biasGraph(b *builder, buckets, mask *G.Node, role string) *G.Node {
+	return b.relBias(b.out(role), b.param(a.RelativeAttentionBias), buckets, mask)
+}
+
+// attend adds the attention of queries q [n·s, ldq] over keys k and values
+// v [n·t, ldkv] (heads from columns qOff, kOff, vOff; q, k and v may be one
+// fused projection) with the bias [n·H, s, t] to the graph, written to out:
+// kernel.Attend as nn.Attend, differentiable in training graphs.
+func (a *Attention) attend(b *builder, q, k, v, bias *G.Node, qOff, kOff, vOff, n, s, t int, out outBuf) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	dkv := b.cfg.DKV
+	ka := a.kernel(n, s, t, dkv, qOff, kOff, vOff, q.Shape()[1], k.Shape()[1])
+	shape := tensor.Shape{n * s, a.NumHeads * dkv}
+	return b.call(func() (*G.Node, error) { return nn.Attend(q, k, v, bias, ka, shape, nil, out.opts()...) })
 }
 
 // graph is the module in a training graph over full sequences: queries from
 // x [n·s, d_model], keys and values from kv [n·t, d_model], the additive bias
 // [n·H, s, t]; output [n·s, d_model].
 func (a *Attention) graph(b *builder, x, kv, bias *G.Node, n, s, t int) *G.Node {
-	q := a.splitHeads(b, b.linear(x, a.Q), n, s)
-	k := a.splitHeads(b, b.linear(kv, a.K), n, t)
-	v := a.splitHeads(b, b.linear(kv, a.V), n, t)
-	scores := b.add(b.bmm(q, k, true), bias)
-	ctx := b.bmm(b.apply(newSoftmax(), scores), v, false)
-	return b.linear(a.mergeHeads(b, ctx, n, s), a.O)
-}
-
-// splitHeads turns [n·s, H·d_kv] into [n·H, s, d_kv].
-func (a *Attention) splitHeads(b *builder, x *G.Node, n, s int) *G.Node {
-	h, d := a.NumHeads, b.cfg.DKV
-	return b.apply(newPermute([4]int{n, s, h, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * h, s, d}), x)
-}
-
-// mergeHeads turns [n·H, s, d_kv] back into [n·s, H·d_kv].
-func (a *Attention) mergeHeads(b *builder, x *G.Node, n, s int) *G.Node {
-	h, d := a.NumHeads, b.cfg.DKV
-	return b.apply(newPermute([4]int{n, h, s, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * s, h * d}), x)
+	q, k, v := b.linear(x, a.Q), b.linear(kv, a.K), b.linear(kv, a.V)
+	return b.linear(a.attend(b, q, k, v, bias, 0, 0, 0, n, s, t, outBuf{}), a.O)
 }
 
 // ---------------------------------------------------------------- forward
@@ -231,20 +231,20 @@ func (a *Attention) mergeHeads(b *builder, x *G.Node, n, s int) *G.Node {
 func (a *Attention) forwardSelf(b *builder, x, residual, bias *G.Node, n, s int) *G.Node {
 	inner := b.cfg.InnerDim()
 	qkv := b.project(x, nil, 1, actNone, b.role("qkv"), a.Q, a.K, a.V)
-	ctx := b.apply(newAttention(n, a.NumHeads, s, s, b.cfg.DKV, 0, inner, 2*inner, b.out(b.role("ctx"))), qkv, qkv, bias)
+	ctx := a.attend(b, qkv, qkv, qkv, bias, 0, inner, 2*inner, n, s, s, b.out(b.role("ctx")))
 	return b.project(ctx, residual, 1, actNone, b.nextResidual(), a.O)
 }
 
 // forwardCross is the module in an inference graph as cross-attention from
-// x [n·s, d_model] to the encoder output enc [n·t, d_model], with residual
-// added to the output.
+// x [n·s, d_model] to the encoder output enc [n·t, d_model] of decoder
+// block layer, with residual added to the output.
 func (a *Attention) forwardCross(b *builder, x, enc, residual, bias *G.Node, n, s, t int, layer int) *G.Node {
 	inner := b.cfg.InnerDim()
 	q := b.project(x, nil, 1, actNone, b.role("q"), a.Q)
 	// The keys and values depend on the encoder output alone, so the tape
 	// may compute them at any point: their buffer is theirs alone.
 	kv := b.project(enc, nil, 1, actNone, fmt.Sprintf("dec.kv%d", layer), a.K, a.V)
-	ctx := b.apply(newAttention(n, a.NumHeads, s, t, b.cfg.DKV, 0, 0, inner, b.out(b.role("ctx"))), q, kv, bias)
+	ctx := a.attend(b, q, kv, kv, bias, 0, 0, inner, n, s, t, b.out(b.role("ctx")))
 	return b.project(ctx, residual, 1, actNone, b.nextResidual(), a.O)
 }
 

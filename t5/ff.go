@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/genq-go/genq/internal/gemm"
+	"github.com/genq-go/genq/internal/kernel"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -65,34 +66,36 @@ func (f *FeedForward) Forward(x *Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	in := []*Tensor{f.Wi}
-	act := actReLU
 	if f.Gated() {
-		in, act = []*Tensor{f.Wi0, f.Wi1}, actGatedGelu
+		in = []*Tensor{f.Wi0, f.Wi1}
 	}
 	for _, w := range in {
 		if err := w.check("FeedForward's input weight", ff, d); err != nil {
 			return nil, err
 		}
 	}
-	rows, err := flatRows(x, d)
-	if err != nil {
-		return nil, fmt.Errorf("t5: FeedForward: %w", err)
+	if len(x.Shape) == 0 || x.Shape[len(x.Shape)-1] != d || len(x.Data) != numel(x.Shape...) {
+		return nil, fmt.Errorf("t5: FeedForward over d_model %d cannot take an input of shape %v", d, x.Shape)
 	}
-	h, err := doLinear(rows, 1, act, in...)
-	if err != nil {
-		return nil, err
+	rows := len(x.Data) / d
+	h := linearRows(x.Data, rows, in...)
+	if f.Gated() {
+		// Row r of h holds wi_0·x | wi_1·x; its gate goes to h's r-th ff
+		// values, which rows before r have already been read from.
+		for r := range rows {
+			kernel.GatedGELUNew(h[r*ff:(r+1)*ff], h[2*r*ff:(2*r+1)*ff], h[(2*r+1)*ff:(2*r+2)*ff])
+		}
+		h = h[:rows*ff]
+	} else {
+		kernel.ReLU(h, h)
 	}
-	y, err := doLinear(h, 1, actNone, f.Wo)
-	if err != nil {
-		return nil, err
-	}
-	return &Tensor{Shape: append([]int(nil), x.Shape...), Data: y.Data().([]float32)}, nil
+	return &Tensor{Shape: append([]int(nil), x.Shape...), Data: linearRows(h, rows, f.Wo)}, nil
 }
 
 // graph is the module in a training graph, over x [N, d_model].
 func (f *FeedForward) graph(b *builder, x *G.Node) *G.Node {
 	if f.Gated() {
-		gate := b.apply(newGeluNew(), b.linear(x, f.Wi0))
+		gate := b.geluNew(b.linear(x, f.Wi0))
 		return b.linear(b.mul(gate, b.linear(x, f.Wi1)), f.Wo)
 	}
 	h := b.call(func() (*G.Node, error) { return G.Rectify(b.linear(x, f.Wi)) })
@@ -126,11 +129,9 @@ func (f *FeedForward) step(st *stepper, dst, x []float32) {
 	linear(st.ff, x, p.wi, st.n)
 	if p.wi1 != nil {
 		linear(st.ff1, x, p.wi1, st.n)
-		for j, g := range st.ff {
-			st.ff[j] = geluNew(g) * st.ff1[j]
-		}
+		kernel.GatedGELUNew(st.ff, st.ff, st.ff1)
 	} else {
-		reluInPlace(st.ff)
+		kernel.ReLU(st.ff, st.ff)
 	}
 	linear(dst, st.ff, p.wo, st.n)
 }

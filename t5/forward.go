@@ -6,8 +6,8 @@ package t5
 import (
 	"context"
 	"fmt"
-	"math"
 
+	"github.com/genq-go/genq/internal/kernel"
 	"gorgonia.org/tensor"
 )
 
@@ -301,20 +301,9 @@ func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, with
 // crossEntropy is the mean −log_softmax(logits)[label] over labels that are
 // not IgnoreIndex.
 func crossEntropy(logits []float32, labels []int, v int) (float64, map[string]*Tensor, error) {
-	var sum float64
-	n := 0
-	for i, l := range labels {
-		if l == IgnoreIndex {
-			continue
-		}
-		if l < 0 || l >= v {
-			return 0, nil, fmt.Errorf("t5: label %d is outside the vocabulary [0, %d)", l, v)
-		}
-		sum -= float64(logSoftmaxAt(logits[i*v:(i+1)*v], l))
-		n++
+	loss, err := kernel.CrossEntropy(logits, labels, v)
+	if err != nil {
+		return 0, nil, fmt.Errorf("t5: %w", err)
 	}
-	if n == 0 {
-		return math.NaN(), nil, nil
-	}
-	return float64(float32(sum / float64(n))), nil, nil
+	return float64(float32(loss)), nil, nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime/pprof"
 
+	"github.com/genq-go/genq/internal/kernel"
 	"github.com/genq-go/genq/sampling"
 )
 
@@ -279,7 +280,7 @@ func (m *Model) decode(ctx context.Context, st *stepper, opts GenerateOptions, p
 		if err != nil {
 			return nil, err
 		}
-		parallelRows(st.n, v, func(lo, hi int) {
+		kernel.ParallelFor(st.n, kernel.RowGrain(v), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				if done[r] {
 					continue

@@ -214,14 +214,11 @@ func (b *builder) nextResidual() string {
 // and, when residual is not nil, residual added; written to the buffer of
 // role.
 func (b *builder) project(x, residual *G.Node, alpha float32, act activation, role string, weights ...*Tensor) *G.Node {
-	in := []*G.Node{x}
+	var ws []*G.Node
 	for _, w := range weights {
-		in = append(in, b.param(w))
+		ws = append(ws, b.param(w))
 	}
-	if residual != nil {
-		in = append(in, residual)
-	}
-	return b.apply(newLinear(len(weights), alpha, act, residual != nil, b.out(role)), in...)
+	return b.fusedLinear(alpha, act, b.out(role), x, residual, ws...)
 }
 
 func (b *builder) fail(err error) {
@@ -252,15 +249,6 @@ func (b *builder) input(name string, dt tensor.Dtype, shape ...int) *G.Node {
 	return G.NewTensor(b.g, dt, len(shape), G.WithShape(shape...), G.WithName(name))
 }
 
-func (b *builder) apply(op G.Op, in ...*G.Node) *G.Node {
-	if b.err != nil {
-		return nil
-	}
-	n, err := G.ApplyOp(op, in...)
-	b.fail(err)
-	return n
-}
-
 func (b *builder) call(f func() (*G.Node, error)) *G.Node {
 	if b.err != nil {
 		return nil
@@ -280,15 +268,6 @@ func (b *builder) mul(x, y *G.Node) *G.Node {
 
 func (b *builder) scale(x *G.Node, s float32) *G.Node {
 	return b.call(func() (*G.Node, error) { return G.HadamardProd(x, G.NewConstant(s)) })
-}
-
-func (b *builder) concat(axis int, xs ...*G.Node) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.Concat(axis, xs...) })
-}
-
-// bmm is a batched matrix product [n, a, k] × [n, k, c], or × [n, c, k]ᵀ when transB.
-func (b *builder) bmm(x, y *G.Node, transB bool) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.BatchedMatMul(x, y, false, transB) })
 }
 
 // linear is a bias-free nn.Linear over x [N, in] with the weight w (out,

@@ -101,7 +101,7 @@ func (mod *modules) headScale(cfg Config) float32 {
 // embed looks up token ids [N] in shared.weight: [N, d_model]. The op is
 // differentiable, so training and inference graphs share it.
 func (mod *modules) embed(b *builder, ids *G.Node, role string) *G.Node {
-	return b.apply(newGather(b.out(role)), b.param(mod.shared), ids)
+	return b.gather(b.out(role), b.param(mod.shared), ids)
 }
 
 // head maps decoder states [N, d_model] to logits [N, vocab], rescaled
@@ -162,7 +162,7 @@ func (m *Model) seq2seqGraph(n, s, t int, train bool) (*compiled, error) {
 			return c
 		}
 		labels := in("labels", tensor.Int, n*t)
-		loss := b.apply(newCrossEntropy(), logits, labels)
+		loss := b.crossEntropy(logits, labels)
 		c.outputs["loss"] = loss
 		if b.err != nil {
 			return c

@@ -7,12 +7,13 @@ package t5
 import (
 	"fmt"
 
+	"github.com/genq-go/genq/internal/kernel"
 	G "gorgonia.org/gorgonia"
 )
 
 // LayerNorm is T5LayerNorm, an RMS norm: each row x of d_model values
 // becomes Weight ⊙ x / sqrt(mean(x²) + Eps), with no mean subtraction and
-// no bias; the mean of squares is accumulated in float32.
+// no bias.
 type LayerNorm struct {
 	// Weight is the learned scale [d_model] (layer_norm.weight).
 	Weight *Tensor
@@ -44,10 +45,10 @@ func (l *LayerNorm) Forward(x *Tensor) (*Tensor, error) {
 // of role in inference graphs. The op is differentiable, so training and
 // inference graphs share it.
 func (l *LayerNorm) graph(b *builder, x *G.Node, role string) *G.Node {
-	return b.apply(newRMSNorm(l.Eps, b.out(role)), x, b.param(l.Weight))
+	return b.rmsNorm(l.Eps, b.out(role), x, b.param(l.Weight))
 }
 
 // step writes the norm of the rows of x [N, d_model] to dst.
 func (l *LayerNorm) step(dst, x []float32) {
-	rmsNormRows(dst, x, l.Weight.Data, len(l.Weight.Data), l.Eps)
+	kernel.RMSNorm(dst, x, l.Weight.Data, l.Eps)
 }

@@ -46,7 +46,7 @@ func (s *stack) name() string {
 // cross-attention bias [n·H, s, t] (enc and crossBias nil in the encoder).
 func (st *stack) graph(b *builder, x, buckets, mask, enc, crossBias *G.Node, n, s, t int) *G.Node {
 	b.stack = st.name()
-	bias := st.biasAttention().biasGraph(b, buckets, mask, n, s, s, st.name()+".bias")
+	bias := st.biasAttention().biasGraph(b, buckets, mask, st.name()+".bias")
 	for i, bl := range st.blocks {
 		x = bl.graph(b, x, bias, enc, crossBias, n, s, t, i)
 	}

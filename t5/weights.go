@@ -12,9 +12,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/gemm"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // Tensor is a dense row-major float32 array, used for weights, activations
@@ -137,9 +135,6 @@ func newModel(cfg Config, w *checkpoint.Weights, opts LoadOptions) (*Model, erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	// The graphs' matrix products run through the package's fast,
-	// multi-threaded float32 GEMM rather than gonum's generic one.
-	gemm.Use()
 	v := newVars(w)
 	mod := loadModel(v, cfg)
 	if err := w.Err(); err != nil {
@@ -188,29 +183,19 @@ func (m *Model) Parameter(name string) *Tensor {
 	return &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
 }
 
-// flatRows views x [..., d] as a matrix [N, d] (no copy).
-func flatRows(x *Tensor, d int) (*tensor.Dense, error) {
-	if x == nil || len(x.Shape) == 0 || x.Shape[len(x.Shape)-1] != d || len(x.Data) != numel(x.Shape...) {
-		var shape []int
-		if x != nil {
-			shape = x.Shape
-		}
-		return nil, fmt.Errorf("input of shape %v does not end in the %d features the weights take", shape, d)
-	}
-	return newDense(x.Data, len(x.Data)/d, d), nil
-}
-
-// doLinear runs the inference graphs' fused linear op (no residual) outside
-// a graph, into a fresh output: x [N, in] times the weights (out_i, in) side
-// by side, times alpha, activated.
-func doLinear(x *tensor.Dense, alpha float32, act activation, ws ...*Tensor) (*tensor.Dense, error) {
-	in := []G.Value{x}
+// linearRows returns x [rows, in] times the transposed weights (out_i, in)
+// side by side, [rows, Σ out_i]: bias-free nn.Linear layers outside a graph.
+func linearRows(x []float32, rows int, ws ...*Tensor) []float32 {
+	total := 0
 	for _, w := range ws {
-		in = append(in, newDense(w.Data, w.Shape...))
+		total += w.Shape[0]
 	}
-	y, err := newLinear(len(ws), alpha, act, false, outBuf{}).Do(in...)
-	if err != nil {
-		return nil, err
+	out := make([]float32, rows*total)
+	col := 0
+	for _, w := range ws {
+		o, k := w.Shape[0], w.Shape[1]
+		kernel.Gemm(false, true, rows, o, k, 1, x, k, w.Data, k, 0, out[col:], total)
+		col += o
 	}
-	return y.(*tensor.Dense), nil
+	return out
 }

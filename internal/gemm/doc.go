@@ -1,5 +1,5 @@
 // Package gemm is a fast, pure-Go (no cgo) single-precision matrix
-// multiplication for genq, with a BLAS adapter that installs it into
+// multiplication for genq. It imports no gorgonia; internal/nn installs it into
 // gorgonia and gorgonia.org/tensor.
 //
 // Sgemm follows the Goto/BLIS scheme: B is packed into kc×nc blocks of
@@ -29,11 +29,6 @@
 // Sgemm's bits. SgemmSerial is Sgemm without helper goroutines, for callers
 // that already run many small products in parallel.
 //
-// Use installs the kernel in both gorgonia and tensor:
-//
-//	gemm.Use()
-//
-// after which every float32 MatMul, BatchedMatMul and Mul of matrices in a
-// gorgonia graph runs through Sgemm. Everything else (Sgemv, Sger, Sdot,
-// the float64 and complex routines) stays gonum's.
+// The package is plain Go (no gorgonia), so that sampling and search may use
+// it; internal/nn installs Sgemm as gorgonia's BLAS (nn.BLAS).
 package gemm

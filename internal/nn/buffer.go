@@ -11,7 +11,8 @@ import (
 // write in turn (see ShareOutput): the same step of every layer, say, whose
 // value the next layer no longer needs by the time it writes its own.
 type Buffer struct {
-	t *tensor.Dense
+	t     *tensor.Dense
+	alloc func(n int) []float32 // the storage, when set (BufferFunc)
 }
 
 // ShareOutput makes the op of n write its output into b instead of a buffer
@@ -33,18 +34,36 @@ func ShareOutput(n *G.Node, b *Buffer) error {
 	return nil
 }
 
+// BufferFunc returns a Buffer whose float32 storage alloc supplies: alloc(n)
+// returns n values, from storage its owner may share between several
+// Buffers and graphs (a model's workspace, grown to the largest size asked
+// for). Ops of other dtypes writing to it use buffers of their own.
+func BufferFunc(alloc func(n int) []float32) *Buffer { return &Buffer{alloc: alloc} }
+
 // output returns the tensor o writes into: the shared buffer's, or o's own,
-// (re)allocated when missing or of another shape or dtype.
+// (re)allocated when missing or of another shape or dtype. A scalar output
+// is computed into a one-element tensor.
 func (o *op) output() *tensor.Dense {
-	fits := func(t *tensor.Dense) bool { return t != nil && t.Shape().Eq(o.shape) && t.Dtype() == o.dtype }
-	if o.shared != nil {
+	shape := o.shape
+	if len(shape) == 0 {
+		shape = tensor.Shape{1}
+	}
+	fits := func(t *tensor.Dense) bool { return t != nil && t.Shape().Eq(shape) && t.Dtype() == o.dtype }
+	if b := o.shared; b != nil && b.alloc != nil && o.dtype == tensor.Float32 {
+		data := b.alloc(shape.TotalSize())
+		if !fits(b.t) || &b.t.Data().([]float32)[0] != &data[0] {
+			b.t = tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(data))
+		}
+		return b.t
+	}
+	if o.shared != nil && o.shared.alloc == nil {
 		if !fits(o.shared.t) {
-			o.shared.t = tensor.New(tensor.Of(o.dtype), tensor.WithShape(o.shape.Clone()...))
+			o.shared.t = tensor.New(tensor.Of(o.dtype), tensor.WithShape(shape.Clone()...))
 		}
 		return o.shared.t
 	}
 	if !fits(o.out) {
-		o.out = tensor.New(tensor.Of(o.dtype), tensor.WithShape(o.shape.Clone()...))
+		o.out = tensor.New(tensor.Of(o.dtype), tensor.WithShape(shape.Clone()...))
 	}
 	return o.out
 }

@@ -39,7 +39,7 @@ func TestDeviceProducts(t *testing.T) {
 	cases := []struct {
 		name   string
 		build  func(g *G.ExprGraph) (*G.Node, error)
-		kernel kernel
+		kfunc  kfunc
 		inputs []*tensor.Dense
 		shape  tensor.Shape
 	}{
@@ -83,7 +83,7 @@ func TestDeviceProducts(t *testing.T) {
 				}
 				got := reads.Value([]*G.Node{n}, 0).Data().([]float32)
 				want := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(tc.shape...))
-				if err := tc.kernel(tc.inputs, want); err != nil {
+				if err := tc.kfunc(tc.inputs, want); err != nil {
 					t.Fatal(err)
 				}
 				worst, at := 0.0, 0

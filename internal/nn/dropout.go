@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/genq-go/genq/internal/kernel"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -46,7 +47,7 @@ func (d *Dropout) fill(keep []bool) {
 	d.mu.Unlock()
 	threshold := uint64(math.Ceil(d.P * (1 << 53)))
 	blocks := (len(keep) + fillBlock - 1) / fillBlock
-	parallelFor(blocks, 1, func(lo, hi int) {
+	kernel.ParallelFor(blocks, 1, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			g := rand.NewPCG(seed, uint64(b))
 			for i := range keep[b*fillBlock : min((b+1)*fillBlock, len(keep))] {
@@ -95,13 +96,13 @@ func DropoutOp(x *G.Node, src *Dropout) (*G.Node, error) {
 
 // dropoutKernel multiplies by the kept mask times scale; draw makes it draw
 // a new mask first (forward) rather than reuse the last one (backward).
-func dropoutKernel[T float](st *maskState, src *Dropout, scale float64, draw bool) kernel {
+func dropoutKernel[T float](st *maskState, src *Dropout, scale float64, draw bool) kfunc {
 	return func(in []*tensor.Dense, out *tensor.Dense) error {
 		if draw {
 			src.fill(st.keep)
 		}
 		x, y := data[T](in[0]), data[T](out)
-		parallelFor(len(x), elemGrain, func(lo, hi int) {
+		kernel.ParallelFor(len(x), kernel.ElemGrain, func(lo, hi int) {
 			for i, v := range x[lo:hi] {
 				if st.keep[lo+i] {
 					y[lo+i] = T(float64(v) * scale)

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/genq-go/genq/internal/kernel"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -75,7 +76,7 @@ func linearForward[T float](in []*tensor.Dense, out *tensor.Dense) error {
 	x, w, y := data[T](in[0]), data[T](in[1]), data[T](out)
 	o, k := in[1].Shape()[0], in[1].Shape()[1]
 	n := len(x) / k
-	gemm(false, true, n, o, k, 1, x, k, w, k, 0, y, o)
+	kernel.Gemm(false, true, n, o, k, 1, x, k, w, k, 0, y, o)
 	if len(in) == 3 {
 		addBias(y, data[T](in[2]), n, o)
 	}
@@ -84,7 +85,7 @@ func linearForward[T float](in []*tensor.Dense, out *tensor.Dense) error {
 
 // addBias adds b [o] to each of the n rows of y [n, o].
 func addBias[T float](y, b []T, n, o int) {
-	parallelFor(n, rowGrain(o), func(lo, hi int) {
+	kernel.ParallelFor(n, kernel.RowGrain(o), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := y[r*o : (r+1)*o]
 			for i := range row {
@@ -98,7 +99,7 @@ func addBias[T float](y, b []T, n, o int) {
 func linearGradX[T float](in []*tensor.Dense, out *tensor.Dense) error {
 	g, w, dx := data[T](in[0]), data[T](in[1]), data[T](out)
 	o, k := in[1].Shape()[0], in[1].Shape()[1]
-	gemm(false, false, len(g)/o, k, o, 1, g, o, w, k, 0, dx, k)
+	kernel.Gemm(false, false, len(g)/o, k, o, 1, g, o, w, k, 0, dx, k)
 	return nil
 }
 
@@ -106,6 +107,6 @@ func linearGradX[T float](in []*tensor.Dense, out *tensor.Dense) error {
 func linearGradW[T float](in []*tensor.Dense, out *tensor.Dense) error {
 	g, x, dw := data[T](in[0]), data[T](in[1]), data[T](out)
 	o, k := out.Shape()[0], out.Shape()[1]
-	gemm(true, false, o, k, len(g)/o, 1, g, o, x, k, 0, dw, k)
+	kernel.Gemm(true, false, o, k, len(g)/o, 1, g, o, x, k, 0, dw, k)
 	return nil
 }

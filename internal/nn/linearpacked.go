@@ -73,7 +73,7 @@ func (s *packState) get(w []float32, out, in int) *kernels.PackedB {
 	return s.packed
 }
 
-func linearPackedForward(st *packState) kernel {
+func linearPackedForward(st *packState) kfunc {
 	return func(in []*tensor.Dense, out *tensor.Dense) error {
 		x, w, y := data[float32](in[0]), data[float32](in[1]), data[float32](out)
 		o, k := in[1].Shape()[0], in[1].Shape()[1]

@@ -6,31 +6,32 @@ import (
 	"hash/fnv"
 
 	"github.com/chewxy/hm"
-	kernels "github.com/genq-go/genq/internal/gemm"
-	"gonum.org/v1/gonum/blas"
+	"github.com/genq-go/genq/internal/kernel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // float is the element type an op computes in.
-type float interface{ ~float32 | ~float64 }
+type float = kernel.Float
 
 // kernel computes an op's output from its (contiguous) inputs.
-type kernel func(in []*tensor.Dense, out *tensor.Dense) error
+type kfunc func(in []*tensor.Dense, out *tensor.Dense) error
 
 // pullback returns the gradients of an op's inputs given the gradient of its
 // output (nil for inputs that are not differentiable).
 type pullback func(in G.Nodes, out, grad *G.Node) (G.Nodes, error)
 
-// op is a gorgonia Op defined by a kernel for fixed input shapes. Every block
-// of this package is one: the forward op carries a pullback that builds the
-// backward ops, and the backward ops carry none.
+// op is the one gorgonia Op type of genq: a kernel of internal/kernel (or a
+// view) for fixed input shapes, with its name (which hashes it), input
+// types, output shape and dtype, and a pullback that builds the ops of its
+// gradient. Every function of this package that adds a node adds one: the
+// forward op carries a pullback, the backward ops carry none.
 type op struct {
 	name   string       // what it computes, with every parameter; hashes the op
 	in     []hm.Type    // input types (tensor types with their dims)
 	shape  tensor.Shape // output shape
 	dtype  tensor.Dtype // output dtype
-	fwd    kernel       // forward computation
+	fwd    kfunc        // forward computation
 	back   pullback     // nil: not differentiable
 	diff   []bool       // which inputs back differentiates
 	unique uint64       // nonzero for stateful ops that must never be merged
@@ -55,8 +56,13 @@ var _ G.SDOp = (*op)(nil)
 // floatType is the element type variable shared by an op's float inputs and output.
 var floatType = hm.TypeVariable('a')
 
-// tensorType is a float tensor of the given rank.
-func tensorType(dims int) hm.Type { return G.TensorType{Dims: dims, Of: floatType} }
+// tensorType is a float tensor of the given rank (a scalar for rank 0).
+func tensorType(dims int) hm.Type {
+	if dims == 0 {
+		return floatType
+	}
+	return G.TensorType{Dims: dims, Of: floatType}
+}
 
 // intType is an int tensor of the given rank (token ids).
 func intType(dims int) hm.Type { return G.TensorType{Dims: dims, Of: tensor.Int} }
@@ -70,8 +76,31 @@ func typesOf(nodes ...*G.Node) []hm.Type {
 	return ts
 }
 
-// apply builds the node of o over children.
+// Option adjusts an op as a function of this package adds it.
+type Option func(*op)
+
+// Into makes the op write its output into b (see Buffer), for forward-only
+// graphs; the op hashes with b, so gorgonia never merges it with an op
+// writing elsewhere.
+func Into(b *Buffer) Option {
+	return func(o *op) {
+		if b != nil {
+			o.shared = b
+			o.name += fmt.Sprintf("@%p", b)
+		}
+	}
+}
+
+// apply builds the node of o over children, after the options.
 func apply(o *op, children ...*G.Node) (*G.Node, error) {
+	return applyWith(o, nil, children...)
+}
+
+// applyWith is apply with options.
+func applyWith(o *op, opts []Option, children ...*G.Node) (*G.Node, error) {
+	for _, f := range opts {
+		f(o)
+	}
 	if len(children) != len(o.in) {
 		return nil, fmt.Errorf("nn: %s takes %d inputs, got %d", o.name, len(o.in), len(children))
 	}
@@ -108,6 +137,12 @@ func (o *op) Do(vals ...G.Value) (ret G.Value, err error) {
 	}
 	in := make([]*tensor.Dense, len(vals))
 	for i, v := range vals {
+		switch s := v.(type) { // a scalar (a loss, its gradient) as a one-element tensor
+		case *G.F32:
+			v = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{float32(*s)}))
+		case *G.F64:
+			v = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{float64(*s)}))
+		}
 		d, ok := v.(*tensor.Dense)
 		if !ok {
 			return nil, fmt.Errorf("nn: %s: input %d is a %T, want a dense tensor", o.name, i, v)
@@ -133,6 +168,14 @@ func (o *op) Do(vals ...G.Value) (ret G.Value, err error) {
 	}
 	if err := o.fwd(in, out); err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", o.name, err)
+	}
+	if len(o.shape) == 0 { // a scalar output is a gorgonia scalar value
+		switch x := out.Data().(type) {
+		case []float32:
+			return G.NewF32(x[0]), nil
+		case []float64:
+			return G.NewF64(x[0]), nil
+		}
 	}
 	return out, nil
 }
@@ -173,7 +216,7 @@ func data[T float](d *tensor.Dense) []T { return d.Data().([]T) }
 
 // pick returns the float32 or float64 instantiation of a generic kernel,
 // by the dtype the op computes in.
-func pick(dt tensor.Dtype, f32, f64 kernel) (kernel, error) {
+func pick(dt tensor.Dtype, f32, f64 kfunc) (kfunc, error) {
 	switch dt {
 	case tensor.Float32:
 		return f32, nil
@@ -183,64 +226,22 @@ func pick(dt tensor.Dtype, f32, f64 kernel) (kernel, error) {
 	return nil, fmt.Errorf("nn: dtype %v is not supported (want float32 or float64)", dt)
 }
 
-// gemm computes C = alpha·op(A)·op(B) + beta·C; op(X) is X or Xᵀ; A is m×k,
-// B is k×n, C is m×n after op, all row-major with leading dimensions lda,
-// ldb, ldc. float32 products run on internal/gemm's kernels, float64 ones
-// (the gradient checks) on the BLAS gorgonia uses.
-func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
-	if k == 0 {
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			for j := range row {
-				row[j] *= beta
-			}
-		}
-		return
-	}
-	switch a := any(a).(type) {
-	case []float32:
-		kernels.Sgemm(tA, tB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		G.WhichBLAS().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
-}
-
-// gemmSerial is gemm on the calling goroutine alone, for products that
-// already run one per goroutine (the attention heads).
-func gemmSerial[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	if a32, ok := any(a).([]float32); ok && m > 0 && n > 0 && k > 0 {
-		kernels.SgemmSerial(tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-		return
-	}
-	gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-// part returns the i-th of the equal parts that the first axis of packed
-// splits into, shaped like shape, as a tensor over packed's memory: a
-// gorgonia slice would copy it on every run.
-func part(packed *G.Node, i int, shape tensor.Shape) (*G.Node, error) {
+// part returns the values [off, off+size(shape)) of packed, shaped like
+// shape, as a tensor over packed's memory: a gorgonia slice would copy it
+// on every run.
+func part(packed *G.Node, off int, shape tensor.Shape) (*G.Node, error) {
 	n := shape.TotalSize()
-	o := &op{name: fmt.Sprintf("Part{%d}", i), in: typesOf(packed), shape: shape.Clone(), dtype: packed.Dtype()}
+	o := &op{name: fmt.Sprintf("Part{%d}", off), in: typesOf(packed), shape: shape.Clone(), dtype: packed.Dtype()}
 	o.view = func(in []*tensor.Dense) (*tensor.Dense, error) {
-		if in[0].Shape().TotalSize() < (i+1)*n {
-			return nil, fmt.Errorf("part %d of %v does not fit in %v", i, shape, in[0].Shape())
+		if in[0].Shape().TotalSize() < off+n {
+			return nil, fmt.Errorf("part [%d, %d) of %v does not fit in %v", off, off+n, shape, in[0].Shape())
 		}
 		var backing any
 		switch d := in[0].Data().(type) {
 		case []float32:
-			backing = d[i*n : (i+1)*n]
+			backing = d[off : off+n]
 		case []float64:
-			backing = d[i*n : (i+1)*n]
+			backing = d[off : off+n]
 		default:
 			return nil, fmt.Errorf("part of a %T tensor", d)
 		}
@@ -263,4 +264,77 @@ func rows(s tensor.Shape) (n, d int) {
 		n *= x
 	}
 	return n, d
+}
+
+// newOp returns the op of a kernel over children: the float32 or float64
+// instantiation by dtype, the given output shape, every float input
+// differentiable unless diff says otherwise.
+func newOp(name string, dt tensor.Dtype, shape tensor.Shape, f32, f64 kfunc, children ...*G.Node) (*op, error) {
+	fwd, err := pick(dt, f32, f64)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", name, err)
+	}
+	in := make([]hm.Type, len(children))
+	diff := make([]bool, len(children))
+	for i, c := range children {
+		if c.Dtype() == tensor.Int {
+			in[i] = intType(c.Dims())
+			continue
+		}
+		in[i], diff[i] = tensorType(c.Dims()), true
+	}
+	return &op{name: name, in: in, shape: shape.Clone(), dtype: dt, fwd: fwd, diff: diff}, nil
+}
+
+// unary adapts a kernel dst = f(x) to an op kernel.
+func unary[T float](f func(dst, x []T)) kfunc {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		f(data[T](out), data[T](in[0]))
+		return nil
+	}
+}
+
+// binary adapts a kernel dst = f(a, b) (a backward dx = f(x, dy)) to an op
+// kernel.
+func binary[T float](f func(dst, a, b []T)) kfunc {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		f(data[T](out), data[T](in[0]), data[T](in[1]))
+		return nil
+	}
+}
+
+// rowwise adapts a kernel over rows of width d (the last axis) to an op
+// kernel: dst = f(x, d), or dst = f(a, b, d) with two inputs.
+func rowwise[T float](f1 func(dst, x []T, d int), f2 func(dst, a, b []T, d int)) kfunc {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		_, d := rows(in[0].Shape())
+		if f1 != nil {
+			f1(data[T](out), data[T](in[0]), d)
+		} else {
+			f2(data[T](out), data[T](in[0]), data[T](in[1]), d)
+		}
+		return nil
+	}
+}
+
+// pointwise adds y = f(x), of x's shape, whose gradient is g(x or y, dy):
+// from the input x, or from the output y when fromOut.
+func pointwise(name string, x *G.Node, f32, f64, g32, g64 kfunc, fromOut bool, opts []Option) (*G.Node, error) {
+	o, err := newOp(name, x.Dtype(), shapeOf(x), f32, f64, x)
+	if err != nil {
+		return nil, err
+	}
+	o.back = func(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+		src := in[0]
+		if fromOut {
+			src = out
+		}
+		b, err := newOp(name+"Grad", x.Dtype(), shapeOf(x), g32, g64, src, grad)
+		if err != nil {
+			return nil, err
+		}
+		dx, err := apply(b, src, grad)
+		return G.Nodes{dx}, err
+	}
+	return applyWith(o, opts, x)
 }

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/genq-go/genq/internal/kernel"
 	"math"
 
 	G "gorgonia.org/gorgonia"
@@ -104,7 +105,7 @@ func argmax[T float](x, m []T, b, t, d int, idx []int) {
 	}
 }
 
-func poolForward[T float](mode PoolMode) kernel {
+func poolForward[T float](mode PoolMode) kfunc {
 	return func(in []*tensor.Dense, out *tensor.Dense) error {
 		x, m, y := data[T](in[0]), data[T](in[1]), data[T](out)
 		b, t, d := poolSizes(in[1], out)
@@ -141,7 +142,7 @@ func poolForward[T float](mode PoolMode) kernel {
 	}
 }
 
-func poolGrad[T float](mode PoolMode) kernel {
+func poolGrad[T float](mode PoolMode) kfunc {
 	return func(in []*tensor.Dense, out *tensor.Dense) error {
 		x, m, g, dx := data[T](in[0]), data[T](in[1]), data[T](in[2]), data[T](out)
 		b, t, d := poolSizes(in[1], out)
@@ -177,60 +178,7 @@ func poolGrad[T float](mode PoolMode) kernel {
 
 // Normalize scales each row of x [N, D] to unit L2 norm, x / max(‖x‖, 1e-12),
 // as torch.nn.functional.normalize and sentence-transformers' Normalize module.
-func Normalize(x *G.Node) (*G.Node, error) {
-	fwd, err := pick(x.Dtype(), normalizeKernel[float32](false), normalizeKernel[float64](false))
-	if err != nil {
-		return nil, err
-	}
-	o := &op{name: "Normalize", in: typesOf(x), shape: shapeOf(x), dtype: x.Dtype(), fwd: fwd, diff: []bool{true}}
-	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		f, err := pick(x.Dtype(), normalizeKernel[float32](true), normalizeKernel[float64](true))
-		if err != nil {
-			return nil, err
-		}
-		dx, err := apply(&op{name: "NormalizeGrad", in: typesOf(in[0], grad), shape: shapeOf(in[0]), dtype: x.Dtype(), fwd: f}, in[0], grad)
-		return G.Nodes{dx}, err
-	}
-	return apply(o, x)
-}
-
-// normEps is torch.nn.functional.normalize's default eps.
-const normEps = 1e-12
-
-// normalizeKernel computes y = x/max(‖x‖, eps), or with grad the gradient
-// (g - y·(y·g))/‖x‖ (g/eps where the norm is below eps).
-func normalizeKernel[T float](grad bool) kernel {
-	return func(in []*tensor.Dense, out *tensor.Dense) error {
-		x, y := data[T](in[0]), data[T](out)
-		_, d := rows(in[0].Shape())
-		for r := 0; r < len(x)/d; r++ {
-			row, dst := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-			var ss float64
-			for _, v := range row {
-				ss += float64(v) * float64(v)
-			}
-			norm := math.Sqrt(ss)
-			if !grad {
-				for i, v := range row {
-					dst[i] = T(float64(v) / math.Max(norm, normEps))
-				}
-				continue
-			}
-			g := data[T](in[1])[r*d : (r+1)*d]
-			if norm <= normEps {
-				for i, v := range g {
-					dst[i] = T(float64(v) / normEps)
-				}
-				continue
-			}
-			var yg float64
-			for i, v := range row {
-				yg += float64(v) / norm * float64(g[i])
-			}
-			for i, v := range row {
-				dst[i] = T((float64(g[i]) - float64(v)/norm*yg) / norm)
-			}
-		}
-		return nil
-	}
+func Normalize(x *G.Node, opts ...Option) (*G.Node, error) {
+	return pointwise("Normalize", x, rowwise(kernel.L2Normalize[float32], nil), rowwise(kernel.L2Normalize[float64], nil),
+		rowwise(nil, kernel.L2NormalizeBackward[float32]), rowwise(nil, kernel.L2NormalizeBackward[float64]), false, opts)
 }

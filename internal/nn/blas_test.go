@@ -1,4 +1,4 @@
-package gemm
+package nn
 
 import (
 	"math/rand/v2"
@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/require"
 )
 
 // graphResult is what runGraph reads back: forward values, then gradients.
@@ -49,14 +50,10 @@ func runGraph(t *testing.T) graphResult {
 	s := G.Must(G.BatchedMatMul(q, k, false, true)) // 4×17×11
 	cost := G.Must(G.Add(G.Must(G.Sum(G.Must(G.Square(y)))), G.Must(G.Sum(G.Must(G.Square(s))))))
 	grads, err := G.Grad(cost, x, w, v, q, k)
-	if err != nil {
-		t.Fatalf("Grad: %v", err)
-	}
+	require.NoError(t, err, "Grad")
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatalf("RunAll: %v", err)
-	}
+	require.NoError(t, vm.RunAll())
 	var res graphResult
 	add := func(name string, n *G.Node) {
 		data := n.Value().Data().([]float32)
@@ -71,21 +68,18 @@ func runGraph(t *testing.T) graphResult {
 	return res
 }
 
-// TestUseMatchesGonum runs the same gorgonia graph with gonum's BLAS and
-// after Use, and requires the forward values and gradients to agree within
-// atol 1e-3, rtol 1e-5 (values reach ~10³; float32 sums in another order).
-func TestUseMatchesGonum(t *testing.T) {
-	G.Use(gonum.Implementation{})
-	want := runGraph(t)
-	Use()
-	t.Cleanup(func() { G.Use(gonum.Implementation{}) })
-	if _, ok := G.WhichBLAS().(Implementation); !ok {
-		t.Fatalf("after Use gorgonia's BLAS is %T, want gemm.Implementation", G.WhichBLAS())
-	}
-	if _, ok := tensor.WhichBLAS().(Implementation); !ok {
-		t.Fatalf("after Use tensor's BLAS is %T, want gemm.Implementation", tensor.WhichBLAS())
-	}
+// TestBLASMatchesGonum requires that this package's init installed BLAS in
+// gorgonia and tensor, runs the same gorgonia graph with it and with
+// gonum's BLAS, and requires the forward values and gradients to agree
+// within atol 1e-3, rtol 1e-5 (values reach ~10³; float32 sums in another
+// order).
+func TestBLASMatchesGonum(t *testing.T) {
+	require.IsType(t, BLAS{}, G.WhichBLAS(), "gorgonia's BLAS after init")
+	require.IsType(t, BLAS{}, tensor.WhichBLAS(), "tensor's BLAS after init")
 	got := runGraph(t)
+	G.Use(gonum.Implementation{})
+	t.Cleanup(func() { G.Use(BLAS{}) })
+	want := runGraph(t)
 	for i, name := range want.names {
 		testutil.AllClose(t, name, got.values[i], want.values[i], 1e-3, 1e-5)
 	}

@@ -1,0 +1,78 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/genq-go/genq/internal/kernel"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// PositionBias adds T5's attention bias [B·H, S, T]: the relative position
+// bias table [buckets, H] (relative_attention_bias.weight) looked up by the
+// bucket of every (query, key) pair, buckets an int vector [S·T], plus the
+// additive mask [B, S, T] (see kernel.PositionBias). The table gets the
+// gradient; buckets and mask get none.
+func PositionBias(table, buckets, mask *G.Node, opts ...Option) (*G.Node, error) {
+	ts, ms := table.Shape(), mask.Shape()
+	if len(ts) != 2 || len(ms) != 3 || buckets.Dtype() != tensor.Int || buckets.Shape().TotalSize() != ms[1]*ms[2] {
+		return nil, fmt.Errorf("nn: PositionBias needs a [buckets, heads] table, [S·T] int buckets and a [B, S, T] mask, got %v, %v, %v", ts, buckets.Shape(), ms)
+	}
+	b, h := ms[0], ts[1]
+	o, err := newOp(fmt.Sprintf("PositionBias{%d,%d}", b, h), table.Dtype(), tensor.Shape{b * h, ms[1], ms[2]},
+		biasKernel[float32](b, h), biasKernel[float64](b, h), table, buckets, mask)
+	if err != nil {
+		return nil, err
+	}
+	o.diff[2] = false
+	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		dt, err := gradOp(fmt.Sprintf("PositionBiasGrad{%d,%d}", b, h), shapeOf(in[0]), biasGrad[float32](b, h), biasGrad[float64](b, h), in[0], in[1], grad)
+		return G.Nodes{dt, nil, nil}, err
+	}
+	return applyWith(o, opts, table, buckets, mask)
+}
+
+func biasKernel[T float](b, h int) kfunc {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		kernel.PositionBias(data[T](out), data[T](in[0]), in[1].Data().([]int), data[T](in[2]), b, h)
+		return nil
+	}
+}
+
+func biasGrad[T float](b, h int) kfunc {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		kernel.PositionBiasBackward(data[T](out), data[T](in[2]), in[1].Data().([]int), b, h)
+		return nil
+	}
+}
+
+// Permute views x as a 4-D array of dims, permutes its axes by perm (axis i
+// of the result is axis perm[i] of x, see kernel.Permute4) and gives the
+// result the shape out: [B·S, H·D] into heads [B·H, S, D] with dims {B, S,
+// H, D} and perm {0, 2, 1, 3}, and back with dims {B, H, S, D}.
+func Permute(x *G.Node, dims, perm [4]int, out tensor.Shape, opts ...Option) (*G.Node, error) {
+	if n := dims[0] * dims[1] * dims[2] * dims[3]; n != x.Shape().TotalSize() || n != out.TotalSize() {
+		return nil, fmt.Errorf("nn: Permute of %v as %v into %v: sizes differ", x.Shape(), dims, out)
+	}
+	var inv, pdims [4]int
+	for i, p := range perm {
+		inv[p] = i
+		pdims[i] = dims[p]
+	}
+	o, err := newOp(fmt.Sprintf("Permute{%v,%v,%v}", dims, perm, out), x.Dtype(), out, permuteKernel[float32](dims, perm), permuteKernel[float64](dims, perm), x)
+	if err != nil {
+		return nil, err
+	}
+	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		dx, err := Permute(grad, pdims, inv, shapeOf(in[0]))
+		return G.Nodes{dx}, err
+	}
+	return applyWith(o, opts, x)
+}
+
+func permuteKernel[T float](dims, perm [4]int) kfunc {
+	return func(in []*tensor.Dense, out *tensor.Dense) error {
+		kernel.Permute4(data[T](out), data[T](in[0]), dims, perm)
+		return nil
+	}
+}
