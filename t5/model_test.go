@@ -90,6 +90,7 @@ func TestLossAndGradients(t *testing.T) {
 			testutil.AllClose(t, "loss (training graph)", []float32{float32(loss)}, want, 1e-5, 1e-5)
 			var names []string
 			g.Decode(t, "parameter_names", &names)
+			assert.Equal(t, names, m.ParameterNames(), "parameters in named_parameters() order")
 			assert.Len(t, grads, len(names))
 			for _, p := range names {
 				gr, ok := grads[p]

@@ -188,19 +188,6 @@ func TestModuleShapeErrors(t *testing.T) {
 	}
 }
 
-// TestParameterOrder: the model's parameters are PyTorch's
-// named_parameters(), in order, as the fixtures list them.
-func TestParameterOrder(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
-			var want []string
-			g.Decode(t, "parameter_names", &want)
-			assert.Equal(t, want, m.ParameterNames())
-		})
-	}
-}
-
 // TestLoadTakesOwnership: New keeps the weights' own memory (no copy).
 func TestLoadTakesOwnership(t *testing.T) {
 	cfg, w := fixtureWeights(t)

@@ -19,9 +19,6 @@ import (
 	"fmt"
 
 	"github.com/genq-go/genq/internal/gemm"
-	"runtime"
-	"sync"
-	"sync/atomic"
 )
 
 // workspace holds the reusable buffers of the inference graphs by role,
@@ -92,31 +89,4 @@ func (o outBuf) tag() string {
 		return ""
 	}
 	return fmt.Sprintf("@%s", o.role)
-}
-
-// parallelFor calls f(worker, i) for every i in [0, n) from one goroutine per
-// core (at most n), handing out indices one at a time so that a core slowed
-// down by other work takes fewer of them.
-func parallelFor(n int, f func(worker, i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := range n {
-			f(0, i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				f(w, i)
-			}
-		})
-	}
-	wg.Wait()
 }
