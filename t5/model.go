@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/genq-go/genq/internal/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -150,7 +151,7 @@ func (b *builder) concat(axis int, xs ...*G.Node) *G.Node {
 
 // bmm is a batched matrix product [n, a, k] × [n, k, c], or × [n, c, k]ᵀ when transB.
 func (b *builder) bmm(x, y *G.Node, transB bool) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.BatchedMatMul(x, y, false, transB) })
+	return b.call(func() (*G.Node, error) { return nn.MatMul(x, y, false, transB) })
 }
 
 // embed looks up token ids [N] in shared.weight: [N, d_model].
@@ -168,7 +169,7 @@ func (b *builder) layerNorm(x *G.Node, name, role string) *G.Node {
 // linear is a bias-free nn.Linear over x [N, in]; the weight is stored
 // transposed to (in, out) so the product needs no transpose.
 func (b *builder) linear(x *G.Node, name string) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.Mul(x, b.param(name)) })
+	return b.call(func() (*G.Node, error) { return nn.MatMul(x, b.param(name), false, false) })
 }
 
 // ---------------------------------------------------------------- feed-forward
