@@ -267,3 +267,26 @@ func TestCrossEntropyErrors(t *testing.T) {
 	require.True(t, math.IsNaN(l))
 	require.ErrorContains(t, Gather(make([]float32, 2), []float32{1, 2}, []int{1}, 2), "outside the vocabulary")
 }
+
+// TestSumSquares holds SumSquares (the AVX2 code where the CPU has it) to
+// the portable sum over values spanning 60 decades: both add exact float64
+// products, in different orders, so they agree to 1e-15 relative; and both
+// turn NaN and ±Inf into a non-finite sum.
+func TestSumSquares(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 0))
+	for _, n := range []int{0, 1, 15, 16, 17, 47, 768, 1000} {
+		row := make([]float32, n)
+		for i := range row {
+			row[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(60)-30)))
+		}
+		want := sumSquaresGo(row)
+		assert.InDeltaf(t, want, SumSquares(row), 1e-15*want, "n=%d", n)
+		if n > 0 {
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+				row[n-1] = bad
+				s := SumSquares(row)
+				assert.Truef(t, math.IsNaN(s) || math.IsInf(s, 0), "n=%d with %v: sum %v, want a non-finite one", n, bad, s)
+			}
+		}
+	}
+}
