@@ -295,33 +295,6 @@ func TestScoresIndependentOfSplit(t *testing.T) {
 	}
 }
 
-// TestSumSquaresMatchesPortable compares the sum of squares in use (the
-// assembly one on amd64 with AVX2 and FMA) with the portable one: both sum
-// exact float64 products, in different orders, so they agree to 1e-15
-// relative; and both turn NaN and ±Inf into a non-finite sum.
-func TestSumSquaresMatchesPortable(t *testing.T) {
-	t.Logf("kernel in use: %s", kernelName)
-	r := rand.New(rand.NewPCG(16, 0))
-	for _, n := range []int{0, 1, 15, 16, 17, 47, 768, 1000} {
-		row := make([]float32, n)
-		for i := range row {
-			row[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(60)-30)))
-		}
-		got, want := sumSquares(row), sumSquaresGo(row)
-		if d := math.Abs(got - want); d > 1e-15*want {
-			t.Errorf("n=%d: %v, portable %v (|Δ| %.3g)", n, got, want, d)
-		}
-		if n > 0 {
-			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
-				row[n-1] = bad
-				if s := sumSquares(row); !math.IsNaN(s) && !math.IsInf(s, 0) {
-					t.Errorf("n=%d with %v: sum %v, want a non-finite one", n, bad, s)
-				}
-			}
-		}
-	}
-}
-
 // TestTopKExtremeNorms checks TopK's cosine scores for rows whose norm is
 // tiny (clamped to 1e-12, as torch does), zero, or so large that its
 // reciprocal would not be a normal float32 (such rows are normalized

@@ -36,8 +36,11 @@ func ParallelFor(n, grain int, f func(lo, hi int)) {
 // scratch), handing out indices one at a time so that a core slowed down by
 // other work takes fewer of them. With one worker or one index it runs on
 // the calling goroutine.
-func ForEach(n int, f func(worker, i int)) {
-	workers := min(Workers(), n)
+func ForEach(n int, f func(worker, i int)) { ForEachOn(Workers(), n, f) }
+
+// ForEachOn is ForEach on up to workers goroutines (at least one).
+func ForEachOn(workers, n int, f func(worker, i int)) {
+	workers = min(workers, n)
 	if workers <= 1 {
 		for i := range n {
 			f(0, i)
