@@ -11,6 +11,7 @@ import (
 
 	"github.com/genq-go/genq/internal/gemm"
 	"github.com/genq-go/genq/internal/kernel"
+	"github.com/genq-go/genq/internal/nn"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -98,7 +99,7 @@ func (f *FeedForward) graph(b *builder, x *G.Node) *G.Node {
 		gate := b.geluNew(b.linear(x, f.Wi0))
 		return b.linear(b.mul(gate, b.linear(x, f.Wi1)), f.Wo)
 	}
-	h := b.call(func() (*G.Node, error) { return G.Rectify(b.linear(x, f.Wi)) })
+	h := b.call(func() (*G.Node, error) { return nn.ReLU(b.linear(x, f.Wi)) })
 	return b.linear(h, f.Wo)
 }
 
