@@ -102,8 +102,8 @@ func TestParameterRoundTrip(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "no-such-model"))
+	_, err := Load(t.Context(), filepath.Join(t.TempDir(), "no-such-model"), LoadOptions{})
 	assert.Error(t, err, "Load of a missing folder")
-	_, err = Load(testutil.Fixture("bert-tiny"))
+	_, err = Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
 	assert.ErrorContains(t, err, "architectures", "Load of a BERT folder")
 }

@@ -27,7 +27,7 @@ func loadFixture(t testing.TB, name string) *Model {
 	if m, ok := models[name]; ok {
 		return m
 	}
-	m, err := Load(testutil.Fixture(name))
+	m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 	require.NoError(t, err, "Load(%s)", name)
 	models[name] = m
 	return m

@@ -108,13 +108,6 @@ func (v vars) get(leaf string, shape ...int) *Tensor {
 // (T5ForConditionalGeneration._keys_to_ignore_on_load_unexpected).
 var ignoredKeys = []string{"decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"}
 
-// LoadOptions tunes how weights are taken from a checkpoint.
-type LoadOptions struct {
-	// AllowUnused accepts checkpoints holding tensors the model does not use
-	// (by default they are an error that names them).
-	AllowUnused bool
-}
-
 // New builds a model from a config and weights by their hub names in
 // PyTorch layout (nn.Linear weights are (out, in)). The model takes
 // ownership of the tensors' Data, without copying: the caller must not
