@@ -266,21 +266,22 @@ func (a *Attention) pack(self bool) *packedAttention {
 }
 
 // stepKeysValues projects the encoder output enc [passages·e, d_model] to
-// the module's cross-attention keys and values, side by side in kv
-// [passages·e, 2·inner] (scratch), and packs them per (passage, head) into
-// ck and cv (repacking what they hold) for stepCross, which multiplies them
-// at every step: Kᵀ (d_kv → e) and V (e → d_kv).
+// the module's cross-attention keys and values and packs them per (passage,
+// head) into ck and cv (repacking what they hold) for stepCross, which
+// multiplies them at every step: Kᵀ (d_kv → e) and V (e → d_kv). kv
+// [e, 2·inner] is scratch for one passage's keys and values side by side.
 func (a *Attention) stepKeysValues(ck, cv []*gemm.PackedB, kv, enc []float32, passages, e int) {
 	inner, d := a.K.Shape[0], a.K.Shape[1]
-	hh, dkv, rows := a.NumHeads, inner/a.NumHeads, passages*e
-	gemm.Sgemm(false, true, rows, inner, d, 1, enc, d, a.K.Data, d, 0, kv, 2*inner)
-	gemm.Sgemm(false, true, rows, inner, d, 1, enc, d, a.V.Data, d, 0, kv[inner:], 2*inner)
-	kernel.ForEach(passages*hh, func(_, ph int) {
-		p, h := ph/hh, ph%hh
-		at := kv[p*e*2*inner:] // this passage's e rows, 2·inner apart
-		ck[ph] = gemm.RepackB(ck[ph], true, dkv, e, at[h*dkv:], 2*inner)
-		cv[ph] = gemm.RepackB(cv[ph], false, e, dkv, at[inner+h*dkv:], 2*inner)
-	})
+	hh, dkv := a.NumHeads, inner/a.NumHeads
+	for p := range passages {
+		x := enc[p*e*d : (p+1)*e*d]
+		gemm.Sgemm(false, true, e, inner, d, 1, x, d, a.K.Data, d, 0, kv, 2*inner)
+		gemm.Sgemm(false, true, e, inner, d, 1, x, d, a.V.Data, d, 0, kv[inner:], 2*inner)
+		kernel.ForEach(hh, func(_, h int) {
+			ck[p*hh+h] = gemm.RepackB(ck[p*hh+h], true, dkv, e, kv[h*dkv:], 2*inner)
+			cv[p*hh+h] = gemm.RepackB(cv[p*hh+h], false, e, dkv, kv[inner+h*dkv:], 2*inner)
+		})
+	}
 }
 
 // stepSelf is the module as the decoder's self-attention for the current

@@ -58,7 +58,7 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 	// writes what it reads (cache slot pos before slots 0..pos).
 	ws := m.workspace()
 	buf := func(role string, size int) []float32 { return ws.get("step."+role, size) }
-	kv := buf("kv", b.n*b.s*2*inner) // one layer's cross-attention keys and values at a time
+	kv := buf("kv", b.s*2*inner) // one passage's cross-attention keys and values at a time
 	for i, bl := range m.mod.decoder.blocks {
 		ck, cv := ws.packs(fmt.Sprintf("step.ck%d", i), b.n*h), ws.packs(fmt.Sprintf("step.cv%d", i), b.n*h)
 		bl.cross.attn.stepKeysValues(ck, cv, kv, hidden, b.n, b.s)
