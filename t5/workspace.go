@@ -1,6 +1,6 @@
 package t5
 
-// Buffers of the inference graphs. A tape machine gives every op a fresh
+// Buffers of the inference graphs and of the decoder step. A tape machine gives every op a fresh
 // output on every run and keeps all of them until the next one, which for
 // the t5-base encoder on 8 × 256 tokens is gigabytes per pass. The
 // forward-only ops of the inference graphs instead write into buffers of
@@ -13,7 +13,9 @@ package t5
 // of the one before, so a role's next writer always runs after every reader
 // of its previous value (see builder.role). Nodes that the tape machine may
 // schedule anywhere — embeddings, biases, the cross-attention keys and
-// values of each layer, graph outputs — get roles of their own.
+// values of each layer, graph outputs — get roles of their own. The decoder
+// step's buffers (roles "step.*") are used only between the encoder pass of
+// a generation and its end, while no graph runs.
 
 import (
 	"fmt"
