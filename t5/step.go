@@ -247,14 +247,14 @@ func (st *stepper) selfAttention(i int) {
 			copy(vc[slots+pos*d:slots+(pos+1)*d], st.qkv[in+2*inner:in+2*inner+d])
 			q := st.qkv[in : in+d]
 			for j := range s {
-				s[j] = dot(q, kc[slots+j*d:slots+(j+1)*d]) + st.selfBias[h*L+j]
+				s[j] = kernel.Dot(q, kc[slots+j*d:slots+(j+1)*d]) + st.selfBias[h*L+j]
 			}
 			kernel.SoftmaxRow(s, nil)
 			off := r*inner + h*d
 			c := st.ctx[off : off+d]
 			clear(c)
 			for j, p := range s {
-				axpy(p, vc[slots+j*d:slots+(j+1)*d], c)
+				kernel.Axpy(p, vc[slots+j*d:slots+(j+1)*d], c)
 			}
 		}
 	})
@@ -351,30 +351,5 @@ func linear(dst, x []float32, w *gemm.PackedB, rows int) {
 func addTo(x, y []float32) {
 	for i, v := range y {
 		x[i] += v
-	}
-}
-
-// dot returns Σ a[i]·b[i] in float32.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// axpy adds a·x to y.
-func axpy(a float32, x, y []float32) {
-	x = x[:len(y)]
-	for i, v := range x {
-		y[i] += a * v
 	}
 }

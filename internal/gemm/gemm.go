@@ -28,12 +28,13 @@ const (
 // Implementation.Sgemm: invalid dimensions, leading dimensions or too-short
 // slices are programming errors and panic, as in every BLAS.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemm is Sgemm, on the calling goroutine alone when serial.
+func sgemm(serial, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, true)
-	if m == 0 || n == 0 {
-		return
-	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if trivial(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	p := &problem{
@@ -43,8 +44,22 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		a: a, lda: lda,
 		b: b, ldb: ldb,
 		c: c, ldc: ldc,
+		serial: serial,
 	}
 	p.run(active)
+}
+
+// trivial computes the products that need no kernel (C empty, or C =
+// beta·C when alpha or k is 0) and reports whether it did.
+func trivial(m, n, k int, alpha, beta float32, c []float32, ldc int) bool {
+	if m == 0 || n == 0 {
+		return true
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return true
+	}
+	return false
 }
 
 // checkArgs panics, with gonum's message, on arguments gonum would reject.
