@@ -26,25 +26,13 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	case n < 0:
 		panic(msgNLT0)
 	}
-	if transB {
-		if ldb < max(1, k) {
-			panic(msgBadLdB)
-		}
-	} else if ldb < max(1, n) {
-		panic(msgBadLdB)
-	}
+	checkLd(transB, k, n, ldb, msgBadLdB)
 	kern := active
 	pb := &PackedB{k: k, n: n, kern: kern, np: roundUp(n, kern.nr)}
 	if k == 0 || n == 0 {
 		return pb
 	}
-	if transB {
-		if len(b) < (n-1)*ldb+k {
-			panic(msgShortB)
-		}
-	} else if len(b) < (k-1)*ldb+n {
-		panic(msgShortB)
-	}
+	checkLen(transB, k, n, b, ldb, msgShortB)
 	pb.kc = depthBlock(kern, k)
 	pb.data = make([]float32, k*pb.np+packSlack)
 	src := &problem{transB: transB, k: k, n: n, b: b, ldb: ldb}
