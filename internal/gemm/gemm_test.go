@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // The tolerance for every element: the float32 rounding error of a length-k
@@ -326,14 +328,7 @@ func TestSgemmPanics(t *testing.T) {
 		{msgShortC, func() { Sgemm(false, false, 2, 4, 1, 1, s, 1, s, 4, 0, s[:5], 4) }},
 	}
 	for _, tt := range tests {
-		func() {
-			defer func() {
-				if got := recover(); got != tt.want {
-					t.Errorf("panic %v, want %q", got, tt.want)
-				}
-			}()
-			tt.call()
-		}()
+		assert.PanicsWithValue(t, tt.want, tt.call)
 	}
 }
 

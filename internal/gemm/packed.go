@@ -34,25 +34,13 @@ func RepackB(old *PackedB, transB bool, k, n int, b []float32, ldb int) *PackedB
 	case n < 0:
 		panic(msgNLT0)
 	}
-	if transB {
-		if ldb < max(1, k) {
-			panic(msgBadLdB)
-		}
-	} else if ldb < max(1, n) {
-		panic(msgBadLdB)
-	}
+	checkLd(transB, k, n, ldb, msgBadLdB)
 	kern := active
 	pb := &PackedB{k: k, n: n, kern: kern, np: roundUp(n, kern.nr)}
 	if k == 0 || n == 0 {
 		return pb
 	}
-	if transB {
-		if len(b) < (n-1)*ldb+k {
-			panic(msgShortB)
-		}
-	} else if len(b) < (k-1)*ldb+n {
-		panic(msgShortB)
-	}
+	checkLen(transB, k, n, b, ldb, msgShortB)
 	pb.kc = depthBlock(kern, k)
 	if size := k*pb.np + packSlack; old != nil && cap(old.data) >= size {
 		data := old.data[:size]
@@ -93,11 +81,7 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 	n, k := pb.n, pb.k
 	// Check A and C as Sgemm does; B was checked when it was packed.
 	checkArgs(transA, false, m, n, k, a, lda, nil, 0, c, ldc, false)
-	if m == 0 || n == 0 {
-		return
-	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if trivial(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	p := &problem{
@@ -116,22 +100,5 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 // attention head per goroutine, say). Arguments, results and panics are
 // those of Sgemm.
 func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, true)
-	if m == 0 || n == 0 {
-		return
-	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
-	p := &problem{
-		transA: transA, transB: transB,
-		m: m, n: n, k: k,
-		alpha: alpha, beta: beta,
-		a: a, lda: lda,
-		b: b, ldb: ldb,
-		c: c, ldc: ldc,
-		serial: true,
-	}
-	p.run(active)
+	sgemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

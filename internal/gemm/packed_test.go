@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // callPacked multiplies by packing B first, then SgemmPacked.
@@ -98,14 +100,7 @@ func TestSgemmPackedPanics(t *testing.T) {
 		{msgBadLdB, func() { SgemmSerial(false, true, 2, 2, 3, 1, s, 3, s, 2, 0, s, 2) }},
 	}
 	for _, tt := range tests {
-		func() {
-			defer func() {
-				if got := recover(); got != tt.want {
-					t.Errorf("panic %v, want %q", got, tt.want)
-				}
-			}()
-			tt.call()
-		}()
+		assert.PanicsWithValue(t, tt.want, tt.call)
 	}
 }
 

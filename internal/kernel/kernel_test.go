@@ -18,50 +18,41 @@ func TestBackward(t *testing.T) {
 	ids := []int{2, 0, 2, 1}
 	labels := []int{4, IgnoreIndex, 0}
 	buckets := []int{0, 2, 1, 1, 0, 2}
-	cases := []struct {
+	type gradCase struct {
 		name   string
 		inputs [][]float64
 		outLen int
 		f      func(in [][]float64) []float64
 		grad   func(in [][]float64, w []float64) [][]float64
-	}{
-		{"ReLU", [][]float64{randn(rng, n*d, 1)}, n * d,
-			func(in [][]float64) []float64 { y := make([]float64, n*d); ReLU(y, in[0]); return y },
+	}
+	// pointwise is a kernel of one [n, d] input whose backward takes the
+	// input (or, fromOut, the output) and dy.
+	pointwise := func(name string, scale float64, fwd func(dst, x []float64), back func(dx, xy, dy []float64), fromOut bool) gradCase {
+		run := func(x []float64) []float64 { y := make([]float64, len(x)); fwd(y, x); return y }
+		return gradCase{name, [][]float64{randn(rng, n*d, scale)}, n * d,
+			func(in [][]float64) []float64 { return run(in[0]) },
 			func(in [][]float64, w []float64) [][]float64 {
-				dx := make([]float64, n*d)
-				ReLUBackward(dx, in[0], w)
+				dx, xy := make([]float64, n*d), in[0]
+				if fromOut {
+					xy = run(in[0])
+				}
+				back(dx, xy, w)
 				return [][]float64{dx}
-			}},
-		{"GELU", [][]float64{randn(rng, n*d, 2)}, n * d,
-			func(in [][]float64) []float64 { y := make([]float64, n*d); GELU(y, in[0]); return y },
-			func(in [][]float64, w []float64) [][]float64 {
-				dx := make([]float64, n*d)
-				GELUBackward(dx, in[0], w)
-				return [][]float64{dx}
-			}},
-		{"GELUNew", [][]float64{randn(rng, n*d, 2)}, n * d,
-			func(in [][]float64) []float64 { y := make([]float64, n*d); GELUNew(y, in[0]); return y },
-			func(in [][]float64, w []float64) [][]float64 {
-				dx := make([]float64, n*d)
-				GELUNewBackward(dx, in[0], w)
-				return [][]float64{dx}
-			}},
-		{"Softmax", [][]float64{randn(rng, n*d, 2)}, n * d,
-			func(in [][]float64) []float64 { y := make([]float64, n*d); Softmax(y, in[0], d); return y },
-			func(in [][]float64, w []float64) [][]float64 {
-				y, dx := make([]float64, n*d), make([]float64, n*d)
-				Softmax(y, in[0], d)
-				SoftmaxBackward(dx, y, w, d)
-				return [][]float64{dx}
-			}},
-		{"LogSoftmax", [][]float64{randn(rng, n*d, 2)}, n * d,
-			func(in [][]float64) []float64 { y := make([]float64, n*d); LogSoftmax(y, in[0], d); return y },
-			func(in [][]float64, w []float64) [][]float64 {
-				y, dx := make([]float64, n*d), make([]float64, n*d)
-				LogSoftmax(y, in[0], d)
-				LogSoftmaxBackward(dx, y, w, d)
-				return [][]float64{dx}
-			}},
+			}}
+	}
+	rows := func(f func(dst, x []float64, d int)) func(dst, x []float64) {
+		return func(dst, x []float64) { f(dst, x, d) }
+	}
+	rowsBack := func(f func(dx, y, dy []float64, d int)) func(dx, y, dy []float64) {
+		return func(dx, y, dy []float64) { f(dx, y, dy, d) }
+	}
+	cases := []gradCase{
+		pointwise("ReLU", 1, ReLU[float64], ReLUBackward[float64], false),
+		pointwise("GELU", 2, GELU[float64], GELUBackward[float64], false),
+		pointwise("GELUNew", 2, GELUNew[float64], GELUNewBackward[float64], false),
+		pointwise("Softmax", 2, rows(Softmax[float64]), rowsBack(SoftmaxBackward[float64]), true),
+		pointwise("LogSoftmax", 2, rows(LogSoftmax[float64]), rowsBack(LogSoftmaxBackward[float64]), true),
+		pointwise("L2Normalize", 1, rows(L2Normalize[float64]), rowsBack(L2NormalizeBackward[float64]), false),
 		{"RMSNorm", [][]float64{randn(rng, n*d, 1), randn(rng, d, 1)}, n * d,
 			func(in [][]float64) []float64 { y := make([]float64, n*d); RMSNorm(y, in[0], in[1], 1e-6); return y },
 			func(in [][]float64, w []float64) [][]float64 {
@@ -111,13 +102,6 @@ func TestBackward(t *testing.T) {
 			func(in [][]float64, w []float64) [][]float64 {
 				dx := make([]float64, n*d)
 				CrossEntropyBackward(dx, in[0], labels, d, w[0])
-				return [][]float64{dx}
-			}},
-		{"L2Normalize", [][]float64{randn(rng, n*d, 1)}, n * d,
-			func(in [][]float64) []float64 { y := make([]float64, n*d); L2Normalize(y, in[0], d); return y },
-			func(in [][]float64, w []float64) [][]float64 {
-				dx := make([]float64, n*d)
-				L2NormalizeBackward(dx, in[0], w, d)
 				return [][]float64{dx}
 			}},
 		{"PositionBias", [][]float64{randn(rng, 3*2, 1)}, 2 * 2 * len(buckets),

@@ -11,13 +11,11 @@ const NormEps = 1e-12
 // and rounded to T (Norm2), each element divided by it in T, as torch
 // divides a float32 tensor by its float32 norm. dst may be x.
 func L2Normalize[T Float](dst, x []T, d int) {
-	ParallelFor(len(x)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row, out := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
-			n := Norm2(row)
-			for i, v := range row {
-				out[i] = v / n
-			}
+	eachRow(len(x)/d, d, func(r int) {
+		row, out := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
+		n := Norm2(row)
+		for i, v := range row {
+			out[i] = v / n
 		}
 	})
 }
@@ -27,20 +25,18 @@ func L2Normalize[T Float](dst, x []T, d int) {
 // on rows whose norm is below NormEps (where the clamp holds). dx may alias
 // dy.
 func L2NormalizeBackward[T Float](dx, x, dy []T, d int) {
-	ParallelFor(len(x)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row, g, out := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
-			n := math.Sqrt(SumSquares(row))
-			if n < NormEps {
-				for i, v := range g {
-					out[i] = T(float64(v) / NormEps)
-				}
-				continue
+	eachRow(len(x)/d, d, func(r int) {
+		row, g, out := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+		n := math.Sqrt(SumSquares(row))
+		if n < NormEps {
+			for i, v := range g {
+				out[i] = T(float64(v) / NormEps)
 			}
-			yg := Dot64(row, g) / n
-			for i, v := range row {
-				out[i] = T((float64(g[i]) - float64(v)/n*yg) / n)
-			}
+			return
+		}
+		yg := Dot64(row, g) / n
+		for i, v := range row {
+			out[i] = T((float64(g[i]) - float64(v)/n*yg) / n)
 		}
 	})
 }

@@ -69,3 +69,13 @@ const ElemGrain = 1 << 14
 
 // RowGrain is the fewest rows of width d worth handing to another goroutine.
 func RowGrain(d int) int { return max(1, ElemGrain/max(d, 1)) }
+
+// eachRow calls f(r) for every row r < n of rows of width d, in parallel
+// (ParallelFor with RowGrain(d)).
+func eachRow(n, d int, f func(r int)) {
+	ParallelFor(n, RowGrain(d), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			f(r)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/internal/kernel"
+	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
@@ -171,14 +172,7 @@ func TestGradients(t *testing.T) {
 			const h = 1e-5
 			var worst float64
 			for i, b := range backs {
-				for j := range b {
-					x := b[j]
-					b[j] = x + h
-					up := run()
-					b[j] = x - h
-					down := run()
-					b[j] = x
-					num := (up - down) / (2 * h)
+				for j, num := range testutil.NumericGrad(b, h, run) {
 					worst = math.Max(worst, math.Abs(num-analytic[i][j]))
 					assert.InDeltaf(t, num, analytic[i][j], 1e-6+1e-5*math.Abs(num), "input %d element %d", i, j)
 				}
