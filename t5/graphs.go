@@ -43,10 +43,10 @@ type compiled struct {
 
 // graph returns the cached graph under key, building it with build on a miss
 // (an inference graph when infer is set, see builder). When the graphs run
-// on a GPU (cuda.Enabled) every graph is built from gorgonia's own ops, whose
-// matrix products and elementwise arithmetic gorgonia's CUDA machine runs on
-// the device, rather than from the fused inference ops, which run on the
-// CPU. The caller holds m.mu.
+// on a GPU (cuda.Enabled) every graph is a training-style graph, whose
+// matrix products (nn.Linear) and gorgonia's elementwise arithmetic the
+// CUDA machine runs on the device, rather than one of fused inference ops,
+// which run on the CPU. The caller holds m.mu.
 func (m *Model) graph(key string, infer bool, build func(b *builder) *compiled) (*compiled, error) {
 	infer = infer && !cuda.Enabled()
 	m.tick++
