@@ -105,7 +105,3 @@ func f32s(v G.Value) ([]float32, error) {
 	}
 	return nil, fmt.Errorf("t5: expected a float32 value, got %T", v)
 }
-
-func newDense(data []float32, shape ...int) *tensor.Dense {
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
-}
