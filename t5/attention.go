@@ -101,6 +101,10 @@ func (a *Attention) PositionBias(queryLen, keyLen int) (*Tensor, error) {
 	if err := a.RelativeAttentionBias.check("Attention.RelativeAttentionBias", a.NumBuckets, a.NumHeads); err != nil {
 		return nil, err
 	}
+	if queryLen < 0 || keyLen < 0 || a.NumBuckets < 4 || a.MaxDistance <= 0 {
+		return nil, fmt.Errorf("t5: PositionBias of %d queries and %d keys over %d buckets up to distance %d: lengths must not be negative, and T5 needs at least 4 buckets and a positive distance",
+			queryLen, keyLen, a.NumBuckets, a.MaxDistance)
+	}
 	h := a.NumHeads
 	out := &Tensor{Shape: []int{h, queryLen, keyLen}, Data: make([]float32, h*queryLen*keyLen)}
 	table := a.RelativeAttentionBias.Data

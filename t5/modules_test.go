@@ -177,6 +177,7 @@ func TestModuleShapeErrors(t *testing.T) {
 		{"attention input", func() error { _, err := a.Forward(bad, nil, nil); return err }, "Attention"},
 		{"attention keys", func() error { _, err := a.Forward(x, bad, nil); return err }, "keys and values"},
 		{"attention heads", func() error { _, err := broken.Forward(x, nil, nil); return err }, "heads"},
+		{"position bias length", func() error { _, err := a.PositionBias(-1, 3); return err }, "negative"},
 		{"attention bias", func() error {
 			_, err := a.Forward(x, nil, &Tensor{Shape: []int{1, 3, 3}, Data: make([]float32, 9)})
 			return err
