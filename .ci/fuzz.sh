@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${FUZZTIME:-5s}"
 
-# "./internal/spm/fuzz_test.go:12:func FuzzEncodeDecode(" -> "./internal/spm FuzzEncodeDecode"
+# "./t5/sentencepiece/fuzz_test.go:12:func FuzzEncodeDecode(" -> "./t5/sentencepiece FuzzEncodeDecode"
 targets=$(grep -rn --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*(' . |
 	sed -E 's|^(.*)/[^/]*_test\.go:[0-9]+:func (Fuzz[A-Za-z0-9_]*)\(.*|\1 \2|' | sort)
 if [[ -z "$targets" ]]; then

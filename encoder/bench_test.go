@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/encoder/wordpiece"
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/optim"
 	"github.com/genq-go/genq/internal/testutil"
-	"github.com/genq-go/genq/internal/wordpiece"
+	"github.com/genq-go/genq/loss"
 )
 
 // The benchmarks of this file are the bi-encoder workloads of
@@ -223,22 +224,22 @@ func BenchmarkP2TrainStep(b *testing.B) {
 	for i, q := range qs {
 		qs[i] = q[:200]
 	}
-	qb, pb := m.tok.EncodeBatch(qs, 16), m.tok.EncodeBatch(paragraphs(16, 11), 128)
-	q := tokenized{ids: qb.IDs, types: qb.TypeIDs, mask: qb.Mask}
-	p := tokenized{ids: pb.IDs, types: pb.TypeIDs, mask: pb.Mask}
+	var q, p tokenized
+	q.ids, q.types, q.mask, _ = m.tok.EncodeBatch(qs, 16)
+	p.ids, p.types, p.mask, _ = m.tok.EncodeBatch(paragraphs(16, 11), 128)
 	if len(q.ids[0]) != 16 || len(p.ids[0]) != 128 {
 		b.Fatalf("pairs tokenize to %d and %d tokens, want 16 and 128", len(q.ids[0]), len(p.ids[0]))
 	}
 	opts := DefaultFitOptions()
 	opts.BatchSize = 16
-	tr, err := m.newTrainer(opts)
+	tr, err := m.newTrainer(opts, loss.NewMNRL())
 	if err != nil {
 		b.Fatal(err)
 	}
 	step := 0
 	run := func() {
 		lr := opts.LearningRate * optim.WarmupLinear(step, 100, 10000)
-		if _, err := tr.step(step, q, p, lr); err != nil {
+		if _, err := tr.step(step, []tokenized{q, p}, lr); err != nil {
 			b.Fatal(err)
 		}
 		step++

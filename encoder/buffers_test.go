@@ -23,8 +23,8 @@ func TestSharedBuffers(t *testing.T) {
 	for _, kind := range []string{"bert", "distilbert"} {
 		t.Run(kind, func(t *testing.T) {
 			m := randomModel(t, small(kind), 7)
-			enc := m.tok.EncodeBatch(texts, 64)
-			batch := tokenized{ids: enc.IDs, types: enc.TypeIDs, mask: enc.Mask}
+			var batch tokenized
+			batch.ids, batch.types, batch.mask, _ = m.tok.EncodeBatch(texts, 64)
 			n, tl := len(batch.ids), bucket(batch, m.maxSeqLen)
 			var outs [2][2][]float32
 			for i, share := range []bool{false, true} {

@@ -5,17 +5,17 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/train"
+	"github.com/genq-go/genq/loss"
 )
 
 // fitRun fingerprints a Fit run in its checkpoints' Extra: the settings that
-// shape its trajectory. Fit resumes only from a checkpoint with the same
-// fingerprint. (The batcher's own state also fingerprints the pairs and
-// BatchSize.)
-func fitRun(opts FitOptions, total, warmup int, batcher *train.NoDuplicates) map[string]string {
+// shape its trajectory, the loss (its type and settings) among them. Fit
+// resumes only from a checkpoint with the same fingerprint. (The batcher's
+// own state also fingerprints the examples and BatchSize.)
+func fitRun(opts FitOptions, l loss.Loss, total, warmup int, batcher *train.NoDuplicates) map[string]string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	order := "in-order"
 	if batcher != nil {
@@ -29,15 +29,16 @@ func fitRun(opts FitOptions, total, warmup int, batcher *train.NoDuplicates) map
 		"warmup_steps":  strconv.Itoa(warmup),
 		"weight_decay":  f(opts.WeightDecay),
 		"max_grad_norm": f(opts.MaxGradNorm),
-		"scale":         f(opts.Scale),
+		"loss":          fmt.Sprintf("%T%+v", l, l),
 	}
 }
 
 // checkpoint is the training state after step steps: the weights, AdamW's
-// moments and the batcher's position, with run's fingerprint.
-func (tr *trainer) checkpoint(step, perEpoch int, run map[string]string, b *train.NoDuplicates) *train.Checkpoint {
+// moments, the batcher's position and the losses so far, with run's
+// fingerprint.
+func (tr *trainer) checkpoint(step, perEpoch int, run map[string]string, b *train.NoDuplicates, losses []float64) *train.Checkpoint {
 	c := &train.Checkpoint{Step: step, Epoch: step / perEpoch, Optimizer: tr.opt.State(),
-		Params: map[string]*checkpoint.Tensor{}, Extra: run}
+		Params: map[string]*checkpoint.Tensor{}, Extra: run, Losses: losses}
 	if b != nil {
 		c.Batches = b.State()
 	}
@@ -47,23 +48,22 @@ func (tr *trainer) checkpoint(step, perEpoch int, run map[string]string, b *trai
 	return c
 }
 
-// restore checks that c belongs to the run fingerprinted by run and of total
-// steps, then loads its weights, AdamW's moments and the batcher's position.
-// The model's weights are left as they are when a check fails.
-func (tr *trainer) restore(c *train.Checkpoint, run map[string]string, total int, b *train.NoDuplicates) error {
+// runDiffs lists the settings of the fingerprint run that checkpoint c does
+// not share, as "name saved (this run: value)".
+func runDiffs(c *train.Checkpoint, run map[string]string) []string {
 	var diffs []string
 	for _, k := range slices.Sorted(maps.Keys(run)) {
 		if c.Extra[k] != run[k] {
 			diffs = append(diffs, fmt.Sprintf("%s %q (this run: %q)", k, c.Extra[k], run[k]))
 		}
 	}
-	if len(diffs) > 0 {
-		return fmt.Errorf("the checkpoint belongs to another run: %s; resume with the same pairs and options, or use another CheckpointDir to start over",
-			strings.Join(diffs, ", "))
-	}
-	if c.Step < 0 || c.Step > total {
-		return fmt.Errorf("the checkpoint is at step %d of a run of %d steps", c.Step, total)
-	}
+	return diffs
+}
+
+// restore loads c's weights, AdamW's moments and the batcher's position
+// (checkResume has checked that c belongs to this run). The model's weights
+// are left as they are when a check fails.
+func (tr *trainer) restore(c *train.Checkpoint, b *train.NoDuplicates) error {
 	for _, p := range tr.all {
 		t, ok := c.Params[p.name]
 		if !ok || len(t.F32) != len(p.data()) {

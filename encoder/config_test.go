@@ -72,7 +72,7 @@ func TestLoadWeightErrors(t *testing.T) {
 // ships) is reported by name.
 func TestUnusedWeights(t *testing.T) {
 	for _, name := range fixtures {
-		m, err := Load(testutil.Fixture(name))
+		m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestUnusedWeights(t *testing.T) {
 	if err := checkpoint.WriteSafetensors(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(dir)
+	m, err := Load(t.Context(), dir, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,10 +22,13 @@
 //
 // # Training
 //
-// Fit is sentence-transformers' fit with MultipleNegativesRankingLoss, the
-// recipe of the GenQ example: NoDuplicates batching, AdamW with weight decay
-// except for biases and LayerNorm weights, global gradient-norm clipping, a
-// linear warm-up and decay schedule, and resumable checkpoints.
+// Fit is sentence-transformers' fit: examples of several texts (anchor,
+// positive, any hard negatives), a loss from package loss
+// (MultipleNegativesRankingLoss by default, the recipe of the GenQ example),
+// NoDuplicates batching, AdamW with weight decay except for biases and
+// LayerNorm weights (package encoder/optim), global gradient-norm clipping,
+// a linear warm-up and decay schedule, an optional evaluator, and resumable
+// checkpoints. It returns the loss of every step.
 //
 // # Accuracy
 //

@@ -30,7 +30,7 @@ func TestTokenize(t *testing.T) {
 	for _, name := range fixtures {
 		t.Run(name, func(t *testing.T) {
 			g := testutil.LoadGolden(t, name)
-			m, err := Load(testutil.Fixture(name))
+			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -39,7 +39,11 @@ func TestTokenize(t *testing.T) {
 			}
 			queries, passages := goldenPairs(t, g)
 			for col, texts := range map[string][]string{"query": queries, "passage": passages} {
-				got, want := m.tokenize(texts), goldenBatch(t, g, col)
+				got, err := m.tokenize(texts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := goldenBatch(t, g, col)
 				if !reflect.DeepEqual(got.ids, want.ids) || !reflect.DeepEqual(got.mask, want.mask) {
 					t.Errorf("%s: ids/mask differ from the golden batch:\ngot  %v\nwant %v", col, got.ids, want.ids)
 				}
@@ -59,7 +63,7 @@ func TestEncode(t *testing.T) {
 	for _, name := range fixtures {
 		t.Run(name, func(t *testing.T) {
 			g := testutil.LoadGolden(t, name)
-			m, err := Load(testutil.Fixture(name))
+			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,11 +14,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/cuda"
-	"github.com/genq-go/genq/internal/hub"
 	"github.com/genq-go/genq/internal/nn"
-	"github.com/genq-go/genq/internal/wordpiece"
 	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
 )
@@ -33,7 +30,7 @@ type Model struct {
 	normalize bool // a Normalize module follows the pooling
 	maxSeqLen int
 	lowerCase bool // sentence-transformers' do_lower_case (before the tokenizer)
-	tok       *wordpiece.Tokenizer
+	tok       Tokenizer
 	files     savedFiles
 	unused    []string // checkpoint tensors no module took
 
@@ -92,108 +89,6 @@ const (
 type stConfig struct {
 	MaxSeqLength *int `json:"max_seq_length"`
 	DoLowerCase  bool `json:"do_lower_case"`
-}
-
-// Load reads a bi-encoder from nameOrDir: a sentence-transformers folder
-// (modules.json listing Transformer, Pooling and optionally Normalize
-// modules), a plain Hugging Face BERT / DistilBERT folder (which gets mean
-// pooling, as sentence-transformers gives it), or the id of a model in the
-// local Hugging Face cache; an id that is not cached is downloaded into
-// the cache (as from_pretrained does) unless HF_HUB_OFFLINE is set.
-//
-// The maximum sequence length is sentence_bert_config.json's max_seq_length,
-// or else the tokenizer's model_max_length capped at the model's
-// max_position_embeddings. Weights are read from model.safetensors or
-// pytorch_model.bin, with or without a "bert." / "distilbert." prefix.
-func Load(nameOrDir string) (*Model, error) {
-	dir, err := hub.Fetch(context.Background(), nameOrDir, hub.SentenceTransformer)
-	if err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
-	mods, err := readModules(dir)
-	if err != nil {
-		return nil, err
-	}
-	var (
-		m       = &Model{graphs: map[[2]int]*inferGraph{}}
-		bodyDir = dir
-		poolDir string
-		seen    = map[string]bool{}
-	)
-	for _, mod := range mods {
-		p := filepath.Join(dir, mod.Path)
-		switch mod.Type {
-		case stTransformer:
-			bodyDir = p
-		case stPooling:
-			poolDir = p
-		case stNormalize:
-			m.normalize = true
-		default:
-			return nil, fmt.Errorf("encoder: %s: module %q of type %q is not supported (only Transformer, Pooling and Normalize are)",
-				filepath.Join(dir, "modules.json"), mod.Name, mod.Type)
-		}
-		if seen[mod.Type] {
-			return nil, fmt.Errorf("encoder: %s lists %s twice", filepath.Join(dir, "modules.json"), mod.Type)
-		}
-		seen[mod.Type] = true
-	}
-	if mods != nil && (!seen[stTransformer] || !seen[stPooling]) {
-		return nil, fmt.Errorf("encoder: %s must list a Transformer and a Pooling module", filepath.Join(dir, "modules.json"))
-	}
-	if m.cfg, err = ReadConfig(bodyDir); err != nil {
-		return nil, err
-	}
-	if m.files.config, err = os.ReadFile(filepath.Join(bodyDir, "config.json")); err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "config_sentence_transformers.json")); err == nil {
-		m.files.stConfig = b
-	}
-	m.files.tokenizer = map[string][]byte{}
-	for _, name := range tokenizerFiles {
-		if b, err := os.ReadFile(filepath.Join(bodyDir, name)); err == nil {
-			m.files.tokenizer[name] = b
-		}
-	}
-	w, err := checkpoint.Open(bodyDir)
-	if err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
-	switch m.cfg.ModelType {
-	case "bert":
-		m.body, err = loadBert(w, m.cfg)
-	default:
-		m.body, err = loadDistilBERT(w, m.cfg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	m.unused = w.Unused()
-	if m.tok, err = wordpiece.Load(bodyDir); err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
-	if poolDir == "" {
-		m.pooling = MeanPooling(m.cfg.Hidden)
-	} else if err := readJSON(filepath.Join(poolDir, "config.json"), &m.pooling); err != nil {
-		return nil, err
-	}
-	if m.pooling.WordEmbeddingDimension != m.cfg.Hidden {
-		return nil, fmt.Errorf("encoder: %s: word_embedding_dimension %d differs from the model's hidden size %d",
-			filepath.Join(poolDir, "config.json"), m.pooling.WordEmbeddingDimension, m.cfg.Hidden)
-	}
-	if _, err := m.pooling.modes(); err != nil {
-		return nil, err
-	}
-	var sc stConfig
-	if path := filepath.Join(bodyDir, "sentence_bert_config.json"); fileExists(path) {
-		if err := readJSON(path, &sc); err != nil {
-			return nil, err
-		}
-	}
-	m.lowerCase = sc.DoLowerCase
-	m.maxSeqLen, err = maxSeqLength(sc.MaxSeqLength, bodyDir, m.cfg.MaxPositions)
-	return m, err
 }
 
 // readModules reads dir/modules.json, or returns nil when there is none.
@@ -321,7 +216,10 @@ func (m *Model) Encode(ctx context.Context, texts []string, opts ...EncodeOption
 		for i, j := range idx {
 			batch[i] = texts[j]
 		}
-		enc := m.tokenize(batch)
+		enc, err := m.tokenize(batch)
+		if err != nil {
+			return nil, err
+		}
 		_, pooled, err := m.forward(enc)
 		if err != nil {
 			return nil, err
@@ -349,7 +247,7 @@ type tokenized struct {
 // tokenize prepares texts as sentence-transformers' Transformer.tokenize:
 // strip, optional lowercasing, then the tokenizer with truncation at
 // MaxSeqLength and padding to the longest row.
-func (m *Model) tokenize(texts []string) tokenized {
+func (m *Model) tokenize(texts []string) (tokenized, error) {
 	clean := make([]string, len(texts))
 	for i, t := range texts {
 		t = strings.TrimSpace(t)
@@ -358,8 +256,11 @@ func (m *Model) tokenize(texts []string) tokenized {
 		}
 		clean[i] = t
 	}
-	b := m.tok.EncodeBatch(clean, m.maxSeqLen)
-	return tokenized{ids: b.IDs, types: b.TypeIDs, mask: b.Mask}
+	ids, types, mask, err := m.tok.EncodeBatch(clean, m.maxSeqLen)
+	if err != nil {
+		return tokenized{}, fmt.Errorf("encoder: tokenizing: %w", err)
+	}
+	return tokenized{ids: ids, types: types, mask: mask}, nil
 }
 
 // normalizeVec scales v to unit L2 norm (v / max(‖v‖, 1e-12)).

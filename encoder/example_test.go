@@ -11,7 +11,7 @@ import (
 // Encode two texts with the tiny random-weight DistilBERT bi-encoder of the
 // fixtures and compare them by cosine similarity.
 func Example() {
-	m, err := encoder.Load(testutil.Fixture("distilbert-tiny"))
+	m, err := encoder.Load(context.Background(), testutil.Fixture("distilbert-tiny"), encoder.LoadOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

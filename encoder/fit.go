@@ -4,39 +4,67 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
-	"os"
+	"strconv"
+	"strings"
 
+	"github.com/genq-go/genq/encoder/optim"
 	"github.com/genq-go/genq/internal/nn"
-	"github.com/genq-go/genq/internal/optim"
 	"github.com/genq-go/genq/internal/train"
 	"github.com/genq-go/genq/loss"
 )
 
-// Pair is one training example: a query and the passage it was generated
-// from (its positive); the other passages of the batch are its negatives.
-type Pair struct {
-	Query, Passage string
+// Example is one training example: its texts, in the order the loss takes
+// them, as sentence-transformers' InputExample(texts=[...]). For
+// MultipleNegativesRankingLoss that is an anchor (a query), its positive (the
+// passage it was generated from) and optionally hard negatives:
+//
+//	encoder.Example{Texts: []string{query, passage}}
+//	encoder.Example{Texts: []string{query, passage, hardNegative}}
+//
+// Every example of a Fit call has the same number of texts.
+type Example struct {
+	Texts []string
 }
 
 // FitOptions are the settings of Fit. Start from DefaultFitOptions.
 type FitOptions struct {
-	Epochs       int     // passes over the pairs
-	BatchSize    int     // pairs per step; an epoch has len(pairs)/BatchSize steps
+	Epochs       int     // passes over the examples
+	BatchSize    int     // examples per step; an epoch has len(examples)/BatchSize steps
 	LearningRate float64 // AdamW's peak learning rate
 	WarmupRatio  float64 // warm-up steps as a fraction of all steps (floored), when WarmupSteps is 0
 	WarmupSteps  int     // warm-up steps; > 0 overrides WarmupRatio
 	WeightDecay  float64 // AdamW weight decay, except for biases and LayerNorm weights
 	MaxGradNorm  float64 // global gradient-norm clip
-	Scale        float64 // MNRL's similarity scale
 	Seed         uint64  // seeds the batch order and dropout
 
 	// CheckpointDir, when set, receives a checkpoint every CheckpointEvery
-	// steps, and Fit resumes from the one it finds there.
+	// steps (0: none on the way) and one at the end of the run, which marks
+	// it finished.
 	CheckpointDir   string
 	CheckpointEvery int
-	// ShowProgress draws a progress bar on stderr: steps done, loss and rate.
-	ShowProgress bool
+	// Resume continues the run whose checkpoint CheckpointDir holds, from its
+	// last checkpoint (a finished run takes no step and leaves the model with
+	// its final weights). It must be the same run: the same examples, loss
+	// and options (a loss is identified by its type and its value printed
+	// with %+v, i.e. its String method where it has one). With a
+	// CheckpointDir that holds no checkpoint, the run starts from scratch.
+	// Without Resume, Fit refuses a CheckpointDir that holds a checkpoint.
+	Resume bool
+
+	// Progress, when not nil, receives a progress bar: steps done, loss and
+	// rate (e.g. os.Stderr).
+	Progress io.Writer
+
+	// Evaluate, when set, is called after every EvaluateEvery-th step (0:
+	// never by count) and after the last step of every epoch, as
+	// sentence-transformers calls its evaluator. The model is unlocked while
+	// it runs, so it may call Encode or Save; it must not call Fit or change
+	// the weights. An error stops Fit and is returned, wrapped (the
+	// checkpoint of that step, if one is due, is written first).
+	Evaluate      func(ctx context.Context, s FitStatus) error
+	EvaluateEvery int
 
 	// inOrder (tests) takes the batches in input order, unshuffled.
 	inOrder bool
@@ -44,39 +72,64 @@ type FitOptions struct {
 	stopAfter int
 }
 
+// FitStatus is where a Fit run stands when it calls FitOptions.Evaluate.
+type FitStatus struct {
+	Step       int     // steps completed
+	TotalSteps int     // steps of the whole run
+	Epoch      int     // the epoch of the last completed step (from 0)
+	EpochEnd   bool    // the last completed step ended its epoch
+	Loss       float64 // the loss of the last completed step
+}
+
+// FitResult is what a Fit run did.
+type FitResult struct {
+	// Losses is the loss of every step the run has completed: Losses[k] is
+	// that of step k, including the steps taken before a resume.
+	Losses []float64
+	// Steps is how many steps this call took (fewer than len(Losses) when
+	// it resumed a run).
+	Steps int
+}
+
 // DefaultFitOptions returns the settings of the GenQ example script:
 // 3 epochs, batches of 64, learning rate 2e-5 with linear warm-up over the
 // first 10% of the steps and linear decay after, weight decay 0.01,
-// gradient-norm clip 1, MNRL scale 20.
+// gradient-norm clip 1.
 func DefaultFitOptions() FitOptions {
 	return FitOptions{Epochs: 3, BatchSize: 64, LearningRate: 2e-5, WarmupRatio: 0.1, WeightDecay: 0.01,
-		MaxGradNorm: 1, Scale: 20}
+		MaxGradNorm: 1}
 }
 
 // errInterrupted is what the stopAfter test hook returns.
 var errInterrupted = errors.New("encoder: Fit interrupted (test hook)")
 
-// Fit trains the model on (query, passage) pairs with
-// MultipleNegativesRankingLoss, as sentence-transformers' fit does with a
-// NoDuplicatesDataLoader: batches without repeated texts, both columns
-// through the transformer in train mode (dropout from the config), MNRL on
-// the pooled embeddings, backward, global gradient-norm clipping, an AdamW
-// step (no weight decay for names containing "bias", "LayerNorm.bias",
-// "LayerNorm.weight"), then the WarmupLinear schedule.
+// Fit trains the model on the examples with the loss l (nil means
+// loss.NewMNRL(), MultipleNegativesRankingLoss with scale 20 and cosine
+// similarity), as sentence-transformers' fit does with a
+// NoDuplicatesDataLoader: batches in which no text repeats, every text
+// column through the transformer in train mode (dropout from the config),
+// the loss on the pooled embeddings of the columns, backward, global
+// gradient-norm clipping, an AdamW step (no weight decay for names
+// containing "bias", "LayerNorm.bias", "LayerNorm.weight") at the learning
+// rate of the WarmupLinear schedule.
 //
 // With a CheckpointDir, Fit writes a checkpoint every CheckpointEvery steps
-// and, when one is there, resumes from it without repeating or skipping a
-// step. A loss that is NaN or infinite stops training with an error naming
-// the step. Cancelling ctx stops between steps.
-func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
-	if err := opts.validate(len(pairs)); err != nil {
-		return err
+// and at the end; with Resume it continues from the one it finds there
+// without repeating or skipping a step. A loss that is NaN or infinite
+// stops training with an error naming the step. Cancelling ctx stops between
+// steps. On error the result holds the steps completed so far.
+func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts FitOptions) (FitResult, error) {
+	if l == nil {
+		l = loss.NewMNRL()
+	}
+	if err := opts.validate(examples); err != nil {
+		return FitResult{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer m.packs().Changed() // for the packed weights of the inference graphs
 
-	perEpoch := len(pairs) / opts.BatchSize
+	perEpoch := len(examples) / opts.BatchSize
 	total := perEpoch * opts.Epochs
 	warmup := opts.WarmupSteps
 	if warmup <= 0 {
@@ -84,68 +137,97 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) error {
 	}
 	var batcher *train.NoDuplicates
 	if !opts.inOrder {
-		texts := make([][]string, len(pairs))
-		for i, p := range pairs {
-			texts[i] = []string{p.Query, p.Passage}
+		texts := make([][]string, len(examples))
+		for i, e := range examples {
+			texts[i] = e.Texts
 		}
 		var err error
 		if batcher, err = train.NewNoDuplicates(texts, opts.BatchSize, opts.Seed); err != nil {
-			return fmt.Errorf("encoder: Fit: %w", err)
+			return FitResult{}, fmt.Errorf("encoder: Fit: %w", err)
 		}
 	}
-	tr, err := m.newTrainer(opts)
+	tr, err := m.newTrainer(opts, l)
 	if err != nil {
-		return err
+		return FitResult{}, err
 	}
-	run := fitRun(opts, total, warmup, batcher)
+	run := fitRun(opts, l, total, warmup, batcher)
 	store := &train.Store{Dir: opts.CheckpointDir, Keep: 1}
-	start := 0
+	var res FitResult
 	if opts.CheckpointDir != "" {
 		switch c, err := store.Load(); {
 		case errors.Is(err, train.ErrNoCheckpoint):
 		case err != nil:
-			return fmt.Errorf("encoder: Fit: resuming: %w", err)
+			return res, fmt.Errorf("encoder: Fit: reading the checkpoint in %s: %w", opts.CheckpointDir, err)
 		default:
-			if err := tr.restore(c, run, total, batcher); err != nil {
-				return fmt.Errorf("encoder: Fit: resuming from the checkpoint of step %d in %s: %w", c.Step, opts.CheckpointDir, err)
+			if err := checkResume(c, run, total, opts); err != nil {
+				return res, err
 			}
-			start = c.Step
+			if err := tr.restore(c, batcher); err != nil {
+				return res, fmt.Errorf("encoder: Fit: resuming from the checkpoint of step %d in %s: %w", c.Step, opts.CheckpointDir, err)
+			}
+			res.Losses = c.Losses
 		}
 	}
-	bar := train.NewProgress(os.Stderr, "Iteration", start, total, opts.ShowProgress)
+	start := len(res.Losses)
+	bar := train.NewProgress(opts.Progress, "Iteration", start, total, opts.Progress != nil)
 	for step := start; step < total; step++ {
 		if err := ctx.Err(); err != nil {
-			return err
+			return res, err
 		}
 		if opts.stopAfter > 0 && step-start == opts.stopAfter {
-			return errInterrupted
+			return res, errInterrupted
 		}
 		idx, err := nextBatch(batcher, step%perEpoch, opts.BatchSize)
 		if err != nil {
-			return fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+			return res, fmt.Errorf("encoder: Fit: step %d: %w", step, err)
 		}
-		qs, ps := make([]string, len(idx)), make([]string, len(idx))
-		for i, j := range idx {
-			qs[i], ps[i] = pairs[j].Query, pairs[j].Passage
+		cols := make([]tokenized, len(examples[0].Texts))
+		for c := range cols {
+			texts := make([]string, len(idx))
+			for i, j := range idx {
+				texts[i] = examples[j].Texts[c]
+			}
+			if cols[c], err = m.tokenize(texts); err != nil {
+				return res, fmt.Errorf("encoder: Fit: step %d: %w", step, err)
+			}
 		}
-		l, err := tr.step(step, m.tokenize(qs), m.tokenize(ps), opts.LearningRate*optim.WarmupLinear(step, warmup, total))
+		lv, err := tr.step(step, cols, opts.LearningRate*optim.WarmupLinear(step, warmup, total))
 		if err != nil {
-			return fmt.Errorf("encoder: Fit: step %d (epoch %d): %w", step, step/perEpoch, err)
+			return res, fmt.Errorf("encoder: Fit: step %d (epoch %d): %w", step, step/perEpoch, err)
 		}
-		bar.Step(l)
-		if opts.CheckpointDir != "" && opts.CheckpointEvery > 0 && (step+1)%opts.CheckpointEvery == 0 && step+1 < total {
-			if err := store.Save(tr.checkpoint(step+1, perEpoch, run, batcher)); err != nil {
-				return fmt.Errorf("encoder: Fit: writing the checkpoint of step %d: %w", step+1, err)
+		res.Losses = append(res.Losses, lv)
+		res.Steps++
+		bar.Step(lv)
+		done := step + 1
+		if opts.CheckpointDir != "" && (done == total || (opts.CheckpointEvery > 0 && done%opts.CheckpointEvery == 0)) {
+			if err := store.Save(tr.checkpoint(done, perEpoch, run, batcher, res.Losses)); err != nil {
+				return res, fmt.Errorf("encoder: Fit: writing the checkpoint of step %d: %w", done, err)
+			}
+		}
+		epochEnd := done%perEpoch == 0
+		if opts.Evaluate != nil && (epochEnd || (opts.EvaluateEvery > 0 && done%opts.EvaluateEvery == 0)) {
+			s := FitStatus{Step: done, TotalSteps: total, Epoch: step / perEpoch, EpochEnd: epochEnd, Loss: lv}
+			if err := m.evaluate(ctx, opts.Evaluate, s); err != nil {
+				return res, fmt.Errorf("encoder: Fit: evaluating after step %d: %w", done, err)
 			}
 		}
 	}
 	bar.Finish()
-	return nil
+	return res, nil
+}
+
+// evaluate calls fn with the model unlocked and its inference graphs told
+// that the weights changed, so that fn may call Encode. m.mu must be held.
+func (m *Model) evaluate(ctx context.Context, fn func(context.Context, FitStatus) error, s FitStatus) error {
+	m.packs().Changed()
+	m.mu.Unlock()
+	defer m.mu.Lock()
+	return fn(ctx, s)
 }
 
 // trainer is what a Fit run carries from step to step: the optimizer and
 // its view of the weights, the dropout sources and the training graphs,
-// compiled once per (batch, query length, passage length) shape.
+// compiled once per shape (batch size and the padded length of each column).
 type trainer struct {
 	m            *Model
 	seed         uint64
@@ -155,21 +237,21 @@ type trainer struct {
 	byParam      map[*param]*optim.Param
 	opt          *optim.AdamW
 	hidden, attn *nn.Dropout
-	mnrl         loss.MNRL
-	graphs       map[[3]int]*trainGraph
+	loss         loss.Loss
+	graphs       map[string]*trainGraph
 }
 
 // newTrainer sets up AdamW over the model's weights (weight decay except for
-// biases and LayerNorm weights) and the dropout sources for opts. m.mu must
-// be held while it is used.
-func (m *Model) newTrainer(opts FitOptions) (*trainer, error) {
+// biases and LayerNorm weights) and the dropout sources for opts, to train
+// with l. m.mu must be held while it is used.
+func (m *Model) newTrainer(opts FitOptions, l loss.Loss) (*trainer, error) {
 	tr := &trainer{m: m, seed: opts.Seed, maxGradNorm: opts.MaxGradNorm,
 		all:     append(m.body.params(), m.body.extras()...),
 		byParam: map[*param]*optim.Param{},
 		hidden:  nn.NewDropout(m.cfg.HiddenDropout, opts.Seed),
 		attn:    nn.NewDropout(m.cfg.AttentionDropout, opts.Seed),
-		mnrl:    loss.MNRL{Scale: opts.Scale, Similarity: loss.Cosine},
-		graphs:  map[[3]int]*trainGraph{},
+		loss:    l,
+		graphs:  map[string]*trainGraph{},
 	}
 	tr.oparams = make([]*optim.Param, len(tr.all))
 	for i, p := range tr.all {
@@ -177,7 +259,7 @@ func (m *Model) newTrainer(opts FitOptions) (*trainer, error) {
 		tr.byParam[p] = tr.oparams[i]
 	}
 	var err error
-	tr.opt, err = optim.NewAdamW(optim.Config{LR: opts.LearningRate, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+	tr.opt, err = optim.NewAdamW(optim.Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
 		optim.SplitDecay(tr.oparams, opts.WeightDecay)...)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: Fit: %w", err)
@@ -185,26 +267,30 @@ func (m *Model) newTrainer(opts FitOptions) (*trainer, error) {
 	return tr, nil
 }
 
-// step is one training step on a tokenized batch of queries and their
-// passages at learning rate lr: forward and backward through the graph for
-// the batch's shape (with step's dropout masks), global gradient-norm
-// clipping and an AdamW update. It returns the loss, and fails when the
-// loss is NaN or infinite.
-func (tr *trainer) step(step int, q, p tokenized, lr float64) (float64, error) {
+// step is one training step on a batch, one tokenized batch per text column,
+// at learning rate lr: forward and backward through the graph for the
+// batch's shape (with step's dropout masks), global gradient-norm clipping
+// and an AdamW update. It returns the loss, and fails when the loss is NaN
+// or infinite.
+func (tr *trainer) step(step int, cols []tokenized, lr float64) (float64, error) {
 	m := tr.m
-	tq, tp := bucket(q, m.maxSeqLen), bucket(p, m.maxSeqLen)
-	key := [3]int{len(q.ids), tq, tp}
+	lens := make([]int, len(cols))
+	key := strconv.Itoa(len(cols[0].ids))
+	for i, c := range cols {
+		lens[i] = bucket(c, m.maxSeqLen)
+		key += "," + strconv.Itoa(lens[i])
+	}
 	tg, ok := tr.graphs[key]
 	if !ok {
 		var err error
-		if tg, err = m.buildTrain(len(q.ids), tq, tp, tr.mnrl, tr.hidden, tr.attn); err != nil {
+		if tg, err = m.buildTrain(len(cols[0].ids), lens, tr.loss, tr.hidden, tr.attn); err != nil {
 			return 0, err
 		}
 		tr.graphs[key] = tg
 	}
 	tr.hidden.Reseed(tr.seed ^ uint64(2*step+1)*0x9e3779b97f4a7c15)
 	tr.attn.Reseed(tr.seed ^ uint64(2*step+2)*0x9e3779b97f4a7c15)
-	if err := tg.step(q, p); err != nil {
+	if err := tg.step(cols...); err != nil {
 		return 0, err
 	}
 	l := tg.lossValue()
@@ -219,29 +305,57 @@ func (tr *trainer) step(step int, q, p tokenized, lr float64) (float64, error) {
 		tr.byParam[p].Grad = grads[i]
 	}
 	optim.ClipGradNorm(grads, tr.maxGradNorm)
-	tr.opt.LR = lr
-	if err := tr.opt.Step(); err != nil {
+	if err := tr.opt.Step(lr); err != nil {
 		return l, err
 	}
 	return l, nil
 }
 
-func (o FitOptions) validate(n int) error {
+func (o FitOptions) validate(examples []Example) error {
+	n := len(examples)
 	switch {
 	case o.Epochs <= 0:
 		return fmt.Errorf("encoder: Fit: Epochs must be positive, got %d", o.Epochs)
 	case o.BatchSize <= 0:
 		return fmt.Errorf("encoder: Fit: BatchSize must be positive, got %d", o.BatchSize)
 	case n < o.BatchSize:
-		return fmt.Errorf("encoder: Fit: %d pairs cannot fill one batch of %d; lower BatchSize or add pairs", n, o.BatchSize)
-	case !(o.LearningRate >= 0):
-		return fmt.Errorf("encoder: Fit: LearningRate must be ≥ 0, got %v", o.LearningRate)
+		return fmt.Errorf("encoder: Fit: %d examples cannot fill one batch of %d; lower BatchSize or add examples", n, o.BatchSize)
+	case !(o.LearningRate >= 0) || math.IsInf(o.LearningRate, 1):
+		return fmt.Errorf("encoder: Fit: LearningRate must be finite and ≥ 0, got %v", o.LearningRate)
 	case !(o.MaxGradNorm > 0):
 		return fmt.Errorf("encoder: Fit: MaxGradNorm must be positive, got %v", o.MaxGradNorm)
-	case !(o.Scale > 0):
-		return fmt.Errorf("encoder: Fit: Scale must be positive, got %v (sentence-transformers uses 20)", o.Scale)
 	case o.CheckpointEvery < 0:
 		return fmt.Errorf("encoder: Fit: CheckpointEvery must be ≥ 0, got %d", o.CheckpointEvery)
+	case o.EvaluateEvery < 0:
+		return fmt.Errorf("encoder: Fit: EvaluateEvery must be ≥ 0, got %d", o.EvaluateEvery)
+	}
+	cols := len(examples[0].Texts)
+	for i, e := range examples {
+		if len(e.Texts) == 0 || len(e.Texts) != cols {
+			return fmt.Errorf("encoder: Fit: example %d has %d texts and example 0 has %d; every example needs the same texts (anchor, positive, then any hard negatives)", i, len(e.Texts), cols)
+		}
+	}
+	return nil
+}
+
+// checkResume decides whether Fit may continue from checkpoint c, saved by
+// the run fingerprinted by its Extra: only a checkpoint of the same run
+// (fingerprint run, total steps), and only when opts.Resume asks for it.
+func checkResume(c *train.Checkpoint, run map[string]string, total int, opts FitOptions) error {
+	if diffs := runDiffs(c, run); len(diffs) > 0 {
+		return fmt.Errorf("encoder: Fit: %s holds a checkpoint of another run: %s; use an empty CheckpointDir to start a new run, or resume with the same examples, loss and options",
+			opts.CheckpointDir, strings.Join(diffs, ", "))
+	}
+	if c.Step < 0 || c.Step > total || len(c.Losses) != c.Step {
+		return fmt.Errorf("encoder: Fit: the checkpoint in %s is at step %d (with %d losses) of a run of %d steps; it is damaged or not Fit's", opts.CheckpointDir, c.Step, len(c.Losses), total)
+	}
+	if !opts.Resume {
+		state := "an unfinished run"
+		if c.Step == total {
+			state = "a finished run"
+		}
+		return fmt.Errorf("encoder: Fit: %s holds a checkpoint of %s (step %d of %d); set FitOptions.Resume to continue it, or use an empty CheckpointDir to start over",
+			opts.CheckpointDir, state, c.Step, total)
 	}
 	return nil
 }

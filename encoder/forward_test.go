@@ -35,7 +35,7 @@ func TestForward(t *testing.T) {
 	for _, name := range fixtures {
 		t.Run(name, func(t *testing.T) {
 			g := testutil.LoadGolden(t, name)
-			m, err := Load(testutil.Fixture(name))
+			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

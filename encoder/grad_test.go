@@ -16,12 +16,12 @@ func TestGradients(t *testing.T) {
 	for _, name := range fixtures {
 		t.Run(name, func(t *testing.T) {
 			g := testutil.LoadGolden(t, name)
-			m, err := Load(testutil.Fixture(name))
+			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			q, p := goldenBatch(t, g, "query"), goldenBatch(t, g, "passage")
-			tg, err := m.buildTrain(len(q.ids), len(q.ids[0]), len(p.ids[0]), loss.NewMNRL(), nil, nil)
+			tg, err := m.buildTrain(len(q.ids), []int{len(q.ids[0]), len(p.ids[0])}, loss.NewMNRL(), nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

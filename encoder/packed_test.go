@@ -16,7 +16,7 @@ import (
 // and differ from the embeddings before Fit.
 func TestEncodeAfterFit(t *testing.T) {
 	g := testutil.LoadGolden(t, "bert-tiny")
-	m, err := Load(testutil.Fixture("bert-tiny"))
+	m, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestEncodeAfterFit(t *testing.T) {
 	}
 	opts := DefaultFitOptions()
 	opts.Epochs, opts.BatchSize, opts.LearningRate = 1, 6, 1e-2
-	if err := m.Fit(ctx, fixturePairs(t, g), opts); err != nil {
+	if _, err := m.Fit(ctx, fixturePairs(t, g), nil, opts); err != nil {
 		t.Fatal(err)
 	}
 	after, err := m.Encode(ctx, texts)
@@ -57,7 +57,7 @@ func TestEncodeAfterFit(t *testing.T) {
 func TestModelFreed(t *testing.T) {
 	freed := make(chan struct{})
 	func() {
-		m, err := Load(testutil.Fixture("bert-tiny"))
+		m, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ func TestSave(t *testing.T) {
 	for _, name := range fixtures {
 		t.Run(name, func(t *testing.T) {
 			src := testutil.Fixture(name)
-			m, err := Load(src)
+			m, err := Load(t.Context(), src, LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestSave(t *testing.T) {
 					t.Errorf("model.safetensors: tensor %s missing or different", n)
 				}
 			}
-			back, err := Load(dir)
+			back, err := Load(t.Context(), dir, LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

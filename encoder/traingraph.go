@@ -9,15 +9,15 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// trainGraph is a compiled training graph for one (batch, query length,
-// passage length) shape: both towers share the weights, the MNRL loss
-// follows the pooled (and optionally normalized) embeddings, and the
-// gradient of every weight the forward pass uses is read out after a run.
+// trainGraph is a compiled training graph for one shape (batch size and the
+// padded length of each text column): one tower per column, all sharing the
+// weights, the loss over the pooled (and optionally normalized) embeddings,
+// and the gradient of every weight the forward pass uses read out after a run.
 type trainGraph struct {
 	vm     G.VM
-	q, p   *batchNodes
+	cols   []*batchNodes // one per text column: anchors, positives, hard negatives
 	loss   G.Value
-	scores G.Value
+	scores G.Value    // MNRL's scores (nil for a loss without Scores)
 	params []*param   // the weights with a gradient, in params() order
 	slots  []gradSlot // where each one's gradient lies, aligned with params
 	grads  []G.Value  // the gradients of the bound (possibly fused) weights
@@ -30,27 +30,36 @@ type trainGraph struct {
 	scoresRead           *cuda.Reader // and of the scores
 
 	// the word embeddings' gradient, scattered from the gradients of the
-	// query and passage towers' gathered rows (wordNodes) after each run
+	// towers' gathered rows (wordNodes, one per column) after each run
 	words     *wordGrad
-	wordNodes [2]*G.Node
+	wordNodes []*G.Node
 }
 
-// buildTrain builds and compiles the training graph for b pairs with query
-// and passage lengths tq and tp. hidden and attn are the dropout sources
-// (nil to train without dropout).
-func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropout) (tg *trainGraph, err error) {
+// scorer is a loss that also exposes its score matrix (MNRL).
+type scorer interface {
+	Scores(anchors *G.Node, candidates ...*G.Node) (*G.Node, error)
+}
+
+// buildTrain builds and compiles the training graph for batches of b
+// examples whose text columns are padded to lens tokens (lens[0] the
+// anchors, lens[1] the positives, …), trained with l. hidden and attn are the
+// dropout sources (nil to train without dropout).
+func (m *Model) buildTrain(b int, lens []int, l loss.Loss, hidden, attn *nn.Dropout) (tg *trainGraph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("encoder: building the training graph for %d pairs × (%d, %d) tokens: %v", b, tq, tp, r)
+			err = fmt.Errorf("encoder: building the training graph for %d examples × %v tokens: %v", b, lens, r)
 		}
 	}()
 	bld := newBuilder(G.NewGraph())
 	bld.hidden, bld.attnDrp = hidden, attn
 	bld.gatherWords = true
 	bert := m.cfg.ModelType == "bert"
-	tg = &trainGraph{q: bld.inputs(b, tq, bert, "query."), p: bld.inputs(b, tp, bert, "passage.")}
-	var emb [2]*G.Node
-	for i, in := range []*batchNodes{tg.q, tg.p} {
+	tg = &trainGraph{}
+	for i, t := range lens {
+		tg.cols = append(tg.cols, bld.inputs(b, t, bert, columnTag(i)))
+	}
+	emb := make([]*G.Node, len(lens))
+	for i, in := range tg.cols {
 		x, err := m.body.forward(bld, in)
 		if err != nil {
 			return nil, err
@@ -64,19 +73,24 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 			}
 		}
 	}
-	scores, err := mnrl.Scores(emb[0], emb[1])
+	var scores *G.Node
+	if s, ok := l.(scorer); ok && len(emb) >= 2 {
+		if scores, err = s.Scores(emb[0], emb[1:]...); err != nil {
+			return nil, err
+		}
+		// Read back at once: on a GPU the copy then runs before gorgonia's CUDA
+		// machine frees the scores' device memory (it frees a reshape of them
+		// after the log-softmax reads it).
+		if tg.scoresRead, err = cuda.ReadBack(scores); err != nil {
+			return nil, fmt.Errorf("encoder: %w", err)
+		}
+	}
+	cost, err := l.Compute(emb, nil)
 	if err != nil {
 		return nil, err
 	}
-	// Read back at once: on a GPU the copy then runs before gorgonia's CUDA
-	// machine frees the scores' device memory (it frees a reshape of them
-	// after the log-softmax reads it).
-	if tg.scoresRead, err = cuda.ReadBack(scores); err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
-	cost, err := mnrl.Loss(emb[0], emb[1])
-	if err != nil {
-		return nil, err
+	if !cost.IsScalar() {
+		return nil, fmt.Errorf("encoder: the loss %T returned a node of shape %v; want a scalar", l, cost.Shape())
 	}
 	var wrt G.Nodes
 	index := map[*G.Node]int{}
@@ -105,7 +119,9 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 	}
 	nparams := len(wrt)
 	if bld.gathered != nil {
-		wrt = append(wrt, tg.q.words, tg.p.words)
+		for _, in := range tg.cols {
+			wrt = append(wrt, in.words)
+		}
 		s := bld.gathered.t.Shape()
 		tg.words = newWordGrad(s[0], s[1])
 	}
@@ -114,7 +130,9 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 		return nil, fmt.Errorf("encoder: differentiating the loss: %w", err)
 	}
 	if bld.gathered != nil {
-		tg.wordNodes = [2]*G.Node{grads[nparams], grads[nparams+1]}
+		tg.wordNodes = grads[nparams:]
+	} else {
+		tg.wordNodes = make([]*G.Node, len(tg.cols))
 	}
 	grads = grads[:nparams]
 	tg.lossNode, tg.scoresNode, tg.gradNodes = cost, scores, grads
@@ -129,28 +147,33 @@ func (m *Model) buildTrain(b, tq, tp int, mnrl loss.MNRL, hidden, attn *nn.Dropo
 }
 
 // readNodes lists the nodes a step reads after each run, in the order of
-// tg.reads: the loss, the word-embedding gradients (nil without them) and
-// the gradients.
+// tg.reads: the loss, the word-embedding gradients of each column (nil
+// without them) and the gradients.
 func (tg *trainGraph) readNodes() []*G.Node {
-	return append([]*G.Node{tg.lossNode, tg.wordNodes[0], tg.wordNodes[1]}, tg.gradNodes...)
+	return append(append([]*G.Node{tg.lossNode}, tg.wordNodes...), tg.gradNodes...)
 }
 
-// step runs the training graph on one batch of tokenized queries and passages.
-func (tg *trainGraph) step(q, p tokenized) error {
-	if err := tg.q.bind(q.ids, q.types, q.mask); err != nil {
-		return err
+// step runs the training graph on one batch, a tokenized batch per column.
+func (tg *trainGraph) step(cols ...tokenized) error {
+	if len(cols) != len(tg.cols) {
+		return fmt.Errorf("encoder: %d text columns bound to a training graph for %d", len(cols), len(tg.cols))
 	}
-	if err := tg.p.bind(p.ids, p.types, p.mask); err != nil {
-		return err
+	for i, c := range cols {
+		if err := tg.cols[i].bind(c.ids, c.types, c.mask); err != nil {
+			return err
+		}
 	}
 	if err := run(tg.vm); err != nil {
 		return err
 	}
 	nodes := tg.readNodes()
-	tg.loss, tg.scores = tg.reads.Value(nodes, 0), tg.scoresRead.Value([]*G.Node{tg.scoresNode}, 0)
+	tg.loss = tg.reads.Value(nodes, 0)
+	if tg.scoresNode != nil {
+		tg.scores = tg.scoresRead.Value([]*G.Node{tg.scoresNode}, 0)
+	}
 	if tg.words != nil {
 		tg.words.reset()
-		for i, in := range []*batchNodes{tg.q, tg.p} {
+		for i, in := range tg.cols {
 			v := tg.reads.Value(nodes, 1+i)
 			if v == nil {
 				return fmt.Errorf("encoder: the graph left the gradient of %s unset", in.words.Name())
@@ -159,7 +182,7 @@ func (tg *trainGraph) step(q, p tokenized) error {
 		}
 	}
 	for i, n := range tg.gradNodes {
-		if tg.grads[i] = tg.reads.Value(nodes, 3+i); tg.grads[i] == nil {
+		if tg.grads[i] = tg.reads.Value(nodes, 1+len(tg.cols)+i); tg.grads[i] == nil {
 			return fmt.Errorf("encoder: the graph left the gradient of %s unset", n.Name())
 		}
 	}
@@ -188,6 +211,18 @@ func (tg *trainGraph) gradData() [][]float32 {
 		out[i] = tg.grads[s.node].Data().([]float32)[s.off : s.off+s.n : s.off+s.n]
 	}
 	return out
+}
+
+// columnTag names the input nodes of text column i: "anchor.", "positive.",
+// then "negative1.", "negative2.", ….
+func columnTag(i int) string {
+	switch i {
+	case 0:
+		return "anchor."
+	case 1:
+		return "positive."
+	}
+	return fmt.Sprintf("negative%d.", i-1)
 }
 
 // gradSlot locates a weight's gradient: elements [off, off+n) of the

@@ -3,6 +3,14 @@
 // the sentence embeddings of a batch, the loss scores them, as
 // sentence-transformers' compute_loss_from_embeddings does.
 //
+// # The Loss interface
+//
+// Every loss implements [Loss]: Compute takes one [B, D] embedding node per
+// text column of a batch (anchor, positive, then any hard negatives, the
+// order of sentence-transformers' InputExample.texts) and an optional labels
+// node, and returns the scalar loss node. encoder.Model.Fit trains with any
+// Loss; a caller with its own gorgonia graph can use one directly.
+//
 // # MultipleNegativesRankingLoss
 //
 // [MNRL] is sentence-transformers 2.7's MultipleNegativesRankingLoss: for a
@@ -13,6 +21,18 @@
 //
 //	scores[i, j] = Scale · sim(anchor_i, candidate_j)   (B × B·(1+n))
 //	loss         = -1/B · Σ_i log softmax(scores[i, :])[i]
+//
+// With hard negatives the candidates are every positive of the batch, then
+// every first hard negative, and so on (sentence-transformers concatenates
+// embeddings[1:] along the batch axis): anchor i is scored against all of
+// them, not only against its own negatives.
+//
+// MNRL refuses inputs that would make it silently useless: fewer than two
+// candidates in all (a batch of one pair without hard negatives, whose loss
+// is exactly 0), and the same node passed twice, e.g. as anchors and
+// positives. The latter happens by accident in gorgonia, which merges unnamed
+// input nodes of one type and shape into one: name every input
+// (gorgonia.WithName).
 //
 // # Shapes and dtypes
 //

@@ -3,6 +3,7 @@ package loss
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -25,29 +26,20 @@ func runMNRL(t testing.TB, l MNRL, dt tensor.Dtype, mats ...[][]float64) result 
 			gorgonia.WithName(string(rune('a'+i))), gorgonia.WithValue(denseOf(dt, m)))
 	}
 	lossNode, err := l.Loss(nodes[0], nodes[1:]...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	scores, err := l.Scores(nodes[0], nodes[1:]...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var sv gorgonia.Value
 	gorgonia.Read(scores, &sv)
-	if _, err := gorgonia.Grad(lossNode, nodes...); err != nil {
-		t.Fatal(err)
-	}
+	_, err = gorgonia.Grad(lossNode, nodes...)
+	require.NoError(t, err)
 	m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(nodes...))
 	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.RunAll())
 	r := result{loss: floats(lossNode.Value())[0], scores: floats(sv)}
 	for _, n := range nodes {
 		gv, err := n.Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		r.grads = append(r.grads, floats(gv))
 	}
 	return r

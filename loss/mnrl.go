@@ -157,6 +157,18 @@ func (l MNRL) Loss(anchors *gorgonia.Node, candidates ...*gorgonia.Node) (*gorgo
 	return out, nil
 }
 
+// Compute implements Loss: embeddings[0] are the anchors, embeddings[1] the
+// positives and embeddings[2:] the hard negatives, each [B, D]; it is
+// Loss(embeddings[0], embeddings[1:]...). MNRL takes no labels: as in
+// sentence-transformers, the label of anchor i is candidate i, and labels is
+// ignored.
+func (l MNRL) Compute(embeddings []*gorgonia.Node, labels *gorgonia.Node) (*gorgonia.Node, error) {
+	if len(embeddings) < 2 {
+		return nil, fmt.Errorf("loss: MNRL needs at least 2 embedding columns (anchors, positives, then any hard negatives), got %d; give every training example an anchor and a positive text", len(embeddings))
+	}
+	return l.Loss(embeddings[0], embeddings[1:]...)
+}
+
 // check validates the loss settings and the input shapes and returns B and D.
 func (l MNRL) check(anchors *gorgonia.Node, candidates []*gorgonia.Node) (b, d int, err error) {
 	if l.Similarity != Cosine && l.Similarity != Dot {
@@ -180,13 +192,21 @@ func (l MNRL) check(anchors *gorgonia.Node, candidates []*gorgonia.Node) (b, d i
 		return 0, 0, fmt.Errorf("loss: anchors have shape %v; want [batch, dim] with batch, dim ≥ 1", as)
 	}
 	b, d = as[0], as[1]
+	if n := b * len(candidates); n < 2 {
+		return 0, 0, fmt.Errorf("loss: MNRL over %d anchor and %d candidate: with a single candidate the softmax has one column and the loss is exactly 0, so nothing trains; use batches of at least 2 pairs or add hard negatives", b, n)
+	}
 	for i, c := range candidates {
-		what := "positives"
-		if i > 0 {
-			what = fmt.Sprintf("hard negatives %d", i)
-		}
+		what := candidateName(i)
 		if c == nil {
 			return 0, 0, fmt.Errorf("loss: candidates[%d] (%s) is nil", i, what)
+		}
+		if c == anchors {
+			return 0, 0, fmt.Errorf("loss: candidates[%d] (%s) is the anchors node itself, so every anchor would be scored against itself and the loss would be near 0; %s", i, what, sameNodeHint)
+		}
+		for j, o := range candidates[:i] {
+			if c == o {
+				return 0, 0, fmt.Errorf("loss: candidates[%d] (%s) is the same node as candidates[%d] (%s), so each label column would have a duplicate; %s", i, what, j, candidateName(j), sameNodeHint)
+			}
 		}
 		if c.Graph() != anchors.Graph() {
 			return 0, 0, fmt.Errorf("loss: candidates[%d] (%s) belongs to another graph than the anchors", i, what)
@@ -199,6 +219,17 @@ func (l MNRL) check(anchors *gorgonia.Node, candidates []*gorgonia.Node) (b, d i
 		}
 	}
 	return b, d, nil
+}
+
+// sameNodeHint explains the usual way two inputs end up as one node.
+const sameNodeHint = "pass distinct nodes; gorgonia merges input nodes of the same type and shape that have no name, so give each input its own gorgonia.WithName"
+
+// candidateName says what candidates[i] holds.
+func candidateName(i int) string {
+	if i == 0 {
+		return "positives"
+	}
+	return fmt.Sprintf("hard negatives %d", i)
 }
 
 // scalarLike returns a constant scalar node with x's dtype.

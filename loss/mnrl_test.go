@@ -1,10 +1,13 @@
 package loss
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -76,9 +79,7 @@ func TestMNRLGradient(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got := runMNRL(t, c.l, tensor.Float64, c.mats...)
 			want := mnrlOracle(c.l.Scale, c.l.Similarity, c.mats[0], c.mats[1:]...)
-			if math.Abs(got.loss-want.loss) > 1e-12+1e-9*want.loss {
-				t.Errorf("loss %v, oracle %v", got.loss, want.loss)
-			}
+			assert.InDelta(t, want.loss, got.loss, 1e-12+1e-9*want.loss, "loss vs oracle")
 			oracleGrads := [][]float64{flatten(want.dA)}
 			for _, dc := range want.dC {
 				oracleGrads = append(oracleGrads, flatten(dc))
@@ -155,11 +156,13 @@ func TestMNRLOracle(t *testing.T) {
 
 func TestMNRLErrors(t *testing.T) {
 	g := gorgonia.NewGraph()
+	n := 0
 	m := func(dt tensor.Dtype, shape ...int) *gorgonia.Node {
-		return gorgonia.NewTensor(g, dt, len(shape), gorgonia.WithShape(shape...))
+		n++ // named: unnamed inputs of one shape would be merged into one node
+		return gorgonia.NewTensor(g, dt, len(shape), gorgonia.WithShape(shape...), gorgonia.WithName(fmt.Sprintf("in%d", n)))
 	}
 	other := gorgonia.NewMatrix(gorgonia.NewGraph(), tensor.Float32, gorgonia.WithShape(2, 3))
-	a := m(tensor.Float32, 2, 3)
+	a, p := m(tensor.Float32, 2, 3), m(tensor.Float32, 2, 3)
 	cases := []struct {
 		name  string
 		l     MNRL
@@ -168,28 +171,88 @@ func TestMNRLErrors(t *testing.T) {
 		want  string
 	}{
 		{"no candidates", NewMNRL(), a, nil, "at least one candidates node"},
-		{"nil anchors", NewMNRL(), nil, []*gorgonia.Node{a}, "anchors node, got nil"},
+		{"nil anchors", NewMNRL(), nil, []*gorgonia.Node{p}, "anchors node, got nil"},
 		{"nil positives", NewMNRL(), a, []*gorgonia.Node{nil}, "candidates[0] (positives) is nil"},
 		{"row mismatch", NewMNRL(), a, []*gorgonia.Node{m(tensor.Float32, 3, 3)}, "candidates[0] (positives) have shape (3, 3); want the anchors' shape (2, 3)"},
-		{"dim mismatch in hard negatives", NewMNRL(), a, []*gorgonia.Node{a, m(tensor.Float32, 2, 4)}, "candidates[1] (hard negatives 1) have shape (2, 4)"},
+		{"dim mismatch in hard negatives", NewMNRL(), a, []*gorgonia.Node{p, m(tensor.Float32, 2, 4)}, "candidates[1] (hard negatives 1) have shape (2, 4)"},
 		{"dtype mismatch", NewMNRL(), a, []*gorgonia.Node{m(tensor.Float64, 2, 3)}, "dtype float64 but the anchors float32"},
 		{"vector anchors", NewMNRL(), m(tensor.Float32, 3), []*gorgonia.Node{m(tensor.Float32, 3)}, "want [batch, dim]"},
 		{"other graph", NewMNRL(), a, []*gorgonia.Node{other}, "another graph"},
-		{"zero scale", MNRL{}, a, []*gorgonia.Node{a}, "Scale is 0"},
-		{"unknown similarity", MNRL{Scale: 20, Similarity: 7}, a, []*gorgonia.Node{a}, "Similarity is Similarity(7)"},
+		{"zero scale", MNRL{}, a, []*gorgonia.Node{p}, "Scale is 0"},
+		{"unknown similarity", MNRL{Scale: 20, Similarity: 7}, a, []*gorgonia.Node{p}, "Similarity is Similarity(7)"},
 		{"integer dtype", NewMNRL(), m(tensor.Int, 2, 3), []*gorgonia.Node{m(tensor.Int, 2, 3)}, "supports Float32 and Float64"},
+		// Deliverable 6 of issue 11: these used to return a loss of (about) 0.
+		{"batch of one", NewMNRL(), m(tensor.Float32, 1, 3), []*gorgonia.Node{m(tensor.Float32, 1, 3)}, "loss is exactly 0"},
+		{"anchors as positives", NewMNRL(), a, []*gorgonia.Node{a}, "candidates[0] (positives) is the anchors node itself"},
+		{"anchors as hard negatives", NewMNRL(), a, []*gorgonia.Node{p, a}, "candidates[1] (hard negatives 1) is the anchors node itself"},
+		{"positives as hard negatives", NewMNRL(), a, []*gorgonia.Node{p, p}, "candidates[1] (hard negatives 1) is the same node as candidates[0] (positives)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := c.l.Loss(c.a, c.cands...)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Loss error = %v, want one containing %q", err, c.want)
+			require.ErrorContains(t, err, c.want)
+			_, err = c.l.Scores(c.a, c.cands...)
+			assert.Error(t, err, "Scores accepted what Loss refused")
+			want := c.want
+			if len(c.cands) == 0 {
+				want = "at least 2 embedding columns"
 			}
-			if _, err := c.l.Scores(c.a, c.cands...); err == nil {
-				t.Fatalf("Scores accepted what Loss refused")
-			}
+			_, err = c.l.Compute(append([]*gorgonia.Node{c.a}, c.cands...), nil)
+			assert.ErrorContains(t, err, want, "Compute")
 		})
 	}
+}
+
+// TestMNRLMergedInputs reproduces the trap of issue 11: gorgonia merges two
+// unnamed input nodes of one type and shape into one, so a loss built on
+// "anchors" and "positives" made that way used to score every anchor against
+// itself and return about 0. MNRL must refuse the merged node and accept the
+// same inputs once named.
+func TestMNRLMergedInputs(t *testing.T) {
+	g := gorgonia.NewGraph()
+	anchors := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(3, 4))
+	positives := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(3, 4))
+	_, err := NewMNRL().Loss(anchors, positives)
+	require.ErrorContains(t, err, "gorgonia.WithName")
+
+	anchors = gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(3, 4), gorgonia.WithName("anchors"))
+	positives = gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(3, 4), gorgonia.WithName("positives"))
+	require.NotSame(t, anchors, positives)
+	_, err = NewMNRL().Loss(anchors, positives)
+	require.NoError(t, err)
+}
+
+// TestMNRLCompute checks the Loss interface: Compute over the columns
+// (anchors, positives, hard negatives) is Loss(anchors, candidates...) — the
+// candidates are every positive of the batch, then every hard negative, as in
+// sentence-transformers — and fewer than two columns is an error.
+// Tolerance: the same graph, so 1e-12.
+func TestMNRLCompute(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	mats := make([][][]float64, 3)
+	for i := range mats {
+		mats[i] = make([][]float64, 2)
+		for r := range mats[i] {
+			mats[i][r] = []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+		}
+	}
+	g := gorgonia.NewGraph()
+	nodes := make([]*gorgonia.Node, len(mats))
+	for i, m := range mats {
+		nodes[i] = gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 3),
+			gorgonia.WithName(fmt.Sprintf("column%d", i)), gorgonia.WithValue(denseOf(tensor.Float64, m)))
+	}
+	var l Loss = NewMNRL()
+	got, err := l.Compute(nodes, nil)
+	require.NoError(t, err)
+	machine := gorgonia.NewTapeMachine(g)
+	defer machine.Close()
+	require.NoError(t, machine.RunAll())
+	want := mnrlOracle(20, Cosine, mats[0], mats[1:]...)
+	assert.InDelta(t, want.loss, got.Value().Data().(float64), 1e-12)
+
+	_, err = l.Compute(nodes[:1], nil)
+	assert.ErrorContains(t, err, "at least 2 embedding columns")
 }
 
 // finiteDifferences returns (L(x+h) − L(x−h)) / 2h for every input element,
@@ -206,20 +269,14 @@ func finiteDifferences(t *testing.T, l MNRL, mats [][][]float64, h float64) [][]
 			gorgonia.WithName(string(rune('a'+i))), gorgonia.WithValue(vals[i]))
 	}
 	lossNode, err := l.Loss(nodes[0], nodes[1:]...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	machine := gorgonia.NewTapeMachine(g)
 	defer machine.Close()
 	eval := func() float64 {
 		for i := range nodes {
-			if err := gorgonia.Let(nodes[i], vals[i].Clone()); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, gorgonia.Let(nodes[i], vals[i].Clone()))
 		}
-		if err := machine.RunAll(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, machine.RunAll())
 		defer machine.Reset()
 		return lossNode.Value().Data().(float64)
 	}

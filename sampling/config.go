@@ -6,8 +6,11 @@ import (
 	"strconv"
 )
 
-// Config selects the logits warpers of generate(do_sample=True). The zero
-// value disables every warper, so Warp leaves the scores untouched.
+// Config selects the logits warpers of generate(do_sample=True), with
+// Hugging Face's meaning for every value. Mind TopP: 1 turns top-p off (as
+// HF's default top_p=1.0 does), while 0, the zero value, keeps only the most
+// likely token, as top_p=0 does in HF. GenerateDefaults returns HF's
+// defaults; Config{TopP: 1} leaves the scores untouched.
 type Config struct {
 	// Temperature divides the scores. 0 and 1 disable it (generate() adds no
 	// TemperatureLogitsWarper for 1); values below 1 sharpen the distribution.
@@ -16,7 +19,9 @@ type Config struct {
 	// disables it. Note that Hugging Face's GenerationConfig defaults to 50.
 	TopK int
 	// TopP keeps the smallest set of most likely tokens whose probability mass
-	// reaches TopP (nucleus sampling). 0 and values >= 1 disable it.
+	// reaches TopP (nucleus sampling), and at least MinTokensToKeep. 1
+	// disables it; 0 keeps only the MinTokensToKeep most likely tokens, as
+	// HF's TopPLogitsWarper does for top_p=0.
 	TopP float32
 	// MinTokensToKeep is the least number of tokens top-k and top-p leave
 	// (generate() passes 1, or 2 for beam sampling). 0 means 1.
@@ -33,7 +38,8 @@ func GenerateDefaults() Config {
 
 // Validate reports a setting that Hugging Face's warpers would refuse or that
 // has no meaning: a negative or non-finite temperature, a negative top-k, a
-// top-p outside [0, 1] and a negative MinTokensToKeep.
+// top-p outside [0, 1] (HF's TopPLogitsWarper refuses those) and a negative
+// MinTokensToKeep.
 func (c Config) Validate() error {
 	t := float64(c.Temperature)
 	if math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
@@ -44,7 +50,7 @@ func (c Config) Validate() error {
 	}
 	p := float64(c.TopP)
 	if math.IsNaN(p) || p < 0 || p > 1 {
-		return fmt.Errorf("sampling: TopP is %v; it must lie in (0, 1] (use 0 or 1 to disable top-p)", c.TopP)
+		return fmt.Errorf("sampling: TopP is %v; it must lie in [0, 1] (1 disables top-p, 0 keeps only the most likely token)", c.TopP)
 	}
 	if c.MinTokensToKeep < 0 {
 		return fmt.Errorf("sampling: MinTokensToKeep is %d; it must be >= 1 (0 means 1)", c.MinTokensToKeep)
@@ -72,7 +78,9 @@ func (c Config) temperatureOn() bool {
 	return t > 0 && t != 1 && !math.IsInf(t, 0)
 }
 
-func (c Config) topPOn() bool { return c.TopP > 0 && c.TopP < 1 }
+// topPOn reports whether top-p applies: HF adds TopPLogitsWarper for
+// top_p < 1, and top_p = 0 is valid (it keeps the most likely tokens).
+func (c Config) topPOn() bool { return c.TopP >= 0 && c.TopP < 1 }
 
 func (c Config) minKeep() int {
 	if c.MinTokensToKeep < 1 {

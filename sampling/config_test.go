@@ -2,8 +2,10 @@ package sampling
 
 import (
 	"math"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestValidate(t *testing.T) {
@@ -17,6 +19,7 @@ func TestValidate(t *testing.T) {
 		{"generate defaults", GenerateDefaults(), ""},
 		{"genq", Config{TopK: 50, TopP: 0.95}, ""},
 		{"top_p 1", Config{TopP: 1}, ""},
+		{"top_p 0", Config{TopP: 0, TopK: 50}, ""},
 		{"negative temperature", Config{Temperature: -0.5}, "Temperature"},
 		{"NaN temperature", Config{Temperature: nan}, "Temperature"},
 		{"infinite temperature", Config{Temperature: float32(math.Inf(1))}, "Temperature"},
@@ -28,26 +31,21 @@ func TestValidate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("Validate() = %v, want nil", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("Validate() = %v, want an error about %s", err, tc.want)
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
 			}
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 }
 
 func TestWarpDisabledIsNoOp(t *testing.T) {
 	in := []float32{3, -1, 2, 2, float32(math.Inf(-1)), 0}
-	for _, cfg := range []Config{{}, {Temperature: 1}, {TopP: 1}, {TopP: 0}, {TopK: 0, MinTokensToKeep: 3}} {
+	for _, cfg := range []Config{{TopP: 1}, {Temperature: 1, TopP: 1}, {TopP: 1.5}, {TopK: 0, TopP: 1, MinTokensToKeep: 3}} {
 		got := append([]float32(nil), in...)
 		cfg.Warp(got)
-		for i := range in {
-			if got[i] != in[i] {
-				t.Fatalf("%+v changed score %d: %v → %v", cfg, i, in[i], got[i])
-			}
-		}
+		assert.Equal(t, in, got, "%+v changed the scores", cfg)
 	}
 }
 
@@ -75,9 +73,7 @@ func TestTopKBounds(t *testing.T) {
 	} {
 		got := append([]float32(nil), in...)
 		TopK(got, tc.k, tc.minKeep)
-		if n := countKept(got); n != tc.want {
-			t.Errorf("TopK(k=%d, minKeep=%d) kept %d, want %d: %v", tc.k, tc.minKeep, n, tc.want, got)
-		}
+		assert.Equal(t, tc.want, countKept(got), "TopK(k=%d, minKeep=%d): %v", tc.k, tc.minKeep, got)
 	}
 }
 
@@ -87,22 +83,14 @@ func TestTopPMinTokensToKeep(t *testing.T) {
 		got := []float32{0, 0, 20, 1, 0.5}
 		Config{TopP: 0.5, MinTokensToKeep: keep}.Warp(got)
 		want := min(max(keep, 1), len(got))
-		if n := countKept(got); n != want {
-			t.Errorf("MinTokensToKeep %d kept %d, want %d: %v", keep, n, want, got)
-		}
-		if math.IsInf(float64(got[2]), -1) {
-			t.Errorf("MinTokensToKeep %d removed the dominant token", keep)
-		}
+		assert.Equal(t, want, countKept(got), "MinTokensToKeep %d: %v", keep, got)
+		assert.False(t, math.IsInf(float64(got[2]), -1), "MinTokensToKeep %d removed the dominant token", keep)
 	}
 }
 
 func TestDecimal(t *testing.T) {
-	if got := decimal(0.95); got != 0.95 {
-		t.Errorf("decimal(float32 0.95) = %v, want the float64 0.95", got)
-	}
-	if got := float32(1 - decimal(0.95)); got != float32(1-0.95) {
-		t.Errorf("1 - top_p rounds to %v in float32, Python gives %v", got, float32(1-0.95))
-	}
+	assert.Equal(t, 0.95, decimal(0.95), "decimal(float32 0.95) must be the float64 0.95")
+	assert.Equal(t, float32(1-0.95), float32(1-decimal(0.95)), "1 - top_p in float32, as Python rounds it")
 }
 
 func TestSoftmaxFamily(t *testing.T) {

@@ -12,7 +12,9 @@
 //     with the k-th value are all kept, so more than k tokens may survive,
 //   - TopPLogitsWarper (nucleus): scores sorted ascending, softmax, cumulative
 //     sum; tokens whose cumulative probability is <= 1 - top_p become -Inf,
-//     except the last MinTokensToKeep of the sorted order. Which of several
+//     except the last MinTokensToKeep of the sorted order (applied for
+//     top_p < 1: top_p 1 turns it off, top_p 0 keeps only the
+//     MinTokensToKeep most likely tokens). Which of several
 //     equal scores is removed first follows torch.sort, which is not stable
 //     on the CPU: it is libstdc++'s introsort, reproduced step by step here.
 //

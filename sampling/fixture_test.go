@@ -36,7 +36,7 @@ type caseMeta struct {
 // _get_logits_warper built, and checks that the list is in Warp's order.
 func configFor(t *testing.T, op string, specs []warperSpec) Config {
 	t.Helper()
-	var c Config
+	c := Config{TopP: 1} // a list without TopPLogitsWarper: top_p 1.0, HF's default
 	rank := map[string]int{"TemperatureLogitsWarper": 0, "TopKLogitsWarper": 1, "TopPLogitsWarper": 2}
 	last := -1
 	for _, w := range specs {

@@ -66,8 +66,10 @@ func greater(a, b float32) bool {
 // by token id), turned into probabilities with a float32 softmax, and
 // accumulated; every token whose cumulative probability is <= 1 - p becomes
 // -Inf, except the last minKeep of the sorted order (the most likely ones).
-// It does nothing for p <= 0 or p >= 1, and, as torch, nothing when a score
-// is NaN or +Inf (the softmax is then NaN everywhere).
+// p = 0 thus keeps the minKeep most likely tokens (and any whose float32
+// cumulative sum already exceeds 1, as in torch). It does nothing for p >= 1
+// or a negative or NaN p (which Validate rejects), and, as torch, nothing
+// when a score is NaN or +Inf (the softmax is then NaN everywhere).
 func TopP(scores []float32, p float32, minKeep int) {
 	if !(Config{TopP: p}).topPOn() {
 		return

@@ -5,11 +5,13 @@
 //
 // # Usage
 //
-//	m, err := t5.Load("path/to/query-gen-msmarco-t5-base-v1")
+//	m, err := t5.Load(ctx, "BeIR/query-gen-msmarco-t5-base-v1", t5.LoadOptions{})
 //	queries, err := m.Generate(ctx, passages, t5.DefaultGenerateOptions())
 //
 // Load reads config.json, model.safetensors (or pytorch_model.bin) and the
-// SentencePiece tokenizer (spiece.model) of a checkpoint folder.
+// SentencePiece tokenizer (spiece.model) of a checkpoint folder or of a hub
+// id, which it downloads into the Hugging Face cache when needed (LoadOptions
+// sets the revision, token, endpoint, cache, offline mode and timeouts).
 // DefaultGenerateOptions is the GenQ recipe: inputs truncated to 300 tokens,
 // max_length 64, 5 sampled queries per passage with top-k 50 and top-p 0.95.
 //

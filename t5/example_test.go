@@ -12,7 +12,7 @@ import (
 // "queries" are nonsense; a real query generator such as
 // BeIR/query-gen-msmarco-t5-base-v1 loads the same way).
 func ExampleModel_Generate() {
-	m, err := t5.Load("../testdata/fixtures/t5-tiny")
+	m, err := t5.Load(context.Background(), "../testdata/fixtures/t5-tiny", t5.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func ExampleDefaultGenerateOptions() {
 
 // The log-likelihood of a query given a passage.
 func ExampleModel_Score() {
-	m, err := t5.Load("../testdata/fixtures/t5-tiny")
+	m, err := t5.Load(context.Background(), "../testdata/fixtures/t5-tiny", t5.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

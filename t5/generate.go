@@ -32,7 +32,9 @@ type GenerateOptions struct {
 	// is greedy (NumBeams 1) or beam search (NumBeams > 1).
 	DoSample bool
 	// TopP, TopK and Temperature configure the sampling warpers, applied in
-	// transformers' order temperature → top-k → top-p (0 disables each).
+	// transformers' order temperature → top-k → top-p (see sampling.Config):
+	// 0 disables top-k and the temperature; TopP 1 disables top-p, TopP 0
+	// keeps only the most likely token, as top_p=0 does in transformers.
 	TopP        float32
 	TopK        int
 	Temperature float32
@@ -153,7 +155,10 @@ func (m *Model) Generate(ctx context.Context, passages []string, opts GenerateOp
 	}
 	ids := make([][]int, len(passages))
 	for i, p := range passages {
-		ids[i] = m.tok.Encode(p, opts.MaxInputLength)
+		var err error
+		if ids[i], err = m.tok.Encode(p, opts.MaxInputLength); err != nil {
+			return nil, fmt.Errorf("t5: tokenizing passage %d: %w", i, err)
+		}
 	}
 	seqs, err := m.GenerateIDs(ctx, ids, opts)
 	if err != nil {
@@ -162,7 +167,11 @@ func (m *Model) Generate(ctx context.Context, passages []string, opts GenerateOp
 	out := make([][]string, len(passages))
 	for i := range out {
 		for j := 0; j < opts.NumReturnSequences; j++ {
-			out[i] = append(out[i], m.tok.Decode(seqs[i*opts.NumReturnSequences+j].IDs, true))
+			q, err := m.tok.Decode(seqs[i*opts.NumReturnSequences+j].IDs, true)
+			if err != nil {
+				return nil, fmt.Errorf("t5: decoding query %d of passage %d: %w", j, i, err)
+			}
+			out[i] = append(out[i], q)
 		}
 	}
 	return out, nil

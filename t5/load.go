@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/genq-go/genq/hub"
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/hub"
 	"gorgonia.org/tensor"
 )
 
@@ -38,18 +38,28 @@ func (m *Model) workspace() *workspace {
 // Config returns the model's configuration.
 func (m *Model) Config() Config { return m.cfg }
 
-// Load reads a T5 checkpoint: config.json, model.safetensors (or
-// pytorch_model.bin) and the SentencePiece tokenizer of a folder, or of a hub
-// id ("org/name") in the local Hugging Face cache; an id that is not cached
-// is downloaded into the cache (as from_pretrained does) unless
-// HF_HUB_OFFLINE is set.
-func Load(nameOrDir string) (*Model, error) {
-	return LoadWithOptions(nameOrDir, LoadOptions{})
+// LoadOptions configures Load.
+type LoadOptions struct {
+	// Hub says where a model named by a hub id comes from: revision, token,
+	// endpoint, cache folder, offline mode, HTTP client, progress writer and
+	// timeouts, as from_pretrained's keyword arguments. The zero value
+	// follows the environment (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE,
+	// HF_HUB_OFFLINE, ...) as huggingface_hub does.
+	Hub hub.Options
+	// AllowUnused accepts checkpoints holding tensors the model does not use
+	// (by default they are an error that names them).
+	AllowUnused bool
 }
 
-// LoadWithOptions is Load with options.
-func LoadWithOptions(nameOrDir string, opts LoadOptions) (*Model, error) {
-	dir, err := hub.Fetch(context.Background(), nameOrDir, hub.T5)
+// Load reads a T5 checkpoint, as T5ForConditionalGeneration.from_pretrained
+// and T5Tokenizer.from_pretrained do: config.json, model.safetensors (or
+// pytorch_model.bin) and the SentencePiece tokenizer of a folder, or of a hub
+// id ("org/name") at opts.Hub.Revision. A hub id is read from the local
+// Hugging Face cache when its snapshot there is complete; otherwise the
+// missing files are downloaded into the cache (unless offline). ctx bounds
+// the download: canceling it stops Load promptly with ctx's error.
+func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, error) {
+	dir, err := hub.Fetch(ctx, nameOrDir, hub.T5, opts.Hub)
 	if err != nil {
 		return nil, fmt.Errorf("t5: %w", err)
 	}

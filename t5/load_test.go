@@ -119,10 +119,10 @@ func TestParameterRoundTrip(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	if _, err := Load(filepath.Join(t.TempDir(), "no-such-model")); err == nil {
+	if _, err := Load(t.Context(), filepath.Join(t.TempDir(), "no-such-model"), LoadOptions{}); err == nil {
 		t.Error("Load of a missing folder succeeded")
 	}
-	if _, err := Load(testutil.Fixture("bert-tiny")); err == nil || !strings.Contains(err.Error(), "architectures") {
+	if _, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{}); err == nil || !strings.Contains(err.Error(), "architectures") {
 		t.Errorf("Load of a BERT folder: err = %v, want an architectures error", err)
 	}
 }

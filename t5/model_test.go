@@ -25,7 +25,7 @@ func loadFixture(t testing.TB, name string) *Model {
 	if m, ok := models[name]; ok {
 		return m
 	}
-	m, err := Load(testutil.Fixture(name))
+	m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
 	if err != nil {
 		t.Fatalf("Load(%s): %v", name, err)
 	}

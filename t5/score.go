@@ -22,8 +22,13 @@ func (m *Model) Score(ctx context.Context, passages, queries []string) ([]float6
 	ids := make([][]int, len(passages))
 	labels := make([][]int, len(queries))
 	for i := range passages {
-		ids[i] = m.tok.Encode(passages[i], 0)
-		labels[i] = m.tok.Encode(queries[i], 0)
+		var err error
+		if ids[i], err = m.tok.Encode(passages[i], 0); err != nil {
+			return nil, fmt.Errorf("t5: tokenizing passage %d: %w", i, err)
+		}
+		if labels[i], err = m.tok.Encode(queries[i], 0); err != nil {
+			return nil, fmt.Errorf("t5: tokenizing query %d: %w", i, err)
+		}
 	}
 	return m.ScoreIDs(ctx, ids, labels)
 }

@@ -3,27 +3,34 @@ package t5
 import (
 	"fmt"
 
-	"github.com/genq-go/genq/internal/spm"
+	"github.com/genq-go/genq/t5/sentencepiece"
 )
 
 // Tokenizer turns text into T5 token ids and back. Load uses the checkpoint's
-// SentencePiece model; SetTokenizer replaces it.
+// SentencePiece model (a *sentencepiece.Tokenizer, which reproduces
+// transformers' T5Tokenizer exactly); SetTokenizer replaces it, for example
+// with an adapter over another tokenizer library (package
+// github.com/genq-go/genq/encoder/sugarme adapts github.com/sugarme/tokenizer).
+//
+// A Tokenizer must be safe for concurrent use. Its errors end the call that
+// asked for them (Generate, Score) and are returned wrapped.
 type Tokenizer interface {
 	// Encode returns the ids of text with </s> appended, truncated to
 	// maxLen ids (</s> kept last) when maxLen > 0.
-	Encode(text string, maxLen int) []int
+	Encode(text string, maxLen int) ([]int, error)
 	// Decode turns ids back into text, dropping special tokens when skipSpecial.
-	Decode(ids []int, skipSpecial bool) string
+	Decode(ids []int, skipSpecial bool) (string, error)
 }
 
-// SetTokenizer replaces the model's tokenizer.
+// SetTokenizer replaces the model's tokenizer. The tokenizer must use the
+// model's vocabulary (pad 0, </s> 1 for T5 checkpoints).
 func (m *Model) SetTokenizer(t Tokenizer) { m.tok = t }
 
 // Tokenizer returns the model's tokenizer (nil when none was loaded).
 func (m *Model) Tokenizer() Tokenizer { return m.tok }
 
 func loadTokenizer(dir string) (Tokenizer, error) {
-	t, err := spm.Load(dir)
+	t, err := sentencepiece.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("t5: loading the tokenizer: %w", err)
 	}

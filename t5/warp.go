@@ -58,7 +58,7 @@ func (s *rowSampler) sample(logits []float32) int {
 			s.ids = append(s.ids, i)
 		}
 	}
-	if s.warp.TopP > 0 && s.warp.TopP < 1 {
+	if s.warp.TopP >= 0 && s.warp.TopP < 1 { // as sampling.Config.Warp: 0 keeps the most likely tokens
 		s.tmp = append(s.tmp[:0], s.cand...)
 		slices.Sort(s.tmp)
 		for j := 1; j < len(s.tmp); j++ {

@@ -54,6 +54,7 @@ func TestRowSamplerMatchesReference(t *testing.T) {
 	for _, warp := range []sampling.Config{
 		{Temperature: 1, TopK: 50, TopP: 0.95, MinTokensToKeep: 1},
 		{TopK: 50},
+		{TopK: 50, TopP: 1},
 		{TopK: 10, TopP: 0.5, MinTokensToKeep: 3},
 		{Temperature: 0.7, TopK: 50, TopP: 0.9},
 		{TopP: 0.95},

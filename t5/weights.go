@@ -86,13 +86,6 @@ func parameterSpecs(c Config) []paramSpec {
 // (T5ForConditionalGeneration._keys_to_ignore_on_load_unexpected).
 var ignoredKeys = []string{"decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"}
 
-// LoadOptions tunes how weights are taken from a checkpoint.
-type LoadOptions struct {
-	// AllowUnused accepts checkpoints holding tensors the model does not use
-	// (by default they are an error that names them).
-	AllowUnused bool
-}
-
 // New builds a model from a config and weights by their hub names in
 // PyTorch layout (nn.Linear weights are (out, in)).
 func New(cfg Config, weights map[string]*Tensor) (*Model, error) {

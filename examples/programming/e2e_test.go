@@ -136,11 +136,11 @@ func TestEndToEnd(t *testing.T) {
 		if _, stderr, err := invoke(ctx, t, &app{}, trainArgs...); err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
 		}
-		m, err := encoder.Load(model)
+		m, err := encoder.Load(t.Context(), model, encoder.LoadOptions{})
 		if err != nil {
 			t.Fatalf("the trained model does not load: %v", err)
 		}
-		base, err := encoder.Load(fixture("distilbert-tiny"))
+		base, err := encoder.Load(t.Context(), fixture("distilbert-tiny"), encoder.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,11 +200,11 @@ func TestEndToEnd(t *testing.T) {
 		if _, stderr, err := invoke(ctx, t, &app{}, args...); err != nil {
 			t.Fatalf("resumed train: %v\n%s", err, stderr)
 		}
-		resumed, err := encoder.Load(filepath.Join(other, modelFolder))
+		resumed, err := encoder.Load(t.Context(), filepath.Join(other, modelFolder), encoder.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		straight, err := encoder.Load(model)
+		straight, err := encoder.Load(t.Context(), model, encoder.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,7 +44,7 @@ func TestFingerprint(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "model")
 	copyModel(t, dir)
-	m, err := encoder.Load(dir)
+	m, err := encoder.Load(t.Context(), dir, encoder.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestFingerprint(t *testing.T) {
 	copyModel(t, filepath.Join(repo, "snapshots", commit))
 	os.MkdirAll(filepath.Join(repo, "refs"), 0o755)
 	os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644)
-	hm, err := encoder.Load("genq-test/tiny")
+	hm, err := encoder.Load(t.Context(), "genq-test/tiny", encoder.LoadOptions{})
 	if err != nil {
 		t.Fatalf("loading the model from the fake hub cache: %v", err)
 	}

@@ -50,7 +50,7 @@ func (a *app) generate(ctx context.Context) error {
 		fmt.Fprintf(a.stderr, "resuming %s after passage %d of %d\n", path, done, len(passages))
 	}
 
-	gen, err := loadGenerator(a.generator)
+	gen, err := a.loadGenerator(ctx, a.generator)
 	if err != nil {
 		if done == 0 {
 			f.Close()

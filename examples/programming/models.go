@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,15 +10,27 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder"
+	"github.com/genq-go/genq/hub"
 	"github.com/genq-go/genq/t5"
 )
 
+// hubOptions are the download settings of both loads: a progress bar per
+// downloaded file unless -quiet; the rest (endpoint, token, cache, offline
+// mode, timeouts) from the HF_* environment variables.
+func (a *app) hubOptions() hub.Options {
+	var o hub.Options
+	if !a.quiet {
+		o.Progress = a.stderr
+	}
+	return o
+}
+
 // loadGenerator loads the T5 query generator named by -generator.
-func loadGenerator(name string) (*t5.Model, error) {
+func (a *app) loadGenerator(ctx context.Context, name string) (*t5.Model, error) {
 	if err := checkKind(name, "-generator", true); err != nil {
 		return nil, err
 	}
-	m, err := t5.Load(name)
+	m, err := t5.Load(ctx, name, t5.LoadOptions{Hub: a.hubOptions()})
 	if err != nil {
 		return nil, fmt.Errorf("loading the query generator %q (-generator): %w\n%s", name, err, modelHint(name, "-generator", err))
 	}
@@ -28,11 +41,11 @@ func loadGenerator(name string) (*t5.Model, error) {
 }
 
 // loadEncoder loads a bi-encoder given by flag (-base, -model or -models).
-func loadEncoder(name, flag string) (*encoder.Model, error) {
+func (a *app) loadEncoder(ctx context.Context, name, flag string) (*encoder.Model, error) {
 	if err := checkKind(name, flag, false); err != nil {
 		return nil, err
 	}
-	m, err := encoder.Load(name)
+	m, err := encoder.Load(ctx, name, encoder.LoadOptions{Hub: a.hubOptions()})
 	if err != nil {
 		return nil, fmt.Errorf("loading the model %q (%s): %w\n%s", name, flag, err, modelHint(name, flag, err))
 	}
@@ -79,15 +92,16 @@ func modelHint(name, flag string, err error) string {
 		return fmt.Sprintf("there is no trained model in %s yet: run the train subcommand first (or pass another model with %s)", name, flag)
 	}
 	msg := err.Error()
-	why := "it could not be loaded"
+	why, fix := "it could not be loaded", "unset HF_HUB_OFFLINE and run again (genq downloads it into the cache)"
 	switch {
 	case strings.Contains(msg, "HF_HUB_OFFLINE is set"):
 		why = "it is not in the Hugging Face cache and HF_HUB_OFFLINE is set"
 	case strings.Contains(msg, "downloading it failed"):
 		why = "it is not in the Hugging Face cache and the download failed"
+		fix = "check the network, HF_ENDPOINT and proxy settings, and run again"
 	}
 	return fmt.Sprintf("%s: %s. Two ways out:\n"+
-		"  - download it: unset HF_HUB_OFFLINE and run again (genq downloads it into the cache), or `huggingface-cli download %s` (genq reads the same cache: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub);\n"+
+		"  - download it: "+fix+", or `huggingface-cli download %s` (genq reads the same cache: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub);\n"+
 		"  - run without it: -tiny uses the tiny checkpoints of a genq checkout (a quick offline run), or pass a local model folder with %s",
 		name, why, name, flag)
 }

@@ -20,7 +20,7 @@ type searcher struct {
 // newSearcher loads the model name (given by flag) and embeds the corpus
 // with it, from the cache when it can.
 func (a *app) newSearcher(ctx context.Context, name, flag string, passages []Passage) (*searcher, error) {
-	m, err := loadEncoder(name, flag)
+	m, err := a.loadEncoder(ctx, name, flag)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/genq-go/genq/encoder"
+	"github.com/genq-go/genq/loss"
 )
 
 // trainingRecord is written as training.json into the checkpoints folder
@@ -91,13 +92,13 @@ func (a *app) train(ctx context.Context) error {
 		return err
 	}
 
-	m, err := loadEncoder(a.base, "-base")
+	m, err := a.loadEncoder(ctx, a.base, "-base")
 	if err != nil {
 		return err
 	}
-	pairs := make([]encoder.Pair, len(list))
+	pairs := make([]encoder.Example, len(list))
 	for i, p := range list {
-		pairs[i] = encoder.Pair{Query: p.Query, Passage: p.Passage}
+		pairs[i] = encoder.Example{Texts: []string{p.Query, p.Passage}}
 	}
 	opts := encoder.DefaultFitOptions()
 	opts.Epochs = a.epochs
@@ -105,12 +106,15 @@ func (a *app) train(ctx context.Context) error {
 	opts.Seed = a.seed
 	opts.CheckpointDir = ckDir
 	opts.CheckpointEvery = a.checkpointEvery
-	opts.ShowProgress = !a.quiet
+	opts.Resume = true // the checks above made sure the checkpoints are this run's
+	if !a.quiet {
+		opts.Progress = a.stderr
+	}
 	fmt.Fprintf(a.stderr, "training %s on %d pairs: epochs %d × %d steps of %d pairs, learning rate %g, %g%% warm-up; checkpoints in %s\n",
 		a.base, len(pairs), opts.Epochs, steps/opts.Epochs, opts.BatchSize, opts.LearningRate, 100*opts.WarmupRatio, ckDir)
-	err = m.Fit(ctx, pairs, opts)
+	_, err = m.Fit(ctx, pairs, loss.NewMNRL(), opts)
 	if err != nil {
-		if opts.ShowProgress {
+		if opts.Progress != nil {
 			fmt.Fprintln(a.stderr) // an interrupted bar ends without a newline
 		}
 		return err

@@ -17,6 +17,8 @@ type Weights struct {
 	// Source is the file the tensors were read from.
 	Source string
 	used   map[string]bool
+	order  []string // keys Path.Get took, in order
+	errs   []error  // errors Path.Get recorded
 }
 
 // Open reads the weights of a checkpoint folder, preferring safetensors as

@@ -16,8 +16,11 @@
 // the blob done. The lock files stay, as huggingface_hub leaves them.
 //
 // The cache folder is $HF_HUB_CACHE, else $HF_HOME/hub, else
-// ~/.cache/huggingface/hub. Downloads honour HF_ENDPOINT, HF_TOKEN and
-// HF_HUB_OFFLINE as huggingface_hub does.
+// ~/.cache/huggingface/hub. Downloads honour HF_ENDPOINT, HF_TOKEN,
+// HF_HUB_OFFLINE, HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT as
+// huggingface_hub does: a metadata request waits at most 10 s for an answer,
+// a download fails after 10 s without a byte (after resuming a few times),
+// and every request ends when its context is canceled.
 package hub
 
 import (
@@ -120,19 +123,27 @@ func validRevision(rev string) bool {
 // whose "main" revision is in the local cache, and its snapshot folder is
 // returned.
 func Resolve(nameOrDir string) (string, error) {
-	if st, err := os.Stat(nameOrDir); err == nil && st.IsDir() {
+	if isDir(nameOrDir) {
 		return nameOrDir, nil
 	}
 	if !ValidRepoID(nameOrDir) {
-		return "", fmt.Errorf("hub: %q is neither an existing folder nor a hub model id like \"org/name\"", nameOrDir)
+		return "", notAModel(nameOrDir)
 	}
 	return ResolveRevision(nameOrDir, DefaultRevision)
 }
 
-// ResolveRevision returns the cached snapshot folder of a hub model at a
-// revision: a branch or tag is looked up in refs/<revision>, a 40-hex commit
-// hash names the snapshot directly. An empty revision means "main".
-func ResolveRevision(id, revision string) (string, error) {
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+func notAModel(nameOrDir string) error {
+	return fmt.Errorf("hub: %q is neither an existing folder nor a hub model id like \"org/name\"", nameOrDir)
+}
+
+// checkRepo validates a repository id and a revision and returns the
+// revision, "main" for "".
+func checkRepo(id, revision string) (string, error) {
 	if revision == "" {
 		revision = DefaultRevision
 	}
@@ -142,7 +153,23 @@ func ResolveRevision(id, revision string) (string, error) {
 	if !validRevision(revision) {
 		return "", fmt.Errorf("hub: %q is not a valid revision (a branch, tag or commit hash)", revision)
 	}
-	cache := CacheDir()
+	return revision, nil
+}
+
+// ResolveRevision returns the cached snapshot folder of a hub model at a
+// revision: a branch or tag is looked up in refs/<revision>, a 40-hex commit
+// hash names the snapshot directly. An empty revision means "main".
+func ResolveRevision(id, revision string) (string, error) {
+	revision, err := checkRepo(id, revision)
+	if err != nil {
+		return "", err
+	}
+	return resolveIn(CacheDir(), id, revision)
+}
+
+// resolveIn is ResolveRevision in the cache folder cache, for a valid id and
+// revision.
+func resolveIn(cache, id, revision string) (string, error) {
 	repo := RepoFolder(cache, id)
 	fix := fmt.Sprintf("genq's t5.Load and encoder.Load download it when HF_HUB_OFFLINE is unset; or run `huggingface-cli download %s --revision %s`, or set HF_HUB_CACHE / HF_HOME to the cache that holds it", id, revision)
 	if _, err := os.Stat(repo); err != nil {

@@ -61,14 +61,9 @@ type session struct {
 }
 
 func newSession(repoID, revision string, opts Options) (*session, error) {
-	if revision == "" {
-		revision = DefaultRevision
-	}
-	if !ValidRepoID(repoID) {
-		return nil, fmt.Errorf("hub: %q is not a hub model id like \"org/name\"", repoID)
-	}
-	if !validRevision(revision) {
-		return nil, fmt.Errorf("hub: %q is not a valid revision (a branch, tag or commit hash)", revision)
+	revision, err := checkRepo(repoID, revision)
+	if err != nil {
+		return nil, err
 	}
 	cfg := opts.resolve()
 	s := &session{

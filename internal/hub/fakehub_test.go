@@ -22,12 +22,14 @@ const fakeCommit = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 // /{repo}/resolve/{revision}/{file}, LFS files redirected to a separate CDN
 // server (another host) that honours Range requests.
 type fakeHub struct {
-	repo     string
-	files    map[string][]byte
-	lfs      map[string]bool // served through the CDN with X-Linked-Etag = sha256
-	badSHA   map[string]bool // LFS files whose announced sha256 is wrong
-	dropOnce map[string]bool // the first CDN GET breaks off halfway
-	token    string          // when set, resolve requests need "Bearer <token>"
+	repo      string
+	files     map[string][]byte
+	lfs       map[string]bool // served through the CDN with X-Linked-Etag = sha256
+	badSHA    map[string]bool // LFS files whose announced sha256 is wrong
+	dropOnce  map[string]bool // the first CDN GET breaks off halfway
+	stallOnce map[string]bool // the first CDN GET sends half, then nothing until canceled
+	trickle   time.Duration   // CDN GETs send the content in 10 pieces, this far apart
+	token     string          // when set, resolve requests need "Bearer <token>"
 
 	hub, cdn *httptest.Server
 	mu       sync.Mutex // guards the maps and token above (tests change them through set) and the log
@@ -37,7 +39,7 @@ type fakeHub struct {
 
 func newFakeHub(t *testing.T, repo string, files map[string][]byte) *fakeHub {
 	f := &fakeHub{repo: repo, files: files, lfs: map[string]bool{}, badSHA: map[string]bool{},
-		dropOnce: map[string]bool{}, dropped: map[string]bool{}}
+		dropOnce: map[string]bool{}, stallOnce: map[string]bool{}, dropped: map[string]bool{}}
 	f.hub = httptest.NewServer(http.HandlerFunc(f.serveHub))
 	f.cdn = httptest.NewServer(http.HandlerFunc(f.serveCDN))
 	t.Cleanup(func() { f.hub.Close(); f.cdn.Close() })
@@ -150,8 +152,28 @@ func (f *fakeHub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	drop := f.dropOnce[file] && !f.dropped[file]
-	f.dropped[file] = f.dropped[file] || drop
+	stall := f.stallOnce[file] && !f.dropped[file]
+	f.dropped[file] = f.dropped[file] || drop || stall
+	trickle := f.trickle
 	f.mu.Unlock()
+	if stall && r.Header.Get("Range") == "" {
+		w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(content[:len(content)/2])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return
+	}
+	if trickle > 0 && r.Header.Get("Range") == "" {
+		w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+		w.WriteHeader(http.StatusOK)
+		for i := range 10 {
+			time.Sleep(trickle)
+			w.Write(content[i*len(content)/10 : (i+1)*len(content)/10])
+			w.(http.Flusher).Flush()
+		}
+		return
+	}
 	if drop && r.Header.Get("Range") == "" {
 		w.Header().Set("Content-Length", strconv.Itoa(len(content)))
 		w.WriteHeader(http.StatusOK)

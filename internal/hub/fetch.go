@@ -86,7 +86,9 @@ func (s *session) get(ctx context.Context, file string, meta fileMeta, partial s
 	if have == meta.size && have > 0 {
 		return nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, meta.location, nil)
+	wd, rctx := s.watch(ctx)
+	defer wd.stop()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, meta.location, nil)
 	if err != nil {
 		return err
 	}
@@ -96,9 +98,10 @@ func (s *session) get(ctx context.Context, file string, meta fileMeta, partial s
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errRetry, err)
+		return fmt.Errorf("%w: %w", errRetry, wd.explain(err))
 	}
 	defer resp.Body.Close()
+	wd.alive()
 	switch code := resp.StatusCode; {
 	case code == http.StatusPartialContent:
 		if start := rangeStart(resp.Header.Get("Content-Range")); start != have {
@@ -139,10 +142,65 @@ func (s *session) get(ctx context.Context, file string, meta fileMeta, partial s
 	}
 	// Read at most one byte more than expected, so an oversized answer fails
 	// verification instead of filling the disk.
-	if _, err := io.Copy(w, io.LimitReader(resp.Body, meta.size-have+1)); err != nil {
-		return fmt.Errorf("%w: connection broke off: %w", errRetry, err)
+	body := io.LimitReader(readerFunc(func(p []byte) (int, error) {
+		n, err := resp.Body.Read(p)
+		if n > 0 {
+			wd.alive()
+		}
+		return n, err
+	}), meta.size-have+1)
+	if _, err := io.Copy(w, body); err != nil {
+		return fmt.Errorf("%w: connection broke off: %w", errRetry, wd.explain(err))
 	}
 	return f.Sync()
+}
+
+// readerFunc turns a function into an io.Reader.
+type readerFunc func([]byte) (int, error)
+
+func (r readerFunc) Read(p []byte) (int, error) { return r(p) }
+
+// watchdog cancels a download's request when no byte arrived for the stall
+// timeout; alive restarts the count.
+type watchdog struct {
+	d      time.Duration
+	timer  *time.Timer // nil without a stall timeout
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// errStalled is the cause of a download's context when the stall timeout ran out.
+var errStalled = errors.New("download stalled")
+
+// watch starts a watchdog over a request's context.
+func (s *session) watch(ctx context.Context) (*watchdog, context.Context) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	wd := &watchdog{d: s.cfg.stall, ctx: rctx, cancel: cancel}
+	if wd.d > 0 {
+		wd.timer = time.AfterFunc(wd.d, func() { cancel(errStalled) })
+	}
+	return wd, rctx
+}
+
+func (wd *watchdog) alive() {
+	if wd.timer != nil {
+		wd.timer.Reset(wd.d)
+	}
+}
+
+func (wd *watchdog) stop() {
+	if wd.timer != nil {
+		wd.timer.Stop()
+	}
+	wd.cancel(nil)
+}
+
+// explain says that err came from the stall timeout, where it did.
+func (wd *watchdog) explain(err error) error {
+	if errors.Is(context.Cause(wd.ctx), errStalled) {
+		return fmt.Errorf("no data for %v (the stall timeout: set it with HF_HUB_DOWNLOAD_TIMEOUT or the StallTimeout option): %w", wd.d, err)
+	}
+	return err
 }
 
 // rangeStart parses the first byte of "bytes START-END/TOTAL", or -1.

@@ -56,17 +56,10 @@ func (s *session) head(ctx context.Context, file string) (fileMeta, error) {
 	client := *s.client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	for hops := 0; ; hops++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+		resp, req, err := s.headOnce(ctx, &client, u)
 		if err != nil {
-			return fileMeta{}, fmt.Errorf("hub: %w", err)
+			return fileMeta{}, err
 		}
-		s.setHeaders(req)
-		req.Header.Set("Accept-Encoding", "identity")
-		resp, err := client.Do(req)
-		if err != nil {
-			return fileMeta{}, &netError{err}
-		}
-		resp.Body.Close()
 		h := resp.Header
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 && hops < 10 {
 			if loc, err := url.Parse(h.Get("Location")); err == nil && loc.Host == "" && h.Get("Location") != "" {
@@ -101,6 +94,36 @@ func (s *session) head(ctx context.Context, file string) (fileMeta, error) {
 		return m, nil
 	}
 }
+
+// headOnce sends one HEAD request, bounded by the metadata timeout. A
+// failure to get an answer is a *netError; one that ran into the timeout
+// says so.
+func (s *session) headOnce(ctx context.Context, client *http.Client, u string) (*http.Response, *http.Request, error) {
+	rctx, cancel := ctx, context.CancelFunc(func() {})
+	if s.cfg.metaWait > 0 {
+		rctx, cancel = context.WithTimeoutCause(ctx, s.cfg.metaWait, errMetaTimeout)
+	}
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodHead, u, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hub: %w", err)
+	}
+	s.setHeaders(req)
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(context.Cause(rctx), errMetaTimeout) {
+			err = fmt.Errorf("HEAD %s: no answer within %v (the metadata timeout: set it with HF_HUB_ETAG_TIMEOUT or the MetadataTimeout option)", u, s.cfg.metaWait)
+		}
+		return nil, nil, &netError{err}
+	}
+	resp.Body.Close()
+	return resp, req, nil
+}
+
+// errMetaTimeout is the cause of a metadata request's context when its
+// timeout ran out.
+var errMetaTimeout = errors.New("metadata timeout")
 
 // statusError turns an HTTP error answer into an error that says what to do.
 func statusError(resp *http.Response, u, repoID, rev, file string) error {

@@ -139,13 +139,13 @@ func ExampleModelFiles() {
 
 func TestFetchFolderAndOffline(t *testing.T) {
 	dir := t.TempDir()
-	got, err := hub.Fetch(context.Background(), dir, hub.T5)
+	got, err := hub.Fetch(context.Background(), dir, "", hub.T5, hub.Options{})
 	if err != nil || got != dir {
 		t.Fatalf("hub.Fetch(folder) = %q, %v; want the folder itself", got, err)
 	}
 	t.Setenv("HF_HUB_CACHE", t.TempDir())
 	t.Setenv("HF_HUB_OFFLINE", "1")
-	_, err = hub.Fetch(context.Background(), "org/absent-model", hub.T5)
+	_, err = hub.Fetch(context.Background(), "org/absent-model", "", hub.T5, hub.Options{})
 	if err == nil || !errors.Is(err, hub.ErrNotCached) || !strings.Contains(err.Error(), "HF_HUB_OFFLINE") {
 		t.Fatalf("Fetch offline of an uncached id: got %v, want hub.ErrNotCached naming HF_HUB_OFFLINE", err)
 	}

@@ -3,9 +3,11 @@ package train
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pairs builds n (query, passage) examples with deliberate duplicates: every
@@ -32,9 +34,7 @@ func batches(t *testing.T, d *NoDuplicates, n int) [][]int {
 	var out [][]int
 	for i := 0; i < n; i++ {
 		b, err := d.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out = append(out, b)
 	}
 	return out
@@ -43,23 +43,16 @@ func batches(t *testing.T, d *NoDuplicates, n int) [][]int {
 func TestNoDuplicatesNeverRepeatsAText(t *testing.T) {
 	data := pairs(60)
 	d, err := NewNoDuplicates(data, 8, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Len() != 7 {
-		t.Fatalf("Len() = %d, want ⌊60/8⌋ = 7", d.Len())
-	}
+	require.NoError(t, err)
+	require.Equal(t, 7, d.Len(), "⌊60/8⌋")
 	for bi, b := range batches(t, d, 5*d.Len()) {
-		if len(b) != 8 {
-			t.Fatalf("batch %d has %d examples, want 8", bi, len(b))
-		}
+		require.Len(t, b, 8, "batch %d", bi)
 		seen := map[string]int{}
 		for _, ex := range b {
 			for _, text := range data[ex] {
 				k := strings.ToLower(strings.TrimSpace(text))
-				if prev, dup := seen[k]; dup {
-					t.Fatalf("batch %d: examples %d and %d share the text %q", bi, prev, ex, k)
-				}
+				prev, dup := seen[k]
+				require.False(t, dup, "batch %d: examples %d and %d share the text %q", bi, prev, ex, k)
 				seen[k] = ex
 			}
 		}
@@ -75,28 +68,22 @@ func TestNoDuplicatesAlgorithm(t *testing.T) {
 		distinct[i] = []string{fmt.Sprint("q", i), fmt.Sprint("p", i)}
 	}
 	d, err := NewNoDuplicates(distinct, 4, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	perm := d.State().Perm
 	got := batches(t, d, 3)
 	for i, b := range got {
-		if !reflect.DeepEqual(b, perm[4*i:4*i+4]) {
-			t.Fatalf("batch %d = %v, want the shuffled order's slice %v", i, b, perm[4*i:4*i+4])
-		}
+		require.Equal(t, perm[4*i:4*i+4], b, "batch %d is the shuffled order's slice", i)
 	}
-	if s := d.State(); s.Pointer != 0 || reflect.DeepEqual(s.Perm, perm) {
-		t.Fatalf("after a full pass the pointer is %d (want 0) and the order must be reshuffled", s.Pointer)
-	}
+	s := d.State()
+	require.Zero(t, s.Pointer, "the pointer after a full pass")
+	require.NotEqual(t, perm, s.Perm, "the order is reshuffled after a full pass")
 
 	// Examples 0 and 1 share a query: whichever comes second in the order
 	// is skipped and consumed.
 	dup := [][]string{{"same", "a"}, {"SAME ", "b"}, {"x", "c"}, {"y", "d"}, {"z", "e"}, {"w", "f"}}
 	d, err = NewNoDuplicates(dup, 3, 11)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := d.State()
+	require.NoError(t, err)
+	s = d.State()
 	var want []int
 	taken := map[string]bool{}
 	pointer := 0
@@ -109,30 +96,21 @@ func TestNoDuplicatesAlgorithm(t *testing.T) {
 		}
 	}
 	b, err := d.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(b, want) || d.State().Pointer != pointer%len(dup) {
-		t.Fatalf("batch %v with pointer %d, want %v with pointer %d (order %v)", b, d.State().Pointer, want, pointer%len(dup), s.Perm)
-	}
+	require.NoError(t, err)
+	require.Equal(t, want, b, "order %v", s.Perm)
+	require.Equal(t, pointer%len(dup), d.State().Pointer)
 }
 
 func TestNoDuplicatesSeed(t *testing.T) {
 	data := pairs(40)
 	run := func(seed uint64) [][]int {
 		d, err := NewNoDuplicates(data, 6, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return batches(t, d, 20)
 	}
 	a, b, c := run(1), run(1), run(2)
-	if !reflect.DeepEqual(a, b) {
-		t.Fatal("the same seed gave different batches")
-	}
-	if reflect.DeepEqual(a, c) {
-		t.Fatal("seeds 1 and 2 gave the same batches")
-	}
+	require.Equal(t, a, b, "the same seed gives the same batches")
+	require.NotEqual(t, a, c, "seeds 1 and 2 give other batches")
 }
 
 // TestNoDuplicatesResume saves the state after k batches (through JSON, as
@@ -142,41 +120,28 @@ func TestNoDuplicatesResume(t *testing.T) {
 	data := pairs(50)
 	const k, total = 9, 40
 	full, err := NewNoDuplicates(data, 7, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := batches(t, full, total)
 
 	first, _ := NewNoDuplicates(data, 7, 5)
 	batches(t, first, k)
 	raw, err := json.Marshal(first.State())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var s BatcherState
-	if err := json.Unmarshal(raw, &s); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &s))
 	resumed, _ := NewNoDuplicates(data, 7, 999) // the seed is overridden by the state
-	if err := resumed.SetState(s); err != nil {
-		t.Fatal(err)
-	}
-	if got := batches(t, resumed, total-k); !reflect.DeepEqual(got, want[k:]) {
-		t.Fatalf("resumed batches differ from the uninterrupted run:\n got %v\nwant %v", got, want[k:])
-	}
+	require.NoError(t, resumed.SetState(s))
+	require.Equal(t, want[k:], batches(t, resumed, total-k), "resumed batches vs the uninterrupted run")
 }
 
 func TestNoDuplicatesTooFewDistinctTexts(t *testing.T) {
 	// Every example shares the passage: a batch of 2 can never be filled.
 	data := [][]string{{"a", "p"}, {"b", "p"}, {"c", " P"}}
 	d, err := NewNoDuplicates(data, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := 0; i < 2; i++ {
-		if _, err := d.Next(); err == nil || !strings.Contains(err.Error(), "too few distinct texts") {
-			t.Fatalf("call %d: error %v, want the too-few-distinct-texts error", i, err)
-		}
+		_, err := d.Next()
+		require.ErrorContains(t, err, "too few distinct texts", "call %d", i)
 	}
 
 	// Many conflicts, but a batch is possible: one distinct example per batch
@@ -187,41 +152,28 @@ func TestNoDuplicatesTooFewDistinctTexts(t *testing.T) {
 	}
 	data = append(data, []string{"other query", "other passage"})
 	d, err = NewNoDuplicates(data, 2, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, b := range batches(t, d, 30) {
-		if data[b[0]][0] == data[b[1]][0] {
-			t.Fatalf("batch %v repeats a query", b)
-		}
+		require.NotEqual(t, data[b[0]][0], data[b[1]][0], "batch %v repeats a query", b)
 	}
 }
 
 func TestNoDuplicatesErrors(t *testing.T) {
-	if _, err := NewNoDuplicates(pairs(3), 4, 1); err == nil || !strings.Contains(err.Error(), "3 examples cannot fill one batch of 4") {
-		t.Errorf("error %v", err)
-	}
-	if _, err := NewNoDuplicates(pairs(3), 0, 1); err == nil {
-		t.Error("batch size 0 accepted")
-	}
-	if _, err := NewNoDuplicates([][]string{{"a"}, {}}, 1, 1); err == nil || !strings.Contains(err.Error(), "example 1 has no texts") {
-		t.Errorf("error %v", err)
-	}
+	_, err := NewNoDuplicates(pairs(3), 4, 1)
+	assert.ErrorContains(t, err, "3 examples cannot fill one batch of 4")
+	_, err = NewNoDuplicates(pairs(3), 0, 1)
+	assert.Error(t, err, "batch size 0")
+	_, err = NewNoDuplicates([][]string{{"a"}, {}}, 1, 1)
+	assert.ErrorContains(t, err, "example 1 has no texts")
 	d, _ := NewNoDuplicates(pairs(10), 2, 1)
 	other, _ := NewNoDuplicates(pairs(11), 2, 1)
-	if err := d.SetState(other.State()); err == nil || !strings.Contains(err.Error(), "other training data") {
-		t.Errorf("state of other data: %v", err)
-	}
+	assert.ErrorContains(t, d.SetState(other.State()), "other training data")
 	s := d.State()
 	s.Perm[0] = s.Perm[1]
-	if err := d.SetState(s); err == nil || !strings.Contains(err.Error(), "not a permutation") {
-		t.Errorf("bad permutation: %v", err)
-	}
+	assert.ErrorContains(t, d.SetState(s), "not a permutation")
 	s = d.State()
 	s.Pointer = 10
-	if err := d.SetState(s); err == nil || !strings.Contains(err.Error(), "pointer 10") {
-		t.Errorf("bad pointer: %v", err)
-	}
+	assert.ErrorContains(t, d.SetState(s), "pointer 10")
 }
 
 func TestDedupKeyIsPythonStripLower(t *testing.T) {
@@ -238,8 +190,6 @@ func TestDedupKeyIsPythonStripLower(t *testing.T) {
 		"ÀÉÎ Straße":        "àéî straße",
 	}
 	for in, want := range cases {
-		if got := dedupKey(in); got != want {
-			t.Errorf("dedupKey(%q) = %q, want %q", in, got, want)
-		}
+		assert.Equal(t, want, dedupKey(in), "dedupKey(%q)", in)
 	}
 }

@@ -2,8 +2,10 @@ package train
 
 import (
 	"bytes"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestProgressDisabledIsSilent(t *testing.T) {
@@ -14,9 +16,7 @@ func TestProgressDisabledIsSilent(t *testing.T) {
 	var nilProgress *Progress
 	nilProgress.Step(1)
 	nilProgress.Finish()
-	if buf.Len() != 0 {
-		t.Fatalf("disabled progress wrote %q", buf.String())
-	}
+	require.Empty(t, buf.String(), "disabled progress")
 }
 
 func TestProgressShowsStepsLossAndRate(t *testing.T) {
@@ -27,8 +27,6 @@ func TestProgressShowsStepsLossAndRate(t *testing.T) {
 	p.Finish()
 	out := buf.String()
 	for _, want := range []string{"Iteration loss 0.1250", "3/3", "steps/s"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("progress output lacks %q:\n%q", want, out)
-		}
+		assert.Contains(t, out, want)
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/genq-go/genq/encoder/optim"
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/optim"
 )
 
 // Checkpoint is everything a training run needs to resume exactly where it
@@ -31,6 +31,9 @@ type Checkpoint struct {
 	Optimizer optim.State
 	// Params are the model's parameters by checkpoint name.
 	Params map[string]*checkpoint.Tensor
+	// Losses is the loss of every completed step, Losses[k] that of step k
+	// (optional; a run that keeps its history resumes with it).
+	Losses []float64
 	// Extra holds free-form values (e.g. a fingerprint of the training
 	// configuration, to refuse resuming under another one).
 	Extra map[string]string
@@ -77,6 +80,7 @@ type stateJSON struct {
 	Epoch          int               `json:"epoch"`
 	Batches        BatcherState      `json:"batches"`
 	OptimizerSteps map[string]int64  `json:"optimizer_steps"`
+	Losses         []float64         `json:"losses,omitempty"`
 	Extra          map[string]string `json:"extra,omitempty"`
 	Files          map[string]string `json:"files"` // name → SHA-256
 }
@@ -108,7 +112,7 @@ func (s *Store) Save(c *Checkpoint) (err error) {
 	}()
 
 	st := stateJSON{
-		Version: stateVersion, Step: c.Step, Epoch: c.Epoch, Batches: c.Batches, Extra: c.Extra,
+		Version: stateVersion, Step: c.Step, Epoch: c.Epoch, Batches: c.Batches, Losses: c.Losses, Extra: c.Extra,
 		OptimizerSteps: map[string]int64{}, Files: map[string]string{},
 	}
 	moments := map[string]*checkpoint.Tensor{}
@@ -212,7 +216,7 @@ func readCheckpoint(dir string) (*Checkpoint, error) {
 		}
 	}
 	c := &Checkpoint{
-		Step: st.Step, Epoch: st.Epoch, Batches: st.Batches, Extra: st.Extra,
+		Step: st.Step, Epoch: st.Epoch, Batches: st.Batches, Losses: st.Losses, Extra: st.Extra,
 		Params:    tensors[paramsFile],
 		Optimizer: optim.State{Params: map[string]optim.ParamState{}},
 	}

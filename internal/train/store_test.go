@@ -1,16 +1,16 @@
 package train
 
 import (
-	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/genq-go/genq/encoder/optim"
 	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/optim"
 )
 
 // toyRun is a miniature fit loop: NoDuplicates batches, a gradient that
@@ -31,9 +31,8 @@ func newToyRun(t *testing.T) *toyRun {
 	t.Helper()
 	r := &toyRun{data: pairs(30)}
 	var err error
-	if r.batcher, err = NewNoDuplicates(r.data, 4, 17); err != nil {
-		t.Fatal(err)
-	}
+	r.batcher, err = NewNoDuplicates(r.data, 4, 17)
+	require.NoError(t, err)
 	init := rand.New(rand.NewPCG(5, 5))
 	for _, name := range []string{"dense.weight", "dense.bias", "LayerNorm.weight"} {
 		p := &optim.Param{Name: name, Data: make([]float32, 6)}
@@ -42,9 +41,8 @@ func newToyRun(t *testing.T) *toyRun {
 		}
 		r.params = append(r.params, p)
 	}
-	if r.opt, err = optim.NewAdamW(optim.Config{LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, optim.SplitDecay(r.params, 0.01)...); err != nil {
-		t.Fatal(err)
-	}
+	r.opt, err = optim.NewAdamW(optim.Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, optim.SplitDecay(r.params, 0.01)...)
+	require.NoError(t, err)
 	return r
 }
 
@@ -52,9 +50,7 @@ func (r *toyRun) train(t *testing.T, until int) {
 	t.Helper()
 	for ; r.step < until; r.step++ {
 		b, err := r.batcher.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		r.seen = append(r.seen, b)
 		var grads [][]float32
 		for pi, p := range r.params {
@@ -67,10 +63,7 @@ func (r *toyRun) train(t *testing.T, until int) {
 			grads = append(grads, p.Grad)
 		}
 		optim.ClipGradNorm(grads, 1)
-		r.opt.LR = 1e-2 * optim.WarmupLinear(r.step, 3, toySteps)
-		if err := r.opt.Step(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, r.opt.Step(1e-2*optim.WarmupLinear(r.step, 3, toySteps)))
 	}
 }
 
@@ -78,6 +71,7 @@ func (r *toyRun) checkpoint() *Checkpoint {
 	c := &Checkpoint{
 		Step: r.step, Epoch: r.step / r.batcher.Len(), Batches: r.batcher.State(), Optimizer: r.opt.State(),
 		Params: map[string]*checkpoint.Tensor{}, Extra: map[string]string{"config": "toy"},
+		Losses: []float64{0.1, 1.0 / 3, 2e-300}[:min(r.step, 3)],
 	}
 	for _, p := range r.params {
 		c.Params[p.Name] = &checkpoint.Tensor{DType: "F32", Shape: []int{2, 3}, F32: append([]float32(nil), p.Data...)}
@@ -88,17 +82,12 @@ func (r *toyRun) checkpoint() *Checkpoint {
 func (r *toyRun) restore(t *testing.T, c *Checkpoint) {
 	t.Helper()
 	r.step = c.Step
-	if err := r.batcher.SetState(c.Batches); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.opt.LoadState(c.Optimizer); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.batcher.SetState(c.Batches))
+	require.NoError(t, r.opt.LoadState(c.Optimizer))
 	for _, p := range r.params {
 		w := c.Params[p.Name]
-		if w == nil || len(w.F32) != len(p.Data) {
-			t.Fatalf("checkpoint lacks %s", p.Name)
-		}
+		require.NotNil(t, w, "checkpoint lacks %s", p.Name)
+		require.Len(t, w.F32, len(p.Data), p.Name)
 		copy(p.Data, w.F32)
 	}
 }
@@ -115,33 +104,24 @@ func TestStoreResumeIsExact(t *testing.T) {
 	first := newToyRun(t)
 	for _, at := range []int{5, 10} {
 		first.train(t, at)
-		if err := store.Save(first.checkpoint()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, store.Save(first.checkpoint()))
 	}
 	first.train(t, 11) // work after the last save is lost in the "crash"
 
 	resumed := newToyRun(t)
 	c, err := store.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Step != 10 || c.Epoch != 10/first.batcher.Len() || c.Extra["config"] != "toy" {
-		t.Fatalf("loaded step %d epoch %d extra %v", c.Step, c.Epoch, c.Extra)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 10, c.Step)
+	require.Equal(t, 10/first.batcher.Len(), c.Epoch)
+	require.Equal(t, "toy", c.Extra["config"])
+	require.Equal(t, []float64{0.1, 1.0 / 3, 2e-300}, c.Losses, "the loss history round-trips exactly")
 	resumed.restore(t, c)
 	resumed.train(t, toySteps)
-	if !reflect.DeepEqual(resumed.seen, full.seen[10:]) {
-		t.Fatalf("resumed batches %v, want %v", resumed.seen, full.seen[10:])
-	}
+	require.Equal(t, full.seen[10:], resumed.seen, "resumed batches")
 	for i, p := range resumed.params {
-		if !reflect.DeepEqual(p.Data, full.params[i].Data) {
-			t.Fatalf("%s after resume %v, uninterrupted %v", p.Name, p.Data, full.params[i].Data)
-		}
+		require.Equal(t, full.params[i].Data, p.Data, "%s after resume vs uninterrupted", p.Name)
 	}
-	if !reflect.DeepEqual(resumed.opt.State(), full.opt.State()) {
-		t.Fatal("optimizer state after resume differs from the uninterrupted run")
-	}
+	require.Equal(t, full.opt.State(), resumed.opt.State(), "optimizer state after resume vs uninterrupted")
 }
 
 func TestStoreKeepsLatest(t *testing.T) {
@@ -152,9 +132,7 @@ func TestStoreKeepsLatest(t *testing.T) {
 		for step := 1; step <= 4; step++ {
 			c := r.checkpoint()
 			c.Step = step
-			if err := store.Save(c); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, store.Save(c))
 		}
 		entries, _ := os.ReadDir(dir)
 		var names []string
@@ -165,9 +143,7 @@ func TestStoreKeepsLatest(t *testing.T) {
 		if keep == 2 {
 			want = []string{"step-000000003", "step-000000004"}
 		}
-		if !reflect.DeepEqual(names, want) {
-			t.Errorf("Keep=%d: folder holds %v, want %v", keep, names, want)
-		}
+		assert.Equal(t, want, names, "Keep=%d", keep)
 	}
 }
 
@@ -180,9 +156,7 @@ func TestStoreSurvivesCrashMidWrite(t *testing.T) {
 	store := &Store{Dir: dir, Keep: 5}
 	r := newToyRun(t)
 	r.train(t, 3)
-	if err := store.Save(r.checkpoint()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, store.Save(r.checkpoint()))
 	want := r.checkpoint()
 
 	tmp := filepath.Join(dir, ".tmp-step-123")
@@ -201,47 +175,35 @@ func TestStoreSurvivesCrashMidWrite(t *testing.T) {
 	must(t, os.WriteFile(p, b[:len(b)/2], 0o644))
 
 	c, err := store.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Step != 3 {
-		t.Fatalf("loaded step %d, want 3 (the last complete checkpoint)", c.Step)
-	}
-	if !reflect.DeepEqual(c.Batches, want.Batches) || !reflect.DeepEqual(c.Optimizer, want.Optimizer) {
-		t.Fatal("loaded state differs from the saved one")
-	}
+	require.NoError(t, err)
+	require.Equal(t, 3, c.Step, "the last complete checkpoint")
+	require.Equal(t, want.Batches, c.Batches)
+	require.Equal(t, want.Optimizer, c.Optimizer)
 	for name, w := range want.Params {
-		if !reflect.DeepEqual(c.Params[name].F32, w.F32) || !reflect.DeepEqual(c.Params[name].Shape, w.Shape) {
-			t.Fatalf("parameter %s differs after the round trip", name)
-		}
+		require.Equal(t, w.F32, c.Params[name].F32, name)
+		require.Equal(t, w.Shape, c.Params[name].Shape, name)
 	}
 
 	r.train(t, 8)
 	must(t, store.Save(r.checkpoint()))
-	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("leftover %s not removed by Save (%v)", tmp, err)
-	}
-	if c, err := store.Load(); err != nil || c.Step != 8 {
-		t.Fatalf("after a new save: step %v, error %v", c, err)
-	}
+	_, err = os.Stat(tmp)
+	assert.ErrorIs(t, err, os.ErrNotExist, "Save removes the leftover %s", tmp)
+	c, err = store.Load()
+	require.NoError(t, err)
+	assert.Equal(t, 8, c.Step)
 }
 
 func TestStoreLoadErrors(t *testing.T) {
-	if _, err := (&Store{Dir: filepath.Join(t.TempDir(), "missing")}).Load(); !errors.Is(err, ErrNoCheckpoint) {
-		t.Errorf("missing folder: %v, want ErrNoCheckpoint", err)
-	}
+	_, err := (&Store{Dir: filepath.Join(t.TempDir(), "missing")}).Load()
+	assert.ErrorIs(t, err, ErrNoCheckpoint, "missing folder")
 	dir := t.TempDir()
-	if _, err := (&Store{Dir: dir}).Load(); !errors.Is(err, ErrNoCheckpoint) {
-		t.Errorf("empty folder: %v, want ErrNoCheckpoint", err)
-	}
+	_, err = (&Store{Dir: dir}).Load()
+	assert.ErrorIs(t, err, ErrNoCheckpoint, "empty folder")
 	must(t, os.MkdirAll(filepath.Join(dir, "step-000000002"), 0o755))
-	_, err := (&Store{Dir: dir}).Load()
-	if err == nil || errors.Is(err, ErrNoCheckpoint) || !strings.Contains(err.Error(), "no readable checkpoint") {
-		t.Errorf("only a broken checkpoint: %v", err)
-	}
-	if err := (&Store{Dir: dir}).Save(nil); err == nil {
-		t.Error("Save(nil) accepted")
-	}
+	_, err = (&Store{Dir: dir}).Load()
+	assert.ErrorContains(t, err, "no readable checkpoint", "only a broken checkpoint")
+	assert.NotErrorIs(t, err, ErrNoCheckpoint, "only a broken checkpoint")
+	assert.Error(t, (&Store{Dir: dir}).Save(nil), "Save(nil)")
 }
 
 func TestStoreSaveSameStepReplaces(t *testing.T) {
@@ -254,18 +216,12 @@ func TestStoreSaveSameStepReplaces(t *testing.T) {
 	must(t, store.Save(c))
 	got, err := store.Load()
 	must(t, err)
-	if got.Extra["config"] != "second" {
-		t.Fatalf("extra %v, want the second save", got.Extra)
-	}
+	assert.Equal(t, "second", got.Extra["config"], "the second save wins")
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("folder holds %d entries, want 1", len(entries))
-	}
+	assert.Len(t, entries, 1)
 }
 
 func must(t *testing.T, err error) {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 }

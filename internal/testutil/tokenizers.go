@@ -1,0 +1,55 @@
+package testutil
+
+import (
+	"io"
+	"os"
+	"testing"
+)
+
+// TokenizerRow is one row of testdata/fixtures/tokenizers/golden.json: a
+// text with the output of the slow T5Tokenizer (t5-base's spiece.model) and
+// of BertTokenizer (bert-base-uncased's vocab.txt) on it.
+type TokenizerRow struct {
+	Text         string   `json:"text"`
+	T5IDs        []int    `json:"t5_ids"`           // </s> appended
+	T5IDsTrunc16 []int    `json:"t5_ids_trunc16"`   // truncation=True, max_length=16
+	T5Pieces     []string `json:"t5_pieces"`        // convert_ids_to_tokens(t5_ids)
+	T5Decode     string   `json:"t5_decode"`        // decode(t5_ids, skip_special_tokens=True)
+	BertIDs      []int    `json:"bert_ids"`         // [CLS] ... [SEP]
+	BertTrunc16  []int    `json:"bert_ids_trunc16"` // truncation=True, max_length=16
+	BertTokens   []string `json:"bert_tokens"`      // [CLS] tokenize(text) [SEP]
+}
+
+// TokenizerRows reads the 298 rows of the tokenizer golden file; a missing
+// or short file fails the test.
+func TokenizerRows(t testing.TB) []TokenizerRow {
+	t.Helper()
+	var g struct {
+		Rows []TokenizerRow `json:"rows"`
+	}
+	if err := ReadJSON(Fixture("tokenizers", "golden.json"), &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Rows) != 298 {
+		t.Fatalf("tokenizers/golden.json has %d rows, want 298", len(g.Rows))
+	}
+	return g.Rows
+}
+
+// WriteFile writes path with write (a WriteTokenizerJSON method, say) and
+// returns path; an error fails the test.
+func WriteFile(t testing.TB, path string, write func(io.Writer) error) string {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -1,0 +1,155 @@
+package sentencepiece
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// hfConfig is what the HuggingFace tokenizer files around spiece.model say:
+// tokenizer_config.json, special_tokens_map.json and added_tokens.json.
+type hfConfig struct {
+	eos, unk, pad      string
+	additional         []string // additional_special_tokens; nil: not given
+	extraIDs           int
+	cleanUp            bool
+	addPrefixSpace     bool
+	legacy             bool
+	addedDecoder       map[int]addedToken // added_tokens_decoder; nil: not given
+	addedTokensFile    map[string]int     // added_tokens.json; nil: absent
+	hasAddedDecoderKey bool
+}
+
+func defaultHFConfig() hfConfig {
+	return hfConfig{eos: "</s>", unk: "<unk>", pad: "<pad>", extraIDs: 100, cleanUp: true, addPrefixSpace: true, legacy: true}
+}
+
+// tokenValue is a special token in a HF config: a string, or an object with a
+// "content" field (AddedToken serialized).
+type tokenValue string
+
+func (v *tokenValue) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*v = tokenValue(s)
+		return nil
+	}
+	var o struct {
+		Content string `json:"content"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return fmt.Errorf("a special token must be a string or an object with \"content\": %w", err)
+	}
+	*v = tokenValue(o.Content)
+	return nil
+}
+
+// addedTokenJSON is an AddedToken as tokenizer_config.json's
+// added_tokens_decoder and tokenizer.json's added_tokens write it.
+type addedTokenJSON struct {
+	ID         *int   `json:"id"`
+	Content    string `json:"content"`
+	LStrip     bool   `json:"lstrip"`
+	RStrip     bool   `json:"rstrip"`
+	SingleWord bool   `json:"single_word"`
+	Special    bool   `json:"special"`
+}
+
+func (a addedTokenJSON) token(id int) addedToken {
+	return addedToken{content: a.Content, id: id, lstrip: a.LStrip, rstrip: a.RStrip, singleWord: a.SingleWord, special: a.Special}
+}
+
+type tokenizerConfigJSON struct {
+	EOS                *tokenValue               `json:"eos_token"`
+	UNK                *tokenValue               `json:"unk_token"`
+	PAD                *tokenValue               `json:"pad_token"`
+	Additional         []tokenValue              `json:"additional_special_tokens"`
+	ExtraIDs           *int                      `json:"extra_ids"`
+	CleanUp            *bool                     `json:"clean_up_tokenization_spaces"`
+	AddPrefixSpace     *bool                     `json:"add_prefix_space"`
+	Legacy             *bool                     `json:"legacy"`
+	AddedTokensDecoder map[string]addedTokenJSON `json:"added_tokens_decoder"`
+}
+
+// readJSONIfExists decodes path into v; it reports false when the file does
+// not exist.
+func readJSONIfExists(path string, v any) (bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("%s: %w", path, err)
+	}
+	return true, nil
+}
+
+// readHFConfig reads the optional HuggingFace tokenizer files in dir.
+func readHFConfig(dir string) (hfConfig, error) {
+	c := defaultHFConfig()
+	var tc tokenizerConfigJSON
+	if _, err := readJSONIfExists(filepath.Join(dir, "tokenizer_config.json"), &tc); err != nil {
+		return c, err
+	}
+	var sm tokenizerConfigJSON // special_tokens_map.json has the same keys
+	if _, err := readJSONIfExists(filepath.Join(dir, "special_tokens_map.json"), &sm); err != nil {
+		return c, err
+	}
+	pick := func(dst *string, vals ...*tokenValue) {
+		for _, v := range vals {
+			if v != nil {
+				*dst = string(*v)
+				return
+			}
+		}
+	}
+	pick(&c.eos, tc.EOS, sm.EOS)
+	pick(&c.unk, tc.UNK, sm.UNK)
+	pick(&c.pad, tc.PAD, sm.PAD)
+	add := tc.Additional
+	if add == nil {
+		add = sm.Additional
+	}
+	if add != nil {
+		c.additional = make([]string, len(add))
+		for i, a := range add {
+			c.additional[i] = string(a)
+		}
+	}
+	if tc.ExtraIDs != nil {
+		c.extraIDs = *tc.ExtraIDs
+	}
+	if tc.CleanUp != nil {
+		c.cleanUp = *tc.CleanUp
+	}
+	if tc.AddPrefixSpace != nil {
+		c.addPrefixSpace = *tc.AddPrefixSpace
+	}
+	if tc.Legacy != nil {
+		c.legacy = *tc.Legacy
+	}
+	if tc.AddedTokensDecoder != nil {
+		c.hasAddedDecoderKey = true
+		c.addedDecoder = map[int]addedToken{}
+		for k, a := range tc.AddedTokensDecoder {
+			id, err := strconv.Atoi(k)
+			if err != nil {
+				return c, fmt.Errorf("tokenizer_config.json: added_tokens_decoder key %q is not an integer id", k)
+			}
+			c.addedDecoder[id] = a.token(id)
+		}
+	}
+	var at map[string]int
+	if ok, err := readJSONIfExists(filepath.Join(dir, "added_tokens.json"), &at); err != nil {
+		return c, err
+	} else if ok {
+		c.addedTokensFile = at
+	}
+	return c, nil
+}
