@@ -123,19 +123,11 @@ func TestRepackB(t *testing.T) {
 		want := PackB(transB, small.k, small.n, b, ldb)
 		first := &old.data[0]
 		got := RepackB(old, transB, small.k, small.n, b, ldb)
-		if got != old || &got.data[0] != first {
-			t.Errorf("transB=%v: RepackB allocated although the old PackedB was large enough", transB)
-		}
-		if got.K() != small.k || got.N() != small.n || len(got.data) != len(want.data) {
-			t.Fatalf("transB=%v: repacked %d×%d with %d values, want %d×%d with %d", transB, got.K(), got.N(), len(got.data), small.k, small.n, len(want.data))
-		}
-		for i := range want.data[:len(want.data)-packSlack] {
-			if got.data[i] != want.data[i] {
-				t.Fatalf("transB=%v: packed value %d is %v, PackB gives %v", transB, i, got.data[i], want.data[i])
-			}
-		}
-		if grown := RepackB(want, transB, big.k, big.n, bb, ldbb); grown == want {
-			t.Errorf("transB=%v: RepackB reused a PackedB too small for the operand", transB)
-		}
+		assert.Same(t, old, got, "transB=%v: RepackB allocated although the old PackedB was large enough", transB)
+		assert.Same(t, first, &got.data[0], "transB=%v: RepackB allocated new data", transB)
+		require.Equal(t, []int{small.k, small.n, len(want.data)}, []int{got.K(), got.N(), len(got.data)}, "transB=%v: repacked k, n, values", transB)
+		n := len(want.data) - packSlack
+		require.Equal(t, want.data[:n], got.data[:n], "transB=%v: repacked values vs PackB", transB)
+		assert.NotSame(t, want, RepackB(want, transB, big.k, big.n, bb, ldbb), "transB=%v: RepackB reused a PackedB too small for the operand", transB)
 	}
 }
