@@ -1,48 +1,28 @@
 package sampling
 
-import "math"
+import "github.com/genq-go/genq/internal/kernel"
 
 // Softmax writes softmax(scores) to dst and returns it; dst may be scores
-// itself, and a dst shorter than scores is replaced by a new slice. The
-// arithmetic follows torch's float32 CPU kernel: e = exp(x - max), then
-// e * (1 / sum(e)). -Inf scores get probability 0; if no score is finite the
-// result is NaN everywhere, as in torch.
+// itself, and a dst shorter than scores is replaced by a new slice. From the
+// maximum on it computes in float64 (e^(x − max), their sum, one
+// multiplication by its reciprocal) and rounds once to float32, within one
+// float32 rounding of torch's float32 CPU kernel. -Inf scores get
+// probability 0; if no score is finite, or one is NaN, the result is NaN
+// everywhere, as in torch.
 func Softmax(dst, scores []float32) []float32 {
 	dst = fit(dst, len(scores))
-	if len(scores) == 0 {
-		return dst
-	}
-	m := maxScore(scores)
-	var sum float64
-	for i, s := range scores {
-		e := float32(math.Exp(float64(s - m)))
-		dst[i] = e
-		sum += float64(e)
-	}
-	inv := 1 / float32(sum)
-	for i := range dst {
-		dst[i] *= inv
-	}
+	copy(dst, scores)
+	kernel.SoftmaxRow(dst, nil)
 	return dst
 }
 
 // LogSoftmax writes log(softmax(scores)) to dst and returns it; dst may be
-// scores itself, and a dst shorter than scores is replaced by a new slice. As
-// torch's kernel: (x - max) - log(sum(exp(x - max))), in float32 with the sum
-// accumulated in float64.
+// scores itself, and a dst shorter than scores is replaced by a new slice:
+// x − log Σ e^x, from the maximum in float64, rounded once to float32.
 func LogSoftmax(dst, scores []float32) []float32 {
 	dst = fit(dst, len(scores))
-	if len(scores) == 0 {
-		return dst
-	}
-	m := maxScore(scores)
-	var sum float64
-	for _, s := range scores {
-		sum += float64(float32(math.Exp(float64(s - m))))
-	}
-	logSum := float32(math.Log(float64(float32(sum))))
-	for i, s := range scores {
-		dst[i] = (s - m) - logSum
+	if len(scores) > 0 {
+		kernel.LogSoftmax(dst, scores, len(scores))
 	}
 	return dst
 }
@@ -61,17 +41,6 @@ func Argmax(scores []float32) int {
 		}
 	}
 	return best
-}
-
-// maxScore returns the largest score (NaN if any score is NaN).
-func maxScore(scores []float32) float32 {
-	m := scores[0]
-	for _, s := range scores[1:] {
-		if s > m || s != s {
-			m = s
-		}
-	}
-	return m
 }
 
 func fit(dst []float32, n int) []float32 {

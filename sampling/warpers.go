@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math"
 	"slices"
+
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // Temperature divides every score by t in float32, as
@@ -42,21 +44,13 @@ func TopK(scores []float32, k, minKeep int) {
 }
 
 // kthLargest returns the k-th largest score (1 <= k <= len(scores)) with a
-// size-k min-heap, ranking NaN above every number as torch.topk does.
+// size-k heap, ranking NaN above every number as torch.topk does.
 func kthLargest(scores []float32, k int) float32 {
-	h := make([]float32, 0, k)
+	h := kernel.NewTopK(k, greater)
 	for _, s := range scores {
-		if len(h) < k {
-			h = append(h, s)
-			siftUp(h, len(h)-1)
-			continue
-		}
-		if greater(s, h[0]) {
-			h[0] = s
-			siftDown(h, 0)
-		}
+		h.Push(s)
 	}
-	return h[0]
+	return h.Worst()
 }
 
 // greater orders scores as torch.topk does: NaN above every number.
@@ -65,34 +59,6 @@ func greater(a, b float32) bool {
 		return b == b
 	}
 	return a > b
-}
-
-func siftUp(h []float32, i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !greater(h[p], h[i]) {
-			return
-		}
-		h[p], h[i] = h[i], h[p]
-		i = p
-	}
-}
-
-func siftDown(h []float32, i int) {
-	for {
-		m, l, r := i, 2*i+1, 2*i+2
-		if l < len(h) && greater(h[m], h[l]) {
-			m = l
-		}
-		if r < len(h) && greater(h[m], h[r]) {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
 }
 
 // TopP applies nucleus filtering as TopPLogitsWarper does: the scores are

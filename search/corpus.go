@@ -3,9 +3,9 @@ package search
 import (
 	"errors"
 	"fmt"
-	"math"
-	"runtime"
 	"sync"
+
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // normEps is torch.nn.functional.normalize's default eps: vectors are divided
@@ -90,71 +90,34 @@ func pack(what string, rows [][]float32, normalize bool) ([]float32, int, error)
 		return nil, 0, err
 	}
 	data := make([]float32, len(rows)*dim)
-	parts := min(runtime.GOMAXPROCS(0), max(1, len(data)>>16))
-	bad := make([]int, parts) // first non-finite element of each part, or -1
-	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := p*len(rows)/parts, (p+1)*len(rows)/parts
-		wg.Go(func() {
-			bad[p] = -1
-			for i := lo; i < hi; i++ {
-				row := data[i*dim : (i+1)*dim]
-				copy(row, rows[i])
-				if j := nonFinite(row); j >= 0 {
-					bad[p] = i*dim + j
-					return
+	var mu sync.Mutex
+	bad := -1 // the first non-finite element
+	kernel.ParallelFor(len(rows), max(1, (1<<16)/dim), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := data[i*dim : (i+1)*dim]
+			copy(row, rows[i])
+			if j := nonFinite(row); j >= 0 {
+				mu.Lock()
+				if bad < 0 || i*dim+j < bad {
+					bad = i*dim + j
 				}
-				if normalize {
-					normalizeRow(row)
-				}
+				mu.Unlock()
+				return
 			}
-		})
-	}
-	wg.Wait()
-	for _, b := range bad {
-		if b >= 0 {
-			return nil, 0, errNonFinite(what, b/dim, b%dim, data[b])
+			if normalize {
+				normalizeRow(row)
+			}
 		}
+	})
+	if bad >= 0 {
+		return nil, 0, errNonFinite(what, bad/dim, bad%dim, data[bad])
 	}
 	return data, dim, nil
 }
 
-// normalizeRows divides every row of a row-major block by its norm.
-func normalizeRows(data []float32, dim int) {
-	for off := 0; off < len(data); off += dim {
-		normalizeRow(data[off : off+dim])
-	}
-}
+// normalizeRows divides every row of a row-major block by max(‖row‖₂,
+// 1e-12) in float32, as torch.nn.functional.normalize does.
+func normalizeRows(data []float32, dim int) { kernel.L2Normalize(data, data, dim) }
 
-// normalizeRow divides row by max(‖row‖₂, 1e-12) in float32, as
-// torch.nn.functional.normalize does.
-func normalizeRow(row []float32) { divide(row, norm(row)) }
-
-// norm returns max(‖row‖₂, 1e-12), accumulated in float64 and rounded to
-// float32.
-func norm(row []float32) float32 { return max(float32(math.Sqrt(sumSquares(row))), normEps) }
-
-// sumSquaresGo is the portable sumSquares: exact float64 products, four
-// interleaved partial sums so that the additions pipeline.
-func sumSquaresGo(row []float32) float64 {
-	var s0, s1, s2, s3 float64
-	j := 0
-	for ; j+4 <= len(row); j += 4 {
-		x := row[j : j+4 : j+4]
-		s0 += float64(x[0]) * float64(x[0])
-		s1 += float64(x[1]) * float64(x[1])
-		s2 += float64(x[2]) * float64(x[2])
-		s3 += float64(x[3]) * float64(x[3])
-	}
-	for ; j < len(row); j++ {
-		s0 += float64(row[j]) * float64(row[j])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// divide divides every element of row by d.
-func divide(row []float32, d float32) {
-	for j := range row {
-		row[j] /= d
-	}
-}
+// normalizeRow is normalizeRows of one row.
+func normalizeRow(row []float32) { kernel.L2Normalize(row, row, len(row)) }

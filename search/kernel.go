@@ -5,12 +5,6 @@ package search
 // unless an assembly kernel for the CPU replaces it at init.
 var scoreTile = scoreTileGo
 
-// sumSquares returns Σ row[j]² accumulated in float64 (the products of
-// float32 values are exact in float64; only the order of the additions
-// differs between implementations). It is sumSquaresGo unless an assembly
-// kernel for the CPU replaces it at init.
-var sumSquares = sumSquaresGo
-
 // kernelName names the kernels in use (for test and benchmark logs).
 var kernelName = "go"
 

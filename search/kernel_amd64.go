@@ -11,26 +11,8 @@ import (
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		scoreTile = scoreTileAVX2
-		sumSquares = sumSquaresFMA
 		kernelName = "avx2-fma"
 	}
-}
-
-// sumSquares16 returns the float64 sum of the squares of the first n floats
-// at x, n a positive multiple of 16. Implemented in kernel_amd64.s.
-//
-//go:noescape
-func sumSquares16(x *float32, n int) float64
-
-// sumSquaresFMA is sumSquares with four float64 lanes in each of four
-// accumulators: about five times the speed of sumSquaresGo, which matters
-// to TopK, where every corpus row is measured on every call.
-func sumSquaresFMA(row []float32) float64 {
-	n16 := len(row) &^ 15
-	if n16 == 0 {
-		return sumSquaresGo(row)
-	}
-	return sumSquares16(&row[0], n16) + sumSquaresGo(row[n16:])
 }
 
 // dot4x3 computes the 12 dot products of four queries (rows qstride bytes

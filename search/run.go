@@ -2,10 +2,10 @@ package search
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/genq-go/genq/internal/gemm"
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // Batches of at least gemmMinQueries queries are scored by matrix products
@@ -64,70 +64,69 @@ func run(q []float32, nq int, src *source, k int, o options) ([][]Hit, error) {
 		qb, tile = nq, min(chunk, max(3, tileBytes/(4*dim)/3*3)) // whole three-row kernel blocks
 	}
 
-	parts := make([][]best, workers)
-	errs := make([]error, workers)
-	var next atomic.Int64
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			defer func() {
-				if p := recover(); p != nil { // a bug: gemm panics only on bad arguments
-					errs[w] = fmt.Errorf("search: internal error scoring the corpus: %v", p)
-					failed.Store(true)
-				}
-			}()
-			heaps := make([]best, nq)
-			for i := range heaps {
-				heaps[i] = newBest(k)
-			}
-			scores := make([]float32, qb*tile)
-			var buf, scale []float32
-			if src.data == nil {
-				buf, scale = make([]float32, chunk*dim), make([]float32, chunk)
-			}
-			for !failed.Load() {
-				ci := int(next.Add(1)) - 1
-				if ci >= chunks {
-					break
-				}
-				lo, hi := ci*chunk, min((ci+1)*chunk, src.n)
-				ch, err := src.chunk(lo, hi, buf, scale)
-				if err != nil {
-					errs[w] = err
-					failed.Store(true)
-					return
-				}
-				for t := 0; t < hi-lo; t += tile {
-					rows := min(tile, hi-lo-t)
-					block := ch.block[t*dim : (t+rows)*dim]
-					var sc []float32
-					if ch.scale != nil {
-						sc = ch.scale[t : t+rows]
-					}
-					for q0 := 0; q0 < nq; q0 += qb {
-						m := min(qb, nq-q0)
-						out := scores[:m*rows]
-						if useGemm {
-							gemm.Sgemm(false, true, m, rows, dim, 1, q[q0*dim:(q0+m)*dim], dim, block, dim, 0, out, rows)
-						} else {
-							scoreTile(out, q[q0*dim:(q0+m)*dim], m, block, rows, dim)
-						}
-						for i := range m {
-							h := &heaps[q0+i]
-							if s := out[i*rows : (i+1)*rows]; sc != nil {
-								h.offerScaled(s, sc, lo+t)
-							} else {
-								h.offer(s, lo+t)
-							}
-						}
-					}
-				}
-			}
-			parts[w] = heaps
-		})
+	// Each worker has its heaps and buffers; workers take chunks in turn.
+	type state struct {
+		heaps      []best
+		scores     []float32
+		buf, scale []float32
 	}
-	wg.Wait()
+	states := make([]state, workers)
+	errs := make([]error, workers)
+	var failed atomic.Bool
+	kernel.ForEachOn(workers, chunks, func(w, ci int) {
+		if failed.Load() {
+			return
+		}
+		defer func() {
+			if p := recover(); p != nil { // a bug: gemm panics only on bad arguments
+				errs[w] = fmt.Errorf("search: internal error scoring the corpus: %v", p)
+				failed.Store(true)
+			}
+		}()
+		st := &states[w]
+		if st.heaps == nil {
+			st.heaps = make([]best, nq)
+			for i := range st.heaps {
+				st.heaps[i] = newBest(k)
+			}
+			st.scores = make([]float32, qb*tile)
+			if src.data == nil {
+				st.buf, st.scale = make([]float32, chunk*dim), make([]float32, chunk)
+			}
+		}
+		lo, hi := ci*chunk, min((ci+1)*chunk, src.n)
+		ch, err := src.chunk(lo, hi, st.buf, st.scale)
+		if err != nil {
+			errs[w] = err
+			failed.Store(true)
+			return
+		}
+		for t := 0; t < hi-lo; t += tile {
+			rows := min(tile, hi-lo-t)
+			block := ch.block[t*dim : (t+rows)*dim]
+			var sc []float32
+			if ch.scale != nil {
+				sc = ch.scale[t : t+rows]
+			}
+			for q0 := 0; q0 < nq; q0 += qb {
+				m := min(qb, nq-q0)
+				out := st.scores[:m*rows]
+				if useGemm {
+					gemm.Sgemm(false, true, m, rows, dim, 1, q[q0*dim:(q0+m)*dim], dim, block, dim, 0, out, rows)
+				} else {
+					scoreTile(out, q[q0*dim:(q0+m)*dim], m, block, rows, dim)
+				}
+				for i := range m {
+					h := &st.heaps[q0+i]
+					if s := out[i*rows : (i+1)*rows]; sc != nil {
+						h.offerScaled(s, sc, lo+t)
+					} else {
+						h.offer(s, lo+t)
+					}
+				}
+			}
+		}
+	})
 	if failed.Load() {
 		return nil, firstError(src, errs)
 	}
@@ -135,8 +134,10 @@ func run(q []float32, nq int, src *source, k int, o options) ([][]Hit, error) {
 	res := make([][]Hit, nq)
 	for i := range res {
 		all := make([]Hit, 0, workers*k)
-		for _, p := range parts {
-			all = append(all, p[i].hits...)
+		for _, st := range states {
+			if st.heaps != nil {
+				all = append(all, st.heaps[i].Items()...)
+			}
 		}
 		sortHits(all)
 		res[i] = all[:min(k, len(all))]

@@ -6,10 +6,11 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Fixture tolerance: the reference's scores come from torch.mm (another
@@ -22,9 +23,7 @@ const (
 // rows splits a golden [n, d] tensor into rows.
 func rows(t *testing.T, g *testutil.Golden, name string) [][]float32 {
 	x := g.T(t, name)
-	if len(x.Shape) != 2 {
-		t.Fatalf("%s has shape %v, want a matrix", name, x.Shape)
-	}
+	require.Lenf(t, x.Shape, 2, "%s has shape %v, want a matrix", name, x.Shape)
 	out := make([][]float32, x.Shape[0])
 	for i := range out {
 		out[i] = x.F32[i*x.Shape[1] : (i+1)*x.Shape[1]]
@@ -50,9 +49,7 @@ func TestMatchesSentenceTransformers(t *testing.T) {
 			for _, k := range []int{1, 3, np, np + 4} {
 				t.Run(fmt.Sprintf("%s/%s/k=%d", model, tc.score, k), func(t *testing.T) {
 					hits, err := TopK(queries, passages, k, WithScore(tc.score))
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					var maxDiff float64
 					for qi, hs := range hits {
 						ref := want.F32[qi*np : (qi+1)*np]
@@ -61,22 +58,16 @@ func TestMatchesSentenceTransformers(t *testing.T) {
 							order[i] = i
 						}
 						slices.SortStableFunc(order, func(a, b int) int { return -cmpF(ref[a], ref[b]) })
-						if len(hs) != min(k, np) {
-							t.Fatalf("query %d: %d hits, want %d", qi, len(hs), min(k, np))
-						}
+						require.Lenf(t, hs, min(k, np), "query %d", qi)
 						got := make([]float32, len(hs))
 						wantScores := make([]float32, len(hs))
 						for r, h := range hs {
-							if h.CorpusID != order[r] {
-								t.Errorf("query %d rank %d: passage %d, reference ranks passage %d (scores %v vs %v)",
-									qi, r, h.CorpusID, order[r], ref[h.CorpusID], ref[order[r]])
-							}
+							assert.Equalf(t, order[r], h.CorpusID, "query %d rank %d: passage (scores %v vs %v)",
+								qi, r, ref[h.CorpusID], ref[order[r]])
 							got[r], wantScores[r] = h.Score, ref[h.CorpusID]
 						}
 						d := testutil.Compare(got, wantScores, fixtureAtol, fixtureRtol)
-						if d.Count > 0 {
-							t.Errorf("query %d: scores %v, reference %v", qi, got, wantScores)
-						}
+						assert.Zerof(t, d.Count, "query %d: scores %v, reference %v", qi, got, wantScores)
 						maxDiff = max(maxDiff, d.MaxAbs)
 					}
 					t.Logf("max |Δ| of scores vs %s: %.3g (atol %g, rtol %g)", tc.tensor, maxDiff, fixtureAtol, fixtureRtol)
@@ -152,9 +143,7 @@ func TestAgainstOracleRandom(t *testing.T) {
 			for _, opt := range [][]Option{nil, {WithWorkers(1)}, {WithWorkers(3), WithChunkSize(7)}, {WithChunkSize(1)}} {
 				name := fmt.Sprintf("%dx%dx%d/k=%d/%v/%d-opts", tc.nq, tc.nc, tc.dim, tc.k, score, len(opt))
 				got, err := TopK(queries, corpus, tc.k, append(opt, WithScore(score))...)
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
+				require.NoError(t, err, name)
 				checkHits(t, name, got, want, 1e-5)
 			}
 		}
@@ -163,21 +152,14 @@ func TestAgainstOracleRandom(t *testing.T) {
 
 func checkHits(t *testing.T, name string, got, want [][]Hit, tol float64) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d result lists, want %d", name, len(got), len(want))
-	}
+	require.Lenf(t, got, len(want), "%s: result lists", name)
 	for qi := range want {
-		if len(got[qi]) != len(want[qi]) {
-			t.Fatalf("%s: query %d has %d hits, want %d", name, qi, len(got[qi]), len(want[qi]))
-		}
+		require.Lenf(t, got[qi], len(want[qi]), "%s: query %d hits", name, qi)
 		for r, w := range want[qi] {
 			g := got[qi][r]
-			if d := math.Abs(float64(g.Score - w.Score)); d > tol*(1+math.Abs(float64(w.Score))) {
-				t.Fatalf("%s: query %d rank %d: score %v, oracle %v (|Δ| %.3g > %g·(1+|score|))", name, qi, r, g.Score, w.Score, d, tol)
-			}
-			if g.CorpusID != w.CorpusID && !nearTie(want[qi], r, g.CorpusID, tol) {
-				t.Fatalf("%s: query %d rank %d: corpus id %d, oracle %d (%v)", name, qi, r, g.CorpusID, w.CorpusID, w.Score)
-			}
+			require.InDeltaf(t, w.Score, g.Score, tol*(1+math.Abs(float64(w.Score))), "%s: query %d rank %d: score", name, qi, r)
+			require.Truef(t, g.CorpusID == w.CorpusID || nearTie(want[qi], r, g.CorpusID, tol),
+				"%s: query %d rank %d: corpus id %d, oracle %d (%v)", name, qi, r, g.CorpusID, w.CorpusID, w.Score)
 		}
 	}
 }
@@ -221,9 +203,7 @@ func TestTiesExact(t *testing.T) {
 			want := oracle(queries, corpus, k, Dot)
 			for _, opt := range [][]Option{nil, {WithWorkers(1)}, {WithWorkers(4), WithChunkSize(13)}} {
 				got, err := TopK(queries, corpus, k, append(opt, WithScore(Dot))...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				checkHits(t, fmt.Sprintf("dim %d k %d", dim, k), got, want, 0)
 			}
 		}
@@ -245,80 +225,32 @@ func TestScoresIndependentOfSplit(t *testing.T) {
 	const nc, dim = 301, 77
 	queries, corpus := randomRows(r, gemmMinQueries+6, dim), randomRows(r, nc, dim)
 	c, err := NewCorpus(corpus, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	splits := [][]Option{{WithWorkers(1)}, {WithWorkers(3), WithChunkSize(5)}, {WithChunkSize(1)}, {WithChunkSize(64)}}
 	for _, batch := range [][][]float32{queries[:7], queries[:gemmMinQueries], queries} {
 		all, err := c.Search(batch, nc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, opt := range splits {
 			got, err := c.Search(batch, nc, opt...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(all) {
-				t.Fatalf("batch of %d, %d options: other hits or scores than with the default split", len(batch), len(opt))
-			}
+			require.NoError(t, err)
+			require.Equal(t, all, got, "batch of %d, %d options: other hits or scores than with the default split", len(batch), len(opt))
 		}
 		topk, err := TopK(batch, corpus, nc, WithWorkers(3), WithChunkSize(11))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkHits(t, fmt.Sprintf("TopK vs Corpus.Search, batch of %d", len(batch)), topk, all, 1e-5)
 	}
 	small, err := c.Search(queries[:7], nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	large, err := c.Search(queries, nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(large[:gemmMinQueries]) != fmt.Sprint(func() [][]Hit {
-		h, _ := c.Search(queries[:gemmMinQueries], nc, WithWorkers(2), WithChunkSize(17))
-		return h
-	}()) {
-		t.Fatal("gemm path: a query's hits depend on the other queries of its batch")
-	}
+	require.NoError(t, err)
+	alone, err := c.Search(queries[:gemmMinQueries], nc, WithWorkers(2), WithChunkSize(17))
+	require.NoError(t, err)
+	require.Equal(t, alone, large[:gemmMinQueries], "gemm path: a query's hits depend on the other queries of its batch")
 	for qi := range 7 {
 		one, err := c.Search(queries[qi:qi+1], nc, WithWorkers(3), WithChunkSize(5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(one[0]) != fmt.Sprint(small[qi]) {
-			t.Fatalf("small-batch path: query %d alone and in a batch give different hits or scores", qi)
-		}
+		require.NoError(t, err)
+		require.Equal(t, small[qi], one[0], "small-batch path: query %d alone and in a batch give different hits or scores", qi)
 		checkHits(t, fmt.Sprintf("query %d alone vs in a large batch", qi), one, large[qi:qi+1], 1e-5)
-	}
-}
-
-// TestSumSquaresMatchesPortable compares the sum of squares in use (the
-// assembly one on amd64 with AVX2 and FMA) with the portable one: both sum
-// exact float64 products, in different orders, so they agree to 1e-15
-// relative; and both turn NaN and ±Inf into a non-finite sum.
-func TestSumSquaresMatchesPortable(t *testing.T) {
-	t.Logf("kernel in use: %s", kernelName)
-	r := rand.New(rand.NewPCG(16, 0))
-	for _, n := range []int{0, 1, 15, 16, 17, 47, 768, 1000} {
-		row := make([]float32, n)
-		for i := range row {
-			row[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(60)-30)))
-		}
-		got, want := sumSquares(row), sumSquaresGo(row)
-		if d := math.Abs(got - want); d > 1e-15*want {
-			t.Errorf("n=%d: %v, portable %v (|Δ| %.3g)", n, got, want, d)
-		}
-		if n > 0 {
-			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
-				row[n-1] = bad
-				if s := sumSquares(row); !math.IsNaN(s) && !math.IsInf(s, 0) {
-					t.Errorf("n=%d with %v: sum %v, want a non-finite one", n, bad, s)
-				}
-			}
-		}
 	}
 }
 
@@ -331,9 +263,7 @@ func TestTopKExtremeNorms(t *testing.T) {
 	corpus := [][]float32{{6e36, 8e36, 0}, {0, 0, 0}, {3e-20, 0, 4e-20}, {1, 1, 1}, {0, -3e37, 1e37}, {2e38, 2.5e38, 1e38}}
 	for _, opt := range [][]Option{nil, {WithWorkers(2), WithChunkSize(2)}} {
 		got, err := TopK(queries, corpus, len(corpus), opt...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkHits(t, "extreme norms", got, oracle(queries, corpus, len(corpus), Cosine), 1e-6)
 	}
 }
@@ -383,18 +313,13 @@ func TestErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := TopK(tc.queries, tc.corpus, tc.k, tc.opts...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %v, want one containing %q", err, tc.want)
-			}
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 	c, err := NewCorpus(ok, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Search(ok, 1, WithScore(Dot)); err == nil || !strings.Contains(err.Error(), "normalize=false") {
-		t.Fatalf("dot search of a cosine corpus: error %v", err)
-	}
+	require.NoError(t, err)
+	_, err = c.Search(ok, 1, WithScore(Dot))
+	require.ErrorContains(t, err, "normalize=false", "dot search of a cosine corpus")
 }
 
 // badRows returns n rows {1, 0}, with row i's second value set to bad[i].
@@ -409,13 +334,9 @@ func badRows(n int, bad map[int]float32) [][]float32 {
 func TestZeroVectorCosine(t *testing.T) {
 	// normalize divides by max(‖x‖, 1e-12): a zero vector scores 0, not NaN.
 	hits, err := TopK([][]float32{{1, 0}}, [][]float32{{0, 0}, {-1, 0}}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []Hit{{0, 0}, {1, -1}}
-	if fmt.Sprint(hits[0]) != fmt.Sprint(want) {
-		t.Fatalf("got %v, want %v", hits[0], want)
-	}
+	require.Equal(t, want, hits[0])
 }
 
 func TestSaveLoad(t *testing.T) {
@@ -423,33 +344,20 @@ func TestSaveLoad(t *testing.T) {
 	emb, queries := randomRows(r, 40, 12), randomRows(r, 3, 12)
 	for _, normalize := range []bool{true, false} {
 		c, err := NewCorpus(emb, normalize)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		path := filepath.Join(t.TempDir(), "corpus.safetensors")
-		if err := c.Save(path); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Save(path))
 		// The flag is ignored for a file written by Save.
 		back, err := LoadCorpus(path, !normalize)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if back.Score() != c.Score() || back.Len() != 40 || back.Dim() != 12 {
-			t.Fatalf("normalize=%v: loaded %v corpus %dx%d, saved %v 40x12", normalize, back.Score(), back.Len(), back.Dim(), c.Score())
-		}
+		require.NoError(t, err)
+		require.Equal(t, []any{c.Score(), 40, 12}, []any{back.Score(), back.Len(), back.Dim()}, "normalize=%v: loaded corpus", normalize)
 		for i := range c.Len() {
-			if fmt.Sprint(back.Row(i)) != fmt.Sprint(c.Row(i)) {
-				t.Fatalf("row %d changed in the round trip", i)
-			}
+			require.Equal(t, c.Row(i), back.Row(i), "row %d changed in the round trip", i)
 		}
 		a, _ := c.Search(queries, 5)
 		b, _ := back.Search(queries, 5)
-		if fmt.Sprint(a) != fmt.Sprint(b) {
-			t.Fatalf("normalize=%v: loaded corpus gives other hits", normalize)
-		}
+		require.Equal(t, b, a, "normalize=%v: loaded corpus gives other hits", normalize)
 	}
-	if _, err := LoadCorpus(filepath.Join(t.TempDir(), "missing.safetensors"), true); err == nil {
-		t.Fatal("loading a missing file succeeded")
-	}
+	_, err := LoadCorpus(filepath.Join(t.TempDir(), "missing.safetensors"), true)
+	require.Error(t, err, "loading a missing file")
 }

@@ -3,6 +3,8 @@ package search
 import (
 	"fmt"
 	"math"
+
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // source is where a search reads corpus rows from: the contiguous block of a
@@ -41,7 +43,7 @@ func (s *source) chunk(lo, hi int, buf, scale []float32) (chunk, error) {
 		// One pass both measures the row and checks it: a float64 sum of
 		// squares of float32 values cannot overflow, so it is finite exactly
 		// when every value is.
-		ss := sumSquares(row)
+		ss := kernel.SumSquares(row)
 		if math.IsNaN(ss) || math.IsInf(ss, 0) {
 			j := nonFinite(row)
 			return chunk{}, errNonFinite("corpus", lo+r, j, row[j])
@@ -54,7 +56,9 @@ func (s *source) chunk(lo, hi int, buf, scale []float32) (chunk, error) {
 			// The reciprocal of such a norm loses precision (it is a
 			// subnormal float32 past 8.5e37) and raw scores near float32's
 			// range could overflow: normalize the row itself.
-			divide(row, d)
+			for j := range row {
+				row[j] /= d
+			}
 			d = 1
 		}
 		scale[r] = 1 / d

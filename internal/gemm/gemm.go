@@ -28,12 +28,13 @@ const (
 // Implementation.Sgemm: invalid dimensions, leading dimensions or too-short
 // slices are programming errors and panic, as in every BLAS.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemm is Sgemm, on the calling goroutine alone when serial.
+func sgemm(serial, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, true)
-	if m == 0 || n == 0 {
-		return
-	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if trivial(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	p := &problem{
@@ -43,8 +44,22 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		a: a, lda: lda,
 		b: b, ldb: ldb,
 		c: c, ldc: ldc,
+		serial: serial,
 	}
 	p.run(active)
+}
+
+// trivial computes the products that need no kernel (C empty, or C =
+// beta·C when alpha or k is 0) and reports whether it did.
+func trivial(m, n, k int, alpha, beta float32, c []float32, ldc int) bool {
+	if m == 0 || n == 0 {
+		return true
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return true
+	}
+	return false
 }
 
 // checkArgs panics, with gonum's message, on arguments gonum would reject.
@@ -59,38 +74,41 @@ func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	case k < 0:
 		panic(msgKLT0)
 	}
-	if transA {
-		if lda < max(1, m) {
-			panic(msgBadLdA)
-		}
-	} else if lda < max(1, k) {
-		panic(msgBadLdA)
-	}
+	checkLd(transA, m, k, lda, msgBadLdA)
 	if withB {
-		if transB && ldb < max(1, k) || !transB && ldb < max(1, n) {
-			panic(msgBadLdB)
-		}
+		checkLd(transB, k, n, ldb, msgBadLdB)
 	}
-	if ldc < max(1, n) {
-		panic(msgBadLdC)
-	}
+	checkLd(false, m, n, ldc, msgBadLdC)
 	if m == 0 || n == 0 {
 		return
 	}
-	if transA {
-		if len(a) < (k-1)*lda+m {
-			panic(msgShortA)
-		}
-	} else if len(a) < (m-1)*lda+k {
-		panic(msgShortA)
-	}
+	checkLen(transA, m, k, a, lda, msgShortA)
 	if withB {
-		if transB && len(b) < (n-1)*ldb+k || !transB && len(b) < (k-1)*ldb+n {
-			panic(msgShortB)
-		}
+		checkLen(transB, k, n, b, ldb, msgShortB)
 	}
-	if len(c) < (m-1)*ldc+n {
-		panic(msgShortC)
+	checkLen(false, m, n, c, ldc, msgShortC)
+}
+
+// checkLd panics with msg when ld is too small a leading dimension for an
+// operand op(X) of rows×cols: X itself, or stored transposed (cols×rows)
+// with trans.
+func checkLd(trans bool, rows, cols, ld int, msg string) {
+	if trans {
+		rows, cols = cols, rows
+	}
+	if ld < max(1, cols) {
+		panic(msg)
+	}
+}
+
+// checkLen panics with msg when x is too short for an operand op(X) of
+// rows×cols (non-empty) with leading dimension ld (see checkLd).
+func checkLen(trans bool, rows, cols int, x []float32, ld int, msg string) {
+	if trans {
+		rows, cols = cols, rows
+	}
+	if len(x) < (rows-1)*ld+cols {
+		panic(msg)
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The tolerance for every element: the float32 rounding error of a length-k
@@ -132,16 +135,12 @@ func (tc gemmCase) checkWith(t *testing.T, rng *rand.Rand, mul multiply) float64
 		for j := 0; j < ldc && i*ldc+j < len(c); j++ {
 			got := c[i*ldc+j]
 			if j >= tc.n {
-				if got != sentinel {
-					t.Fatalf("%v: wrote C[%d][%d] past the row (ldc=%d): %g", tc, i, j, ldc, got)
-				}
+				require.EqualValuesf(t, sentinel, got, "%v: wrote C[%d][%d] past the row (ldc=%d)", tc, i, j, ldc)
 				continue
 			}
 			w, bound := want[i*tc.n+j], tol[i*tc.n+j]
 			d := math.Abs(float64(got) - w)
-			if !(d <= bound) {
-				t.Fatalf("%v: C[%d][%d] = %g, want %g (|Δ| %.3g > tol %.3g)", tc, i, j, got, w, d, bound)
-			}
+			require.InDeltaf(t, w, got, bound, "%v: C[%d][%d]", tc, i, j)
 			worst = max(worst, d/bound)
 		}
 	}
@@ -272,11 +271,7 @@ func TestSgemmThreadsAgree(t *testing.T) {
 		SetMaxThreads(4)
 		Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, c4, ldc)
 		SetMaxThreads(prev)
-		for i := range c1 {
-			if c1[i] != c4[i] {
-				t.Fatalf("%v: element %d differs between 1 and 4 threads: %g vs %g", tc, i, c1[i], c4[i])
-			}
-		}
+		require.Equal(t, c1, c4, "%v: 1 and 4 threads differ", tc)
 	}
 }
 
@@ -302,13 +297,18 @@ func TestSgemmDegenerate(t *testing.T) {
 			a := make([]float32, max(tt.m*tt.k, 1))
 			b := make([]float32, max(tt.k*tt.n, 1))
 			Sgemm(false, false, tt.m, tt.n, tt.k, tt.alpha, a, max(tt.k, 1), b, max(tt.n, 1), tt.beta, tt.c, max(tt.n, 1))
-			for i := range tt.want {
-				if got, w := tt.c[i], tt.want[i]; got != w && !(got != got && w != w) {
-					t.Fatalf("C[%d] = %g, want %g", i, got, w)
-				}
-			}
+			require.Equal(t, bitsOf(tt.want), bitsOf(tt.c)) // NaN where NaN is wanted
 		})
 	}
+}
+
+// bitsOf returns the bits of x, so that equal NaNs compare equal.
+func bitsOf(x []float32) []uint32 {
+	b := make([]uint32, len(x))
+	for i, v := range x {
+		b[i] = math.Float32bits(v)
+	}
+	return b
 }
 
 // TestSgemmPanics checks that bad arguments fail with gonum's messages.
@@ -326,14 +326,7 @@ func TestSgemmPanics(t *testing.T) {
 		{msgShortC, func() { Sgemm(false, false, 2, 4, 1, 1, s, 1, s, 4, 0, s[:5], 4) }},
 	}
 	for _, tt := range tests {
-		func() {
-			defer func() {
-				if got := recover(); got != tt.want {
-					t.Errorf("panic %v, want %q", got, tt.want)
-				}
-			}()
-			tt.call()
-		}()
+		assert.PanicsWithValue(t, tt.want, tt.call)
 	}
 }
 
@@ -343,9 +336,7 @@ func TestBlockingFitsBuffers(t *testing.T) {
 	t.Logf("active kernel: %s", KernelName())
 	for _, cfg := range configs() {
 		k := cfg.kern
-		if k.kc > maxKC || k.kc%4 != 0 || k.mc%k.mr != 0 || k.nc%k.nr != 0 {
-			t.Errorf("%s: blocking mc=%d kc=%d nc=%d does not fit mr=%d nr=%d maxKC=%d",
-				k.name, k.mc, k.kc, k.nc, k.mr, k.nr, maxKC)
-		}
+		assert.Truef(t, k.kc <= maxKC && k.kc%4 == 0 && k.mc%k.mr == 0 && k.nc%k.nr == 0,
+			"%s: blocking mc=%d kc=%d nc=%d does not fit mr=%d nr=%d maxKC=%d", k.name, k.mc, k.kc, k.nc, k.mr, k.nr, maxKC)
 	}
 }

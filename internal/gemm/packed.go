@@ -20,33 +20,36 @@ type PackedB struct {
 // (n×k) — whose rows are ldb apart. Arguments are checked as Sgemm checks
 // its B operand, with the same panics.
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	return RepackB(nil, transB, k, n, b, ldb)
+}
+
+// RepackB is PackB into the memory of old (which may be nil) when it is
+// large enough, for callers that pack operands of one shape again and again
+// (the encoder's keys and values of every generation): it returns old,
+// repacked, or a new PackedB. old must not be in use.
+func RepackB(old *PackedB, transB bool, k, n int, b []float32, ldb int) *PackedB {
 	switch {
 	case k < 0:
 		panic(msgKLT0)
 	case n < 0:
 		panic(msgNLT0)
 	}
-	if transB {
-		if ldb < max(1, k) {
-			panic(msgBadLdB)
-		}
-	} else if ldb < max(1, n) {
-		panic(msgBadLdB)
-	}
+	checkLd(transB, k, n, ldb, msgBadLdB)
 	kern := active
 	pb := &PackedB{k: k, n: n, kern: kern, np: roundUp(n, kern.nr)}
 	if k == 0 || n == 0 {
 		return pb
 	}
-	if transB {
-		if len(b) < (n-1)*ldb+k {
-			panic(msgShortB)
-		}
-	} else if len(b) < (k-1)*ldb+n {
-		panic(msgShortB)
-	}
+	checkLen(transB, k, n, b, ldb, msgShortB)
 	pb.kc = depthBlock(kern, k)
-	pb.data = make([]float32, k*pb.np+packSlack)
+	if size := k*pb.np + packSlack; old != nil && cap(old.data) >= size {
+		data := old.data[:size]
+		*old = *pb
+		old.data = data
+		pb = old
+	} else {
+		pb.data = make([]float32, size)
+	}
 	src := &problem{transB: transB, k: k, n: n, b: b, ldb: ldb}
 	for pc := 0; pc < k; pc += pb.kc {
 		kb := min(pb.kc, k-pc)
@@ -78,11 +81,7 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 	n, k := pb.n, pb.k
 	// Check A and C as Sgemm does; B was checked when it was packed.
 	checkArgs(transA, false, m, n, k, a, lda, nil, 0, c, ldc, false)
-	if m == 0 || n == 0 {
-		return
-	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if trivial(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	p := &problem{
@@ -101,22 +100,5 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 // attention head per goroutine, say). Arguments, results and panics are
 // those of Sgemm.
 func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, true)
-	if m == 0 || n == 0 {
-		return
-	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
-	p := &problem{
-		transA: transA, transB: transB,
-		m: m, n: n, k: k,
-		alpha: alpha, beta: beta,
-		a: a, lda: lda,
-		b: b, ldb: ldb,
-		c: c, ldc: ldc,
-		serial: true,
-	}
-	p.run(active)
+	sgemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

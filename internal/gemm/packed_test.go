@@ -4,6 +4,9 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // callPacked multiplies by packing B first, then SgemmPacked.
@@ -51,9 +54,7 @@ func TestSgemmPackedBitIdentical(t *testing.T) {
 		tc := gemmCase{transB: transB, m: 1, n: n, k: k}
 		_, _, b, ldb, _, _ := tc.operands(rng)
 		pb := PackB(transB, k, n, b, ldb)
-		if pb.K() != k || pb.N() != n {
-			t.Fatalf("PackedB is %d×%d, want %d×%d", pb.K(), pb.N(), k, n)
-		}
+		require.Equal(t, [2]int{k, n}, [2]int{pb.K(), pb.N()}, "PackedB's k×n")
 		var wg sync.WaitGroup
 		for _, m := range []int{1, 5, 24, 100} {
 			wg.Go(func() {
@@ -66,12 +67,7 @@ func TestSgemmPackedBitIdentical(t *testing.T) {
 				got := make([]float32, m*n)
 				Sgemm(false, transB, m, n, k, 1, a, k, b, ldb, 0, want, n)
 				SgemmPacked(false, m, 1, a, k, pb, 0, got, n)
-				for i := range want {
-					if got[i] != want[i] {
-						t.Errorf("transB=%v m=%d: element %d is %g packed, %g unpacked", transB, m, i, got[i], want[i])
-						return
-					}
-				}
+				assert.Equal(t, want, got, "transB=%v m=%d: packed and unpacked differ", transB, m)
 			})
 		}
 		wg.Wait()
@@ -98,14 +94,7 @@ func TestSgemmPackedPanics(t *testing.T) {
 		{msgBadLdB, func() { SgemmSerial(false, true, 2, 2, 3, 1, s, 3, s, 2, 0, s, 2) }},
 	}
 	for _, tt := range tests {
-		func() {
-			defer func() {
-				if got := recover(); got != tt.want {
-					t.Errorf("panic %v, want %q", got, tt.want)
-				}
-			}()
-			tt.call()
-		}()
+		assert.PanicsWithValue(t, tt.want, tt.call)
 	}
 }
 
@@ -114,12 +103,31 @@ func TestSgemmPackedDegenerate(t *testing.T) {
 	pb := PackB(false, 0, 2, nil, 2)
 	c := []float32{1, -3}
 	SgemmPacked(false, 1, 1, nil, 1, pb, 2, c, 2)
-	if c[0] != 2 || c[1] != -6 {
-		t.Errorf("k=0, beta=2: C = %v, want [2 -6]", c)
-	}
+	assert.Equal(t, []float32{2, -6}, c, "k=0, beta=2")
 	empty := PackB(true, 3, 0, nil, 3)
 	SgemmPacked(false, 2, 1, make([]float32, 6), 3, empty, 0, c, 1) // n = 0: nothing to do
-	if c[0] != 2 {
-		t.Errorf("n=0 wrote C: %v", c)
+	assert.Equal(t, []float32{2, -6}, c, "n=0 wrote C")
+}
+
+// TestRepackB: repacking into a PackedB of a larger operand reuses its
+// memory and gives what PackB gives, padding included (the old contents
+// must not leak into the zero columns past n).
+func TestRepackB(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, transB := range []bool{false, true} {
+		big := gemmCase{transB: transB, m: 1, n: 300, k: 90}
+		_, _, bb, ldbb, _, _ := big.operands(rng)
+		old := PackB(transB, big.k, big.n, bb, ldbb)
+		small := gemmCase{transB: transB, m: 1, n: 37, k: 61} // n not a multiple of nr
+		_, _, b, ldb, _, _ := small.operands(rng)
+		want := PackB(transB, small.k, small.n, b, ldb)
+		first := &old.data[0]
+		got := RepackB(old, transB, small.k, small.n, b, ldb)
+		assert.Same(t, old, got, "transB=%v: RepackB allocated although the old PackedB was large enough", transB)
+		assert.Same(t, first, &got.data[0], "transB=%v: RepackB allocated new data", transB)
+		require.Equal(t, []int{small.k, small.n, len(want.data)}, []int{got.K(), got.N(), len(got.data)}, "transB=%v: repacked k, n, values", transB)
+		n := len(want.data) - packSlack
+		require.Equal(t, want.data[:n], got.data[:n], "transB=%v: repacked values vs PackB", transB)
+		assert.NotSame(t, want, RepackB(want, transB, big.k, big.n, bb, ldbb), "transB=%v: RepackB reused a PackedB too small for the operand", transB)
 	}
 }

@@ -36,3 +36,10 @@ func addMaxAVX2(row, mask []float32) float32
 //
 //go:noescape
 func scaleAVX2(row []float32, s float64)
+
+// sumSquares16 returns the float64 sum of the squares of the first n floats
+// at x, n a positive multiple of 16 (sumsq_amd64.s: four accumulators of
+// four float64 lanes).
+//
+//go:noescape
+func sumSquares16(x *float32, n int) float64

@@ -205,157 +205,65 @@ scaleDone:
 	VZEROUPPER
 	RET
 
+// F64X4 defines sym<> as four float64 lanes of the bits given.
+#define F64X4(sym, bits) \
+	DATA sym<>+0(SB)/8, $bits; \
+	DATA sym<>+8(SB)/8, $bits; \
+	DATA sym<>+16(SB)/8, $bits; \
+	DATA sym<>+24(SB)/8, $bits; \
+	GLOBL sym<>(SB), RODATA|NOPTR, $32
+
 // -Inf as a float32
 DATA neginf<>+0(SB)/4, $0xff800000
 GLOBL neginf<>(SB), RODATA|NOPTR, $4
 
 // below it exp flushes to 0
-DATA lo<>+0(SB)/8, $0xc086200000000000
-DATA lo<>+8(SB)/8, $0xc086200000000000
-DATA lo<>+16(SB)/8, $0xc086200000000000
-DATA lo<>+24(SB)/8, $0xc086200000000000
-GLOBL lo<>(SB), RODATA|NOPTR, $32
+F64X4(lo, 0xc086200000000000)
 // log2(e)
-DATA log2e<>+0(SB)/8, $0x3ff71547652b82fe
-DATA log2e<>+8(SB)/8, $0x3ff71547652b82fe
-DATA log2e<>+16(SB)/8, $0x3ff71547652b82fe
-DATA log2e<>+24(SB)/8, $0x3ff71547652b82fe
-GLOBL log2e<>(SB), RODATA|NOPTR, $32
+F64X4(log2e, 0x3ff71547652b82fe)
 // adding it rounds to an integer in the low mantissa bits
-DATA round<>+0(SB)/8, $0x4338000000000000
-DATA round<>+8(SB)/8, $0x4338000000000000
-DATA round<>+16(SB)/8, $0x4338000000000000
-DATA round<>+24(SB)/8, $0x4338000000000000
-GLOBL round<>(SB), RODATA|NOPTR, $32
+F64X4(round, 0x4338000000000000)
 // ln2, high part
-DATA ln2hi<>+0(SB)/8, $0x3fe62e42fee00000
-DATA ln2hi<>+8(SB)/8, $0x3fe62e42fee00000
-DATA ln2hi<>+16(SB)/8, $0x3fe62e42fee00000
-DATA ln2hi<>+24(SB)/8, $0x3fe62e42fee00000
-GLOBL ln2hi<>(SB), RODATA|NOPTR, $32
+F64X4(ln2hi, 0x3fe62e42fee00000)
 // ln2, low part
-DATA ln2lo<>+0(SB)/8, $0x3dea39ef35793c76
-DATA ln2lo<>+8(SB)/8, $0x3dea39ef35793c76
-DATA ln2lo<>+16(SB)/8, $0x3dea39ef35793c76
-DATA ln2lo<>+24(SB)/8, $0x3dea39ef35793c76
-GLOBL ln2lo<>(SB), RODATA|NOPTR, $32
+F64X4(ln2lo, 0x3dea39ef35793c76)
 // 1/8!
-DATA c8<>+0(SB)/8, $0x3efa01a01a01a01a
-DATA c8<>+8(SB)/8, $0x3efa01a01a01a01a
-DATA c8<>+16(SB)/8, $0x3efa01a01a01a01a
-DATA c8<>+24(SB)/8, $0x3efa01a01a01a01a
-GLOBL c8<>(SB), RODATA|NOPTR, $32
+F64X4(c8, 0x3efa01a01a01a01a)
 // 1/7!
-DATA c7<>+0(SB)/8, $0x3f2a01a01a01a01a
-DATA c7<>+8(SB)/8, $0x3f2a01a01a01a01a
-DATA c7<>+16(SB)/8, $0x3f2a01a01a01a01a
-DATA c7<>+24(SB)/8, $0x3f2a01a01a01a01a
-GLOBL c7<>(SB), RODATA|NOPTR, $32
+F64X4(c7, 0x3f2a01a01a01a01a)
 // 1/6!
-DATA c6<>+0(SB)/8, $0x3f56c16c16c16c17
-DATA c6<>+8(SB)/8, $0x3f56c16c16c16c17
-DATA c6<>+16(SB)/8, $0x3f56c16c16c16c17
-DATA c6<>+24(SB)/8, $0x3f56c16c16c16c17
-GLOBL c6<>(SB), RODATA|NOPTR, $32
+F64X4(c6, 0x3f56c16c16c16c17)
 // 1/5!
-DATA c5<>+0(SB)/8, $0x3f81111111111111
-DATA c5<>+8(SB)/8, $0x3f81111111111111
-DATA c5<>+16(SB)/8, $0x3f81111111111111
-DATA c5<>+24(SB)/8, $0x3f81111111111111
-GLOBL c5<>(SB), RODATA|NOPTR, $32
+F64X4(c5, 0x3f81111111111111)
 // 1/4!
-DATA c4<>+0(SB)/8, $0x3fa5555555555555
-DATA c4<>+8(SB)/8, $0x3fa5555555555555
-DATA c4<>+16(SB)/8, $0x3fa5555555555555
-DATA c4<>+24(SB)/8, $0x3fa5555555555555
-GLOBL c4<>(SB), RODATA|NOPTR, $32
+F64X4(c4, 0x3fa5555555555555)
 // 1/3!
-DATA c3<>+0(SB)/8, $0x3fc5555555555555
-DATA c3<>+8(SB)/8, $0x3fc5555555555555
-DATA c3<>+16(SB)/8, $0x3fc5555555555555
-DATA c3<>+24(SB)/8, $0x3fc5555555555555
-GLOBL c3<>(SB), RODATA|NOPTR, $32
+F64X4(c3, 0x3fc5555555555555)
 // 1/2
-DATA half<>+0(SB)/8, $0x3fe0000000000000
-DATA half<>+8(SB)/8, $0x3fe0000000000000
-DATA half<>+16(SB)/8, $0x3fe0000000000000
-DATA half<>+24(SB)/8, $0x3fe0000000000000
-GLOBL half<>(SB), RODATA|NOPTR, $32
+F64X4(half, 0x3fe0000000000000)
 // 1
-DATA one<>+0(SB)/8, $0x3ff0000000000000
-DATA one<>+8(SB)/8, $0x3ff0000000000000
-DATA one<>+16(SB)/8, $0x3ff0000000000000
-DATA one<>+24(SB)/8, $0x3ff0000000000000
-GLOBL one<>(SB), RODATA|NOPTR, $32
+F64X4(one, 0x3ff0000000000000)
 // -1/2
-DATA neghalf<>+0(SB)/8, $0xbfe0000000000000
-DATA neghalf<>+8(SB)/8, $0xbfe0000000000000
-DATA neghalf<>+16(SB)/8, $0xbfe0000000000000
-DATA neghalf<>+24(SB)/8, $0xbfe0000000000000
-GLOBL neghalf<>(SB), RODATA|NOPTR, $32
+F64X4(neghalf, 0xbfe0000000000000)
 // 1/√2
-DATA invsqrt2<>+0(SB)/8, $0x3fe6a09e667f3bcd
-DATA invsqrt2<>+8(SB)/8, $0x3fe6a09e667f3bcd
-DATA invsqrt2<>+16(SB)/8, $0x3fe6a09e667f3bcd
-DATA invsqrt2<>+24(SB)/8, $0x3fe6a09e667f3bcd
-GLOBL invsqrt2<>(SB), RODATA|NOPTR, $32
+F64X4(invsqrt2, 0x3fe6a09e667f3bcd)
 // A&S 7.1.26 p
-DATA erfp<>+0(SB)/8, $0x3fd4f740a93d7b8c
-DATA erfp<>+8(SB)/8, $0x3fd4f740a93d7b8c
-DATA erfp<>+16(SB)/8, $0x3fd4f740a93d7b8c
-DATA erfp<>+24(SB)/8, $0x3fd4f740a93d7b8c
-GLOBL erfp<>(SB), RODATA|NOPTR, $32
+F64X4(erfp, 0x3fd4f740a93d7b8c)
 // A&S 7.1.26 a1
-DATA a1<>+0(SB)/8, $0x3fd04f20c6ec5a7e
-DATA a1<>+8(SB)/8, $0x3fd04f20c6ec5a7e
-DATA a1<>+16(SB)/8, $0x3fd04f20c6ec5a7e
-DATA a1<>+24(SB)/8, $0x3fd04f20c6ec5a7e
-GLOBL a1<>(SB), RODATA|NOPTR, $32
+F64X4(a1, 0x3fd04f20c6ec5a7e)
 // a2
-DATA a2<>+0(SB)/8, $0xbfd23531cc3c1469
-DATA a2<>+8(SB)/8, $0xbfd23531cc3c1469
-DATA a2<>+16(SB)/8, $0xbfd23531cc3c1469
-DATA a2<>+24(SB)/8, $0xbfd23531cc3c1469
-GLOBL a2<>(SB), RODATA|NOPTR, $32
+F64X4(a2, 0xbfd23531cc3c1469)
 // a3
-DATA a3<>+0(SB)/8, $0x3ff6be1c55bae157
-DATA a3<>+8(SB)/8, $0x3ff6be1c55bae157
-DATA a3<>+16(SB)/8, $0x3ff6be1c55bae157
-DATA a3<>+24(SB)/8, $0x3ff6be1c55bae157
-GLOBL a3<>(SB), RODATA|NOPTR, $32
+F64X4(a3, 0x3ff6be1c55bae157)
 // a4
-DATA a4<>+0(SB)/8, $0xbff7401c57014c39
-DATA a4<>+8(SB)/8, $0xbff7401c57014c39
-DATA a4<>+16(SB)/8, $0xbff7401c57014c39
-DATA a4<>+24(SB)/8, $0xbff7401c57014c39
-GLOBL a4<>(SB), RODATA|NOPTR, $32
+F64X4(a4, 0xbff7401c57014c39)
 // a5
-DATA a5<>+0(SB)/8, $0x3ff0fb844255a12d
-DATA a5<>+8(SB)/8, $0x3ff0fb844255a12d
-DATA a5<>+16(SB)/8, $0x3ff0fb844255a12d
-DATA a5<>+24(SB)/8, $0x3ff0fb844255a12d
-GLOBL a5<>(SB), RODATA|NOPTR, $32
+F64X4(a5, 0x3ff0fb844255a12d)
 // 1/√(2π)
-DATA invsqrt2pi<>+0(SB)/8, $0x3fd9884533d43651
-DATA invsqrt2pi<>+8(SB)/8, $0x3fd9884533d43651
-DATA invsqrt2pi<>+16(SB)/8, $0x3fd9884533d43651
-DATA invsqrt2pi<>+24(SB)/8, $0x3fd9884533d43651
-GLOBL invsqrt2pi<>(SB), RODATA|NOPTR, $32
+F64X4(invsqrt2pi, 0x3fd9884533d43651)
 // 0
-DATA zero<>+0(SB)/8, $0x0000000000000000
-DATA zero<>+8(SB)/8, $0x0000000000000000
-DATA zero<>+16(SB)/8, $0x0000000000000000
-DATA zero<>+24(SB)/8, $0x0000000000000000
-GLOBL zero<>(SB), RODATA|NOPTR, $32
+F64X4(zero, 0x0000000000000000)
 // the exponent bias, as four int64
-DATA bias<>+0(SB)/8, $1023
-DATA bias<>+8(SB)/8, $1023
-DATA bias<>+16(SB)/8, $1023
-DATA bias<>+24(SB)/8, $1023
-GLOBL bias<>(SB), RODATA|NOPTR, $32
+F64X4(bias, 1023)
 // clears the sign bit of a float64
-DATA absmask<>+0(SB)/8, $0x7fffffffffffffff
-DATA absmask<>+8(SB)/8, $0x7fffffffffffffff
-DATA absmask<>+16(SB)/8, $0x7fffffffffffffff
-DATA absmask<>+24(SB)/8, $0x7fffffffffffffff
-GLOBL absmask<>(SB), RODATA|NOPTR, $32
+F64X4(absmask, 0x7fffffffffffffff)

@@ -12,3 +12,5 @@ func expShiftAVX2(row []float32, hi float64, sums *[4]float64) {
 }
 func addMaxAVX2(row, mask []float32) float32 { panic("kernel: no AVX2 kernels on this platform") }
 func scaleAVX2(row []float32, s float64)     { panic("kernel: no AVX2 kernels on this platform") }
+
+func sumSquares16(x *float32, n int) float64 { panic("kernel: no AVX2 kernels on this platform") }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestExp bounds the fast exp against math.Exp: relative error <= 1e-9 on
@@ -13,15 +15,10 @@ func TestExp(t *testing.T) {
 	for x := -708.0; x <= 709; x += 0.0137 {
 		worst = math.Max(worst, math.Abs(exp(x)/math.Exp(x)-1))
 	}
-	if worst > 1e-9 {
-		t.Errorf("max relative error %.3g > 1e-9", worst)
-	}
-	if got := exp(-math.MaxFloat32); got != 0 {
-		t.Errorf("exp(-MaxFloat32) = %v, want 0", got)
-	}
-	if got := exp(math.NaN()); !math.IsNaN(got) {
-		t.Errorf("exp(NaN) = %v, want NaN", got)
-	}
+	assert.LessOrEqual(t, worst, 1e-9, "max relative error")
+	assert.Zero(t, exp(-math.MaxFloat32), "exp(-MaxFloat32)")
+	assert.True(t, math.IsNaN(exp(math.NaN())), "exp(NaN)")
+	assert.Equal(t, math.Inf(1), Exp(710), "Exp above 709")
 	t.Logf("max relative error %.3g", worst)
 }
 
@@ -37,9 +34,8 @@ func TestNormal(t *testing.T) {
 			worstPDF = math.Max(worstPDF, math.Abs(pdf/want-1))
 		}
 	}
-	if worstCDF > 7.5e-8 || worstPDF > 1e-9 {
-		t.Errorf("max |ΔΦ| %.3g (bound 7.5e-8), max relative Δφ %.3g (bound 1e-9)", worstCDF, worstPDF)
-	}
+	assert.LessOrEqual(t, worstCDF, 7.5e-8, "max |ΔΦ|")
+	assert.LessOrEqual(t, worstPDF, 1e-9, "max relative Δφ")
 	t.Logf("max |ΔΦ| %.3g, max relative Δφ %.3g", worstCDF, worstPDF)
 }
 
@@ -69,12 +65,9 @@ func TestVectorKernels(t *testing.T) {
 		for i := range n &^ 3 {
 			cdf, pdf := normal(float64(x[i]))
 			f := float64(x[i])
-			if want := float32(f * cdf); !close(y[i], want) {
-				t.Errorf("n=%d: gelu(%g) = %g, scalar %g", n, x[i], y[i], want)
-			}
-			if want := float32(float64(g[i]) * (cdf + f*pdf)); !close(dx[i], want) {
-				t.Errorf("n=%d: gelu'(%g)·%g = %g, scalar %g", n, x[i], g[i], dx[i], want)
-			}
+			want, wantD := float32(f*cdf), float32(float64(g[i])*(cdf+f*pdf))
+			assert.Truef(t, close(y[i], want), "n=%d: gelu(%g) = %g, scalar %g", n, x[i], y[i], want)
+			assert.Truef(t, close(dx[i], wantD), "n=%d: gelu'(%g)·%g = %g, scalar %g", n, x[i], g[i], dx[i], wantD)
 		}
 		row := append([]float32{}, x...)
 		row[n-1] = MaskedValue
@@ -85,13 +78,9 @@ func TestVectorKernels(t *testing.T) {
 			want[i] = float32(e)
 			wantSum += e
 		}
-		if sum := expShift(row, 3); math.Abs(sum/wantSum-1) > 1e-12 {
-			t.Errorf("n=%d: sum of exponentials %g, scalar %g", n, sum, wantSum)
-		}
+		assert.InDeltaf(t, wantSum, expShift(row, 3), 1e-12*wantSum, "n=%d: sum of exponentials", n)
 		for i := range row {
-			if !close(row[i], want[i]) {
-				t.Errorf("n=%d: e^(%g-3) = %g, scalar %g", n, x[i], row[i], want[i])
-			}
+			assert.Truef(t, close(row[i], want[i]), "n=%d: e^(%g-3) = %g, scalar %g", n, x[i], row[i], want[i])
 		}
 	}
 }
@@ -129,11 +118,9 @@ func TestSoftmaxRow(t *testing.T) {
 		}
 		SoftmaxRow(row, mask)
 		for j := range row {
-			if d := math.Abs(float64(row[j] - want[j])); d > math.Max(0x1p-23*float64(want[j]), 1e-38) {
-				t.Errorf("n=%d: p[%d] = %g, want %g", n, j, row[j], want[j])
-			}
-			if mask[j] != 0 && row[j] != 0 {
-				t.Errorf("n=%d: masked p[%d] = %g, want 0", n, j, row[j])
+			assert.InDeltaf(t, want[j], row[j], math.Max(0x1p-23*float64(want[j]), 1e-38), "n=%d: p[%d]", n, j)
+			if mask[j] != 0 {
+				assert.Zerof(t, row[j], "n=%d: masked p[%d]", n, j)
 			}
 		}
 	}

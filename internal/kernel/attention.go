@@ -150,7 +150,7 @@ func probs[T Float](a *Attention, q, k, bias []T, b, h int, p []T) []bool {
 	case s == 1:
 		qr := qp[:d]
 		for j := range t {
-			p[j] = T(float64(dot(qr, k[a.K.at(b, h, j):])) * a.Scale)
+			p[j] = T(float64(Dot(qr, k[a.K.at(b, h, j):])) * a.Scale)
 		}
 	default:
 		GemmSerial(false, true, s, t, d, T(a.Scale), qp, a.Q.Row, k[a.K.at(b, h, 0):], a.K.Row, 0, p, t)
@@ -209,7 +209,7 @@ func Attend[T Float](a *Attention, out, q, k, v, bias []T) error {
 			o = o[:d]
 			clear(o)
 			for j, pj := range p {
-				axpy(pj, v[a.V.at(b, h, j):][:d], o)
+				Axpy(pj, v[a.V.at(b, h, j):][:d], o)
 			}
 		default:
 			GemmSerial(false, false, s, d, t, 1, p, t, v[a.V.at(b, h, 0):], a.V.Row, 0, o, a.Out.Row)
@@ -288,8 +288,9 @@ func AttendBackward[T Float](a *Attention, dq, dk, dv, dbias, q, k, v, bias, dou
 	return nil
 }
 
-// dot returns Σ a[i]·b[i] in T, in four interleaved partial sums.
-func dot[T Float](a, b []T) T {
+// Dot returns Σ a[i]·b[i] in T, in four interleaved partial sums (b at
+// least as long as a).
+func Dot[T Float](a, b []T) T {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 T
 	i := 0
@@ -305,8 +306,8 @@ func dot[T Float](a, b []T) T {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// axpy adds a·x to y.
-func axpy[T Float](a T, x, y []T) {
+// Axpy adds a·x to y (x at least as long as y).
+func Axpy[T Float](a T, x, y []T) {
 	x = x[:len(y)]
 	for i, v := range x {
 		y[i] += a * v

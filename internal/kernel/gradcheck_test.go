@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -34,19 +35,11 @@ func gradCheck(t *testing.T, name string, inputs [][]float64, outLen int,
 		return s
 	}
 	got := grad(inputs, w)
-	const h = 1e-6
 	for a, x := range inputs {
 		if got[a] == nil {
 			continue
 		}
-		for i := range x {
-			keep := x[i]
-			x[i] = keep + h
-			lp := loss()
-			x[i] = keep - h
-			lm := loss()
-			x[i] = keep
-			num := (lp - lm) / (2 * h)
+		for i, num := range testutil.NumericGrad(x, 1e-6, loss) {
 			require.InDeltaf(t, num, got[a][i], 1e-6*(1+math.Abs(num)), "%s: d/d input %d [%d]", name, a, i)
 		}
 	}

@@ -5,21 +5,17 @@ import "math"
 // NormEps is torch.nn.functional.normalize's default eps.
 const NormEps = 1e-12
 
-// Norm2 returns the L2 norm of x, accumulated in float64.
-func Norm2[T Float](x []T) float64 { return math.Sqrt(Dot64(x, x)) }
-
 // L2Normalize sets every row of dst (rows of width d) to the row of x over
 // max(‖row‖₂, NormEps), as torch.nn.functional.normalize(x, p=2, dim=-1)
-// and sentence-transformers' Normalize; the norm is accumulated in float64
-// and each element divided once. dst may be x.
+// and sentence-transformers' Normalize: the norm accumulated in float64
+// and rounded to T (Norm2), each element divided by it in T, as torch
+// divides a float32 tensor by its float32 norm. dst may be x.
 func L2Normalize[T Float](dst, x []T, d int) {
-	ParallelFor(len(x)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row, out := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
-			n := math.Max(Norm2(row), NormEps)
-			for i, v := range row {
-				out[i] = T(float64(v) / n)
-			}
+	eachRow(len(x)/d, d, func(r int) {
+		row, out := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
+		n := Norm2(row)
+		for i, v := range row {
+			out[i] = v / n
 		}
 	})
 }
@@ -29,20 +25,18 @@ func L2Normalize[T Float](dst, x []T, d int) {
 // on rows whose norm is below NormEps (where the clamp holds). dx may alias
 // dy.
 func L2NormalizeBackward[T Float](dx, x, dy []T, d int) {
-	ParallelFor(len(x)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row, g, out := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
-			n := Norm2(row)
-			if n < NormEps {
-				for i, v := range g {
-					out[i] = T(float64(v) / NormEps)
-				}
-				continue
+	eachRow(len(x)/d, d, func(r int) {
+		row, g, out := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+		n := math.Sqrt(SumSquares(row))
+		if n < NormEps {
+			for i, v := range g {
+				out[i] = T(float64(v) / NormEps)
 			}
-			yg := Dot64(row, g) / n
-			for i, v := range row {
-				out[i] = T((float64(g[i]) - float64(v)/n*yg) / n)
-			}
+			return
+		}
+		yg := Dot64(row, g) / n
+		for i, v := range row {
+			out[i] = T((float64(g[i]) - float64(v)/n*yg) / n)
 		}
 	})
 }

@@ -7,13 +7,11 @@ import "math"
 // bias; mean(x²) is accumulated in float64. dst may be x.
 func RMSNorm[T Float](dst, x, w []T, eps float64) {
 	d := len(w)
-	ParallelFor(len(x)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row, out := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
-			ri := rmsInv(row, eps)
-			for j, wj := range w {
-				out[j] = T(float64(wj) * (float64(row[j]) * ri))
-			}
+	eachRow(len(x)/d, d, func(r int) {
+		row, out := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
+		ri := rmsInv(row, eps)
+		for j, wj := range w {
+			out[j] = T(float64(wj) * (float64(row[j]) * ri))
 		}
 	})
 }
@@ -31,27 +29,23 @@ func RMSNormBackward[T Float](dx, dw, x, w, dy []T, eps float64) {
 	d := len(w)
 	n := len(x) / d
 	if dx != nil {
-		ParallelFor(n, RowGrain(d), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				row, gr, out := x[i*d:(i+1)*d], dy[i*d:(i+1)*d], dx[i*d:(i+1)*d]
-				ri := rmsInv(row, eps)
-				var gx float64
-				for j, wj := range w {
-					gx += float64(gr[j]) * float64(wj) * float64(row[j])
-				}
-				c := ri * ri * gx / float64(d)
-				for j, wj := range w {
-					out[j] = T(ri * (float64(gr[j])*float64(wj) - float64(row[j])*c))
-				}
+		eachRow(n, d, func(i int) {
+			row, gr, out := x[i*d:(i+1)*d], dy[i*d:(i+1)*d], dx[i*d:(i+1)*d]
+			ri := rmsInv(row, eps)
+			var gx float64
+			for j, wj := range w {
+				gx += float64(gr[j]) * float64(wj) * float64(row[j])
+			}
+			c := ri * ri * gx / float64(d)
+			for j, wj := range w {
+				out[j] = T(ri * (float64(gr[j])*float64(wj) - float64(row[j])*c))
 			}
 		})
 	}
 	if dw != nil {
 		r := make([]float64, n)
-		ParallelFor(n, RowGrain(d), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				r[i] = rmsInv(x[i*d:(i+1)*d], eps)
-			}
+		eachRow(n, d, func(i int) {
+			r[i] = rmsInv(x[i*d:(i+1)*d], eps)
 		})
 		sumColumns(dw, n, func(i, j int) float64 { return float64(dy[i*d+j]) * float64(x[i*d+j]) * r[i] })
 	}
@@ -142,14 +136,12 @@ func sumRow[T Float](x, res []T, r, d int, buf []T) []T {
 // residual of a post-LN block, saves materializing the sum. dst may be x.
 func LayerNorm[T Float](dst, x, res, w, b []T, eps float64) {
 	d := len(w)
-	ParallelFor(len(x)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			out := dst[r*d : (r+1)*d]
-			row := sumRow(x, res, r, d, out) // the sum goes to out, then is normalized in place
-			mean, rstd := moments(row, eps)
-			for i, v := range row {
-				out[i] = T((float64(v)-mean)*rstd*float64(w[i]) + float64(b[i]))
-			}
+	eachRow(len(x)/d, d, func(r int) {
+		out := dst[r*d : (r+1)*d]
+		row := sumRow(x, res, r, d, out) // the sum goes to out, then is normalized in place
+		mean, rstd := moments(row, eps)
+		for i, v := range row {
+			out[i] = T((float64(v)-mean)*rstd*float64(w[i]) + float64(b[i]))
 		}
 	})
 }

@@ -36,8 +36,11 @@ func ParallelFor(n, grain int, f func(lo, hi int)) {
 // scratch), handing out indices one at a time so that a core slowed down by
 // other work takes fewer of them. With one worker or one index it runs on
 // the calling goroutine.
-func ForEach(n int, f func(worker, i int)) {
-	workers := min(Workers(), n)
+func ForEach(n int, f func(worker, i int)) { ForEachOn(Workers(), n, f) }
+
+// ForEachOn is ForEach on up to workers goroutines (at least one).
+func ForEachOn(workers, n int, f func(worker, i int)) {
+	workers = min(workers, n)
 	if workers <= 1 {
 		for i := range n {
 			f(0, i)
@@ -66,3 +69,13 @@ const ElemGrain = 1 << 14
 
 // RowGrain is the fewest rows of width d worth handing to another goroutine.
 func RowGrain(d int) int { return max(1, ElemGrain/max(d, 1)) }
+
+// eachRow calls f(r) for every row r < n of rows of width d, in parallel
+// (ParallelFor with RowGrain(d)).
+func eachRow(n, d int, f func(r int)) {
+	ParallelFor(n, RowGrain(d), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			f(r)
+		}
+	})
+}

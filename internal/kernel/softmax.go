@@ -74,23 +74,19 @@ func Softmax[T Float](dst, x []T, d int) {
 	if &dst[0] != &x[0] {
 		copy(dst, x)
 	}
-	ParallelFor(len(x)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			SoftmaxRow(dst[r*d:(r+1)*d], nil)
-		}
+	eachRow(len(x)/d, d, func(r int) {
+		SoftmaxRow(dst[r*d:(r+1)*d], nil)
 	})
 }
 
 // SoftmaxBackward sets dx = y ⊙ (dy − Σ dy⊙y) row by row, the gradient of
 // Softmax from its output y and output gradient dy (dx may alias dy).
 func SoftmaxBackward[T Float](dx, y, dy []T, d int) {
-	ParallelFor(len(y)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			yr, gr, dr := y[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
-			dot := Dot64(gr, yr)
-			for j := range dr {
-				dr[j] = T(float64(yr[j]) * (float64(gr[j]) - dot))
-			}
+	eachRow(len(y)/d, d, func(r int) {
+		yr, gr, dr := y[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+		dot := Dot64(gr, yr)
+		for j := range dr {
+			dr[j] = T(float64(yr[j]) * (float64(gr[j]) - dot))
 		}
 	})
 }
@@ -118,13 +114,11 @@ func LogSumExp[T Float](row []T) float64 {
 // LogSoftmax sets dst to log(softmax(x)) of every row of width d of x (dst
 // may be x): x − logΣe^x, in float64.
 func LogSoftmax[T Float](dst, x []T, d int) {
-	ParallelFor(len(x)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row, out := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
-			lse := LogSumExp(row)
-			for j, v := range row {
-				out[j] = T(float64(v) - lse)
-			}
+	eachRow(len(x)/d, d, func(r int) {
+		row, out := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
+		lse := LogSumExp(row)
+		for j, v := range row {
+			out[j] = T(float64(v) - lse)
 		}
 	})
 }
@@ -132,16 +126,14 @@ func LogSoftmax[T Float](dst, x []T, d int) {
 // LogSoftmaxBackward sets dx = dy − softmax·Σdy row by row, the gradient of
 // LogSoftmax from its output y and output gradient dy (dx may alias dy).
 func LogSoftmaxBackward[T Float](dx, y, dy []T, d int) {
-	ParallelFor(len(y)/d, RowGrain(d), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			yr, gr, dr := y[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
-			var sum float64
-			for _, g := range gr {
-				sum += float64(g)
-			}
-			for j := range dr {
-				dr[j] = T(float64(gr[j]) - math.Exp(float64(yr[j]))*sum)
-			}
+	eachRow(len(y)/d, d, func(r int) {
+		yr, gr, dr := y[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+		var sum float64
+		for _, g := range gr {
+			sum += float64(g)
+		}
+		for j := range dr {
+			dr[j] = T(float64(gr[j]) - math.Exp(float64(yr[j]))*sum)
 		}
 	})
 }

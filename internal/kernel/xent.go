@@ -45,19 +45,17 @@ func CrossEntropyBackward[T Float](dlogits, logits []T, labels []int, v int, dlo
 		}
 	}
 	scale := dloss / float64(n)
-	ParallelFor(len(labels), RowGrain(v), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			l, row := labels[i], dlogits[i*v:(i+1)*v]
-			if l == IgnoreIndex {
-				clear(row)
-				continue
-			}
-			copy(row, logits[i*v:(i+1)*v])
-			SoftmaxRow(row, nil)
-			row[l] -= 1
-			for j, p := range row {
-				row[j] = T(float64(p) * scale)
-			}
+	eachRow(len(labels), v, func(i int) {
+		l, row := labels[i], dlogits[i*v:(i+1)*v]
+		if l == IgnoreIndex {
+			clear(row)
+			return
+		}
+		copy(row, logits[i*v:(i+1)*v])
+		SoftmaxRow(row, nil)
+		row[l] -= 1
+		for j, p := range row {
+			row[j] = T(float64(p) * scale)
 		}
 	})
 }

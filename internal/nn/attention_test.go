@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -48,22 +50,16 @@ func TestSelfAttentionMatchesAttention(t *testing.T) {
 		m := G.NewTensor(g, tensor.Float32, 2, G.WithShape(b, tl), G.WithName("mask"),
 			G.WithValue(tensor.New(tensor.WithShape(b, tl), tensor.WithBacking(mask))))
 		out, err := build(append(in, m))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var outVal G.Value
 		G.Read(out, &outVal) // a copy: the product below may overwrite out's value
 		rn := G.NewTensor(g, tensor.Float32, 2, G.WithShape(n, d), G.WithName("r"),
 			G.WithValue(tensor.New(tensor.WithShape(n, d), tensor.WithBacking(r))))
 		grads, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(out, rn)))), in...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		vm := G.NewTapeMachine(g)
 		defer vm.Close()
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, vm.RunAll())
 		var gs [][]float32
 		for _, gr := range grads {
 			gs = append(gs, append([]float32{}, gr.Value().Data().([]float32)...))
@@ -88,8 +84,6 @@ func TestSelfAttentionMatchesAttention(t *testing.T) {
 			}
 		}
 	}
-	if worst > 1e-6 {
-		t.Errorf("SelfAttention differs from Attention by up to %.3g (bound 1e-6)", worst)
-	}
+	assert.LessOrEqual(t, worst, 1e-6, "SelfAttention differs from Attention")
 	t.Logf("max |Δ| %.3g", worst)
 }

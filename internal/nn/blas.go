@@ -37,13 +37,14 @@ func isTrans(t blas.Transpose) bool {
 	panic("blas: illegal transpose")
 }
 
-// The BLAS of every genq graph is installed once, here, when the first
-// package building graphs (t5, encoder, loss: all import this one) is
-// initialized, before any of their code runs: every float32 MatMul,
-// BatchedMatMul and Mul of matrices in a gorgonia graph then runs through
-// gemm.Sgemm, whichever model is loaded and in whatever order. It is
-// gorgonia's process-wide setting (gorgonia.Use, which forwards to
-// tensor.Use); loading a model never changes it. A program that wants
-// another BLAS calls gorgonia.Use itself after importing genq, before
-// building any graph.
-func init() { gorgonia.Use(BLAS{}) }
+// UseBLAS installs BLAS as the BLAS of gorgonia and of gorgonia.org/tensor
+// (gorgonia.Use, which forwards to tensor.Use), so that every float32
+// MatMul, BatchedMatMul and Mul of matrices in any gorgonia graph of the
+// process runs through gemm.Sgemm. It is process-wide state, so genq never
+// calls it, at init or when loading a model: genq's own ops call
+// internal/gemm directly (see MatMul), and a graph of gorgonia's own ops
+// keeps whatever BLAS its program chose. A program that wants the fast
+// kernel for gorgonia's ops calls it once, before building graphs; it is
+// safe to call more than once. Restore the default with
+// gorgonia.Use(gonum.Implementation{}).
+func UseBLAS() { gorgonia.Use(BLAS{}) }

@@ -68,18 +68,19 @@ func runGraph(t *testing.T) graphResult {
 	return res
 }
 
-// TestBLASMatchesGonum requires that this package's init installed BLAS in
-// gorgonia and tensor, runs the same gorgonia graph with it and with
-// gonum's BLAS, and requires the forward values and gradients to agree
+// TestUseBLASMatchesGonum requires that importing this package leaves
+// gorgonia's BLAS alone, runs the same gorgonia graph with gonum's BLAS and
+// after UseBLAS, and requires the forward values and gradients to agree
 // within atol 1e-3, rtol 1e-5 (values reach ~10³; float32 sums in another
 // order).
-func TestBLASMatchesGonum(t *testing.T) {
-	require.IsType(t, BLAS{}, G.WhichBLAS(), "gorgonia's BLAS after init")
-	require.IsType(t, BLAS{}, tensor.WhichBLAS(), "tensor's BLAS after init")
-	got := runGraph(t)
-	G.Use(gonum.Implementation{})
-	t.Cleanup(func() { G.Use(BLAS{}) })
+func TestUseBLASMatchesGonum(t *testing.T) {
+	require.IsType(t, gonum.Implementation{}, G.WhichBLAS(), "gorgonia's BLAS after importing nn")
 	want := runGraph(t)
+	UseBLAS()
+	t.Cleanup(func() { G.Use(gonum.Implementation{}) })
+	require.IsType(t, BLAS{}, G.WhichBLAS(), "gorgonia's BLAS after UseBLAS")
+	require.IsType(t, BLAS{}, tensor.WhichBLAS(), "tensor's BLAS after UseBLAS")
+	got := runGraph(t)
 	for i, name := range want.names {
 		testutil.AllClose(t, name, got.values[i], want.values[i], 1e-3, 1e-5)
 	}

@@ -1,9 +1,9 @@
 package nn
 
 import (
+	"github.com/stretchr/testify/assert"
 	"math"
 	"runtime"
-	"slices"
 	"testing"
 )
 
@@ -20,9 +20,7 @@ func TestDropoutFill(t *testing.T) {
 		return keep
 	}
 	one, many := draw(1), draw(4)
-	if !slices.Equal(one, many) {
-		t.Error("the mask depends on GOMAXPROCS")
-	}
+	assert.Equal(t, one, many, "the mask depends on GOMAXPROCS")
 	dropped := 0
 	for _, k := range one {
 		if !k {
@@ -30,8 +28,6 @@ func TestDropoutFill(t *testing.T) {
 		}
 	}
 	frac, sd := float64(dropped)/n, math.Sqrt(p*(1-p)/n)
-	if math.Abs(frac-p) > 5*sd {
-		t.Errorf("dropped fraction %.5f, want %.2f ± %.5f", frac, p, 5*sd)
-	}
+	assert.InDelta(t, p, frac, 5*sd, "dropped fraction")
 	t.Logf("dropped fraction %.5f", frac)
 }

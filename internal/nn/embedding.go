@@ -27,10 +27,7 @@ func Embedding(table, ids *G.Node, opts ...Option) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		d, err := gradOp("EmbeddingGrad", shapeOf(in[0]), scatterKernel[float32], scatterKernel[float64], in[0], in[1], grad)
-		return G.Nodes{d, nil}, err
-	}
+	o.back = firstGrad("EmbeddingGrad", scatterKernel[float32], scatterKernel[float64])
 	return applyWith(o, opts, table, ids)
 }
 
@@ -60,10 +57,7 @@ func CrossEntropy(logits, labels *G.Node, opts ...Option) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		d, err := gradOp("CrossEntropyGrad", shapeOf(in[0]), xentGrad[float32], xentGrad[float64], in[0], in[1], grad)
-		return G.Nodes{d, nil}, err
-	}
+	o.back = firstGrad("CrossEntropyGrad", xentGrad[float32], xentGrad[float64])
 	return applyWith(o, opts, logits, labels)
 }
 

@@ -5,6 +5,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/genq-go/genq/internal/kernel"
+	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -65,6 +69,39 @@ func gradCases() []gradCase {
 			func(in []*G.Node) (*G.Node, error) { return Pool(in[0], in[1], PoolMax) }},
 		{"Normalize", []input{{shape: tensor.Shape{3, 4}, diff: true}},
 			func(in []*G.Node) (*G.Node, error) { return Normalize(in[0]) }},
+		{"GELUNew", []input{{shape: tensor.Shape{3, 5}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return GELUNew(in[0]) }},
+		{"ReLU", []input{{shape: tensor.Shape{3, 5}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return ReLU(in[0]) }},
+		{"Softmax", []input{{shape: tensor.Shape{2, 3, 5}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return Softmax(in[0]) }},
+		{"LogSoftmax", []input{{shape: tensor.Shape{4, 5}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return LogSoftmax(in[0]) }},
+		{"RMSNorm", []input{{shape: tensor.Shape{4, 6}, diff: true}, {shape: tensor.Shape{6}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return RMSNorm(in[0], in[1], 1e-6) }},
+		{"CrossEntropy", []input{{shape: tensor.Shape{4, 5}, diff: true}, {shape: tensor.Shape{4}, ints: []int{3, -100, 0, 3}}},
+			func(in []*G.Node) (*G.Node, error) { return CrossEntropy(in[0], in[1]) }},
+		{"PositionBias", []input{{shape: tensor.Shape{4, 2}, diff: true}, {shape: tensor.Shape{6}, ints: []int{0, 3, 1, 1, 2, 0}},
+			{shape: tensor.Shape{2, 2, 3}}},
+			func(in []*G.Node) (*G.Node, error) { return PositionBias(in[0], in[1], in[2]) }},
+		{"Permute", []input{{shape: tensor.Shape{6, 4}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) {
+				return Permute(in[0], [4]int{2, 3, 2, 2}, [4]int{0, 2, 1, 3}, tensor.Shape{4, 3, 2})
+			}},
+		{"MatMul", []input{{shape: tensor.Shape{3, 4}, diff: true}, {shape: tensor.Shape{4, 2}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return MatMul(in[0], in[1], false, false) }},
+		{"MatMulTrans", []input{{shape: tensor.Shape{4, 3}, diff: true}, {shape: tensor.Shape{2, 4}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return MatMul(in[0], in[1], true, true) }},
+		{"BatchedMatMul", []input{{shape: tensor.Shape{2, 3, 4}, diff: true}, {shape: tensor.Shape{2, 5, 4}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return MatMul(in[0], in[1], false, true) }},
+		{"Attend", []input{{shape: tensor.Shape{6, 4}, diff: true}, {shape: tensor.Shape{8, 8}, diff: true},
+			{shape: tensor.Shape{4, 3, 4}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { // T5 cross-attention: q [2·3, 4], k|v [2·4, 8], bias [2·2, 3, 4]
+				a := &kernel.Attention{Batch: 2, Heads: 2, Queries: 3, Keys: 4, HeadDim: 2, Scale: 1,
+					Q: kernel.Rows(3, 4, 0, 2), K: kernel.Rows(4, 8, 0, 2), V: kernel.Rows(4, 8, 4, 2),
+					Out: kernel.Rows(3, 4, 0, 2), Bias: kernel.Blocks(2, 3, 4)}
+				return Attend(in[0], in[1], in[1], in[2], a, tensor.Shape{6, 4}, nil)
+			}},
 	}
 }
 
@@ -101,20 +138,19 @@ func TestGradients(t *testing.T) {
 				}
 			}
 			out, err := c.build(nodes)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := make([]float64, out.Shape().TotalSize())
+			require.NoError(t, err)
+			r := make([]float64, max(1, out.Shape().TotalSize()))
 			for j := range r {
 				r[j] = rng.NormFloat64()
 			}
-			rn := G.NewTensor(g, tensor.Float64, out.Dims(), G.WithShape(out.Shape()...),
-				G.WithValue(tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r))), G.WithName("r"))
+			rn := G.NewScalar(g, tensor.Float64, G.WithValue(r[0]), G.WithName("r")) // a scalar output (a loss)
+			if !out.IsScalar() {
+				rn = G.NewTensor(g, tensor.Float64, out.Dims(), G.WithShape(out.Shape()...),
+					G.WithValue(tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r))), G.WithName("r"))
+			}
 			cost := G.Must(G.Sum(G.Must(G.HadamardProd(out, rn))))
 			grads, err := G.Grad(cost, wrt...)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var costVal G.Value
 			G.Read(cost, &costVal)
 			gradVals := make([]G.Value, len(grads))
@@ -125,9 +161,7 @@ func TestGradients(t *testing.T) {
 			defer m.Close()
 			run := func() float64 {
 				m.Reset()
-				if err := m.RunAll(); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, m.RunAll())
 				return costVal.Data().(float64)
 			}
 			run()
@@ -138,19 +172,9 @@ func TestGradients(t *testing.T) {
 			const h = 1e-5
 			var worst float64
 			for i, b := range backs {
-				for j := range b {
-					x := b[j]
-					b[j] = x + h
-					up := run()
-					b[j] = x - h
-					down := run()
-					b[j] = x
-					num := (up - down) / (2 * h)
-					d := math.Abs(num - analytic[i][j])
-					worst = math.Max(worst, d)
-					if d > 1e-6+1e-5*math.Abs(num) {
-						t.Errorf("input %d element %d: analytic %.9g, numeric %.9g", i, j, analytic[i][j], num)
-					}
+				for j, num := range testutil.NumericGrad(b, h, run) {
+					worst = math.Max(worst, math.Abs(num-analytic[i][j]))
+					assert.InDeltaf(t, num, analytic[i][j], 1e-6+1e-5*math.Abs(num), "input %d element %d", i, j)
 				}
 			}
 			t.Logf("max |analytic - numeric| = %.3g", worst)

@@ -2,9 +2,10 @@ package nn
 
 import (
 	"math/rand/v2"
-	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -34,23 +35,15 @@ func TestLinearPacked(t *testing.T) {
 			wn := G.NewTensor(g, dt, 2, G.WithShape(out, in), G.WithValue(w), G.WithName("w"))
 			bn := G.NewTensor(g, dt, 1, G.WithShape(out), G.WithValue(b), G.WithName("b"))
 			want, err := Linear(xn, wn, bn)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got, err := LinearPacked(xn, wn, bn, &ws)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			vm := G.NewTapeMachine(g)
 			defer vm.Close()
 			check := func(when string) {
 				vm.Reset()
-				if err := vm.RunAll(); err != nil {
-					t.Fatal(err)
-				}
-				if !equalValues(got.Value(), want.Value()) {
-					t.Errorf("%s: LinearPacked differs from Linear", when)
-				}
+				require.NoError(t, vm.RunAll())
+				assert.Equal(t, want.Value().Data(), got.Value().Data(), "%s: LinearPacked differs from Linear", when)
 			}
 			check("first run")
 			for i := range w.Shape().TotalSize() {
@@ -78,14 +71,4 @@ func negate(v any) any {
 		return -v
 	}
 	return v
-}
-
-func equalValues(a, b G.Value) bool {
-	switch a := a.Data().(type) {
-	case []float32:
-		return slices.Equal(a, b.Data().([]float32))
-	case []float64:
-		return slices.Equal(a, b.Data().([]float64))
-	}
-	return false
 }

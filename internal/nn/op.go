@@ -338,3 +338,16 @@ func pointwise(name string, x *G.Node, f32, f64, g32, g64 kfunc, fromOut bool, o
 	}
 	return applyWith(o, opts, x)
 }
+
+// firstGrad is the pullback of an op differentiable in its first input
+// only: one op named name computes that gradient (of the first input's
+// shape) from every input and the output gradient, the last input of g32
+// and g64.
+func firstGrad(name string, g32, g64 kfunc) pullback {
+	return func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		d, err := gradOp(name, shapeOf(in[0]), g32, g64, append(append(G.Nodes{}, in...), grad)...)
+		out := make(G.Nodes, len(in))
+		out[0] = d
+		return out, err
+	}
+}

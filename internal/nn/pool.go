@@ -46,21 +46,12 @@ func Pool(x, mask *G.Node, mode PoolMode) (*G.Node, error) {
 	if mode < PoolMean || mode > PoolMeanSqrtLen {
 		return nil, fmt.Errorf("nn: unknown pooling mode %v", mode)
 	}
-	fwd, err := pick(x.Dtype(), poolForward[float32](mode), poolForward[float64](mode))
+	o, err := newOp("Pool{"+mode.String()+"}", x.Dtype(), tensor.Shape{ms[0], d}, poolForward[float32](mode), poolForward[float64](mode), x, mask)
 	if err != nil {
 		return nil, err
 	}
-	o := &op{name: "Pool{" + mode.String() + "}", in: typesOf(x, mask), shape: tensor.Shape{ms[0], d}, dtype: x.Dtype(),
-		fwd: fwd, diff: []bool{true, false}}
-	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		f, err := pick(x.Dtype(), poolGrad[float32](mode), poolGrad[float64](mode))
-		if err != nil {
-			return nil, err
-		}
-		dx, err := apply(&op{name: "PoolGrad{" + mode.String() + "}", in: typesOf(in[0], in[1], grad),
-			shape: shapeOf(in[0]), dtype: x.Dtype(), fwd: f}, in[0], in[1], grad)
-		return G.Nodes{dx, nil}, err
-	}
+	o.diff[1] = false
+	o.back = firstGrad("PoolGrad{"+mode.String()+"}", poolGrad[float32](mode), poolGrad[float64](mode))
 	return apply(o, x, mask)
 }
 

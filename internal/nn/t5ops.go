@@ -25,10 +25,7 @@ func PositionBias(table, buckets, mask *G.Node, opts ...Option) (*G.Node, error)
 		return nil, err
 	}
 	o.diff[2] = false
-	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		dt, err := gradOp(fmt.Sprintf("PositionBiasGrad{%d,%d}", b, h), shapeOf(in[0]), biasGrad[float32](b, h), biasGrad[float64](b, h), in[0], in[1], grad)
-		return G.Nodes{dt, nil, nil}, err
-	}
+	o.back = firstGrad(fmt.Sprintf("PositionBiasGrad{%d,%d}", b, h), biasGrad[float32](b, h), biasGrad[float64](b, h))
 	return applyWith(o, opts, table, buckets, mask)
 }
 
@@ -41,7 +38,7 @@ func biasKernel[T float](b, h int) kfunc {
 
 func biasGrad[T float](b, h int) kfunc {
 	return func(in []*tensor.Dense, out *tensor.Dense) error {
-		kernel.PositionBiasBackward(data[T](out), data[T](in[2]), in[1].Data().([]int), b, h)
+		kernel.PositionBiasBackward(data[T](out), data[T](in[3]), in[1].Data().([]int), b, h)
 		return nil
 	}
 }

@@ -220,3 +220,19 @@ func Ints(x *checkpoint.Tensor) []int {
 	}
 	return out
 }
+
+// NumericGrad returns the central finite-difference gradient of f with
+// respect to x, (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h for each i, perturbing x in
+// place (and restoring it): f must read x.
+func NumericGrad(x []float64, h float64, f func() float64) []float64 {
+	g := make([]float64, len(x))
+	for i, keep := range x {
+		x[i] = keep + h
+		up := f()
+		x[i] = keep - h
+		down := f()
+		x[i] = keep
+		g[i] = (up - down) / (2 * h)
+	}
+	return g
+}
