@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // p1Options is the P1 race workload of bench_hf.py: generate(do_sample=True,
@@ -98,20 +100,17 @@ func benchGenerate(b *testing.B, m *Model, passages, length int, opts GenerateOp
 	ids := randomIDs(passages, length, m.cfg.VocabSize, 7)
 	want := opts.maxLength()
 	// Warm-up: compile the graphs outside the timed loop.
-	if _, err := m.GenerateIDs(context.Background(), ids, opts); err != nil {
-		b.Fatal(err)
-	}
+	_, err := m.GenerateIDs(context.Background(), ids, opts)
+	require.NoError(b, err)
 	mem := watchMemory()
 	cpu0 := cpuSeconds()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		seqs, err := m.GenerateIDs(context.Background(), ids, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, s := range seqs {
-			if opts.MinNewTokens == opts.MaxNewTokens && len(s.IDs) != want {
-				b.Fatalf("sequence of %d ids, want exactly %d", len(s.IDs), want)
+		require.NoError(b, err)
+		if opts.MinNewTokens == opts.MaxNewTokens {
+			for _, s := range seqs {
+				require.Len(b, s.IDs, want, "ids of a sequence with MinNewTokens = MaxNewTokens")
 			}
 		}
 	}
@@ -143,22 +142,18 @@ func BenchmarkP1Encode(b *testing.B) {
 	}
 	m := t5Base(b)
 	bt, err := padBatch(randomIDs(8, 256, m.cfg.VocabSize, 7), nil, m.cfg.PadTokenID, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// The first pass compiles the graph.
-	if _, err := m.runEncoder(bt, m.encoderOutputs()...); err != nil {
-		b.Fatal(err)
-	}
+	_, err = m.runEncoder(bt, m.encoderOutputs()...)
+	require.NoError(b, err)
 	mem := watchMemory()
 	cpu0 := cpuSeconds()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := m.runEncoder(bt, m.encoderOutputs()...); err != nil {
-			b.Fatal(err)
-		}
+		_, err := m.runEncoder(bt, m.encoderOutputs()...)
+		require.NoError(b, err)
 	}
 	b.StopTimer()
 	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
@@ -173,20 +168,14 @@ func BenchmarkP1Step(b *testing.B) {
 	}
 	m := t5Base(b)
 	bt, err := padBatch(randomIDs(8, 256, m.cfg.VocabSize, 7), nil, m.cfg.PadTokenID, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	enc, err := m.runEncoder(bt, m.encoderOutputs()...)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	const rep, slots = 3, 32
 	st, err := m.newStepper(bt, enc, rep, slots)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ids := make([]int, 8*rep)
 	cpu0 := cpuSeconds()
 	b.ResetTimer()
@@ -194,9 +183,8 @@ func BenchmarkP1Step(b *testing.B) {
 		if st.pos == slots {
 			st.pos = 0 // rewind: every position costs the same with a fixed-size cache
 		}
-		if _, err := st.step(ids); err != nil {
-			b.Fatal(err)
-		}
+		_, err := st.step(ids)
+		require.NoError(b, err)
 	}
 	b.StopTimer()
 	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")

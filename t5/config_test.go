@@ -1,29 +1,24 @@
 package t5
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseConfigDefaults(t *testing.T) {
 	cfg, err := ParseConfig([]byte(`{"d_model": 16, "d_kv": 4, "num_heads": 4, "d_ff": 32, "num_layers": 3}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := DefaultConfig()
 	want.DModel, want.DKV, want.NumHeads, want.DFF, want.NumLayers, want.NumDecoderLayers = 16, 4, 4, 32, 3, 3
-	if cfg.FeedForwardProj != want.FeedForwardProj || cfg.NumDecoderLayers != 3 || !cfg.TieWordEmbeddings ||
-		cfg.LayerNormEpsilon != 1e-6 || cfg.RelativeAttentionNumBuckets != 32 || cfg.RelativeAttentionMaxDistance != 128 ||
-		cfg.DecoderStartTokenID != 0 || cfg.PadTokenID != 0 || cfg.EOSTokenID != 1 || cfg.VocabSize != 32128 {
-		t.Errorf("ParseConfig defaults = %+v, want %+v", cfg, want)
-	}
+	assert.Equal(t, want, cfg, "ParseConfig defaults")
+
 	cfg, err = ParseConfig([]byte(`{"num_layers": 3, "num_decoder_layers": 2, "tie_word_embeddings": false, "feed_forward_proj": "gated-gelu"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.NumDecoderLayers != 2 || cfg.TieWordEmbeddings || !cfg.Gated() {
-		t.Errorf("explicit values not kept: %+v", cfg)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, cfg.NumDecoderLayers, "explicit num_decoder_layers not kept")
+	assert.False(t, cfg.TieWordEmbeddings, "explicit tie_word_embeddings not kept")
+	assert.True(t, cfg.Gated(), "explicit feed_forward_proj gated-gelu not kept")
 }
 
 func TestParseConfigErrors(t *testing.T) {
@@ -35,8 +30,6 @@ func TestParseConfigErrors(t *testing.T) {
 		{`{"d_model": "x"}`, "config.json"},
 	} {
 		_, err := ParseConfig([]byte(tc.json))
-		if err == nil || !strings.Contains(err.Error(), tc.errHas) {
-			t.Errorf("ParseConfig(%s) error = %v, want one mentioning %q", tc.json, err, tc.errHas)
-		}
+		assert.ErrorContains(t, err, tc.errHas, "ParseConfig(%s)", tc.json)
 	}
 }

@@ -86,8 +86,6 @@ var (
 // t5Base returns (once per test binary) a random t5-base model.
 func t5Base(tb testing.TB) *Model {
 	baseOnce.Do(func() { baseModel = randomModel(tb, t5BaseConfig(), 1) })
-	if baseModel == nil {
-		tb.Fatal("building the random t5-base model failed earlier")
-	}
+	require.NotNil(tb, baseModel, "building the random t5-base model failed earlier")
 	return baseModel
 }

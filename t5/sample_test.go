@@ -8,6 +8,7 @@ import (
 
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func sampleOptions() GenerateOptions {
@@ -26,12 +27,8 @@ func TestSamplingDeterministic(t *testing.T) {
 		opts := sampleOptions()
 		opts.Seed, opts.BatchSize = seed, batchSize
 		seqs, err := m.GenerateIDs(context.Background(), ids, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(seqs) != len(ids)*opts.NumReturnSequences {
-			t.Fatalf("got %d sequences, want %d", len(seqs), len(ids)*opts.NumReturnSequences)
-		}
+		require.NoError(t, err)
+		require.Len(t, seqs, len(ids)*opts.NumReturnSequences, "seed %d, BatchSize %d", seed, batchSize)
 		return seqs
 	}
 	a, b, c := run(7, 5), run(7, 2), run(8, 5)
@@ -42,9 +39,7 @@ func TestSamplingDeterministic(t *testing.T) {
 			differ++
 		}
 	}
-	if differ == 0 {
-		t.Errorf("seeds 7 and 8 gave identical samples")
-	}
+	assert.NotZero(t, differ, "seeds 7 and 8 gave identical samples")
 }
 
 // TestSamplingInPieces: generating a corpus in pieces, each with its offset
@@ -55,29 +50,22 @@ func TestSamplingInPieces(t *testing.T) {
 	opts := sampleOptions()
 	opts.Seed = 11
 	whole, err := m.GenerateIDs(context.Background(), ids, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var pieces []Sequence
 	for _, cut := range [][2]int{{0, 2}, {2, 3}, {3, len(ids)}} {
 		o := opts
 		o.FirstIndex = cut[0]
 		seqs, err := m.GenerateIDs(context.Background(), ids[cut[0]:cut[1]], o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		pieces = append(pieces, seqs...)
 	}
-	if len(pieces) != len(whole) {
-		t.Fatalf("pieces gave %d sequences, the whole call %d", len(pieces), len(whole))
-	}
+	require.Len(t, pieces, len(whole), "sequences from the pieces vs the whole call")
 	for i := range whole {
 		assert.Equal(t, whole[i].IDs, pieces[i].IDs, "sequence %d: one call vs pieces", i)
 	}
 	opts.FirstIndex = -1
-	if _, err := m.GenerateIDs(context.Background(), ids, opts); err == nil {
-		t.Error("FirstIndex -1: want an error")
-	}
+	_, err = m.GenerateIDs(context.Background(), ids, opts)
+	assert.Error(t, err, "FirstIndex -1")
 }
 
 // TestSampledTokensAreWarpKept recomputes each sampled sequence teacher-forced:
@@ -88,25 +76,19 @@ func TestSampledTokensAreWarpKept(t *testing.T) {
 	ids := unpadded(t, g)
 	opts := sampleOptions()
 	seqs, err := m.GenerateIDs(context.Background(), ids, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	v := m.cfg.VocabSize
 	warp := opts.warper()
 	for i, s := range seqs {
 		logits, err := m.Logits(context.Background(), [][]int{ids[i/opts.NumReturnSequences]}, nil, [][]int{s.IDs[:len(s.IDs)-1]})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want := make([]float32, len(s.LogProbs))
 		for j, tok := range s.IDs[1:] {
 			row := logits.Data[j*v : (j+1)*v]
 			want[j] = logSoftmaxAt(row, tok)
 			warped := append([]float32(nil), row...)
 			warp.Warp(warped)
-			if math.IsInf(float64(warped[tok]), -1) {
-				t.Errorf("sequence %d step %d: token %d was removed by the warpers", i, j, tok)
-			}
+			assert.False(t, math.IsInf(float64(warped[tok]), -1), "sequence %d step %d: token %d was removed by the warpers", i, j, tok)
 		}
 		testutil.AllClose(t, "sampled log-probs", s.LogProbs, want, 1e-5, 1e-4)
 	}
@@ -127,13 +109,10 @@ func TestGenerateStrings(t *testing.T) {
 			opts := greedyOptions(16)
 			opts.MaxInputLength = 64
 			got, err := m.Generate(context.Background(), texts, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
+			require.Len(t, got, len(texts))
 			for i := range texts {
-				if len(got[i]) != 1 || got[i][0] != greedy.Decoded[i] {
-					t.Errorf("text %d: got %q, want %q", i, got[i], greedy.Decoded[i])
-				}
+				assert.Equal(t, []string{greedy.Decoded[i]}, got[i], "text %d", i)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/require"
 )
 
 // TestScoreIDs: per-row log-likelihoods of the golden greedy outputs equal
@@ -28,16 +29,12 @@ func TestScoreIDs(t *testing.T) {
 				}
 			}
 			got, err := m.ScoreIDs(context.Background(), ids, labels)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			testutil.AllClose(t, "scores of greedy outputs", toF32(got), want, 1e-4, 1e-5)
 
 			gl := rows(g.T(t, "labels"))
 			got, err = m.ScoreIDs(context.Background(), ids, gl)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var total float64
 			n := 0
 			for i, r := range gl {
@@ -62,15 +59,11 @@ func TestScoreStrings(t *testing.T) {
 	g.Decode(t, "label_texts", &labelTexts)
 	// Texts 1 and 2 fit in 64 tokens, so the golden ids are their full tokenization.
 	got, err := m.Score(context.Background(), texts[1:3], labelTexts[1:3])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ids := unpadded(t, g)[1:3]
 	gl := rows(g.T(t, "labels"))[1:3]
 	want, err := m.ScoreIDs(context.Background(), ids, gl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	testutil.AllClose(t, "Score vs ScoreIDs", toF32(got), toF32(want), 1e-6, 1e-6)
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/genq-go/genq/sampling"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRowSamplerMatchesReference: the fast path draws exactly the token that
@@ -24,9 +26,7 @@ func TestRowSamplerMatchesReference(t *testing.T) {
 		}
 		rows = append(rows, x.F32)
 	}
-	if len(rows) == 0 {
-		t.Fatal("no case<i>.logits in the sampling fixture")
-	}
+	require.NotEmpty(t, rows, "no case<i>.logits in the sampling fixture")
 	rng := rand.New(rand.NewPCG(5, 5))
 	for i := 0; i < 15; i++ {
 		row := make([]float32, 32128)
@@ -66,22 +66,15 @@ func TestRowSamplerMatchesReference(t *testing.T) {
 			orig := append([]float32(nil), row...)
 			for draw := 0; draw < 3; draw++ {
 				want := ref.Sample(warpCopy(warp, row))
-				got := fast.sample(row)
-				if got != want {
-					t.Fatalf("%+v, row %d, draw %d: fast path drew %d, reference %d", warp, i, draw, got, want)
-				}
+				require.Equal(t, want, fast.sample(row), "%+v, row %d, draw %d: token the fast path drew", warp, i, draw)
 			}
-			for j := range row {
-				if row[j] != orig[j] && !(row[j] != row[j] && orig[j] != orig[j]) {
-					t.Fatalf("%+v, row %d: sample changed logit %d", warp, i, j)
-				}
-			}
+			require.True(t, testutil.Identical(t, fmt.Sprintf("%+v, row %d: logits after sampling", warp, i), row, orig), "sample changed the logits")
 			if len(fast.cand) > 0 {
 				fastPaths++
 			}
 		}
-		if warp.TopK > 0 && fastPaths == 0 {
-			t.Errorf("%+v: the fast path never ran", warp)
+		if warp.TopK > 0 {
+			assert.NotZero(t, fastPaths, "%+v: the fast path never ran", warp)
 		}
 	}
 }
