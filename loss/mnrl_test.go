@@ -2,7 +2,6 @@ package loss
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -86,12 +85,12 @@ func TestMNRLGradient(t *testing.T) {
 			}
 			fd := finiteDifferences(t, c.l, c.mats, 1e-5)
 			for i := range c.mats {
-				closeTo(t, "Float64 gradient vs finite differences, input "+string(rune('a'+i)), got.grads[i], fd[i], 1e-8, 1e-6)
-				closeTo(t, "Float64 gradient vs formula, input "+string(rune('a'+i)), got.grads[i], oracleGrads[i], 1e-12, 1e-9)
+				testutil.AllClose(t, "Float64 gradient vs finite differences, input "+string(rune('a'+i)), got.grads[i], fd[i], 1e-8, 1e-6)
+				testutil.AllClose(t, "Float64 gradient vs formula, input "+string(rune('a'+i)), got.grads[i], oracleGrads[i], 1e-12, 1e-9)
 			}
 			got32 := runMNRL(t, c.l, tensor.Float32, c.mats...)
 			for i := range c.mats {
-				closeTo(t, "Float32 gradient vs formula, input "+string(rune('a'+i)), got32.grads[i], oracleGrads[i], 1e-6, 1e-5)
+				testutil.AllClose(t, "Float32 gradient vs formula, input "+string(rune('a'+i)), got32.grads[i], oracleGrads[i], 1e-6, 1e-5)
 			}
 		})
 	}
@@ -144,10 +143,10 @@ func TestMNRLOracle(t *testing.T) {
 					atol, rtol = 1e-4, 1e-5
 				}
 				got := runMNRL(t, c.l, dt, c.mats...)
-				closeTo(t, dt.String()+" scores", got.scores, flatten(want.scores), atol, rtol)
-				closeTo(t, dt.String()+" loss", []float64{got.loss}, []float64{want.loss}, atol, rtol)
+				testutil.AllClose(t, dt.String()+" scores", got.scores, flatten(want.scores), atol, rtol)
+				testutil.AllClose(t, dt.String()+" loss", []float64{got.loss}, []float64{want.loss}, atol, rtol)
 				for i := range grads {
-					closeTo(t, dt.String()+" gradient of input "+string(rune('a'+i)), got.grads[i], grads[i], atol, rtol)
+					testutil.AllClose(t, dt.String()+" gradient of input "+string(rune('a'+i)), got.grads[i], grads[i], atol, rtol)
 				}
 			}
 		})
@@ -295,29 +294,4 @@ func finiteDifferences(t *testing.T, l MNRL, mats [][][]float64, h float64) [][]
 		}
 	}
 	return out
-}
-
-// closeTo fails when |got−want| > atol + rtol·|want| anywhere and logs max |Δ|.
-func closeTo(t *testing.T, name string, got, want []float64, atol, rtol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: %d values, want %d", name, len(got), len(want))
-		return
-	}
-	worst, bad := 0.0, -1
-	for i := range want {
-		d := math.Abs(got[i] - want[i])
-		if math.IsNaN(d) {
-			d = math.Inf(1)
-		}
-		worst = math.Max(worst, d)
-		if bad < 0 && d > atol+rtol*math.Abs(want[i]) {
-			bad = i
-		}
-	}
-	if bad >= 0 {
-		t.Errorf("%s: max |Δ| = %.3g; first bad index %d: got %v want %v (atol %g rtol %g)", name, worst, bad, got[bad], want[bad], atol, rtol)
-		return
-	}
-	t.Logf("%s: max |Δ| = %.3g", name, worst)
 }

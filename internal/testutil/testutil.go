@@ -107,9 +107,12 @@ type Diff struct {
 	Count    int     // number of elements failing the tolerance
 }
 
+// Float is the element type of the tensors Compare and AllClose take.
+type Float interface{ ~float32 | ~float64 }
+
 // Compare measures got against want with the tolerance |got-want| <= atol + rtol*|want|.
 // Non-finite values must match exactly (same infinity, or both NaN).
-func Compare(got, want []float32, atol, rtol float64) Diff {
+func Compare[F Float](got, want []F, atol, rtol float64) Diff {
 	d := Diff{FirstBad: -1}
 	for i := range want {
 		var g float64
@@ -144,7 +147,7 @@ func Compare(got, want []float32, atol, rtol float64) Diff {
 
 // AllClose fails the test when got and want differ by more than atol + rtol*|want|
 // anywhere or have different lengths, and logs max |Δ| either way.
-func AllClose(t testing.TB, name string, got, want []float32, atol, rtol float64) Diff {
+func AllClose[F Float](t testing.TB, name string, got, want []F, atol, rtol float64) Diff {
 	t.Helper()
 	if !assert.Equal(t, len(want), len(got), "%s: number of values", name) {
 		return Diff{FirstBad: 0}

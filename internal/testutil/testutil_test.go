@@ -50,6 +50,8 @@ func TestHelpersFail(t *testing.T) {
 		{"AllClose NaN", func(t testing.TB) { AllClose(t, "x", []float32{nan}, []float32{0}, 1, 1) }, true},
 		{"AllClose same Inf", func(t testing.TB) { AllClose(t, "x", []float32{inf}, []float32{inf}, 0, 0) }, false},
 		{"AllClose other Inf", func(t testing.TB) { AllClose(t, "x", []float32{-inf}, []float32{inf}, 1, 1) }, true},
+		{"AllClose float64 within", func(t testing.TB) { AllClose(t, "x", []float64{1 + 1e-13}, []float64{1}, 1e-12, 0) }, false},
+		{"AllClose float64 outside", func(t testing.TB) { AllClose(t, "x", []float64{1 + 1e-11}, []float64{1}, 1e-12, 1e-12) }, true},
 		{"RelClose within", func(t testing.TB) { RelClose(t, "x", []float32{1000.5}, []float64{1000}, 1e-3) }, false},
 		{"RelClose outside", func(t testing.TB) { RelClose(t, "x", []float32{0.5}, []float64{0}, 0.1) }, true},
 		{"RelClose NaN", func(t testing.TB) { RelClose(t, "x", []float32{1, nan, 1}, []float64{1, 1, 1}, 1) }, true},
