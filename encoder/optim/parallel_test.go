@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/genq-go/genq/internal/testutil"
 )
 
 // withWorkers runs fn with the package's goroutine count set to n.
@@ -42,14 +44,6 @@ func oddParams(seed uint64) []*Param {
 	return randomParams(seed, names, oddSizes)
 }
 
-func sameBits(t *testing.T, what string, got, want []float32) {
-	t.Helper()
-	require.Len(t, got, len(want), what)
-	for i := range got {
-		require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s[%d]: parallel %v, serial %v", what, i, got[i], want[i])
-	}
-}
-
 // TestForChunksCoversOnce checks that forChunks visits every element of
 // every slice exactly once, for several worker counts.
 func TestForChunksCoversOnce(t *testing.T) {
@@ -62,9 +56,7 @@ func TestForChunksCoversOnce(t *testing.T) {
 			}
 			var mu sync.Mutex
 			forChunks(lens, func(i, lo, hi int) {
-				if hi-lo > chunkLen {
-					t.Errorf("workers %d: piece [%d, %d) of slice %d is longer than a chunk", w, lo, hi, i)
-				}
+				assert.LessOrEqual(t, hi-lo, chunkLen, "workers %d: piece [%d, %d) of slice %d is longer than a chunk", w, lo, hi, i)
 				mu.Lock()
 				defer mu.Unlock()
 				for j := lo; j < hi; j++ {
@@ -118,12 +110,12 @@ func TestParallelMatchesSerial(t *testing.T) {
 			par := run(w)
 			assert.Equal(t, math.Float64bits(serial.norm), math.Float64bits(par.norm), "total norm: parallel %v, serial %v", par.norm, serial.norm)
 			for i, p := range par.params {
-				sameBits(t, p.Name, p.Data, serial.params[i].Data)
-				sameBits(t, "grad."+p.Name, p.Grad, serial.params[i].Grad)
+				testutil.Identical(t, p.Name, p.Data, serial.params[i].Data)
+				testutil.Identical(t, "grad."+p.Name, p.Grad, serial.params[i].Grad)
 				ps, ss := par.state.Params[p.Name], serial.state.Params[p.Name]
 				assert.Equal(t, ss.Step, ps.Step, "%s: step count", p.Name)
-				sameBits(t, "exp_avg."+p.Name, ps.ExpAvg, ss.ExpAvg)
-				sameBits(t, "exp_avg_sq."+p.Name, ps.ExpAvgSq, ss.ExpAvgSq)
+				testutil.Identical(t, "exp_avg."+p.Name, ps.ExpAvg, ss.ExpAvg)
+				testutil.Identical(t, "exp_avg_sq."+p.Name, ps.ExpAvgSq, ss.ExpAvgSq)
 			}
 		})
 	}
@@ -157,19 +149,13 @@ func benchWorkers() []int { return []int{1, runtime.GOMAXPROCS(0)} }
 func BenchmarkStep(b *testing.B) {
 	ps := distilbertParams()
 	opt, err := NewAdamW(Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, SplitDecay(ps, 0.01)...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := opt.Step(2e-5); err != nil { // allocate the moments outside the timing
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
+	require.NoError(b, opt.Step(2e-5)) // allocate the moments outside the timing
 	for _, w := range benchWorkers() {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			withWorkers(w, func() {
 				for b.Loop() {
-					if err := opt.Step(2e-5); err != nil {
-						b.Fatal(err)
-					}
+					require.NoError(b, opt.Step(2e-5))
 				}
 			})
 		})
