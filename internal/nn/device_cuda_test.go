@@ -3,12 +3,16 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
-	"github.com/genq-go/genq/internal/cuda"
+	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/genq-go/genq/internal/cuda"
+	"github.com/genq-go/genq/internal/testutil"
 )
 
 // deviceTol bounds |gpu − cpu| / max(1, |cpu|) for the products below: both
@@ -21,9 +25,7 @@ const deviceTol = 1e-5
 // and x has three axes, so a row/column-major or leading-dimension mix-up
 // cannot cancel out.
 func TestDeviceProducts(t *testing.T) {
-	if !cuda.Enabled() {
-		t.Fatalf("the GPU is not usable: %v", cuda.Err())
-	}
+	require.True(t, cuda.Enabled(), "the GPU is not usable: %v", cuda.Err())
 	const b, s, in, out = 3, 11, 17, 9
 	fill := func(n int, f float64) []float32 {
 		v := make([]float32, n)
@@ -62,41 +64,23 @@ func TestDeviceProducts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := G.NewGraph()
 			n, err := tc.build(g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, ok := n.Op().(*deviceOp); !ok {
-				t.Fatalf("the op is a %T, want a *deviceOp placed on the GPU", n.Op())
-			}
+			require.NoError(t, err)
+			require.IsType(t, &deviceOp{}, n.Op(), "the op must be a *deviceOp placed on the GPU")
 			reads, err := cuda.ReadBack(n)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			vm, err := cuda.NewMachine(g)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer vm.Close()
 			for run := 0; run < 2; run++ { // the second run reuses the machine's device memory
-				if err := vm.RunAll(); err != nil {
-					t.Fatalf("run %d: %v", run, err)
-				}
+				require.NoError(t, vm.RunAll(), "run %d", run)
 				got := reads.Value([]*G.Node{n}, 0).Data().([]float32)
 				want := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(tc.shape...))
-				if err := tc.kfunc(tc.inputs, want); err != nil {
-					t.Fatal(err)
-				}
-				worst, at := 0.0, 0
+				require.NoError(t, tc.kfunc(tc.inputs, want))
+				want64 := make([]float64, want.Size())
 				for i, w := range want.Data().([]float32) {
-					d := math.Abs(float64(got[i]-w)) / math.Max(1, math.Abs(float64(w)))
-					if d > worst || math.IsNaN(d) {
-						worst, at = d, i
-					}
+					want64[i] = float64(w)
 				}
-				t.Logf("run %d: max |gpu-cpu|/max(1,|cpu|) = %.3g (tolerance %g)", run, worst, deviceTol)
-				if !(worst <= deviceTol) {
-					t.Fatalf("run %d: value %d is %v on the GPU, %v on the CPU", run, at, got[at], want.Data().([]float32)[at])
-				}
+				testutil.RelClose(t, fmt.Sprintf("run %d: gpu vs cpu", run), got, want64, deviceTol)
 				vm.Reset()
 			}
 		})
