@@ -3,6 +3,8 @@ package t5
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,7 +94,15 @@ func (c Config) Gated() bool { return c.FeedForwardProj == "gated-gelu" }
 // InnerDim is num_heads × d_kv, the width of the attention projections.
 func (c Config) InnerDim() int { return c.NumHeads * c.DKV }
 
-// Validate checks that the config describes a model this package implements.
+// MaxLayers caps num_layers and num_decoder_layers (the largest T5 has 24 per
+// stack): a layer count is checked against it before the loader walks the
+// layers.
+const MaxLayers = 1024
+
+// Validate checks that the config describes a model this package implements:
+// positive sizes, at most MaxLayers layers per stack, special token ids
+// inside the vocabulary, and weight shapes whose element counts fit in an int
+// (each is checked for overflow; the weights file then has to hold them).
 func (c Config) Validate() error {
 	for _, a := range c.Architectures {
 		switch a {
@@ -124,6 +134,12 @@ func (c Config) Validate() error {
 	if len(bad) > 0 {
 		return fmt.Errorf("t5: config values must be positive: %s", strings.Join(bad, ", "))
 	}
+	if c.NumLayers > MaxLayers || c.NumDecoderLayers > MaxLayers {
+		return fmt.Errorf("t5: num_layers=%d, num_decoder_layers=%d: at most %d layers per stack are supported", c.NumLayers, c.NumDecoderLayers, MaxLayers)
+	}
+	if err := c.checkShapes(); err != nil {
+		return err
+	}
 	if c.RelativeAttentionNumBuckets < 4 {
 		return fmt.Errorf("t5: relative_attention_num_buckets=%d is too small (need at least 4)", c.RelativeAttentionNumBuckets)
 	}
@@ -133,6 +149,30 @@ func (c Config) Validate() error {
 	for name, id := range map[string]int{"decoder_start_token_id": c.DecoderStartTokenID, "pad_token_id": c.PadTokenID, "eos_token_id": c.EOSTokenID} {
 		if id < 0 || id >= c.VocabSize {
 			return fmt.Errorf("t5: %s=%d is outside the vocabulary (vocab_size %d)", name, id, c.VocabSize)
+		}
+	}
+	return nil
+}
+
+// checkShapes checks that the element count of every weight shape the config
+// implies fits in an int, so that nothing sized by it can overflow.
+func (c Config) checkShapes() error {
+	for _, s := range []struct {
+		name string
+		dims []int
+	}{
+		{"shared (vocab_size × d_model)", []int{c.VocabSize, c.DModel}},
+		{"attention (d_model × num_heads × d_kv)", []int{c.DModel, c.NumHeads, c.DKV}},
+		{"feed-forward (d_model × d_ff)", []int{c.DModel, c.DFF}},
+		{"relative_attention_bias (relative_attention_num_buckets × num_heads)", []int{c.RelativeAttentionNumBuckets, c.NumHeads}},
+	} {
+		n := uint64(1)
+		for _, d := range s.dims {
+			hi, lo := bits.Mul64(n, uint64(d))
+			if hi != 0 || lo > math.MaxInt {
+				return fmt.Errorf("t5: the %s weight would have more elements than an int holds (%v); config.json's sizes are wrong", s.name, s.dims)
+			}
+			n = lo
 		}
 	}
 	return nil

@@ -72,7 +72,7 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	if m.tok, err = loadTokenizer(dir); err != nil {
+	if m.tok, err = loadTokenizer(dir, cfg); err != nil {
 		return nil, err
 	}
 	return m, nil

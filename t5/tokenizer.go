@@ -29,10 +29,16 @@ func (m *Model) SetTokenizer(t Tokenizer) { m.tok = t }
 // Tokenizer returns the model's tokenizer (nil when none was loaded).
 func (m *Model) Tokenizer() Tokenizer { return m.tok }
 
-func loadTokenizer(dir string) (Tokenizer, error) {
+// loadTokenizer reads dir's tokenizer and checks that its ids fit the
+// model's embedding (config.json's vocab_size rows).
+func loadTokenizer(dir string, cfg Config) (Tokenizer, error) {
 	t, err := sentencepiece.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("t5: loading the tokenizer: %w", err)
+	}
+	if n := t.VocabSize(); n > cfg.VocabSize {
+		return nil, fmt.Errorf("t5: the tokenizer in %s has ids up to %d (%q), but config.json's vocab_size is %d: the tokenizer files (extra_ids, added tokens) do not belong to this model",
+			dir, n-1, t.IDToPiece(n-1), cfg.VocabSize)
 	}
 	return t, nil
 }

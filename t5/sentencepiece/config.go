@@ -23,8 +23,11 @@ type hfConfig struct {
 	hasAddedDecoderKey bool
 }
 
+// defaultExtraIDs is T5Tokenizer's extra_ids: the number of <extra_id_N> sentinels.
+const defaultExtraIDs = 100
+
 func defaultHFConfig() hfConfig {
-	return hfConfig{eos: "</s>", unk: "<unk>", pad: "<pad>", extraIDs: 100, cleanUp: true, addPrefixSpace: true, legacy: true}
+	return hfConfig{eos: "</s>", unk: "<unk>", pad: "<pad>", extraIDs: defaultExtraIDs, cleanUp: true, addPrefixSpace: true, legacy: true}
 }
 
 // tokenValue is a special token in a HF config: a string, or an object with a

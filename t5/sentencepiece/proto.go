@@ -37,6 +37,9 @@ type protoPiece struct {
 // trainerSpec holds the TrainerSpec fields the encoder needs, with the
 // defaults of sentencepiece_model.proto.
 type trainerSpec struct {
+	present                 bool  // the file has a trainer_spec
+	vocabSize               int32 // vocab_size the model was trained for; 0: not given
+	hardVocabLimit          bool  // the trainer had to reach vocab_size exactly
 	modelType               int32
 	treatWhitespaceAsSuffix bool
 	byteFallback            bool
@@ -49,6 +52,7 @@ type trainerSpec struct {
 
 // normalizerSpec holds the NormalizerSpec fields, with the proto defaults.
 type normalizerSpec struct {
+	present                bool // the file has a normalizer_spec
 	name                   string
 	precompiledCharsmap    []byte
 	addDummyPrefix         bool
@@ -66,8 +70,8 @@ type modelProto struct {
 
 func defaultTrainerSpec() trainerSpec {
 	return trainerSpec{
-		modelType: modelUnigram,
-		unkID:     0, bosID: 1, eosID: 2, padID: -1,
+		modelType: modelUnigram, hardVocabLimit: true,
+		unkID: 0, bosID: 1, eosID: 2, padID: -1,
 		unkPiece: "<unk>", bosPiece: "<s>", eosPiece: "</s>", padPiece: "<pad>",
 		unkSurface: " \u2047 ",
 	}
@@ -147,13 +151,40 @@ func parseModelProto(b []byte) (*modelProto, error) {
 			if err := m.trainer.parse(f.bytes); err != nil {
 				return nil, fmt.Errorf("trainer_spec: %w", err)
 			}
+			m.trainer.present = true
 		case 3:
 			if err := m.normalizer.parse(f.bytes); err != nil {
 				return nil, fmt.Errorf("normalizer_spec: %w", err)
 			}
+			m.normalizer.present = true
 		}
 	}
+	if err := m.checkComplete(); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// checkComplete detects a ModelProto cut short. Sentencepiece's trainer
+// writes the pieces (field 1) first, then trainer_spec (2) and
+// normalizer_spec (3), and a file cut between two pieces, or right after
+// trainer_spec, still parses: it would load with fewer pieces or without the
+// normalization, and give other ids. So a model with pieces and a
+// trainer_spec must have its normalizer_spec, one without either spec is
+// refused, and the pieces must number at least trainer_spec.vocab_size when
+// the trainer had a hard vocabulary limit (a model may have more pieces, when
+// user-defined pieces were appended to it).
+func (m *modelProto) checkComplete() error {
+	const fix = "the file is truncated or not a sentencepiece model; download it again"
+	switch {
+	case !m.trainer.present && !m.normalizer.present:
+		return fmt.Errorf("the model ends after %d pieces, without trainer_spec and normalizer_spec: %s", len(m.pieces), fix)
+	case m.trainer.present && !m.normalizer.present:
+		return fmt.Errorf("the model ends after trainer_spec, without normalizer_spec: %s", fix)
+	case m.trainer.hardVocabLimit && int64(len(m.pieces)) < int64(m.trainer.vocabSize):
+		return fmt.Errorf("the model has %d pieces but trainer_spec.vocab_size is %d: %s", len(m.pieces), m.trainer.vocabSize, fix)
+	}
+	return nil
 }
 
 func parsePiece(b []byte) (protoPiece, error) {
@@ -185,6 +216,10 @@ func (t *trainerSpec) parse(b []byte) error {
 			switch f.num {
 			case 3:
 				t.modelType = f.int32()
+			case 4:
+				t.vocabSize = f.int32()
+			case 33:
+				t.hardVocabLimit = f.bool()
 			case 24:
 				t.treatWhitespaceAsSuffix = f.bool()
 			case 35:

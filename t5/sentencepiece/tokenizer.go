@@ -27,7 +27,11 @@ type Tokenizer struct {
 	cleanUp             bool
 	addPrefixSpace      bool
 	length              int
+	vocabSize           int // largest id + 1
 }
+
+// maxID bounds the ids of added tokens: sentencepiece's ids are int32.
+const maxID = 1<<31 - 1
 
 // Load reads a T5 tokenizer from a checkpoint folder: spiece.model when there
 // is one (what the slow T5Tokenizer reads), else tokenizer.json with a Unigram
@@ -84,7 +88,10 @@ func newTokenizer(sp *model, cfg hfConfig, extra []addedToken) (*Tokenizer, erro
 
 	// T5Tokenizer.__init__: the sentinels sit after the sentencepiece pieces,
 	// <extra_id_0> last, stripping whitespace on both sides.
-	additional, sentinels := sentinelTokens(cfg)
+	additional, sentinels, err := sentinelTokens(cfg, sp.size())
+	if err != nil {
+		return nil, err
+	}
 	for i := 0; i < sentinels; i++ {
 		id := sp.size() - 1 + max(cfg.extraIDs, sentinels) - i
 		byID[id] = addedToken{content: fmt.Sprintf("<extra_id_%d>", i), id: id, lstrip: true, rstrip: true, special: true}
@@ -129,12 +136,16 @@ func newTokenizer(sp *model, cfg hfConfig, extra []addedToken) (*Tokenizer, erro
 
 	ids := make([]int, 0, len(byID))
 	for id := range byID {
-		if id < 0 {
-			return nil, fmt.Errorf("added token %q has negative id %d", byID[id].content, id)
+		if id < 0 || id > maxID {
+			return nil, fmt.Errorf("added token %q has id %d, outside 0..%d", byID[id].content, id, maxID)
 		}
 		ids = append(ids, id)
 	}
 	sort.Ints(ids)
+	t.vocabSize = sp.size()
+	if len(ids) > 0 {
+		t.vocabSize = max(t.vocabSize, ids[len(ids)-1]+1)
+	}
 	t.addedByID = map[int]int{}
 	t.addedEnc = map[string]int{}
 	for _, id := range ids {
@@ -223,6 +234,11 @@ func (t *Tokenizer) IDToPiece(id int) string {
 // pieces and added tokens together (32100 for T5).
 func (t *Tokenizer) Len() int { return t.length }
 
+// VocabSize is the number of ids the tokenizer can give: its largest id
+// plus one, the rows a model's embedding needs (32100 for T5, whose
+// checkpoints have 32128 rows).
+func (t *Tokenizer) VocabSize() int { return t.vocabSize }
+
 // PadID is the id of <pad> (0 for T5), also the decoder start token.
 func (t *Tokenizer) PadID() int { return t.padID }
 
@@ -234,13 +250,22 @@ func (t *Tokenizer) UnkID() int { return t.unkID }
 
 // sentinelTokens returns the additional special tokens and how many of them
 // are sentinels, as T5Tokenizer.__init__ completes them: extra_ids sentinels
-// when the config lists none.
-func sentinelTokens(cfg hfConfig) (additional []string, sentinels int) {
+// when the config lists none. extra_ids may not exceed the size of the
+// sentencepiece vocabulary, pieces, or T5's 100 when that is larger (T5 has
+// 100 sentinels for 32000 pieces): the sentinels are made before any model
+// config can bound them.
+func sentinelTokens(cfg hfConfig, pieces int) (additional []string, sentinels int, err error) {
+	if limit := max(pieces, defaultExtraIDs); cfg.extraIDs > limit {
+		return nil, 0, fmt.Errorf("tokenizer_config.json: extra_ids is %d, more than the sentencepiece model's %d pieces allow (T5 checkpoints have %d); fix extra_ids", cfg.extraIDs, pieces, defaultExtraIDs)
+	}
 	additional = cfg.additional
 	for _, a := range additional {
 		if strings.Contains(a, "<extra_id_") {
 			sentinels++
 		}
+	}
+	if sentinels > 0 && cfg.extraIDs > 0 && sentinels != cfg.extraIDs {
+		return nil, 0, fmt.Errorf("extra_ids is %d but additional_special_tokens lists %d <extra_id_N> tokens; they must agree (as T5Tokenizer requires)", cfg.extraIDs, sentinels)
 	}
 	if sentinels == 0 {
 		for i := 0; i < cfg.extraIDs; i++ {
@@ -248,5 +273,5 @@ func sentinelTokens(cfg hfConfig) (additional []string, sentinels int) {
 		}
 		sentinels = max(cfg.extraIDs, 0)
 	}
-	return additional, sentinels
+	return additional, sentinels, nil
 }
