@@ -25,8 +25,7 @@ import (
 func Load(dir string) (*Tokenizer, error) {
 	opts := DefaultOptions()
 	var (
-		vocab []string
-		has   []bool
+		vocab map[int]string
 		err   error
 	)
 	vocabPath := filepath.Join(dir, "vocab.txt")
@@ -36,16 +35,12 @@ func Load(dir string) (*Tokenizer, error) {
 		if vocab, err = readVocab(vocabPath); err != nil {
 			return nil, err
 		}
-		has = make([]bool, len(vocab))
-		for i := range has {
-			has[i] = true
-		}
 	case fileExists(jsonPath):
 		data, err := os.ReadFile(jsonPath)
 		if err != nil {
 			return nil, fmt.Errorf("wordpiece: %w", err)
 		}
-		if vocab, has, err = parseTokenizerJSON(data, &opts); err != nil {
+		if vocab, err = parseTokenizerJSON(data, &opts); err != nil {
 			return nil, fmt.Errorf("wordpiece: %s: %w", jsonPath, err)
 		}
 	default:
@@ -57,7 +52,7 @@ func Load(dir string) (*Tokenizer, error) {
 	if len(vocab) == 0 {
 		return nil, fmt.Errorf("wordpiece: the vocabulary in %s is empty", dir)
 	}
-	t, err := build(vocab, has, opts)
+	t, err := build(vocab, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w (tokenizer in %s)", err, dir)
 	}
@@ -69,20 +64,29 @@ func fileExists(path string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// readVocab reads vocab.txt as HF's load_vocab: UTF-8 text, lines split on
-// "\n", "\r\n" or "\r" (Python's universal newlines), one token a line.
-func readVocab(path string) ([]string, error) {
+// readVocab reads vocab.txt into an id table.
+func readVocab(path string) (map[int]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("wordpiece: reading the vocabulary: %w", err)
 	}
+	lines, err := parseVocab(data)
+	if err != nil {
+		return nil, fmt.Errorf("wordpiece: %s %w", path, err)
+	}
+	return linesTable(lines), nil
+}
+
+// parseVocab splits vocab.txt as HF's load_vocab: UTF-8 text, lines split
+// on "\n", "\r\n" or "\r" (Python's universal newlines), one token a line.
+func parseVocab(data []byte) ([]string, error) {
 	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("wordpiece: %s is not valid UTF-8", path)
+		return nil, fmt.Errorf("is not valid UTF-8")
 	}
 	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	if len(data) == 0 {
-		return nil, fmt.Errorf("wordpiece: %s is empty", path)
+		return nil, fmt.Errorf("is empty")
 	}
 	data = bytes.TrimSuffix(data, []byte("\n"))
 	lines := bytes.Split(data, []byte("\n"))
@@ -93,14 +97,39 @@ func readVocab(path string) ([]string, error) {
 	return vocab, nil
 }
 
+// configFile is one optional JSON file of a tokenizer folder: its path, for
+// errors, and its bytes (nil when the folder has no such file).
+type configFile struct {
+	path string
+	data []byte
+}
+
 // readConfig applies tokenizer_config.json, special_tokens_map.json and
 // added_tokens.json (each optional) to opts.
 func readConfig(dir string, opts *Options) error {
+	var files [3]configFile
+	for i, name := range []string{"tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"} {
+		files[i].path = filepath.Join(dir, name)
+		data, err := os.ReadFile(files[i].path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("wordpiece: reading %s: %w", files[i].path, err)
+		}
+		files[i].data = data
+	}
+	return applyConfig(files[0], files[1], files[2], opts)
+}
+
+// applyConfig applies the contents of tokenizer_config.json, special_tokens_map.json
+// and added_tokens.json to opts.
+func applyConfig(tokConfig, specialMap, addedFile configFile, opts *Options) error {
 	var cfg map[string]json.RawMessage
-	path := filepath.Join(dir, "tokenizer_config.json")
-	if err := readJSON(path, &cfg); err != nil {
+	if err := tokConfig.decode(&cfg); err != nil {
 		return err
 	}
+	path := tokConfig.path
 	fields := []struct {
 		key string
 		dst any
@@ -157,23 +186,21 @@ func readConfig(dir string, opts *Options) error {
 	}
 
 	var smap map[string]json.RawMessage
-	path = filepath.Join(dir, "special_tokens_map.json")
-	if err := readJSON(path, &smap); err != nil {
+	if err := specialMap.decode(&smap); err != nil {
 		return err
 	}
-	if err := readSpecialTokens(path, smap, opts); err != nil {
+	if err := readSpecialTokens(specialMap.path, smap, opts); err != nil {
 		return err
 	}
-	return readAddedTokensFile(dir, opts)
+	return readAddedTokensFile(addedFile, opts)
 }
 
 // readAddedTokensFile reads the legacy added_tokens.json ({"token": id}):
 // tokens not yet known become added tokens, special when they are one of the
 // special tokens.
-func readAddedTokensFile(dir string, opts *Options) error {
+func readAddedTokensFile(f configFile, opts *Options) error {
 	var legacy map[string]int
-	path := filepath.Join(dir, "added_tokens.json")
-	if err := readJSON(path, &legacy); err != nil {
+	if err := f.decode(&legacy); err != nil {
 		return err
 	}
 	known := make(map[int]bool)
@@ -261,17 +288,13 @@ func readSpecialTokens(path string, m map[string]json.RawMessage, opts *Options)
 	return nil
 }
 
-// readJSON decodes path into v; a missing file leaves v untouched.
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+// decode decodes the file into v; a missing file leaves v untouched.
+func (f configFile) decode(v any) error {
+	if f.data == nil {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("wordpiece: reading %s: %w", path, err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("wordpiece: parsing %s: %w", path, err)
+	if err := json.Unmarshal(f.data, v); err != nil {
+		return fmt.Errorf("wordpiece: parsing %s: %w", f.path, err)
 	}
 	return nil
 }

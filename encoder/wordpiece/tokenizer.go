@@ -68,8 +68,8 @@ type Tokenizer struct {
 	cleanUp                      bool
 	modelMaxLen                  int
 
-	idToToken []string
-	hasID     []bool
+	idToToken map[int]string // sparse: tokenizer.json ids and added tokens may leave gaps
+	size      int            // largest id + 1
 	vocabLen  int            // len(vocab) in HF: distinct tokens of the vocabulary
 	words     map[string]int // vocabulary token → id (added tokens' ids win)
 	conts     map[string]int // continuation piece without its prefix → id
@@ -95,15 +95,22 @@ func New(vocab []string, opts Options) (*Tokenizer, error) {
 	if len(vocab) == 0 {
 		return nil, fmt.Errorf("wordpiece: empty vocabulary")
 	}
-	has := make([]bool, len(vocab))
-	for i := range has {
-		has[i] = true
-	}
-	return build(append([]string(nil), vocab...), has, opts)
+	return build(linesTable(vocab), opts)
 }
 
-// build does New's work on a possibly gappy id table (tokenizer.json vocabularies).
-func build(idToToken []string, has []bool, opts Options) (*Tokenizer, error) {
+// linesTable is the id table of vocab.txt's lines: token i has id i.
+func linesTable(lines []string) map[int]string {
+	ids := make(map[int]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l
+	}
+	return ids
+}
+
+// build does New's work on an id table that may have gaps (tokenizer.json
+// vocabularies). It is a map, never a slice sized by the largest id, so that
+// an id read from a file sizes no allocation.
+func build(idToToken map[int]string, opts Options) (*Tokenizer, error) {
 	t := &Tokenizer{
 		lower:       opts.LowerCase,
 		strip:       opts.LowerCase,
@@ -114,7 +121,6 @@ func build(idToToken []string, has []bool, opts Options) (*Tokenizer, error) {
 		cleanUp:     opts.CleanUpSpaces,
 		modelMaxLen: opts.ModelMaxLength,
 		idToToken:   idToToken,
-		hasID:       has,
 		unk:         orDefault(opts.UnkToken, "[UNK]"),
 		sep:         orDefault(opts.SepToken, "[SEP]"),
 		pad:         orDefault(opts.PadToken, "[PAD]"),
@@ -134,9 +140,10 @@ func build(idToToken []string, has []bool, opts Options) (*Tokenizer, error) {
 	// The vocabulary: a later duplicate line wins, as in HF's load_vocab.
 	t.words = make(map[string]int, len(idToToken))
 	for id, tok := range idToToken {
-		if has[id] {
+		if prev, ok := t.words[tok]; !ok || id > prev {
 			t.words[tok] = id
 		}
+		t.size = max(t.size, id+1)
 	}
 	t.vocabLen = len(t.words)
 
@@ -183,7 +190,7 @@ func (t *Tokenizer) addTokens(fromConfig []AddedToken, specials []string) ([]Add
 		}
 		id, ok := t.words[s]
 		if !ok {
-			id = len(t.idToToken) // len(tokenizer), as HF's _add_tokens
+			id = t.size // len(tokenizer), as HF's _add_tokens
 			t.setID(id, s)
 		}
 		a := AddedToken{Content: s, ID: id, Special: true}
@@ -251,17 +258,14 @@ func (t *Tokenizer) classify(added []AddedToken, specials []string, opts Options
 	}
 }
 
-// maxID bounds the ids a tokenizer accepts (a guard against corrupt configs).
-const maxID = 1 << 24
+// maxID bounds the ids a tokenizer accepts: HF's tokenizers keeps ids in a
+// u32, genq in int32 (2^31 - 1). No allocation is sized by an id.
+const maxID = 1<<31 - 1
 
-// setID records tok as the token of id, growing the id table when needed.
+// setID records tok as the token of id.
 func (t *Tokenizer) setID(id int, tok string) {
-	for len(t.idToToken) <= id {
-		t.idToToken = append(t.idToToken, "")
-		t.hasID = append(t.hasID, false)
-	}
 	t.idToToken[id] = tok
-	t.hasID[id] = true
+	t.size = max(t.size, id+1)
 }
 
 // lookup is convert_tokens_to_ids without the fallback: added tokens, then the vocabulary.
@@ -299,7 +303,7 @@ func (t *Tokenizer) MaskID() int { return t.maskID }
 // VocabSize returns the number of ids: the vocabulary's lines plus added
 // tokens beyond them (HF's len(tokenizer) when the lines are distinct), the
 // row count an embedding matrix needs.
-func (t *Tokenizer) VocabSize() int { return len(t.idToToken) }
+func (t *Tokenizer) VocabSize() int { return t.size }
 
 // ModelMaxLength returns model_max_length from the tokenizer config (0 if unknown).
 func (t *Tokenizer) ModelMaxLength() int { return t.modelMaxLen }
@@ -310,8 +314,8 @@ func (t *Tokenizer) TokenID(tok string) int { return t.tokenID(tok) }
 
 // IDToken returns the token of an id ([UNK] for an id out of range).
 func (t *Tokenizer) IDToken(id int) string {
-	if id >= 0 && id < len(t.idToToken) && t.hasID[id] {
-		return t.idToToken[id]
+	if tok, ok := t.idToToken[id]; ok {
+		return tok
 	}
 	return t.unk
 }

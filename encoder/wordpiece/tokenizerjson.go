@@ -115,11 +115,11 @@ func LoadTokenizerJSON(path string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("wordpiece: %w", err)
 	}
 	opts := DefaultOptions()
-	vocab, has, err := parseTokenizerJSON(data, &opts)
+	vocab, err := parseTokenizerJSON(data, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("wordpiece: %s: %w", path, err)
 	}
-	t, err := build(vocab, has, opts)
+	t, err := build(vocab, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, path)
 	}
@@ -128,20 +128,20 @@ func LoadTokenizerJSON(path string) (*Tokenizer, error) {
 
 // parseTokenizerJSON reads the vocabulary (an id table that may have gaps)
 // of a tokenizer.json and its settings into opts.
-func parseTokenizerJSON(data []byte, opts *Options) ([]string, []bool, error) {
+func parseTokenizerJSON(data []byte, opts *Options) (map[int]string, error) {
 	var tj tokenizerJSON
 	if err := json.Unmarshal(data, &tj); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if tj.Model.Type != "WordPiece" {
-		return nil, nil, fmt.Errorf("the model is %q, not WordPiece (package sugarme tokenizes with other models)", tj.Model.Type)
+		return nil, fmt.Errorf("the model is %q, not WordPiece (package sugarme tokenizes with other models)", tj.Model.Type)
 	}
 	if n := tj.Normalizer; n != nil {
 		if n.Type != "BertNormalizer" {
-			return nil, nil, fmt.Errorf("the normalizer is %q; only BertNormalizer is supported (add the model's vocab.txt to use BertTokenizer's)", n.Type)
+			return nil, fmt.Errorf("the normalizer is %q; only BertNormalizer is supported (add the model's vocab.txt to use BertTokenizer's)", n.Type)
 		}
 		if n.CleanText != nil && !*n.CleanText {
-			return nil, nil, fmt.Errorf("the BertNormalizer has clean_text false; BertTokenizer always cleans the text")
+			return nil, fmt.Errorf("the BertNormalizer has clean_text false; BertTokenizer always cleans the text")
 		}
 		if n.Lowercase != nil {
 			opts.LowerCase = *n.Lowercase
@@ -152,17 +152,17 @@ func parseTokenizerJSON(data []byte, opts *Options) ([]string, []bool, error) {
 		}
 	}
 	if p := tj.PreTokenizer; p != nil && p.Type != "BertPreTokenizer" {
-		return nil, nil, fmt.Errorf("the pre-tokenizer is %q; only BertPreTokenizer is supported", p.Type)
+		return nil, fmt.Errorf("the pre-tokenizer is %q; only BertPreTokenizer is supported", p.Type)
 	}
 	if err := readProcessor(tj.PostProcessor, opts); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if p := tj.Padding; p != nil && p.PadToken != "" {
 		opts.PadToken = p.PadToken
 	}
 	if d := tj.Decoder; d != nil {
 		if d.Type != "WordPiece" {
-			return nil, nil, fmt.Errorf("the decoder is %q; only WordPiece is supported", d.Type)
+			return nil, fmt.Errorf("the decoder is %q; only WordPiece is supported", d.Type)
 		}
 		if d.Cleanup != nil {
 			opts.CleanUpSpaces = *d.Cleanup
@@ -172,20 +172,15 @@ func parseTokenizerJSON(data []byte, opts *Options) ([]string, []bool, error) {
 	opts.Prefix = tj.Model.ContinuingSubwordPrefix
 	opts.MaxInputCharsPerWord = tj.Model.MaxInputCharsPerWord
 
-	size := 0
+	vocab := make(map[int]string, len(tj.Model.Vocab))
 	for tok, id := range tj.Model.Vocab {
 		if id < 0 || id > maxID {
-			return nil, nil, fmt.Errorf("token %q has id %d, outside 0..%d", tok, id, maxID)
+			return nil, fmt.Errorf("token %q has id %d, outside 0..%d", tok, id, maxID)
 		}
-		size = max(size, id+1)
-	}
-	vocab := make([]string, size)
-	has := make([]bool, size)
-	for tok, id := range tj.Model.Vocab {
-		if has[id] {
-			return nil, nil, fmt.Errorf("tokens %q and %q share id %d", vocab[id], tok, id)
+		if prev, dup := vocab[id]; dup {
+			return nil, fmt.Errorf("tokens %q and %q share id %d", prev, tok, id)
 		}
-		vocab[id], has[id] = tok, true
+		vocab[id] = tok
 	}
 	for _, a := range tj.AddedTokens {
 		opts.AddedTokens = append(opts.AddedTokens, AddedToken{
@@ -193,7 +188,7 @@ func parseTokenizerJSON(data []byte, opts *Options) ([]string, []bool, error) {
 			LStrip: a.LStrip, RStrip: a.RStrip, SingleWord: a.SingleWord,
 		})
 	}
-	return vocab, has, nil
+	return vocab, nil
 }
 
 // readProcessor takes [CLS] and [SEP] from a BertProcessing post-processor or

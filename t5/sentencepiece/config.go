@@ -77,31 +77,61 @@ type tokenizerConfigJSON struct {
 	AddedTokensDecoder map[string]addedTokenJSON `json:"added_tokens_decoder"`
 }
 
-// readJSONIfExists decodes path into v; it reports false when the file does
-// not exist.
-func readJSONIfExists(path string, v any) (bool, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+// jsonFile is one optional JSON file of a tokenizer folder: its name, for
+// errors, and its bytes (nil when the folder has no such file).
+type jsonFile struct {
+	name string
+	data []byte
+}
+
+// readJSONFiles reads the named files of dir; a missing one has nil data.
+func readJSONFiles(dir string, names ...string) ([]jsonFile, error) {
+	out := make([]jsonFile, len(names))
+	for i, name := range names {
+		path := filepath.Join(dir, name)
+		out[i].name = path
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i].data = b
+	}
+	return out, nil
+}
+
+// unmarshal decodes the file into v; it reports false when there is no file.
+func (f jsonFile) unmarshal(v any) (bool, error) {
+	if f.data == nil {
 		return false, nil
 	}
-	if err != nil {
-		return false, err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return true, fmt.Errorf("%s: %w", path, err)
+	if err := json.Unmarshal(f.data, v); err != nil {
+		return true, fmt.Errorf("%s: %w", f.name, err)
 	}
 	return true, nil
 }
 
 // readHFConfig reads the optional HuggingFace tokenizer files in dir.
 func readHFConfig(dir string) (hfConfig, error) {
+	files, err := readJSONFiles(dir, "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json")
+	if err != nil {
+		return defaultHFConfig(), err
+	}
+	return parseHFConfig(files[0], files[1], files[2])
+}
+
+// parseHFConfig reads tokenizer_config.json, special_tokens_map.json and
+// added_tokens.json over T5Tokenizer's defaults.
+func parseHFConfig(tokConfig, specialMap, addedFile jsonFile) (hfConfig, error) {
 	c := defaultHFConfig()
 	var tc tokenizerConfigJSON
-	if _, err := readJSONIfExists(filepath.Join(dir, "tokenizer_config.json"), &tc); err != nil {
+	if _, err := tokConfig.unmarshal(&tc); err != nil {
 		return c, err
 	}
 	var sm tokenizerConfigJSON // special_tokens_map.json has the same keys
-	if _, err := readJSONIfExists(filepath.Join(dir, "special_tokens_map.json"), &sm); err != nil {
+	if _, err := specialMap.unmarshal(&sm); err != nil {
 		return c, err
 	}
 	pick := func(dst *string, vals ...*tokenValue) {
@@ -149,7 +179,7 @@ func readHFConfig(dir string) (hfConfig, error) {
 		}
 	}
 	var at map[string]int
-	if ok, err := readJSONIfExists(filepath.Join(dir, "added_tokens.json"), &at); err != nil {
+	if ok, err := addedFile.unmarshal(&at); err != nil {
 		return c, err
 	} else if ok {
 		c.addedTokensFile = at

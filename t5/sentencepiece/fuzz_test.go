@@ -1,16 +1,26 @@
 package sentencepiece
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/genq-go/genq/internal/testutil"
+
 	"github.com/stretchr/testify/require"
 )
 
+// maxFuzzText caps the texts the fuzz targets tokenize: longer ones reach
+// no new code and only slow each run (and the minimization of what it finds).
+const maxFuzzText = 512
+
 // FuzzEncodeDecode checks that no input makes Encode, Pieces or Decode panic,
 // that ids stay inside the vocabulary and end with </s>, that truncation
-// respects maxLen, and that Decode returns valid UTF-8.
+// respects maxLen, and that Decode returns valid UTF-8. The tokenizer is
+// loaded once per fuzzing process.
 func FuzzEncodeDecode(f *testing.F) {
 	tok := loadT5(f)
 	for _, s := range []string{
@@ -21,23 +31,156 @@ func FuzzEncodeDecode(f *testing.F) {
 		f.Add(s, 8)
 	}
 	f.Fuzz(func(t *testing.T, text string, maxLen int) {
-		maxLen %= 64
-		ids := tok.encode(text, maxLen)
-		require.NotEmpty(t, ids)
-		require.Equal(t, tok.EOSID(), ids[len(ids)-1], "Encode(%q) = %v does not end with </s>", text, ids)
-		if maxLen > 0 {
-			require.LessOrEqual(t, len(ids), maxLen, "Encode(%q, %d)", text, maxLen)
+		if len(text) > maxFuzzText {
+			return
 		}
-		for _, id := range ids {
-			require.True(t, id >= 0 && id < tok.Len(), "Encode(%q) gave id %d outside [0, %d)", text, id, tok.Len())
+		checkTokenizer(t, tok, text, maxLen)
+	})
+}
+
+// checkTokenizer is what every fuzz target asks of a tokenizer it could
+// build: Encode, Pieces and Decode of text do not panic, ids are inside the
+// vocabulary and end with </s>, truncation respects maxLen, Decode returns
+// UTF-8 and skips ids it does not know.
+func checkTokenizer(t *testing.T, tok *Tokenizer, text string, maxLen int) {
+	maxLen %= 64
+	ids := tok.encode(text, maxLen)
+	require.NotEmpty(t, ids)
+	require.Equal(t, tok.EOSID(), ids[len(ids)-1], "Encode(%q) = %v does not end with </s>", text, ids)
+	if maxLen > 0 {
+		require.LessOrEqual(t, len(ids), maxLen, "Encode(%q, %d)", text, maxLen)
+	}
+	for _, id := range ids {
+		require.True(t, id >= 0 && id < tok.VocabSize(), "Encode(%q) gave id %d outside [0, %d)", text, id, tok.VocabSize())
+	}
+	for _, skip := range []bool{true, false} {
+		s := tok.decode(ids, skip)
+		require.True(t, utf8.ValidString(s), "Decode(%v) = %q is not UTF-8", ids, s)
+	}
+	require.Len(t, tok.Pieces(text), len(tok.encode(text, 0)), "Pieces(%q)", text)
+	// Arbitrary ids, out of range included, must decode without panicking.
+	_ = tok.decode([]int{maxLen, -maxLen, 1 << 20, len(text)}, false)
+}
+
+// smallModel is a 300-piece sentencepiece model: t5-tiny's first pieces
+// (its control and unknown pieces among them) and the 256 byte pieces, with
+// byte fallback, serialized. Fuzz targets start from it because t5-tiny's
+// 790 kB spiece.model makes every run slow.
+func smallModel(t testing.TB) []byte {
+	t.Helper()
+	var pieces []protoPiece
+	for _, p := range loadT5(t).sp.pieces[:300] {
+		pieces = append(pieces, p)
+	}
+	for i := 0; i < 256; i++ {
+		pieces = append(pieces, protoPiece{fmt.Sprintf("<0x%02X>", i), 0, typeByte})
+	}
+	return buildModelProto(pieces, true)
+}
+
+// fuzzTexts are the texts the parser fuzz targets tokenize with what they built.
+var fuzzTexts = []string{"Hello, world! <extra_id_0>", " a\xff  </s><pad>b ", ""}
+
+// maxFuzzFile caps the files the parser fuzz targets read: bigger ones
+// reach no new code, and the peak memory of a run stays a few times this.
+const maxFuzzFile = 64 << 10
+
+// FuzzModelProto feeds arbitrary bytes to the spiece.model reader
+// (parseModelProto, then the model and tokenizer built on it): nothing may
+// panic, and a model that loads must tokenize like any other.
+func FuzzModelProto(f *testing.F) {
+	f.Add(smallModel(f))
+	f.Add(buildModelProto([]protoPiece{{"<unk>", 0, typeUnknown}, {"</s>", 0, typeControl}, {"▁", -1, typeNormal}, {"a", -2, typeNormal}}, false))
+	full, err := os.ReadFile(testutil.Fixture("t5-tiny", "spiece.model"))
+	require.NoError(f, err)
+	f.Add(full[:4096])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > maxFuzzFile {
+			return
 		}
-		for _, skip := range []bool{true, false} {
-			s := tok.decode(ids, skip)
-			require.True(t, utf8.ValidString(s), "Decode(%v) = %q is not UTF-8", ids, s)
+		mp, err := parseModelProto(b)
+		if err != nil {
+			return
 		}
-		require.Len(t, tok.Pieces(text), len(tok.encode(text, 0)), "Pieces(%q)", text)
-		// Arbitrary ids, out of range included, must decode without panicking.
-		_ = tok.decode([]int{maxLen, -maxLen, 1 << 20, len(text)}, false)
+		sp, err := newModel(mp)
+		if err != nil {
+			return
+		}
+		tok, err := newTokenizer(sp, defaultHFConfig(), nil)
+		if err != nil {
+			return
+		}
+		for _, s := range fuzzTexts {
+			checkTokenizer(t, tok, s, 0)
+		}
+	})
+}
+
+// FuzzTokenizerJSON feeds arbitrary bytes to the tokenizer.json reader.
+func FuzzTokenizerJSON(f *testing.F) {
+	sp, err := parseModelProto(smallModel(f))
+	require.NoError(f, err)
+	m, err := newModel(sp)
+	require.NoError(f, err)
+	tok, err := newTokenizer(m, defaultHFConfig(), nil)
+	require.NoError(f, err)
+	var buf bytes.Buffer
+	require.NoError(f, tok.WriteTokenizerJSON(&buf))
+	f.Add(buf.Bytes())
+	f.Add([]byte(`{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0], ["▁a", -1]]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > maxFuzzFile {
+			return
+		}
+		tok, err := loadTokenizerJSON(b, defaultHFConfig())
+		if err != nil {
+			return
+		}
+		for _, s := range fuzzTexts {
+			checkTokenizer(t, tok, s, 0)
+		}
+	})
+}
+
+// FuzzHFConfig feeds arbitrary tokenizer_config.json, special_tokens_map.json
+// and added_tokens.json to the reader of the HuggingFace layer, over the
+// small model: extra_ids, added-token ids and special tokens come from the
+// files, and no value they hold may size an allocation unchecked.
+func FuzzHFConfig(f *testing.F) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(testutil.Fixture("t5-tiny", name))
+		require.NoError(f, err)
+		return b
+	}
+	f.Add(read("tokenizer_config.json"), read("special_tokens_map.json"), read("added_tokens.json"))
+	f.Add([]byte(`{"extra_ids": 100000000}`), []byte(nil), []byte(nil))
+	f.Add([]byte(`{"extra_ids": 3, "eos_token": {"content": "a"}, "legacy": true}`), []byte(`{"additional_special_tokens": ["<extra_id_0>", "x"]}`), []byte(`{"<y>": 7}`))
+	mp, err := parseModelProto(smallModel(f))
+	require.NoError(f, err)
+	sp, err := newModel(mp)
+	require.NoError(f, err)
+	file := func(name string, b []byte) jsonFile {
+		if len(b) == 0 {
+			return jsonFile{name: name} // absent
+		}
+		return jsonFile{name: name, data: b}
+	}
+	f.Fuzz(func(t *testing.T, tc, sm, at []byte) {
+		if len(tc)+len(sm)+len(at) > maxFuzzFile {
+			return
+		}
+		cfg, err := parseHFConfig(file("tokenizer_config.json", tc), file("special_tokens_map.json", sm), file("added_tokens.json", at))
+		if err != nil {
+			return
+		}
+		tok, err := newTokenizer(sp, cfg, nil)
+		if err != nil {
+			return
+		}
+		require.LessOrEqual(t, tok.VocabSize(), maxID+1)
+		for _, s := range fuzzTexts {
+			checkTokenizer(t, tok, s, 0)
+		}
 	})
 }
 
