@@ -3,8 +3,10 @@ package encoder
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 )
 
 // Config is the architecture of a BERT or DistilBERT model, read from the
@@ -72,9 +74,16 @@ func ReadConfig(dir string) (*Config, error) {
 	return c, nil
 }
 
+// MaxLayers caps num_hidden_layers / n_layers (BERT-large has 24): a layer
+// count is checked against it before the loader walks the layers.
+const MaxLayers = 1024
+
 // ParseConfig parses the contents of a config.json. It fails for model types
 // other than "bert" and "distilbert", for activations other than exact
-// "gelu", and for sizes that do not fit together.
+// "gelu", and for sizes that do not fit together: sizes must be positive,
+// layers at most MaxLayers, and the element count of every weight shape the
+// sizes imply must fit in an int (each product is checked for overflow; the
+// weights file then has to hold the tensors).
 func ParseConfig(b []byte) (*Config, error) {
 	var head struct {
 		ModelType string `json:"model_type"`
@@ -129,6 +138,23 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s must be positive, got %d", v.name, v.n)
 		}
 	}
+	if c.Layers > MaxLayers {
+		return fmt.Errorf("layer count %d is above the %d supported", c.Layers, MaxLayers)
+	}
+	if c.TypeVocabSize < 0 {
+		return fmt.Errorf("type_vocab_size must not be negative, got %d", c.TypeVocabSize)
+	}
+	for _, w := range []struct {
+		name string
+		a, b int
+	}{{"word embedding (vocab size × hidden size)", c.VocabSize, c.Hidden},
+		{"position embedding (max_position_embeddings × hidden size)", c.MaxPositions, c.Hidden},
+		{"token type embedding (type_vocab_size × hidden size)", c.TypeVocabSize, c.Hidden},
+		{"feed-forward (hidden size × intermediate size)", c.Hidden, c.Intermediate}} {
+		if w.b > 0 && w.a > math.MaxInt/w.b {
+			return fmt.Errorf("the %s weight would have more elements than an int holds (%d × %d); config.json's sizes are wrong", w.name, w.a, w.b)
+		}
+	}
 	if c.Hidden%c.Heads != 0 {
 		return fmt.Errorf("hidden size %d is not a multiple of the %d attention heads", c.Hidden, c.Heads)
 	}
@@ -138,4 +164,35 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// parseModules reads modules.json: the sentence-transformers modules in
+// their idx order. A module's path must stay inside the model folder
+// (relative, without ".."), as the hub's files do.
+func parseModules(b []byte) ([]module, error) {
+	var mods []module
+	if err := json.Unmarshal(b, &mods); err != nil {
+		return nil, err
+	}
+	for _, m := range mods {
+		if m.Path != "" && !filepath.IsLocal(m.Path) {
+			return nil, fmt.Errorf("module %q has path %q, outside the model folder; paths are relative to it", m.Name, m.Path)
+		}
+	}
+	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Idx < mods[j].Idx })
+	return mods, nil
+}
+
+// parsePooling reads a Pooling module's config.json for a model of the given
+// hidden size: word_embedding_dimension must equal it. (Load then checks
+// that the pooling modes are ones the encoder implements.)
+func parsePooling(b []byte, hidden int) (Pooling, error) {
+	var p Pooling
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, err
+	}
+	if p.WordEmbeddingDimension != hidden {
+		return p, fmt.Errorf("word_embedding_dimension %d differs from the model's hidden size %d", p.WordEmbeddingDimension, hidden)
+	}
+	return p, nil
 }

@@ -9,21 +9,20 @@ import (
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestParseConfig checks HF defaults for missing keys and the errors for
 // what the encoder does not support.
 func TestParseConfig(t *testing.T) {
 	c, err := ParseConfig([]byte(`{"model_type": "distilbert"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Hidden != 768 || c.Layers != 6 || c.Heads != 12 || c.Intermediate != 3072 || c.LayerNormEps != 1e-12 || c.HiddenDropout != 0.1 {
-		t.Errorf("DistilBERT defaults: got %+v", c)
-	}
-	if c, err = ParseConfig([]byte(`{"model_type": "bert", "layer_norm_eps": 1e-7}`)); err != nil || c.Layers != 12 || c.TypeVocabSize != 2 || c.LayerNormEps != 1e-7 {
-		t.Errorf("BERT defaults: got %+v, %v", c, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []any{768, 6, 12, 3072, 1e-12, 0.1}, []any{c.Hidden, c.Layers, c.Heads, c.Intermediate, c.LayerNormEps, c.HiddenDropout},
+		"DistilBERT defaults: hidden, layers, heads, intermediate, layer_norm_eps, dropout")
+	c, err = ParseConfig([]byte(`{"model_type": "bert", "layer_norm_eps": 1e-7}`))
+	require.NoError(t, err)
+	assert.Equal(t, []any{12, 2, 1e-7}, []any{c.Layers, c.TypeVocabSize, c.LayerNormEps}, "BERT defaults: layers, type_vocab_size, layer_norm_eps")
 	for _, tc := range []struct{ json, want string }{
 		{`{"model_type": "roberta"}`, `model_type "roberta" is not supported`},
 		{`{}`, `no "model_type"`},
@@ -32,9 +31,8 @@ func TestParseConfig(t *testing.T) {
 		{`{"model_type": "bert", "hidden_size": 10, "num_attention_heads": 4}`, "not a multiple"},
 		{`{"model_type": "bert", "position_embedding_type": "relative_key"}`, "relative_key"},
 	} {
-		if _, err := ParseConfig([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got error %v, want one containing %q", tc.json, err, tc.want)
-		}
+		_, err := ParseConfig([]byte(tc.json))
+		assert.ErrorContains(t, err, tc.want, tc.json)
 	}
 }
 

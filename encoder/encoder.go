@@ -97,11 +97,14 @@ func readModules(dir string) ([]module, error) {
 	if !fileExists(path) {
 		return nil, nil
 	}
-	var mods []module
-	if err := readJSON(path, &mods); err != nil {
-		return nil, err
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
 	}
-	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Idx < mods[j].Idx })
+	mods, err := parseModules(b)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: %s: %w", path, err)
+	}
 	return mods, nil
 }
 

@@ -96,17 +96,26 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 		return nil, err
 	}
 	m.unused = w.Unused()
-	if m.tok, err = wordpiece.Load(bodyDir); err != nil {
+	tok, err := wordpiece.Load(bodyDir)
+	if err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
+	if n := tok.VocabSize(); n > m.cfg.VocabSize {
+		return nil, fmt.Errorf("encoder: the tokenizer in %s has ids up to %d (%q), but config.json's vocab_size is %d: the tokenizer files (vocabulary, added tokens) do not belong to this model",
+			bodyDir, n-1, tok.IDToken(n-1), m.cfg.VocabSize)
+	}
+	m.tok = tok
 	if poolDir == "" {
 		m.pooling = MeanPooling(m.cfg.Hidden)
-	} else if err := readJSON(filepath.Join(poolDir, "config.json"), &m.pooling); err != nil {
-		return nil, err
-	}
-	if m.pooling.WordEmbeddingDimension != m.cfg.Hidden {
-		return nil, fmt.Errorf("encoder: %s: word_embedding_dimension %d differs from the model's hidden size %d",
-			filepath.Join(poolDir, "config.json"), m.pooling.WordEmbeddingDimension, m.cfg.Hidden)
+	} else {
+		path := filepath.Join(poolDir, "config.json")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("encoder: %w", err)
+		}
+		if m.pooling, err = parsePooling(b, m.cfg.Hidden); err != nil {
+			return nil, fmt.Errorf("encoder: %s: %w", path, err)
+		}
 	}
 	if _, err := m.pooling.modes(); err != nil {
 		return nil, err
