@@ -13,6 +13,12 @@ import (
 // Hugging Face config.json. Both model types map onto the same fields; keys
 // missing from the file take the defaults of transformers' BertConfig /
 // DistilBertConfig.
+//
+// As every reader of genq, ParseConfig lets no number it reads size an
+// allocation unchecked: the layer count is capped (MaxLayers) and each
+// weight shape's element count must fit in an int; the weights file must
+// then hold tensors of those shapes, the tokenizer's ids must fit
+// vocab_size, and max_seq_length must fit max_position_embeddings.
 type Config struct {
 	ModelType          string  // "bert" or "distilbert"
 	VocabSize          int     // vocab_size

@@ -13,6 +13,12 @@ import (
 // Config is a T5 config.json. Field names follow the file's keys; keys that
 // are missing take the defaults of transformers' T5Config (save_pretrained
 // omits values equal to the defaults, so old and new checkpoints both load).
+//
+// As every reader of genq, ParseConfig lets no number it reads size an
+// allocation unchecked: Validate caps the layer counts (MaxLayers) and checks
+// that each weight shape's element count fits in an int; the weights file
+// must then hold tensors of those shapes, and the tokenizer's ids must fit
+// vocab_size.
 type Config struct {
 	Architectures                []string `json:"architectures,omitempty"`
 	ModelType                    string   `json:"model_type,omitempty"`

@@ -48,6 +48,18 @@
 // (category Cn, hence dropped as control characters) here as there, although
 // Go's tables know them. Invalid UTF-8 bytes are read as U+FFFD and dropped.
 //
+// # Bounds
+//
+// No allocation is sized by a number read from a file until that number is
+// checked against the file's actual size, the model's config or a documented
+// cap, and every product of such numbers is checked for overflow. The
+// vocabulary is as many tokens as vocab.txt has lines or tokenizer.json has
+// entries; ids (at most 2^31 - 1) key a map and never size a table, so a
+// token at id 16 million costs what one at id 5 does; VocabSize (the largest
+// id + 1) is what encoder.Load checks against config.json's vocab_size.
+// model_max_length is only reported, and truncation lengths come from the
+// caller.
+//
 // # Errors
 //
 // Load, LoadTokenizerJSON and New return errors naming the file and field at

@@ -44,6 +44,23 @@
 // tokenizer.json transformers' T5Converter makes from spiece.model, for
 // tokenizer libraries that read only that format.
 //
+// # Bounds
+//
+// No allocation is sized by a number read from a file until that number is
+// checked against the file's actual size, the model's config or a documented
+// cap, and every product of such numbers is checked for overflow. The pieces,
+// the added tokens and the charsmap's trie (whose declared size is checked
+// against its blob) are as many as the files hold; extra_ids may not exceed
+// the sentencepiece model's pieces (or T5's 100 when that is larger) and
+// must agree with the <extra_id_N> tokens additional_special_tokens lists;
+// ids are at most 2^31 - 1 and only key maps. VocabSize (the largest id + 1)
+// is what t5.Load checks against config.json's vocab_size.
+//
+// A spiece.model cut short at a field boundary still parses, so Load
+// refuses one whose pieces are not followed by trainer_spec and
+// normalizer_spec (sentencepiece writes them after the pieces), and one with
+// fewer pieces than trainer_spec.vocab_size.
+//
 // # Errors
 //
 // Load returns errors that name the file and what was wrong with it. Encode and
