@@ -11,27 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestConfigBounds checks the sizes config.json may declare: layer counts
-// above MaxLayers and weight shapes whose element count overflows an int are
-// errors, found before anything is sized by them.
-func TestConfigBounds(t *testing.T) {
-	for _, c := range []struct{ json, errHas string }{
-		{`{"model_type": "bert", "num_hidden_layers": 1000000000}`, "layer count 1000000000 is above the 1024 supported"},
-		{`{"model_type": "distilbert", "n_layers": 1025}`, "layer count 1025"},
-		{`{"model_type": "bert", "vocab_size": 9223372036854775807}`, "word embedding (vocab size × hidden size)"},
-		{`{"model_type": "bert", "max_position_embeddings": 4611686018427387904}`, "position embedding"},
-		{`{"model_type": "bert", "type_vocab_size": 4611686018427387904}`, "token type embedding"},
-		{`{"model_type": "bert", "type_vocab_size": -1}`, "type_vocab_size must not be negative"},
-		{`{"model_type": "distilbert", "dim": 4294967296, "n_heads": 1, "hidden_dim": 4294967296}`, "feed-forward"},
-	} {
-		_, err := ParseConfig([]byte(c.json))
-		assert.ErrorContains(t, err, c.errHas, "ParseConfig(%s)", c.json)
-	}
-	c, err := ParseConfig([]byte(`{"model_type": "bert", "num_hidden_layers": 1024, "vocab_size": 3, "hidden_size": 3037000499, "num_attention_heads": 1, "intermediate_size": 3037000499}`))
-	require.NoError(t, err, "the largest sizes that fit")
-	assert.Equal(t, MaxLayers, c.Layers)
-}
-
 // TestModulesAndPooling checks the sentence-transformers files: module
 // paths stay inside the model folder, and the pooling config must match the
 // model's hidden size.
@@ -48,6 +27,28 @@ func TestModulesAndPooling(t *testing.T) {
 	p, err := parsePooling([]byte(`{"word_embedding_dimension": 16, "pooling_mode_cls_token": true, "pooling_mode_max_tokens": true}`), 16)
 	require.NoError(t, err)
 	assert.Equal(t, 32, p.Dim())
+}
+
+// TestConfigBounds: a BERT or DistilBERT config.json with more than
+// MaxLayers layers, a negative type_vocab_size, or sizes whose product (an
+// embedding's or the feed-forward weight's element count) overflows an int
+// is refused by ParseConfig, before the loader sizes anything by them.
+func TestConfigBounds(t *testing.T) {
+	for _, c := range []struct{ json, errHas string }{
+		{`{"model_type": "bert", "num_hidden_layers": 1000000000}`, "layer count 1000000000 is above the 1024 supported"},
+		{`{"model_type": "distilbert", "n_layers": 1025}`, "layer count 1025"},
+		{`{"model_type": "bert", "vocab_size": 9223372036854775807}`, "word embedding (vocab size × hidden size)"},
+		{`{"model_type": "bert", "max_position_embeddings": 4611686018427387904}`, "position embedding"},
+		{`{"model_type": "bert", "type_vocab_size": 4611686018427387904}`, "token type embedding"},
+		{`{"model_type": "bert", "type_vocab_size": -1}`, "type_vocab_size must not be negative"},
+		{`{"model_type": "distilbert", "dim": 4294967296, "n_heads": 1, "hidden_dim": 4294967296}`, "feed-forward"},
+	} {
+		_, err := ParseConfig([]byte(c.json))
+		assert.ErrorContains(t, err, c.errHas, "ParseConfig(%s)", c.json)
+	}
+	c, err := ParseConfig([]byte(`{"model_type": "bert", "num_hidden_layers": 1024, "vocab_size": 3, "hidden_size": 3037000499, "num_attention_heads": 1, "intermediate_size": 3037000499}`))
+	require.NoError(t, err, "the largest sizes that fit")
+	assert.Equal(t, MaxLayers, c.Layers)
 }
 
 // copyFixture makes a copy of a fixture folder (its files linked) in which
@@ -86,7 +87,7 @@ func TestTokenizerFitsVocab(t *testing.T) {
 // FuzzParseConfig feeds arbitrary bytes to ParseConfig (BERT and
 // DistilBERT config.json): it must not panic, and a config it accepts has
 // positive sizes within MaxLayers whose weight shapes do not overflow.
-// Inputs are capped at 4 KiB (a config.json is under 1 KiB).
+// Only an input's first 4 KiB are read (a config.json is under 1 KiB).
 func FuzzParseConfig(f *testing.F) {
 	for _, name := range fixtures {
 		b, err := os.ReadFile(testutil.Fixture(name, "config.json"))
@@ -97,20 +98,21 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 4<<10 {
-			return
+		c, err := ParseConfig(b[:min(len(b), 4<<10)]) // only the first 4 KiB
+		if err == nil {
+			checkAccepted(t, c)
 		}
-		c, err := ParseConfig(b)
-		if err != nil {
-			return
-		}
-		require.LessOrEqual(t, c.Layers, MaxLayers)
-		for _, d := range []int{c.VocabSize, c.Hidden, c.Heads, c.Intermediate, c.MaxPositions} {
-			require.Positive(t, d)
-		}
-		require.Zero(t, c.Hidden%c.Heads)
-		require.LessOrEqual(t, float64(c.VocabSize)*float64(c.Hidden), float64(math.MaxInt))
 	})
+}
+
+// checkAccepted checks what ParseConfig promises of a config it accepts.
+func checkAccepted(t *testing.T, c *Config) {
+	require.LessOrEqual(t, c.Layers, MaxLayers)
+	for _, d := range []int{c.VocabSize, c.Hidden, c.Heads, c.Intermediate, c.MaxPositions} {
+		require.Positive(t, d)
+	}
+	require.Zero(t, c.Hidden%c.Heads)
+	require.LessOrEqual(t, float64(c.VocabSize)*float64(c.Hidden), float64(math.MaxInt))
 }
 
 // FuzzSentenceTransformersConfig feeds arbitrary modules.json and
