@@ -84,15 +84,12 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 		if !ok {
 			return nil, nil, fmt.Errorf("tensor %q: unsupported dtype %q", name, e.DType)
 		}
-		count := int64(1)
-		for _, d := range e.Shape {
-			if d < 0 {
-				return nil, nil, fmt.Errorf("tensor %q: negative dimension in shape %v", name, e.Shape)
-			}
-			count *= int64(d)
-			if count > int64(len(data)) {
-				return nil, nil, fmt.Errorf("tensor %q: shape %v is larger than the %d-byte data section", name, e.Shape, len(data))
-			}
+		if negativeDim(e.Shape) {
+			return nil, nil, fmt.Errorf("tensor %q: negative dimension in shape %v", name, e.Shape)
+		}
+		count, ok := shapeElements(e.Shape, int64(len(data)))
+		if !ok {
+			return nil, nil, fmt.Errorf("tensor %q: shape %v has more elements than the %d-byte data section holds (corrupt header)", name, e.Shape, len(data))
 		}
 		start, end := e.Offsets[0], e.Offsets[1]
 		if start < 0 || end < start || end > int64(len(data)) {
@@ -127,6 +124,34 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 		out[s.name] = decode(s.e.DType, s.e.Shape, data[s.start:s.end])
 	}
 	return out, meta, nil
+}
+
+// shapeElements returns the number of elements of shape, a shape without
+// negative dimensions, and false when it exceeds limit. Each product is
+// checked before it is taken, so no shape wraps around int64 (as
+// [3, 6148914691236517206] would, to 2).
+func shapeElements(shape []int, limit int64) (int64, bool) {
+	count := int64(1)
+	for _, d := range shape {
+		if d == 0 {
+			return 0, true
+		}
+		if count > limit/int64(d) {
+			return 0, false
+		}
+		count *= int64(d)
+	}
+	return count, true
+}
+
+// negativeDim reports whether shape has a negative dimension.
+func negativeDim(shape []int) bool {
+	for _, d := range shape {
+		if d < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // decode converts little-endian elements of a known dtype to a Tensor; b holds

@@ -128,7 +128,11 @@ func TestParseRejects(t *testing.T) {
 		{"bad entry", stFile(`{"x":{"dtype":"F32","shape":"2","data_offsets":[0,8]}}`, eight), `tensor "x": bad header entry`},
 		{"unknown dtype", stFile(`{"x":{"dtype":"F128","shape":[2],"data_offsets":[0,8]}}`, eight), `unsupported dtype "F128"`},
 		{"negative dimension", stFile(`{"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, eight), "negative dimension"},
-		{"shape larger than the file", stFile(`{"x":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,8]}}`, eight), "larger than the 8-byte data section"},
+		{"shape larger than the file", stFile(`{"x":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,8]}}`, eight), "more elements than the 8-byte data section holds"},
+		// 3 × 6148914691236517206 wraps around int64 to 2, and 2 F32 fill the 8 bytes.
+		{"shape product overflows int64", stFile(`{"x":{"dtype":"F32","shape":[3,6148914691236517206],"data_offsets":[0,8]}}`, eight),
+			`tensor "x": shape [3 6148914691236517206] has more elements than the 8-byte data section holds`},
+		{"overflow after a zero-free prefix", stFile(`{"x":{"dtype":"U8","shape":[2,4611686018427387904,4],"data_offsets":[0,0]}}`, nil), "more elements"},
 		{"offsets past the end", stFile(`{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, eight), "outside the 8-byte data section"},
 		{"negative offset", stFile(`{"x":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}`, eight), "outside"},
 		{"end before start", stFile(`{"x":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}`, eight), "outside"},

@@ -99,6 +99,8 @@ func TestMarshalRejects(t *testing.T) {
 		{"both slices", &checkpoint.Tensor{Shape: []int{1}, F32: []float32{1}, I64: []int64{1}}, "x", "both F32 and I64"},
 		{"value out of dtype range", &checkpoint.Tensor{DType: "U8", Shape: []int{1}, I64: []int64{256}}, "x", "value 256 at index 0 does not fit its dtype U8"},
 		{"negative dimension", &checkpoint.Tensor{DType: "F32", Shape: []int{-1}}, "x", "negative dimension"},
+		// The product wraps around int64 to 2, the number of values given.
+		{"shape product overflows", &checkpoint.Tensor{DType: "F32", Shape: []int{3, 6148914691236517206}, F32: make([]float32, 2)}, "x", "more elements than a file can hold"},
 		{"reserved name", &checkpoint.Tensor{DType: "F32", Shape: []int{1}, F32: []float32{1}}, "__metadata__", "reserved"},
 		{"name not UTF-8", &checkpoint.Tensor{DType: "F32", Shape: []int{1}, F32: []float32{1}}, "\xff", "not valid UTF-8"},
 	}
