@@ -67,7 +67,7 @@ func FuzzTorchPickle(f *testing.F) {
 		zw.Close()
 		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 		require.NoError(t, err)
-		m, err := readTorchZip(zr)
+		m, err := readTorchZip(zr, int64(buf.Len()))
 		if err == nil {
 			require.NotNil(t, m, "no error and no tensors")
 		}

@@ -49,6 +49,9 @@ type torchReader struct {
 	storages  map[string][]byte    // loaded records by key
 	views     map[string]*Tensor   // materialised views, to share tied tensors
 	bigEndian bool
+	// size is the archive's size; recordsLeft and viewsLeft are the bytes
+	// that records may still declare and views still materialise.
+	size, recordsLeft, viewsLeft uint64
 }
 
 // rebuildTensor is torch._utils._rebuild_tensor_v2.
@@ -119,20 +122,27 @@ func (r *torchReader) persistentLoad(pid any) (any, error) {
 	if err != nil || numel < 0 {
 		return nil, fmt.Errorf("persistent id %v: bad element count %v", pid, t.Get(4))
 	}
+	size := dtypes[class.dtype].size
+	if numel > maxTensorBytes/size {
+		return nil, fmt.Errorf("storage %q: %d %s elements are over the %d-byte limit", key, numel, class.name, maxTensorBytes)
+	}
+	need := numel * size
 	data, ok := r.storages[key]
 	if !ok {
 		zf, ok := r.records[key]
 		if !ok {
 			return nil, fmt.Errorf("storage %q: the archive has no data/%s record", key, key)
 		}
-		if data, err = readRecord(zf, maxTensorBytes); err != nil {
+		if zf.UncompressedSize64 < uint64(need) {
+			return nil, fmt.Errorf("storage %q: %d %s elements need %d bytes, the record holds %d", key, numel, class.name, need, zf.UncompressedSize64)
+		}
+		if data, err = r.readRecord(zf, uint64(need)); err != nil {
 			return nil, err
 		}
 		r.storages[key] = data
 	}
-	size := dtypes[class.dtype].size
-	if uint64(numel)*uint64(size) > uint64(len(data)) {
-		return nil, fmt.Errorf("storage %q: %d %s elements need %d bytes, the record holds %d", key, numel, class.name, numel*size, len(data))
+	if need > len(data) {
+		return nil, fmt.Errorf("storage %q: %d %s elements need %d bytes, the record holds %d", key, numel, class.name, need, len(data))
 	}
 	return &storage{class: class, key: key, numel: numel, data: data}, nil
 }
@@ -216,6 +226,12 @@ func (r *torchReader) view(st *storage, offset int, shape, stride []int) (*Tenso
 	if t, ok := r.views[desc]; ok {
 		return &Tensor{DType: t.DType, Shape: append([]int{}, shape...), F32: t.F32, I64: t.I64}, nil
 	}
+	// n*size ≤ maxTensorBytes (checked above).
+	if uint64(n*size) > r.viewsLeft {
+		return nil, fmt.Errorf("%s: the state dict's tensors would hold more than %d× the archive's %d bytes (views expanded past their storages: corrupt or crafted archive)",
+			desc, viewFactor, r.size)
+	}
+	r.viewsLeft -= uint64(n * size)
 	b := gather(st.data, size, offset, shape, stride, n)
 	if r.bigEndian && size > 1 {
 		for i := 0; i < len(b); i += size {
