@@ -70,9 +70,10 @@ func (p Path) Get(leaf string, shape ...int) *Tensor {
 	return t
 }
 
-// Err returns every error Get recorded, joined, or nil when all tensors were
+// Err returns the errors Get recorded, joined, or nil when all tensors were
 // found with the right shapes. Missing tensors are listed together in one
-// error, naming the file.
+// error naming the file; the message stays short whatever the checkpoint
+// holds: the first few names or errors, and how many more there are.
 func (w *Weights) Err() error {
 	var missing []string
 	var other []error
@@ -83,11 +84,43 @@ func (w *Weights) Err() error {
 		}
 		other = append(other, err)
 	}
+	if len(other) > maxListed {
+		other = append(other[:maxListed], fmt.Errorf("and %d more mis-shaped or non-float tensors", len(other)-maxListed))
+	}
 	if len(missing) > 0 {
 		other = append([]error{fmt.Errorf("checkpoint %s: %w: %d tensors the config needs are absent: %s (is this the right model type, or a partial download?)",
-			w.Source, ErrMissing, len(missing), strings.Join(missing, ", "))}, other...)
+			w.Source, ErrMissing, len(missing), NameList(missing))}, other...)
 	}
 	return errors.Join(other...)
+}
+
+// maxListed is how many names or errors a message lists before it only
+// counts the rest; maxNameLen is how much of one name it shows.
+const (
+	maxListed  = 5
+	maxNameLen = 120
+)
+
+// NameList formats names for an error message: all of them when there are
+// at most five, else the first five and how many more there are, each name
+// quoted and cut to 120 bytes. However many tensors a file holds, and however
+// long their names, the message stays under a kilobyte.
+func NameList(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i == maxListed {
+			fmt.Fprintf(&b, " and %d more", len(names)-maxListed)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(n) > maxNameLen {
+			n = strings.ToValidUTF8(n[:maxNameLen], "") + "…"
+		}
+		fmt.Fprintf(&b, "%q", n)
+	}
+	return b.String()
 }
 
 // missingName extracts the key from the error Weights.Get returns for an
