@@ -303,6 +303,9 @@ func TestPyTorchRejects(t *testing.T) {
 		{"empty LONG1", []byte("\x80\x02\x8a\x00."), six, "data.pkl"},
 		{"length past the end", []byte("\x80\x02X\xff\xff\xff\x7f."), six, "argument of 2147483647 bytes runs past the end"},
 		{"8-byte length past the end", []byte("\x80\x02\x8d\xff\xff\xff\xff\xff\xff\xff\xff."), six, "runs past the end"},
+		// gopickle allocates a FRAME's declared size before reading it: a
+		// 12-byte pickle asked for 1 TiB (a fatal out-of-memory, not a panic).
+		{"frame past the end", []byte("\x80\x04\x95\x00\x00\x00\x00\x00\x01\x00\x00."), six, "pickle frame at byte 2: 1099511627776 bytes run past the end"},
 		{"unknown opcode", []byte("\x80\x02\xff."), six, "unknown pickle opcode 0xff"},
 		{"no STOP", []byte("\x80\x02}"), six, "without a STOP"},
 		{"bad byteorder", withValue(func(p *pickler) { p.view(ok) }), map[string][]byte{"data/0": six["data/0"], "byteorder": []byte("middle")}, `byteorder record says "middle"`},
