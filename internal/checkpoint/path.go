@@ -115,10 +115,7 @@ func NameList(names []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if len(n) > maxNameLen {
-			n = strings.ToValidUTF8(n[:maxNameLen], "") + "…"
-		}
-		fmt.Fprintf(&b, "%q", n)
+		b.WriteString(quoted(n))
 	}
 	return b.String()
 }
@@ -135,3 +132,21 @@ func missingName(err error) string {
 
 // Order returns the keys Get took, in the order it took them.
 func (w *Weights) Order() []string { return append([]string(nil), w.order...) }
+
+// quoted quotes a name read from a file for an error message, cut to its
+// first 120 bytes.
+func quoted(name string) string {
+	if len(name) > maxNameLen {
+		return strconv.Quote(strings.ToValidUTF8(name[:maxNameLen], "")) + "…"
+	}
+	return strconv.Quote(name)
+}
+
+// shapeText formats a shape read from a file for an error message, listing
+// at most its first 8 dimensions.
+func shapeText(shape []int) string {
+	if len(shape) > 8 {
+		return strings.TrimSuffix(fmt.Sprint(shape[:8]), "]") + fmt.Sprintf(" … (%d dimensions)]", len(shape))
+	}
+	return fmt.Sprint(shape)
+}

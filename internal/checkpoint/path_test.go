@@ -93,7 +93,7 @@ func TestNameList(t *testing.T) {
 		{[]string{"a"}, `"a"`},
 		{[]string{"a", "b", "c", "d", "e"}, `"a", "b", "c", "d", "e"`},
 		{[]string{"a", "b", "c", "d", "e", "f", "g"}, `"a", "b", "c", "d", "e" and 2 more`},
-		{[]string{long}, `"` + strings.Repeat("é", 60) + `…"`},
+		{[]string{long}, `"` + strings.Repeat("é", 60) + `"…`},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, checkpoint.NameList(tc.names))

@@ -104,7 +104,7 @@ func readTorchZip(zr *zip.Reader, size int64) (map[string]*Tensor, error) {
 			case "big":
 				tr.bigEndian = true
 			default:
-				return nil, fmt.Errorf("byteorder record says %q, want \"little\" or \"big\"", s)
+				return nil, fmt.Errorf("byteorder record says %s, want \"little\" or \"big\"", quoted(s))
 			}
 		case strings.HasPrefix(name, "data/"):
 			tr.records[strings.TrimPrefix(name, "data/")] = zf
@@ -179,10 +179,10 @@ func stateDict(obj any) (map[string]*Tensor, error) {
 		}
 		t, ok := v.(*Tensor)
 		if !ok {
-			return fmt.Errorf("state dict entry %q is %s, not a tensor (only plain state dicts of tensors are supported)", name, describe(v))
+			return fmt.Errorf("state dict entry %s is %s, not a tensor (only plain state dicts of tensors are supported)", quoted(name), describe(v))
 		}
 		if _, dup := out[name]; dup {
-			return fmt.Errorf("state dict lists %q twice", name)
+			return fmt.Errorf("state dict lists %s twice", quoted(name))
 		}
 		out[name] = t
 		return nil

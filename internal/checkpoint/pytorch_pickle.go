@@ -124,17 +124,17 @@ func (r *torchReader) persistentLoad(pid any) (any, error) {
 	}
 	size := dtypes[class.dtype].size
 	if numel > maxTensorBytes/size {
-		return nil, fmt.Errorf("storage %q: %d %s elements are over the %d-byte limit", key, numel, class.name, maxTensorBytes)
+		return nil, fmt.Errorf("storage %s: %d %s elements are over the %d-byte limit", quoted(key), numel, class.name, maxTensorBytes)
 	}
 	need := numel * size
 	data, ok := r.storages[key]
 	if !ok {
 		zf, ok := r.records[key]
 		if !ok {
-			return nil, fmt.Errorf("storage %q: the archive has no data/%s record", key, key)
+			return nil, fmt.Errorf("storage %s: the archive has no data/ record of that name", quoted(key))
 		}
 		if zf.UncompressedSize64 < uint64(need) {
-			return nil, fmt.Errorf("storage %q: %d %s elements need %d bytes, the record holds %d", key, numel, class.name, need, zf.UncompressedSize64)
+			return nil, fmt.Errorf("storage %s: %d %s elements need %d bytes, the record holds %d", quoted(key), numel, class.name, need, zf.UncompressedSize64)
 		}
 		if data, err = r.readRecord(zf, uint64(need)); err != nil {
 			return nil, err
@@ -142,7 +142,7 @@ func (r *torchReader) persistentLoad(pid any) (any, error) {
 		r.storages[key] = data
 	}
 	if need > len(data) {
-		return nil, fmt.Errorf("storage %q: %d %s elements need %d bytes, the record holds %d", key, numel, class.name, need, len(data))
+		return nil, fmt.Errorf("storage %s: %d %s elements need %d bytes, the record holds %d", quoted(key), numel, class.name, need, len(data))
 	}
 	return &storage{class: class, key: key, numel: numel, data: data}, nil
 }
@@ -186,7 +186,7 @@ func (rp *rebuildParameter) Call(args ...any) (any, error) {
 // view materialises the strided view (offset, shape, stride) of a storage as
 // a dense row-major tensor. Identical views return tensors sharing values.
 func (r *torchReader) view(st *storage, offset int, shape, stride []int) (*Tensor, error) {
-	desc := fmt.Sprintf("%s view of storage %q (offset %d, size %v, stride %v)", st.class.dtype, st.key, offset, shape, stride)
+	desc := fmt.Sprintf("%s view of storage %s (offset %d, size %s, stride %s)", st.class.dtype, quoted(st.key), offset, shapeText(shape), shapeText(stride))
 	if len(shape) != len(stride) {
 		return nil, fmt.Errorf("%s: size and stride differ in length", desc)
 	}

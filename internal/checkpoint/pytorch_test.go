@@ -297,7 +297,7 @@ func TestPyTorchRejects(t *testing.T) {
 		{"missing record", withValue(func(p *pickler) {
 			p.view(view{class: "FloatStorage", key: "9", numel: 1, size: []int{1}, stride: []int{1}})
 		}), six,
-			`the archive has no data/9 record`},
+			`storage "9": the archive has no data/ record of that name`},
 		{"top level not a dict", []byte("\x80\x02J\x05\x00\x00\x00."), six, "not a state dict"},
 		{"truncated pickle", stateDictPickle([]string{"x"}, func(p *pickler, _ string) { p.view(ok) })[:40], six, "data.pkl"},
 		{"empty LONG1", []byte("\x80\x02\x8a\x00."), six, "data.pkl"},

@@ -78,25 +78,25 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 		}
 		var e stEntry
 		if err := json.Unmarshal(msg, &e); err != nil {
-			return nil, nil, fmt.Errorf("tensor %q: bad header entry: %v", name, err)
+			return nil, nil, fmt.Errorf("tensor %s: bad header entry: %v", quoted(name), err)
 		}
 		info, ok := dtypes[e.DType]
 		if !ok {
-			return nil, nil, fmt.Errorf("tensor %q: unsupported dtype %q", name, e.DType)
+			return nil, nil, fmt.Errorf("tensor %s: unsupported dtype %s", quoted(name), quoted(e.DType))
 		}
 		if negativeDim(e.Shape) {
-			return nil, nil, fmt.Errorf("tensor %q: negative dimension in shape %v", name, e.Shape)
+			return nil, nil, fmt.Errorf("tensor %s: negative dimension in shape %s", quoted(name), shapeText(e.Shape))
 		}
 		count, ok := shapeElements(e.Shape, int64(len(data)))
 		if !ok {
-			return nil, nil, fmt.Errorf("tensor %q: shape %v has more elements than the %d-byte data section holds (corrupt header)", name, e.Shape, len(data))
+			return nil, nil, fmt.Errorf("tensor %s: shape %s has more elements than the %d-byte data section holds (corrupt header)", quoted(name), shapeText(e.Shape), len(data))
 		}
 		start, end := e.Offsets[0], e.Offsets[1]
 		if start < 0 || end < start || end > int64(len(data)) {
-			return nil, nil, fmt.Errorf("tensor %q: data_offsets [%d, %d] outside the %d-byte data section", name, start, end, len(data))
+			return nil, nil, fmt.Errorf("tensor %s: data_offsets [%d, %d] outside the %d-byte data section", quoted(name), start, end, len(data))
 		}
 		if end-start != count*int64(info.size) {
-			return nil, nil, fmt.Errorf("tensor %q: %s%v needs %d bytes but data_offsets [%d, %d] span %d", name, e.DType, e.Shape, count*int64(info.size), start, end, end-start)
+			return nil, nil, fmt.Errorf("tensor %s: %s%s needs %d bytes but data_offsets [%d, %d] span %d", quoted(name), e.DType, shapeText(e.Shape), count*int64(info.size), start, end, end-start)
 		}
 		spans = append(spans, span{name, start, end, e})
 	}
@@ -110,9 +110,9 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 	for i, s := range spans {
 		switch {
 		case s.start < pos:
-			return nil, nil, fmt.Errorf("tensors %q and %q overlap in the data section", spans[i-1].name, s.name)
+			return nil, nil, fmt.Errorf("tensors %s and %s overlap in the data section", quoted(spans[i-1].name), quoted(s.name))
 		case s.start > pos:
-			return nil, nil, fmt.Errorf("tensor %q starts at byte %d of the data section, leaving a gap after byte %d", s.name, s.start, pos)
+			return nil, nil, fmt.Errorf("tensor %s starts at byte %d of the data section, leaving a gap after byte %d", quoted(s.name), s.start, pos)
 		}
 		pos = s.end
 	}

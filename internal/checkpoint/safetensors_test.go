@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -139,6 +140,8 @@ func TestParseRejects(t *testing.T) {
 		{"byte count differs from dtype × shape", stFile(`{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, eight), "F32[3] needs 12 bytes but data_offsets [0, 8] span 8"},
 		{"overlapping tensors", stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, eight), "overlap"},
 		{"gap between tensors", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, eight), "leaving a gap"},
+		{"long name and shape cut short", stFile(`{"`+strings.Repeat("n", 1000)+`":{"dtype":"F32","shape":[`+strings.Repeat("1,", 999)+`-1],"data_offsets":[0,8]}}`, eight),
+			`tensor "` + strings.Repeat("n", 120) + `"…: negative dimension in shape [1 1 1 1 1 1 1 1 … (1000 dimensions)]`},
 		{"trailing bytes", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, eight), "tensors cover 4"},
 	}
 	for _, tc := range tests {
