@@ -1,28 +1,25 @@
 package search
 
 import (
-	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/testutil"
 )
 
-// safetensorsFile assembles a safetensors file from a JSON header and a data
-// section (no padding: readers do not require it).
-func safetensorsFile(header string, data []byte) []byte {
-	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
-	return append(append(b, header...), data...)
-}
+// safetensorsFile assembles a safetensors file from a header and a data section.
+var safetensorsFile = testutil.SafetensorsFile
 
-// f32Bytes encodes float32 values little-endian.
-func f32Bytes(vs ...float32) []byte {
-	var b []byte
-	for _, v := range vs {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-	}
+// embeddingsFile is the safetensors file of one F32 "embeddings" tensor with
+// the given shape and values, and metadata meta.
+func embeddingsFile(t *testing.T, shape []int, values []float32, meta map[string]string) []byte {
+	b, err := checkpoint.MarshalSafetensors(map[string]*checkpoint.Tensor{EmbeddingsTensor: {DType: "F32", Shape: shape, F32: values}}, meta)
+	require.NoError(t, err)
 	return b
 }
 
@@ -30,7 +27,7 @@ func f32Bytes(vs ...float32) []byte {
 // error that names the file and the problem, never a panic or a corpus whose
 // rows reach past its data.
 func TestLoadCorpusRejects(t *testing.T) {
-	two := f32Bytes(3, 4)
+	two := make([]byte, 8) // the data section of two F32 values
 	tests := []struct {
 		name string
 		file []byte
@@ -45,11 +42,11 @@ func TestLoadCorpusRejects(t *testing.T) {
 		{"integer tensor", safetensorsFile(`{"embeddings":{"dtype":"I32","shape":[1,2],"data_offsets":[0,8]}}`, two), "want a floating-point"},
 		{"no rows", safetensorsFile(`{"embeddings":{"dtype":"F32","shape":[0,2],"data_offsets":[0,0]}}`, nil), "is empty"},
 		{"which tensor", safetensorsFile(`{"a":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1,1],"data_offsets":[4,8]}}`, two), `none is named "embeddings"`},
-		{"NaN", safetensorsFile(`{"embeddings":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}`, f32Bytes(1, float32(math.NaN()))), "row 0 holds NaN at dimension 1"},
-		{"unknown score", safetensorsFile(`{"__metadata__":{"genq.search.score":"l1"},"embeddings":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}`, two), `unknown genq.search.score "l1"`},
+		{"NaN", embeddingsFile(t, []int{1, 2}, []float32{1, float32(math.NaN())}, nil), "row 0 holds NaN at dimension 1"},
+		{"unknown score", embeddingsFile(t, []int{1, 2}, []float32{3, 4}, map[string]string{scoreKey: "l1"}), `unknown genq.search.score "l1"`},
 		// A cosine corpus is searched as stored: rows that are not unit
 		// vectors would give silently wrong scores.
-		{"cosine but not normalized", safetensorsFile(`{"__metadata__":{"genq.search.score":"cosine"},"embeddings":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}`, two),
+		{"cosine but not normalized", embeddingsFile(t, []int{1, 2}, []float32{3, 4}, map[string]string{scoreKey: "cosine"}),
 			"row 0 has norm 5, not 1"},
 	}
 	for _, tc := range tests {
@@ -76,7 +73,7 @@ func FuzzLoadCorpus(f *testing.F) {
 	for _, seed := range [][]byte{
 		saved,
 		saved[:len(saved)-4],
-		safetensorsFile(`{"embeddings":{"dtype":"F32","shape":[3,6148914691236517206],"data_offsets":[0,8]}}`, f32Bytes(3, 4)),
+		safetensorsFile(`{"embeddings":{"dtype":"F32","shape":[3,6148914691236517206],"data_offsets":[0,8]}}`, make([]byte, 8)),
 		safetensorsFile(`{"x":{"dtype":"F16","shape":[2,1],"data_offsets":[0,4]}}`, []byte{0, 0x3c, 0, 0xbc}),
 		safetensorsFile(`{"__metadata__":{"genq.search.score":"dot"},"embeddings":{"dtype":"BF16","shape":[1,2],"data_offsets":[0,4]}}`, []byte{0x80, 0x3f, 0, 0}),
 	} {

@@ -14,13 +14,8 @@ import (
 	"github.com/genq-go/genq/internal/testutil"
 )
 
-// stFile assembles a safetensors file from a header and a data section,
-// without padding (readers do not require it).
-func stFile(header string, data []byte) []byte {
-	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
-	b = append(b, header...)
-	return append(b, data...)
-}
+// stFile assembles a safetensors file from a header and a data section.
+var stFile = testutil.SafetensorsFile
 
 func u16s(vs ...uint16) []byte {
 	var b []byte

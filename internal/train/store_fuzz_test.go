@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/checkpoint"
@@ -59,7 +58,7 @@ func TestStoreRejectsBadState(t *testing.T) {
 	files := toyFiles(t)
 	c, err := parseCheckpoint("step", withHashes(files))
 	require.NoError(t, err, "the untouched files")
-	assert.Equal(t, 5, c.Step)
+	require.Equal(t, 5, c.Step)
 	shortMoments, err := checkpoint.MarshalSafetensors(map[string]*checkpoint.Tensor{
 		"exp_avg.dense.weight":    {DType: "F32", Shape: []int{2}, F32: []float32{1, 2}},
 		"exp_avg_sq.dense.weight": {DType: "F32", Shape: []int{2}, F32: []float32{1, 2}},
