@@ -25,7 +25,7 @@ var (
 
 // generate loads the tiny T5 afresh and decodes the passages greedily.
 func generate() ([][]string, error) {
-	m, err := t5.Load(testutil.Fixture("t5-tiny"))
+	m, err := t5.Load(context.Background(), testutil.Fixture("t5-tiny"), t5.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func generate() ([][]string, error) {
 
 // encode loads the tiny DistilBERT afresh and encodes the texts.
 func encode() ([][]float32, error) {
-	m, err := encoder.Load(testutil.Fixture("distilbert-tiny"))
+	m, err := encoder.Load(context.Background(), testutil.Fixture("distilbert-tiny"), encoder.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}
