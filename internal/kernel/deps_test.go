@@ -17,7 +17,7 @@ func TestNoGorgonia(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command on PATH")
 	}
-	for _, pkg := range []string{"internal/kernel", "internal/gemm", "sampling", "search"} {
+	for _, pkg := range []string{"internal/kernel", "internal/gemm", "internal/parallel", "sampling", "search"} {
 		t.Run(pkg, func(t *testing.T) {
 			out, err := exec.Command(goCmd, "list", "-deps", "github.com/genq-go/genq/"+pkg).CombinedOutput()
 			require.NoError(t, err, "go list: %s", out)
