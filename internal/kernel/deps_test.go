@@ -9,7 +9,8 @@ import (
 )
 
 // TestNoGorgonia requires that the plain-Go packages (this kernel layer,
-// internal/gemm, sampling, search) do not depend on gorgonia, directly or
+// internal/gemm, internal/parallel, sampling, search) do not depend on
+// gorgonia, directly or
 // through another package: `go list -deps` of each must name no
 // gorgonia.org package. Skipped without the go command.
 func TestNoGorgonia(t *testing.T) {
