@@ -10,9 +10,8 @@ import (
 
 // TestNoGorgonia requires that the plain-Go packages (this kernel layer,
 // internal/gemm, internal/parallel, sampling, search) do not depend on
-// gorgonia, directly or
-// through another package: `go list -deps` of each must name no
-// gorgonia.org package. Skipped without the go command.
+// gorgonia, directly or through another package: `go list -deps` of each
+// must name no gorgonia.org package. Skipped without the go command.
 func TestNoGorgonia(t *testing.T) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
