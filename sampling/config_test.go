@@ -104,28 +104,18 @@ func TestSoftmaxFamily(t *testing.T) {
 	}
 	for i, x := range in {
 		want := math.Exp(float64(x)+1000) / sum
-		if d := math.Abs(float64(p[i]) - want); d > 1e-7 {
-			t.Errorf("Softmax[%d] = %v, want %v", i, p[i], want)
-		}
+		assert.InDelta(t, want, float64(p[i]), 1e-7, "Softmax[%d]", i)
 		wantLog := math.Log(want)
 		if math.IsInf(wantLog, -1) {
-			if !math.IsInf(float64(lp[i]), -1) {
-				t.Errorf("LogSoftmax[%d] = %v, want -Inf", i, lp[i])
-			}
+			assert.True(t, math.IsInf(float64(lp[i]), -1), "LogSoftmax[%d] = %v, want -Inf", i, lp[i])
 			continue
 		}
-		if d := math.Abs(float64(lp[i]) - wantLog); d > 1e-6 {
-			t.Errorf("LogSoftmax[%d] = %v, want %v", i, lp[i], wantLog)
-		}
+		assert.InDelta(t, wantLog, float64(lp[i]), 1e-6, "LogSoftmax[%d]", i)
 	}
 	// In place.
 	buf := append([]float32(nil), in...)
 	LogSoftmax(buf, buf)
-	for i := range buf {
-		if buf[i] != lp[i] {
-			t.Fatalf("in-place LogSoftmax differs at %d", i)
-		}
-	}
+	require.Equal(t, lp, buf, "in-place LogSoftmax differs")
 }
 
 func TestArgmax(t *testing.T) {
@@ -140,8 +130,6 @@ func TestArgmax(t *testing.T) {
 		{[]float32{float32(math.Inf(-1)), float32(math.Inf(-1))}, 0},
 		{[]float32{1, nan, 5}, 1},
 	} {
-		if got := Argmax(tc.in); got != tc.want {
-			t.Errorf("Argmax(%v) = %d, want %d", tc.in, got, tc.want)
-		}
+		assert.Equal(t, tc.want, Argmax(tc.in), "Argmax(%v)", tc.in)
 	}
 }

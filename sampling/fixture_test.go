@@ -5,6 +5,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/genq-go/genq/internal/testutil"
 )
 
@@ -41,12 +44,8 @@ func configFor(t *testing.T, op string, specs []warperSpec) Config {
 	last := -1
 	for _, w := range specs {
 		r, ok := rank[w.Class]
-		if !ok {
-			t.Fatalf("op %s: warper %s has no Config equivalent", op, w.Class)
-		}
-		if r <= last {
-			t.Fatalf("op %s: warpers out of Warp's order temperature → top-k → top-p", op)
-		}
+		require.True(t, ok, "op %s: warper %s has no Config equivalent", op, w.Class)
+		require.Greater(t, r, last, "op %s: warpers out of Warp's order temperature → top-k → top-p", op)
 		last = r
 		switch {
 		case w.Temperature != nil:
@@ -60,9 +59,7 @@ func configFor(t *testing.T, op string, specs []warperSpec) Config {
 			c.MinTokensToKeep = *w.MinTokensToKeep
 		}
 	}
-	if err := c.Validate(); err != nil {
-		t.Fatalf("op %s: %v", op, err)
-	}
+	require.NoError(t, c.Validate(), "op %s", op)
 	return c
 }
 
@@ -72,9 +69,8 @@ func TestWarpMatchesHF(t *testing.T) {
 	var cases []caseMeta
 	g.Decode(t, "ops", &ops)
 	g.Decode(t, "cases", &cases)
-	if len(ops) != 7 || len(cases) != 10 {
-		t.Fatalf("fixture has %d ops and %d cases, want 7 and 10", len(ops), len(cases))
-	}
+	require.Len(t, ops, 7, "ops in the fixture")
+	require.Len(t, cases, 10, "cases in the fixture")
 	var maxProb float64
 	for _, cm := range cases {
 		logits := g.T(t, fmt.Sprintf("case%d.logits", cm.Index)).F32
@@ -92,18 +88,14 @@ func TestWarpMatchesHF(t *testing.T) {
 					if finite {
 						n++
 					}
-					if finite != (kept[i] == 1) {
-						t.Errorf("token %d: kept=%v, HF kept=%v (score %v, logit %v)", i, finite, kept[i] == 1, s, logits[i])
-					}
+					assert.Equal(t, kept[i] == 1, finite, "token %d kept (score %v, logit %v)", i, s, logits[i])
 				}
-				if n != cm.KeptCount[op] {
-					t.Errorf("kept %d tokens, HF kept %d", n, cm.KeptCount[op])
-				}
+				assert.Equal(t, cm.KeptCount[op], n, "number of kept tokens")
 
 				want := expectedScores(g, name, logits, kept, cfg)
+				require.Len(t, got, len(want))
 				for i := range want {
-					if got[i] != want[i] {
-						t.Errorf("score %d: got %v, want exactly %v", i, got[i], want[i])
+					if !assert.Equal(t, want[i], got[i], "score %d, exactly", i) {
 						break
 					}
 				}
@@ -149,9 +141,7 @@ func TestTopPInternals(t *testing.T) {
 		name := fmt.Sprintf("case%d", i)
 		idx, ok := g.Tensors[name+".sorted_ascending_indices"]
 		if !ok {
-			if i < 8 {
-				t.Fatalf("%s.sorted_ascending_indices missing", name)
-			}
+			require.GreaterOrEqual(t, i, 8, "%s.sorted_ascending_indices missing", name)
 			break
 		}
 		logits := g.T(t, name+".logits").F32
@@ -164,9 +154,9 @@ func TestTopPInternals(t *testing.T) {
 		for j, e := range es {
 			sorted[j] = e.v
 		}
+		require.Len(t, idx.I64, len(es), name)
 		for j, e := range es {
-			if int64(e.id) != idx.I64[j] {
-				t.Errorf("%s: sorted position %d holds token %d, torch.sort has %d", name, j, e.id, idx.I64[j])
+			if !assert.Equal(t, idx.I64[j], int64(e.id), "%s: token at sorted position %d (torch.sort's)", name, j) {
 				break
 			}
 		}

@@ -1,10 +1,12 @@
 package sampling
 
 import (
-	"fmt"
 	"math"
 	"math/bits"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/testutil"
 )
@@ -35,9 +37,7 @@ func TestSamplerStreamIsPCGDXSM(t *testing.T) {
 		s, ref := NewSampler(seed), &pcgDXSM{hi: seed}
 		for i := 0; i < 1000; i++ {
 			want := float64(ref.next()>>11) * 0x1p-53
-			if got := s.Float64(); got != want {
-				t.Fatalf("seed %d, draw %d: Float64 = %v, PCG-DXSM gives %v", seed, i, got, want)
-			}
+			require.Equal(t, want, s.Float64(), "seed %d, draw %d: Float64 against PCG-DXSM", seed, i)
 		}
 	}
 }
@@ -53,17 +53,9 @@ func TestSamplerSeedReproducible(t *testing.T) {
 		return out
 	}
 	a, b, c := draw(7), draw(7), draw(8)
-	if fmt.Sprint(a) != fmt.Sprint(b) {
-		t.Fatal("two samplers with seed 7 drew different tokens")
-	}
-	if fmt.Sprint(a) == fmt.Sprint(c) {
-		t.Fatal("seeds 7 and 8 drew the same 200 tokens")
-	}
-	for i, tok := range a {
-		if tok == 5 {
-			t.Fatalf("draw %d picked token 5, whose score is -Inf", i)
-		}
-	}
+	require.Equal(t, a, b, "two samplers with seed 7")
+	require.NotEqual(t, a, c, "seeds 7 and 8 drew the same 200 tokens")
+	assert.NotContains(t, a, 5, "token 5, whose score is -Inf, was drawn")
 }
 
 func TestSampleDegenerate(t *testing.T) {
@@ -84,9 +76,7 @@ func TestSampleDegenerate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewSampler(1)
 			for i := 0; i < 20; i++ {
-				if got := s.Sample(tc.scores); got != tc.want {
-					t.Fatalf("Sample(%v) = %d, want %d", tc.scores, got, tc.want)
-				}
+				require.Equal(t, tc.want, s.Sample(tc.scores), "Sample(%v), draw %d", tc.scores, i)
 			}
 		})
 	}
@@ -109,9 +99,8 @@ func TestSamplerChiSquare(t *testing.T) {
 	s := NewSampler(2024)
 	for i := 0; i < draws; i++ {
 		tok := s.Sample(scores)
-		if tok < 0 || math.IsInf(float64(scores[tok]), -1) {
-			t.Fatalf("draw %d: token %d was removed by Warp", i, tok)
-		}
+		require.GreaterOrEqual(t, tok, 0, "draw %d", i)
+		require.False(t, math.IsInf(float64(scores[tok]), -1), "draw %d: token %d was removed by Warp", i, tok)
 		counts[tok]++
 	}
 
@@ -140,12 +129,8 @@ func TestSamplerChiSquare(t *testing.T) {
 	df := float64(bins - 1)
 	crit := chiSquareQuantile(df, 3.090232) // z of the 0.999 normal quantile
 	t.Logf("chi² = %.2f over %d bins (df %v), critical value at α=0.001: %.2f", chi2, bins, df, crit)
-	if bins < 3 {
-		t.Fatalf("only %d bins: the test distribution is too peaked to say anything", bins)
-	}
-	if chi2 > crit {
-		t.Errorf("chi² = %.2f exceeds %.2f: the sampler's frequencies do not follow softmax(scores)", chi2, crit)
-	}
+	require.GreaterOrEqual(t, bins, 3, "too few bins: the test distribution is too peaked to say anything")
+	assert.LessOrEqual(t, chi2, crit, "chi² exceeds the critical value: the sampler's frequencies do not follow softmax(scores)")
 }
 
 // chiSquareQuantile is the Wilson–Hilferty approximation of the chi-square
@@ -161,8 +146,6 @@ func TestDrawIndexRounding(t *testing.T) {
 		u    float64
 		want int
 	}{{0, 1}, {0.4999, 1}, {0.5, 2}, {0.99999, 2}, {1, 2}} {
-		if got := drawIndex(w, 1, tc.u); got != tc.want {
-			t.Errorf("drawIndex(u=%v) = %d, want %d", tc.u, got, tc.want)
-		}
+		assert.Equal(t, tc.want, drawIndex(w, 1, tc.u), "drawIndex(u=%v)", tc.u)
 	}
 }

@@ -3,6 +3,8 @@ package sampling
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestTorchSortSorts checks that the libstdc++ emulation is a sort (ordered,
@@ -20,12 +22,10 @@ func TestTorchSortSorts(t *testing.T) {
 			sortFn(es)
 			seen := make([]bool, n)
 			for i, e := range es {
-				if i > 0 && es[i-1].v > e.v {
-					t.Fatalf("n=%d: position %d holds %v after %v", n, i, e.v, es[i-1].v)
+				if i > 0 {
+					require.LessOrEqual(t, es[i-1].v, e.v, "n=%d: position %d", n, i)
 				}
-				if seen[e.id] {
-					t.Fatalf("n=%d: token %d appears twice", n, e.id)
-				}
+				require.False(t, seen[e.id], "n=%d: token %d appears twice", n, e.id)
 				seen[e.id] = true
 			}
 		}
@@ -50,19 +50,12 @@ func TestAscendingMatchesFullSort(t *testing.T) {
 			}
 		}
 		live, ok := ascending(scores)
-		if !ok {
-			t.Fatal("ascending refused finite scores")
-		}
+		require.True(t, ok, "ascending refused finite scores")
 		all := make([]entry, n)
 		for i, s := range scores {
 			all[i] = entry{s, int32(i)}
 		}
 		torchSort(all)
-		tail := all[n-len(live):]
-		for j := range live {
-			if live[j] != tail[j] {
-				t.Fatalf("trial %d: position %d is %v, torch order has %v", trial, j, live[j], tail[j])
-			}
-		}
+		require.Equal(t, all[n-len(live):], live, "trial %d: the finite scores in torch's order", trial)
 	}
 }

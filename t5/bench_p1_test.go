@@ -134,8 +134,9 @@ func BenchmarkP1Generate(b *testing.B) {
 	benchGenerate(b, t5Base(b), 8, 256, p1Options())
 }
 
-// BenchmarkP1Encode times P1's encoder pass alone (8 × 256 tokens, with the
-// cross-attention keys and values of all decoder layers).
+// BenchmarkP1Encode times P1's encoder pass alone (8 × 256 tokens; the
+// decoder's cross-attention keys and values are the step's, see
+// BenchmarkP1Step's newStepper).
 func BenchmarkP1Encode(b *testing.B) {
 	if testing.Short() {
 		b.Skip("t5-base benchmark skipped with -short")

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestCachedStepsMatchTeacherForcing is transformers' "past equals no past"
@@ -23,23 +25,15 @@ func TestCachedStepsMatchTeacherForcing(t *testing.T) {
 				dec[i] = seqs[i][:steps]
 			}
 			want, err := m.Logits(context.Background(), ids, nil, dec)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			b, err := padBatch(ids, nil, m.cfg.PadTokenID, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			m.mu.Lock()
 			defer m.mu.Unlock()
 			enc, err := m.runEncoder(b, m.encoderOutputs()...)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			st, err := m.newStepper(b, enc, 1, 15)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			v := m.cfg.VocabSize
 			got := make([]float32, len(want.Data))
 			for pos := 0; pos < steps; pos++ {
@@ -48,9 +42,7 @@ func TestCachedStepsMatchTeacherForcing(t *testing.T) {
 					tok[i] = dec[i][pos]
 				}
 				logits, err := st.step(tok)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				for i := range dec {
 					copy(got[(i*steps+pos)*v:(i*steps+pos+1)*v], logits[i*v:(i+1)*v])
 				}
@@ -67,43 +59,21 @@ func TestBatchEqualsSingle(t *testing.T) {
 	m, g := loadFixture(t, "t5-tiny"), testutil.LoadGolden(t, "t5-tiny")
 	ids := unpadded(t, g)
 	all, err := m.Encode(context.Background(), ids, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, d := all.Shape[1], all.Shape[2]
 	for i, row := range ids {
 		one, err := m.Encode(context.Background(), [][]int{row}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		testutil.AllClose(t, "hidden alone vs in batch", one.Data, all.Data[i*s*d:i*s*d+len(row)*d], actAtol, actRtol)
 	}
 	opts := greedyOptions(12)
 	opts.BatchSize = 5
 	batched, err := m.GenerateIDs(context.Background(), ids, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	opts.BatchSize = 1
 	single, err := m.GenerateIDs(context.Background(), ids, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range batched {
-		if !equalInts(batched[i].IDs, single[i].IDs) {
-			t.Errorf("passage %d: batch of 5 gives %v, alone %v", i, batched[i].IDs, single[i].IDs)
-		}
+		assert.Equal(t, single[i].IDs, batched[i].IDs, "passage %d: batch of 5 vs alone", i)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -26,8 +26,24 @@
 // feed-forward block is ReLU (feed_forward_proj "relu", v1.0) or gated
 // gelu_new (feed_forward_proj "gated-gelu", v1.1); with tied embeddings
 // (v1.0) the decoder output is scaled by d_model^-0.5 before lm_head.
-// Weights are looked up by the hub's tensor names; missing tensors and (by
-// default) unused ones are errors that name them.
+// Every module takes its weights by its path in the checkpoint's key tree
+// (encoder.block.0.layer.0.SelfAttention.q.weight), shape-checked, in
+// PyTorch's layout and without copying them; missing tensors and (by
+// default) unused ones are errors that name them, and ParameterNames
+// follows named_parameters().
+//
+// # Modules
+//
+// The modules of modeling_t5.py that one would test on their own are
+// exported and run on Tensors: LayerNorm (T5LayerNorm), Attention
+// (T5Attention, with PositionBias, its compute_bias, and
+// RelativePositionBucket) and FeedForward (the DenseReluDense module, ReLU
+// or gated gelu_new). The model is built from the same types: the files
+// norm.go, ff.go, attention.go, block.go, stack.go and model.go follow
+// modeling_t5.py, and each module keeps its three ways of running side by
+// side — differentiable graph, fused inference forward, cached decoder
+// step — over one kernel layer (attention, for one, is one kernel in all
+// three).
 //
 // # Graphs and shapes
 //
@@ -41,13 +57,13 @@
 // projections in place — that write into buffers the Model keeps and
 // reuses across passes; the training graph is made of differentiable ops.
 // Decoding runs one position at a time with a fixed-size key/value cache:
-// the step is written directly against internal/gemm with buffers allocated
-// once per generation (the rows of one passage share its encoder output and
-// cross-attention keys and values, computed once by the encoder graph and
+// the step is written directly against internal/gemm and internal/kernel
+// with buffers the Model keeps and reuses (the rows of one passage share
+// its encoder output and cross-attention keys and values, projected and
 // packed once per generation), and the decoder's linear weights are packed
-// once for the GEMM (gemm.PackB), so that the step's products with a few
-// rows do not repack them. A Model runs one pass at a time; matrix products
-// and row-wise work use all cores.
+// once for the GEMM, so that the step's products with a few rows do not
+// repack them. A Model runs one pass at a time; matrix products and
+// row-wise work use all cores.
 //
 // # Generation
 //

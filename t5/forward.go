@@ -291,25 +291,9 @@ func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, with
 		return 0, nil, err
 	}
 	grads := map[string]*Tensor{}
-	linear := map[string]bool{}
-	for _, s := range parameterSpecs(m.cfg) {
-		linear[s.name] = s.linear
-	}
-	linear["lm_head.weight"] = true
 	for name := range g.grads {
-		shape := m.params[name].Shape()
-		gr := &Tensor{Shape: []int(shape.Clone()), Data: out[name]}
-		if linear[name] {
-			gr = &Tensor{Shape: []int{shape[1], shape[0]}, Data: transpose(out[name], shape[0], shape[1])}
-		}
-		grads[name] = gr
-	}
-	if m.cfg.TieWordEmbeddings {
-		sh, head := grads["shared.weight"], grads["lm_head.weight"]
-		for i, x := range head.Data {
-			sh.Data[i] += x
-		}
-		delete(grads, "lm_head.weight")
+		p := m.mod.byName(name)
+		grads[name] = &Tensor{Shape: append([]int(nil), p.Shape...), Data: out[name]}
 	}
 	return float64(out["loss"][0]), grads, nil
 }

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 
 	"github.com/genq-go/genq/internal/cuda"
+	"github.com/genq-go/genq/internal/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -42,10 +43,10 @@ type compiled struct {
 
 // graph returns the cached graph under key, building it with build on a miss
 // (an inference graph when infer is set, see builder). When the graphs run
-// on a GPU (cuda.Enabled) every graph is built from gorgonia's own ops, whose
-// matrix products and elementwise arithmetic gorgonia's CUDA machine runs on
-// the device, rather than from the fused inference ops, which run on the
-// CPU. The caller holds m.mu.
+// on a GPU (cuda.Enabled) every graph is a training-style graph, whose
+// matrix products (nn.Linear) and gorgonia's elementwise arithmetic the
+// CUDA machine runs on the device, rather than one of fused inference ops,
+// which run on the CPU. The caller holds m.mu.
 func (m *Model) graph(key string, infer bool, build func(b *builder) *compiled) (*compiled, error) {
 	infer = infer && !cuda.Enabled()
 	m.tick++
@@ -150,81 +151,127 @@ func floatTensor(x []float32, shape ...int) tensor.Tensor {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x))
 }
 
-// ---------------------------------------------------------------- encoder
+// ---------------------------------------------------------------- builder
 
-// encoderGraph: ids [n·s] → hidden [n·s, d_model] and every decoder layer's
-// cross-attention keys and values side by side, ckv<i> [n·s, 2·inner]. It is
-// an inference graph.
-func (m *Model) encoderGraph(n, s int) (*compiled, error) {
-	return m.graph(fmt.Sprintf("encoder n=%d s=%d", n, s), true, func(b *builder) *compiled {
-		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}}
-		ids := b.input("ids", tensor.Int, n*s)
-		buckets := b.input("buckets", tensor.Int, s*s)
-		mask := b.input("mask", tensor.Float32, n, s, s)
-		c.inputs["ids"], c.inputs["buckets"], c.inputs["mask"] = ids, buckets, mask
-		bias := b.positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, mask, n, s, s, "enc.bias")
-		h := b.encoderStack(b.embed(ids, "enc.embed"), bias, n, s)
-		c.outputs["hidden"] = h
-		for i := 0; i < b.cfg.NumDecoderLayers; i++ {
-			c.outputs[fmt.Sprintf("ckv%d", i)] = b.crossKV(h, i)
-		}
-		return c
-	})
+// builder adds the T5 computation to one graph; the modules' graph and
+// forward methods take it. The first error sticks; every method is then a
+// no-op that returns nil, so forward code reads without error plumbing and
+// the caller checks b.err once.
+//
+// A builder makes one of two kinds of graph. Training graphs (infer false)
+// use differentiable ops only, each returning a fresh output that the
+// backward pass can read (the modules' graph methods). Inference graphs
+// (infer true) fuse each sublayer into forward-only ops (infer_ops.go) that
+// run straight on internal/gemm and write into the Model's reusable
+// workspace (workspace.go): the q, k and v projections in one product,
+// attention without splitting or merging heads, the ReLU or gated gelu_new
+// in the product that feeds it, and the residual sum in the output
+// projection (the modules' forward methods). Both compute the arithmetic of
+// modeling_t5.py; the tests hold both to the same fixtures.
+type builder struct {
+	g      *G.ExprGraph
+	m      *Model
+	cfg    Config
+	params map[*Tensor]*G.Node
+	err    error
+
+	infer bool   // an inference graph: fused forward-only ops on workspace buffers
+	stack string // the stack being built ("enc", "dec"), which prefixes buffer roles
+	turn  int    // which of the stack's two residual-stream buffers comes next
 }
 
-// ---------------------------------------------------------------- teacher-forced seq2seq pass
+func newBuilder(m *Model, infer bool) *builder {
+	return &builder{g: G.NewGraph(), m: m, cfg: m.cfg, params: map[*Tensor]*G.Node{}, infer: infer}
+}
 
-// seq2seqGraph: the whole model on encoder ids [n·s] and decoder ids [n·t].
-// Without train it is an inference graph that outputs logits [n·t, vocab];
-// with train it takes labels [n·t] and outputs the loss and the gradient of
-// every parameter (grads keyed by graph parameter name, lm_head.weight
-// included even when tied).
-func (m *Model) seq2seqGraph(n, s, t int, train bool) (*compiled, error) {
-	return m.graph(fmt.Sprintf("seq2seq n=%d s=%d t=%d train=%v", n, s, t, train), !train, func(b *builder) *compiled {
-		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}, grads: map[string]*G.Node{}}
-		in := func(name string, dt tensor.Dtype, shape ...int) *G.Node {
-			x := b.input(name, dt, shape...)
-			c.inputs[name] = x
-			return x
-		}
-		encIDs := in("enc_ids", tensor.Int, n*s)
-		encBuckets := in("enc_buckets", tensor.Int, s*s)
-		encMask := in("enc_mask", tensor.Float32, n, s, s)
-		decIDs := in("dec_ids", tensor.Int, n*t)
-		decBuckets := in("dec_buckets", tensor.Int, t*t)
-		decMask := in("dec_mask", tensor.Float32, n, t, t)
-		crossBias := in("cross_bias", tensor.Float32, n*b.cfg.NumHeads, t, s)
+// out returns where an op writes: in inference graphs the workspace buffer
+// of role, which must be unique to the node unless the graph orders every
+// reader of the previous value before the next write (see role and
+// nextResidual); in training graphs a fresh slice per run.
+func (b *builder) out(role string) outBuf {
+	if !b.infer {
+		return outBuf{}
+	}
+	return outBuf{b.m.workspace(), role}
+}
 
-		encBias := b.positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", encBuckets, encMask, n, s, s, "enc.bias")
-		enc := b.encoderStack(b.embed(encIDs, "enc.embed"), encBias, n, s)
-		decBias := b.positionBias("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", decBuckets, decMask, n, t, t, "dec.bias")
-		dec := b.decoderStack(b.embed(decIDs, "dec.embed"), enc, decBias, crossBias, n, t, s)
-		logits := b.lmHead(dec)
-		c.outputs["logits"] = logits
-		if !train {
-			return c
-		}
-		labels := in("labels", tensor.Int, n*t)
-		loss := b.crossEntropy(logits, labels)
-		c.outputs["loss"] = loss
-		if b.err != nil {
-			return c
-		}
-		names := append(m.ParameterNames(), "lm_head.weight")
-		if !b.cfg.TieWordEmbeddings {
-			names = names[:len(names)-1]
-		}
-		wrt := make(G.Nodes, len(names))
-		for i, name := range names {
-			wrt[i] = b.param(name)
-		}
-		grads, err := G.Grad(loss, wrt...)
-		b.fail(err)
-		for i, name := range names {
-			if i < len(grads) {
-				c.grads[name] = grads[i]
-			}
-		}
-		return c
-	})
+// role names a buffer shared by the same step of every sublayer of the
+// current stack: each sublayer consumes the previous one's output, so the
+// readers of one layer's value all run before the next layer writes it.
+func (b *builder) role(name string) string { return b.stack + "." + name }
+
+// nextResidual returns the role of the next residual-stream value of the
+// current stack. Two buffers alternate: a sublayer reads x from one and
+// writes x + f(x) to the other, after which nothing reads the first until
+// the next sublayer overwrites it.
+func (b *builder) nextResidual() string {
+	b.turn ^= 1
+	return fmt.Sprintf("%s.x%d", b.stack, b.turn)
+}
+
+// project is the inference graphs' fused linear layer: x [N, in] times the
+// transposed weights (out_i, in) side by side, times alpha, with act applied
+// and, when residual is not nil, residual added; written to the buffer of
+// role.
+func (b *builder) project(x, residual *G.Node, alpha float32, act activation, role string, weights ...*Tensor) *G.Node {
+	var ws []*G.Node
+	for _, w := range weights {
+		ws = append(ws, b.param(w))
+	}
+	return b.fusedLinear(alpha, act, b.out(role), x, residual, ws...)
+}
+
+func (b *builder) fail(err error) {
+	if b.err == nil && err != nil {
+		b.err = err
+	}
+}
+
+// param returns the node holding a weight, named by its checkpoint key. The
+// node's value is the weight's data itself.
+func (b *builder) param(t *Tensor) *G.Node {
+	if n, ok := b.params[t]; ok {
+		return n
+	}
+	name, ok := b.m.mod.names[t]
+	if !ok {
+		b.fail(fmt.Errorf("t5: internal error: a weight of shape %v has no name", t.Shape))
+		return nil
+	}
+	v := tensor.New(tensor.WithShape(t.Shape...), tensor.WithBacking(t.Data))
+	n := G.NewTensor(b.g, tensor.Float32, len(t.Shape), G.WithShape(t.Shape...), G.WithName(name), G.WithValue(v))
+	b.params[t] = n
+	return n
+}
+
+// input declares a graph input of the given dtype and shape.
+func (b *builder) input(name string, dt tensor.Dtype, shape ...int) *G.Node {
+	return G.NewTensor(b.g, dt, len(shape), G.WithShape(shape...), G.WithName(name))
+}
+
+func (b *builder) call(f func() (*G.Node, error)) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	n, err := f()
+	b.fail(err)
+	return n
+}
+
+func (b *builder) add(x, y *G.Node) *G.Node {
+	return b.call(func() (*G.Node, error) { return G.Add(x, y) })
+}
+
+func (b *builder) mul(x, y *G.Node) *G.Node {
+	return b.call(func() (*G.Node, error) { return G.HadamardProd(x, y) })
+}
+
+func (b *builder) scale(x *G.Node, s float32) *G.Node {
+	return b.call(func() (*G.Node, error) { return G.HadamardProd(x, G.NewConstant(s)) })
+}
+
+// linear is a bias-free nn.Linear over x [N, in] with the weight w (out,
+// in) in PyTorch's layout: x·wᵀ, differentiable.
+func (b *builder) linear(x *G.Node, w *Tensor) *G.Node {
+	return b.call(func() (*G.Node, error) { return nn.Linear(x, b.param(w), nil) })
 }

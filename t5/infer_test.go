@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // smallConfig is a 4-layer model with uneven sizes (d_model 48, 3 heads of
@@ -35,13 +37,9 @@ func TestInferenceGraphMatchesTrainingGraph(t *testing.T) {
 		want := trainingGraphLogits(t, m, ids, dec)
 		for run := range 2 { // the second run reuses every buffer
 			got, err := m.Logits(context.Background(), ids, nil, dec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			testutil.AllClose(t, "inference vs training graph logits", got.Data, want, 1e-5, 1e-5)
-			if t.Failed() {
-				t.Fatalf("gated=%v, run %d", gated, run)
-			}
+			require.NoError(t, err)
+			d := testutil.AllClose(t, "inference vs training graph logits", got.Data, want, 1e-5, 1e-5)
+			require.Zero(t, d.Count, "gated=%v, run %d", gated, run)
 		}
 	}
 }
@@ -51,23 +49,17 @@ func TestInferenceGraphMatchesTrainingGraph(t *testing.T) {
 func trainingGraphLogits(t *testing.T, m *Model, ids, dec [][]int) []float32 {
 	t.Helper()
 	b, err := padBatch(ids, nil, m.cfg.PadTokenID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tl := longest(dec)
 	tt := roundUp(tl, lengthBucket)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	g, err := m.seq2seqGraph(b.n, b.s, tt, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	in := m.seq2seqInputs(b, padRows(dec, tt, m.cfg.PadTokenID), tt)
 	in["labels"] = intTensor(make([]int, b.n*tt))
 	out, err := g.run(in, "logits")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	v := m.cfg.VocabSize
 	res := make([]float32, 0, b.n*tl*v)
 	for i := 0; i < b.n; i++ {
@@ -84,28 +76,22 @@ func TestInferenceGraphsBuiltOnce(t *testing.T) {
 	ctx := context.Background()
 	ids := randomIDs(4, 50, m.cfg.VocabSize, 13)
 	opts := greedyOptions(6)
-	if _, err := m.GenerateIDs(ctx, ids, opts); err != nil {
-		t.Fatal(err)
-	}
+	_, err := m.GenerateIDs(ctx, ids, opts)
+	require.NoError(t, err)
 	builds, ws := m.builds, m.ws.bytes()
 	for range 3 {
-		if _, err := m.GenerateIDs(ctx, ids, opts); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := m.Encode(ctx, ids, nil); err != nil {
-			t.Fatal(err)
-		}
+		_, err := m.GenerateIDs(ctx, ids, opts)
+		require.NoError(t, err)
+		_, err = m.Encode(ctx, ids, nil)
+		require.NoError(t, err)
 	}
-	if m.builds != builds || m.ws.bytes() != ws {
-		t.Errorf("repeating a batch built %d more graphs and grew the workspace from %d to %d bytes", m.builds-builds, ws, m.ws.bytes())
-	}
+	assert.Equal(t, builds, m.builds, "graphs built by repeating a batch")
+	assert.Equal(t, ws, m.ws.bytes(), "workspace bytes after repeating a batch")
 	short := randomIDs(4, 20, m.cfg.VocabSize, 14)
-	if _, err := m.GenerateIDs(ctx, short, opts); err != nil {
-		t.Fatal(err)
-	}
-	if m.builds != builds+1 || m.ws.bytes() != ws {
-		t.Errorf("a shorter batch built %d graphs (want 1) and changed the workspace from %d to %d bytes", m.builds-builds, ws, m.ws.bytes())
-	}
+	_, err = m.GenerateIDs(ctx, short, opts)
+	require.NoError(t, err)
+	assert.Equal(t, builds+1, m.builds, "graphs built for a shorter batch")
+	assert.Equal(t, ws, m.ws.bytes(), "workspace bytes after a shorter batch")
 }
 
 // TestStepDecodingInnerDim decodes with the cached step on models whose
@@ -117,18 +103,14 @@ func TestInferenceGraphsBuiltOnce(t *testing.T) {
 func TestStepDecodingInnerDim(t *testing.T) {
 	for _, gated := range []bool{false, true} {
 		cfg := smallConfig(gated)
-		if cfg.NumHeads*cfg.DKV == cfg.DModel {
-			t.Fatalf("smallConfig must have an inner dimension other than d_model")
-		}
+		require.NotEqual(t, cfg.DModel, cfg.NumHeads*cfg.DKV, "smallConfig must have an inner dimension other than d_model")
 		m := randomModel(t, cfg, 7)
 		ids := randomIDs(3, 30, cfg.VocabSize, 13)
 		ids[0] = ids[0][:12]
 		opts := DefaultGenerateOptions()
 		opts.DoSample, opts.NumReturnSequences, opts.MaxLength = false, 1, 12
 		seqs, err := m.GenerateIDs(context.Background(), ids, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		labels := make([][]int, len(seqs))
 		want := make([]float32, len(seqs))
 		for i, s := range seqs {
@@ -138,9 +120,7 @@ func TestStepDecodingInnerDim(t *testing.T) {
 			}
 		}
 		scores, err := m.ScoreIDs(context.Background(), ids, labels)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got := make([]float32, len(scores))
 		for i, s := range scores {
 			got[i] = float32(s)

@@ -7,24 +7,21 @@ import (
 
 	"github.com/genq-go/genq/hub"
 	"github.com/genq-go/genq/internal/checkpoint"
-	"gorgonia.org/tensor"
 )
 
 // Model is a T5ForConditionalGeneration: the weights, the tokenizer when one
 // was loaded, and the compiled graphs. Its methods may be called from several
 // goroutines; they run one at a time.
 type Model struct {
-	cfg    Config
-	params map[string]*tensor.Dense // graph layout: nn.Linear weights as (in, out)
-	names  []string                 // named_parameters() order
-	tok    Tokenizer
+	cfg Config
+	mod *modules // the weights, as the checkpoint's module tree (model.go)
+	tok Tokenizer
 
-	mu     sync.Mutex // guards graphs, tick, builds, ws and dec
+	mu     sync.Mutex // guards graphs, tick, builds, ws and the modules' packed step weights
 	graphs map[string]*compiled
 	tick   int64
-	builds int             // graphs built so far (each shape once while it stays cached)
-	ws     *workspace      // buffers of the inference graphs, built on first use
-	dec    *decoderWeights // the decoder step's weight layout, built on first use
+	builds int        // graphs built so far (each shape once while it stays cached)
+	ws     *workspace // buffers of the inference graphs, built on first use
 }
 
 // workspace returns the buffers of the inference graphs. The caller holds m.mu.

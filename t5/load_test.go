@@ -3,11 +3,12 @@ package t5
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestLoadPyTorchBin: pytorch_model.bin (with the tied duplicates
@@ -17,23 +18,15 @@ func TestLoadPyTorchBin(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := testutil.Fixture(name)
 			cfg, err := LoadConfig(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			path := filepath.Join(dir, "pytorch_model.bin")
 			ts, err := checkpoint.ReadPyTorch(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			m, err := newModel(cfg, checkpoint.NewWeights(ts, path), LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			g := testutil.LoadGolden(t, name)
 			got, err := m.Logits(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "decoder_input_ids")))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			testutil.AllClose(t, "decoder.logits from pytorch_model.bin", got.Data, g.T(t, "decoder.logits").F32, logitsAtol, logitsRtol)
 		})
 	}
@@ -43,13 +36,9 @@ func TestLoadPyTorchBin(t *testing.T) {
 func fixtureWeights(t *testing.T) (Config, map[string]*Tensor) {
 	dir := testutil.Fixture("t5-tiny")
 	cfg, err := LoadConfig(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ts, err := checkpoint.ReadSafetensors(filepath.Join(dir, "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w := map[string]*Tensor{}
 	for k, v := range ts {
 		w[k] = &Tensor{Shape: v.Shape, Data: v.F32}
@@ -64,7 +53,7 @@ func TestNewReportsBadWeights(t *testing.T) {
 		errHas []string
 	}{
 		{"missing", func(w map[string]*Tensor) { delete(w, "decoder.block.1.layer.2.DenseReluDense.wo.weight") },
-			[]string{"lacks", "decoder.block.1.layer.2.DenseReluDense.wo.weight"}},
+			[]string{"absent", "decoder.block.1.layer.2.DenseReluDense.wo.weight"}},
 		{"unused", func(w map[string]*Tensor) {
 			w["encoder.block.0.extra.weight"] = &Tensor{Shape: []int{1}, Data: []float32{1}}
 		},
@@ -77,13 +66,9 @@ func TestNewReportsBadWeights(t *testing.T) {
 			cfg, w := fixtureWeights(t)
 			tc.edit(w)
 			_, err := New(cfg, w)
-			if err == nil {
-				t.Fatal("New accepted the weights")
-			}
+			require.Error(t, err, "New accepted the weights")
 			for _, s := range tc.errHas {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not mention %q", err, s)
-				}
+				assert.Contains(t, err.Error(), s)
 			}
 		})
 	}
@@ -94,35 +79,31 @@ func TestNewReportsBadWeights(t *testing.T) {
 		}
 		w[ignoredKeys[0]] = &Tensor{Shape: []int{32, 4}, Data: make([]float32, 128)}
 		m, err := New(cfg, w)
-		if err != nil {
-			t.Fatal(err)
+		require.NoError(t, err)
+		var want []string
+		for _, s := range parameterSpecs(cfg) {
+			want = append(want, s.name)
 		}
-		if got, want := len(m.ParameterNames()), len(parameterSpecs(cfg)); got != want {
-			t.Errorf("%d parameters, want %d", got, want)
-		}
+		assert.Equal(t, want, m.ParameterNames())
 	})
 }
 
 func TestParameterRoundTrip(t *testing.T) {
 	cfg, w := fixtureWeights(t)
 	m, err := New(cfg, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, name := range []string{"shared.weight", "encoder.block.0.layer.0.SelfAttention.o.weight", "decoder.block.1.layer.2.DenseReluDense.wi.weight"} {
 		p := m.Parameter(name)
-		if p == nil {
-			t.Fatalf("no parameter %s", name)
-		}
-		testutil.AllClose(t, name, p.Data, w[name].Data, 0, 0)
+		require.NotNil(t, p, "no parameter %s", name)
+		assert.Equal(t, w[name].Shape, p.Shape, name)
+		assert.Equal(t, w[name].Data, p.Data, name)
 	}
+	assert.Nil(t, m.Parameter("lm_head.weight"), "a tied lm_head is not a parameter of its own")
 }
 
 func TestLoadErrors(t *testing.T) {
-	if _, err := Load(t.Context(), filepath.Join(t.TempDir(), "no-such-model"), LoadOptions{}); err == nil {
-		t.Error("Load of a missing folder succeeded")
-	}
-	if _, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{}); err == nil || !strings.Contains(err.Error(), "architectures") {
-		t.Errorf("Load of a BERT folder: err = %v, want an architectures error", err)
-	}
+	_, err := Load(t.Context(), filepath.Join(t.TempDir(), "no-such-model"), LoadOptions{})
+	assert.Error(t, err, "Load of a missing folder")
+	_, err = Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
+	assert.ErrorContains(t, err, "architectures", "Load of a BERT folder")
 }

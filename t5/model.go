@@ -1,325 +1,199 @@
 package t5
 
-// The model, in the order modeling_t5.py defines it: T5LayerNorm, the
-// feed-forward blocks, T5Attention with its relative-position bias, the
-// self-/cross-attention and feed-forward layers, T5Block, T5Stack and
-// T5ForConditionalGeneration. Every function adds nodes to a gorgonia graph
-// under construction (see graphs.go for the compiled, cached graphs).
+// T5ForConditionalGeneration: the shared embedding, the encoder and decoder
+// stacks and the lm_head, as the module tree of the checkpoint's keys; the
+// graphs of the whole model (encoder pass, teacher-forced pass with the
+// loss and its gradients) and the head of the decoder step.
 //
-// A builder makes one of two kinds of graph. Training graphs (infer false)
-// use differentiable ops only, each returning a fresh output that the
-// backward pass can read. Inference graphs (infer true) fuse each sublayer
-// into forward-only ops (infer_ops.go) that run straight on internal/gemm
-// and write into the Model's reusable workspace (workspace.go): the q, k and
-// v projections in one product, attention without splitting or merging
-// heads, the ReLU or gated gelu_new in the product that feeds it, and the
-// residual sum in the output projection. Both compute the arithmetic of
-// modeling_t5.py; the tests hold both to the same fixtures.
+// The modules, in the order modeling_t5.py defines them, are in norm.go
+// (T5LayerNorm), ff.go (the feed-forward modules and T5LayerFF),
+// attention.go (T5Attention, T5LayerSelfAttention, T5LayerCrossAttention;
+// bucket.go computes the position buckets), block.go (T5Block) and
+// stack.go (T5Stack). Each keeps its three ways of running side by side:
+// graph (differentiable gorgonia ops, the training graph), forward (fused
+// forward-only ops writing into the Model's workspace, the inference
+// graphs) and step (one decoder position with a key/value cache, the
+// generation loop). The tests hold them together: the inference graph
+// equals the training graph, cached steps equal teacher forcing, and all
+// match the fixtures of transformers.
 
 import (
 	"fmt"
 	"math"
 
-	"github.com/genq-go/genq/internal/nn"
+	"github.com/genq-go/genq/internal/gemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// minFloat32 is torch.finfo(torch.float32).min, the value T5 adds to the
-// attention scores of masked positions ((1 − mask) · min).
-const minFloat32 = -math.MaxFloat32
+// modules are the weights of a T5ForConditionalGeneration as the tree of
+// its checkpoint keys. Every tensor is the checkpoint's own data in
+// PyTorch's layout.
+type modules struct {
+	shared  *Tensor // shared.weight [vocab, d_model], also each stack's embed_tokens
+	encoder *stack  // encoder.*
+	decoder *stack  // decoder.*
+	lmHead  *Tensor // lm_head.weight [vocab, d_model]; shared when the embeddings are tied
+	tied    bool    // tie_word_embeddings
 
-// builder adds the T5 computation to one graph. The first error sticks; every
-// method is then a no-op that returns nil, so forward code reads without
-// error plumbing and the caller checks b.err once.
-type builder struct {
-	g      *G.ExprGraph
-	m      *Model
-	cfg    Config
-	params map[string]*G.Node
-	err    error
+	names map[*Tensor]string // each parameter's hub name
+	order []*Tensor          // the parameters in named_parameters() order
 
-	infer bool   // an inference graph: fused forward-only ops on workspace buffers
-	stack string // the stack being built ("enc", "dec"), which prefixes buffer roles
-	turn  int    // which of the stack's two residual-stream buffers comes next
+	packedHead *gemm.PackedB // lm_head packed for the step, built on first use
 }
 
-func newBuilder(m *Model, infer bool) *builder {
-	return &builder{g: G.NewGraph(), m: m, cfg: m.cfg, params: map[string]*G.Node{}, infer: infer}
-}
-
-// out returns where an op writes: in inference graphs the workspace buffer
-// of role, which must be unique to the node unless the graph orders every
-// reader of the previous value before the next write (see role and
-// nextResidual); in training graphs a fresh slice per run.
-func (b *builder) out(role string) outBuf {
-	if !b.infer {
-		return outBuf{}
+// loadModel takes the weights of a model of cfg at v, the checkpoint's root,
+// in the order T5ForConditionalGeneration declares them (that of
+// named_parameters()). Problems are collected by v's checkpoint.
+func loadModel(v vars, cfg Config) *modules {
+	mod := &modules{tied: cfg.TieWordEmbeddings}
+	shared := v.pp("shared")
+	if !v.p.Has("shared.weight") && v.p.Has("encoder.embed_tokens.weight") {
+		// Some exports keep only the per-stack copies of the shared embedding.
+		shared = v.pp("encoder").pp("embed_tokens")
 	}
-	return outBuf{b.m.workspace(), role}
-}
-
-// role names a buffer shared by the same step of every sublayer of the
-// current stack: each sublayer consumes the previous one's output, so the
-// readers of one layer's value all run before the next layer writes it.
-func (b *builder) role(name string) string { return b.stack + "." + name }
-
-// nextResidual returns the role of the next residual-stream value of the
-// current stack. Two buffers alternate: a sublayer reads x from one and
-// writes x + f(x) to the other, after which nothing reads the first until
-// the next sublayer overwrites it.
-func (b *builder) nextResidual() string {
-	b.turn ^= 1
-	return fmt.Sprintf("%s.x%d", b.stack, b.turn)
-}
-
-// project is the inference graphs' fused linear layer: x [N, in] times the
-// named weights side by side, times alpha, with act applied and, when
-// residual is not nil, residual added; written to the buffer of role.
-func (b *builder) project(x, residual *G.Node, alpha float32, act activation, role string, names ...string) *G.Node {
-	var ws []*G.Node
-	for _, name := range names {
-		ws = append(ws, b.param(name))
-	}
-	return b.fusedLinear(alpha, act, b.out(role), x, residual, ws...)
-}
-
-func (b *builder) fail(err error) {
-	if b.err == nil && err != nil {
-		b.err = err
-	}
-}
-
-// param returns the node holding a parameter (graph layout, see Model.params).
-func (b *builder) param(name string) *G.Node {
-	if n, ok := b.params[name]; ok {
-		return n
-	}
-	t, ok := b.m.params[name]
-	if !ok {
-		b.fail(fmt.Errorf("t5: internal error: no parameter %q", name))
-		return nil
-	}
-	shape := t.Shape()
-	n := G.NewTensor(b.g, tensor.Float32, shape.Dims(), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
-	b.params[name] = n
-	return n
-}
-
-// input declares a graph input of the given dtype and shape.
-func (b *builder) input(name string, dt tensor.Dtype, shape ...int) *G.Node {
-	return G.NewTensor(b.g, dt, len(shape), G.WithShape(shape...), G.WithName(name))
-}
-
-func (b *builder) apply(op G.Op, in ...*G.Node) *G.Node {
-	if b.err != nil {
-		return nil
-	}
-	n, err := G.ApplyOp(op, in...)
-	b.fail(err)
-	return n
-}
-
-func (b *builder) call(f func() (*G.Node, error)) *G.Node {
-	if b.err != nil {
-		return nil
-	}
-	n, err := f()
-	b.fail(err)
-	return n
-}
-
-func (b *builder) add(x, y *G.Node) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.Add(x, y) })
-}
-
-func (b *builder) mul(x, y *G.Node) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.HadamardProd(x, y) })
-}
-
-func (b *builder) scale(x *G.Node, s float32) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.HadamardProd(x, G.NewConstant(s)) })
-}
-
-func (b *builder) reshape(x *G.Node, shape ...int) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.Reshape(x, tensor.Shape(shape)) })
-}
-
-func (b *builder) concat(axis int, xs ...*G.Node) *G.Node {
-	return b.call(func() (*G.Node, error) { return G.Concat(axis, xs...) })
-}
-
-// bmm is a batched matrix product [n, a, k] × [n, k, c], or × [n, c, k]ᵀ when transB.
-func (b *builder) bmm(x, y *G.Node, transB bool) *G.Node {
-	return b.call(func() (*G.Node, error) { return nn.MatMul(x, y, false, transB) })
-}
-
-// embed looks up token ids [N] in shared.weight: [N, d_model].
-func (b *builder) embed(ids *G.Node, role string) *G.Node {
-	return b.gather(b.out(role), b.param("shared.weight"), ids)
-}
-
-// ---------------------------------------------------------------- T5LayerNorm
-
-// layerNorm is T5LayerNorm: RMS norm with a weight and no bias.
-func (b *builder) layerNorm(x *G.Node, name, role string) *G.Node {
-	return b.rmsNorm(b.cfg.LayerNormEpsilon, b.out(role), x, b.param(name))
-}
-
-// linear is a bias-free nn.Linear over x [N, in]; the weight is stored
-// transposed to (in, out) so the product needs no transpose.
-func (b *builder) linear(x *G.Node, name string) *G.Node {
-	return b.call(func() (*G.Node, error) { return nn.MatMul(x, b.param(name), false, false) })
-}
-
-// ---------------------------------------------------------------- feed-forward
-
-// denseActDense is T5DenseActDense (v1.0: wo(relu(wi x))) or
-// T5DenseGatedActDense (v1.1: wo(gelu_new(wi_0 x) ⊙ wi_1 x)).
-func (b *builder) denseActDense(x *G.Node, prefix string) *G.Node {
-	if b.cfg.Gated() {
-		gate := b.geluNew(b.linear(x, prefix+".wi_0.weight"))
-		h := b.mul(gate, b.linear(x, prefix+".wi_1.weight"))
-		return b.linear(h, prefix+".wo.weight")
-	}
-	h := b.call(func() (*G.Node, error) { return G.Rectify(b.linear(x, prefix+".wi.weight")) })
-	return b.linear(h, prefix+".wo.weight")
-}
-
-// layerFF is T5LayerFF: x + DenseReluDense(layer_norm(x)).
-func (b *builder) layerFF(x *G.Node, prefix string) *G.Node {
-	h := b.layerNorm(x, prefix+".layer_norm.weight", b.role("h"))
-	if !b.infer {
-		return b.add(x, b.denseActDense(h, prefix+".DenseReluDense"))
-	}
-	p := prefix + ".DenseReluDense"
-	var f *G.Node
-	if b.cfg.Gated() {
-		f = b.project(h, nil, 1, actGatedGelu, b.role("ff"), p+".wi_0.weight", p+".wi_1.weight")
+	mod.shared = shared.get("weight", cfg.VocabSize, cfg.DModel)
+	mod.encoder = loadStack(v.pp("encoder"), cfg, false)
+	mod.decoder = loadStack(v.pp("decoder"), cfg, true)
+	if cfg.TieWordEmbeddings {
+		mod.lmHead = mod.shared
 	} else {
-		f = b.project(h, nil, 1, actReLU, b.role("ff"), p+".wi.weight")
+		mod.lmHead = v.pp("lm_head").get("weight", cfg.VocabSize, cfg.DModel)
 	}
-	return b.project(f, x, 1, actNone, b.nextResidual(), p+".wo.weight")
+	return mod
 }
 
-// ---------------------------------------------------------------- attention
-
-// splitHeads turns [n·s, H·d_kv] into [n·H, s, d_kv].
-func (b *builder) splitHeads(x *G.Node, n, s int) *G.Node {
-	h, d := b.cfg.NumHeads, b.cfg.DKV
-	return b.permute([4]int{n, s, h, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * h, s, d}, x)
-}
-
-// mergeHeads turns [n·H, s, d_kv] back into [n·s, H·d_kv].
-func (b *builder) mergeHeads(x *G.Node, n, s int) *G.Node {
-	h, d := b.cfg.NumHeads, b.cfg.DKV
-	return b.permute([4]int{n, h, s, d}, [4]int{0, 2, 1, 3}, tensor.Shape{n * s, h * d}, x)
-}
-
-// attend is T5's scaled-dot-product attention without the scaling: softmax(q
-// kᵀ + bias) v for q [n·H, s, d_kv], k and v [n·H, t, d_kv] and the additive
-// bias [n·H, s, t] (relative-position bias plus mask).
-func (b *builder) attend(q, k, v, bias *G.Node) *G.Node {
-	scores := b.add(b.bmm(q, k, true), bias)
-	weights := b.softmax(scores)
-	return b.bmm(weights, v, false)
-}
-
-// positionBias is T5Attention.compute_bias plus the mask: the bias [n·H, s, t]
-// from relative_attention_bias of block 0, looked up by bucket [s·t], with
-// the additive mask [n, s, t] added.
-func (b *builder) positionBias(table string, buckets, mask *G.Node, n, s, t int, role string) *G.Node {
-	return b.relBias(b.out(role), b.param(table), buckets, mask)
-}
-
-// attention is T5Attention over full sequences: queries from x [n·s, d_model],
-// keys and values from kv [n·t, d_model], output [n·s, d_model].
-func (b *builder) attention(x, kv, bias *G.Node, prefix string, n, s, t int) *G.Node {
-	q := b.splitHeads(b.linear(x, prefix+".q.weight"), n, s)
-	k := b.splitHeads(b.linear(kv, prefix+".k.weight"), n, t)
-	v := b.splitHeads(b.linear(kv, prefix+".v.weight"), n, t)
-	return b.linear(b.mergeHeads(b.attend(q, k, v, bias), n, s), prefix+".o.weight")
-}
-
-// selfAttentionLayer is T5LayerSelfAttention: x + SelfAttention(layer_norm(x)).
-func (b *builder) selfAttentionLayer(x, bias *G.Node, prefix string, n, s int) *G.Node {
-	h := b.layerNorm(x, prefix+".layer_norm.weight", b.role("h"))
-	if !b.infer {
-		return b.add(x, b.attention(h, h, bias, prefix+".SelfAttention", n, s, s))
+// name records the parameters' hub names and order from the keys the
+// loader took, in order, and the tensors by key.
+func (mod *modules) name(keys []string, byKey map[string]*Tensor) {
+	mod.names = map[*Tensor]string{}
+	for _, k := range keys {
+		t := byKey[k]
+		if t == mod.shared {
+			k = "shared.weight"
+		}
+		mod.names[t] = k
+		mod.order = append(mod.order, t)
 	}
-	p, inner := prefix+".SelfAttention", b.cfg.InnerDim()
-	qkv := b.project(h, nil, 1, actNone, b.role("qkv"), p+".q.weight", p+".k.weight", p+".v.weight")
-	ctx := b.fusedAttention(n, b.cfg.NumHeads, s, s, b.cfg.DKV, 0, inner, 2*inner, b.out(b.role("ctx")), qkv, qkv, bias)
-	return b.project(ctx, x, 1, actNone, b.nextResidual(), p+".o.weight")
 }
 
-// crossAttentionLayer is T5LayerCrossAttention: x + EncDecAttention(layer_norm(x), encoder output).
-func (b *builder) crossAttentionLayer(x, enc, bias *G.Node, prefix string, n, s, t int) *G.Node {
-	h := b.layerNorm(x, prefix+".layer_norm.weight", b.role("h"))
-	if !b.infer {
-		return b.add(x, b.attention(h, enc, bias, prefix+".EncDecAttention", n, s, t))
+// byName returns the parameter of a hub name, or nil.
+func (mod *modules) byName(name string) *Tensor {
+	for _, t := range mod.order {
+		if mod.names[t] == name {
+			return t
+		}
 	}
-	p, inner := prefix+".EncDecAttention", b.cfg.InnerDim()
-	q := b.project(h, nil, 1, actNone, b.role("q"), p+".q.weight")
-	// The keys and values depend on the encoder output alone, so the tape
-	// may compute them at any point: their buffer is theirs alone.
-	kv := b.project(enc, nil, 1, actNone, p+".kv", p+".k.weight", p+".v.weight")
-	ctx := b.fusedAttention(n, b.cfg.NumHeads, s, t, b.cfg.DKV, 0, 0, inner, b.out(b.role("ctx")), q, kv, bias)
-	return b.project(ctx, x, 1, actNone, b.nextResidual(), p+".o.weight")
+	return nil
 }
 
-// ---------------------------------------------------------------- stacks
-
-// encoderStack is the T5Stack encoder over embeddings x [n·s, d_model] with
-// the self-attention bias [n·H, s, s] that block 0 computes and all blocks share.
-func (b *builder) encoderStack(x, bias *G.Node, n, s int) *G.Node {
-	b.stack = "enc"
-	for i := 0; i < b.cfg.NumLayers; i++ {
-		p := fmt.Sprintf("encoder.block.%d.layer.", i)
-		x = b.selfAttentionLayer(x, bias, p+"0", n, s)
-		x = b.layerFF(x, p+"1")
+// headScale is what the decoder output is multiplied by before lm_head:
+// d_model^-0.5 with tied embeddings (T5 v1.0), else 1.
+func (mod *modules) headScale(cfg Config) float32 {
+	if mod.tied {
+		return float32(math.Pow(float64(cfg.DModel), -0.5))
 	}
-	return b.layerNorm(x, "encoder.final_layer_norm.weight", "enc.final")
+	return 1
 }
 
-// decoderStack is the T5Stack decoder over embeddings y [n·t, d_model]
-// attending to the encoder output enc [n·s, d_model].
-func (b *builder) decoderStack(y, enc, selfBias, crossBias *G.Node, n, t, s int) *G.Node {
-	b.stack = "dec"
-	for i := 0; i < b.cfg.NumDecoderLayers; i++ {
-		p := fmt.Sprintf("decoder.block.%d.layer.", i)
-		y = b.selfAttentionLayer(y, selfBias, p+"0", n, t)
-		y = b.crossAttentionLayer(y, enc, crossBias, p+"1", n, t, s)
-		y = b.layerFF(y, p+"2")
-	}
-	return b.layerNorm(y, "decoder.final_layer_norm.weight", "dec.final")
+// ---------------------------------------------------------------- graph and forward
+
+// embed looks up token ids [N] in shared.weight: [N, d_model]. The op is
+// differentiable, so training and inference graphs share it.
+func (mod *modules) embed(b *builder, ids *G.Node, role string) *G.Node {
+	return b.gather(b.out(role), b.param(mod.shared), ids)
 }
 
-// lmHead maps decoder states [N, d_model] to logits [N, vocab]; tied
-// embeddings (T5 v1.0) first rescale by d_model^-0.5.
-func (b *builder) lmHead(h *G.Node) *G.Node {
-	scale := float32(1)
-	if b.cfg.TieWordEmbeddings {
-		scale = float32(math.Pow(float64(b.cfg.DModel), -0.5))
-	}
+// head maps decoder states [N, d_model] to logits [N, vocab], rescaled
+// first with tied embeddings: one fused product in inference graphs.
+func (mod *modules) head(b *builder, h *G.Node) *G.Node {
+	scale := mod.headScale(b.cfg)
 	if b.infer {
-		return b.project(h, nil, scale, actNone, "logits", "lm_head.weight")
+		return b.project(h, nil, scale, actNone, "logits", mod.lmHead)
 	}
-	if b.cfg.TieWordEmbeddings {
+	if mod.tied {
 		h = b.scale(h, scale)
 	}
-	return b.linear(h, "lm_head.weight")
+	return b.linear(h, mod.lmHead)
 }
 
-// ---------------------------------------------------------------- decoding
+// encoderGraph: ids [n·s] → hidden [n·s, d_model]. It is an inference
+// graph.
+func (m *Model) encoderGraph(n, s int) (*compiled, error) {
+	return m.graph(fmt.Sprintf("encoder n=%d s=%d", n, s), true, func(b *builder) *compiled {
+		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}}
+		ids := b.input("ids", tensor.Int, n*s)
+		buckets := b.input("buckets", tensor.Int, s*s)
+		mask := b.input("mask", tensor.Float32, n, s, s)
+		c.inputs["ids"], c.inputs["buckets"], c.inputs["mask"] = ids, buckets, mask
+		mod := m.mod
+		h := mod.encoder.graph(b, mod.embed(b, ids, "enc.embed"), buckets, mask, nil, nil, n, s, s)
+		c.outputs["hidden"] = h
+		return c
+	})
+}
 
-// crossKV projects the encoder output enc [n·s, d_model] to one decoder
-// layer's cross-attention keys and values side by side, [n·s, 2·inner]
-// (keys in the first inner columns), for the decoder step.
-func (b *builder) crossKV(enc *G.Node, layer int) *G.Node {
-	p := fmt.Sprintf("decoder.block.%d.layer.1.EncDecAttention", layer)
-	if !b.infer {
-		return b.concat(1, b.linear(enc, p+".k.weight"), b.linear(enc, p+".v.weight"))
+// seq2seqGraph: the whole model on encoder ids [n·s] and decoder ids [n·t].
+// Without train it is an inference graph that outputs logits [n·t, vocab];
+// with train it takes labels [n·t] and outputs the loss and the gradient of
+// every parameter (grads keyed by hub name).
+func (m *Model) seq2seqGraph(n, s, t int, train bool) (*compiled, error) {
+	return m.graph(fmt.Sprintf("seq2seq n=%d s=%d t=%d train=%v", n, s, t, train), !train, func(b *builder) *compiled {
+		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}, grads: map[string]*G.Node{}}
+		in := func(name string, dt tensor.Dtype, shape ...int) *G.Node {
+			x := b.input(name, dt, shape...)
+			c.inputs[name] = x
+			return x
+		}
+		encIDs := in("enc_ids", tensor.Int, n*s)
+		encBuckets := in("enc_buckets", tensor.Int, s*s)
+		encMask := in("enc_mask", tensor.Float32, n, s, s)
+		decIDs := in("dec_ids", tensor.Int, n*t)
+		decBuckets := in("dec_buckets", tensor.Int, t*t)
+		decMask := in("dec_mask", tensor.Float32, n, t, t)
+		crossBias := in("cross_bias", tensor.Float32, n*b.cfg.NumHeads, t, s)
+
+		mod := m.mod
+		enc := mod.encoder.graph(b, mod.embed(b, encIDs, "enc.embed"), encBuckets, encMask, nil, nil, n, s, s)
+		dec := mod.decoder.graph(b, mod.embed(b, decIDs, "dec.embed"), decBuckets, decMask, enc, crossBias, n, t, s)
+		logits := mod.head(b, dec)
+		c.outputs["logits"] = logits
+		if !train {
+			return c
+		}
+		labels := in("labels", tensor.Int, n*t)
+		loss := b.crossEntropy(logits, labels)
+		c.outputs["loss"] = loss
+		if b.err != nil {
+			return c
+		}
+		wrt := make(G.Nodes, len(mod.order))
+		for i, p := range mod.order {
+			wrt[i] = b.param(p)
+		}
+		grads, err := G.Grad(loss, wrt...)
+		b.fail(err)
+		for i, p := range mod.order {
+			if i < len(grads) {
+				c.grads[mod.names[p]] = grads[i]
+			}
+		}
+		return c
+	})
+}
+
+// ---------------------------------------------------------------- step
+
+// stepHead writes the logits [n, vocab] of the decoder step's normed output
+// st.h (rescaled in place with tied embeddings) to st.logits.
+func (mod *modules) stepHead(st *stepper) {
+	if mod.packedHead == nil {
+		mod.packedHead = packLinear(mod.lmHead)
 	}
-	return b.project(enc, nil, 1, actNone, fmt.Sprintf("enc.ckv%d", layer), p+".k.weight", p+".v.weight")
+	if s := mod.headScale(st.m.cfg); s != 1 {
+		for i := range st.h {
+			st.h[i] *= s
+		}
+	}
+	linear(st.logits, st.h, mod.packedHead, st.n)
 }

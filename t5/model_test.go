@@ -7,6 +7,8 @@ import (
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fixtures are the two tiny T5 checkpoints with golden outputs of transformers 4.40.
@@ -26,9 +28,7 @@ func loadFixture(t testing.TB, name string) *Model {
 		return m
 	}
 	m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
-	if err != nil {
-		t.Fatalf("Load(%s): %v", name, err)
-	}
+	require.NoError(t, err, "Load(%s)", name)
 	models[name] = m
 	return m
 }
@@ -57,9 +57,7 @@ func TestEncoderHiddenState(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
 			got, err := m.Encode(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			want := g.T(t, "encoder.last_hidden_state")
 			testutil.AllClose(t, "encoder.last_hidden_state", got.Data, want.F32, actAtol, actRtol)
 		})
@@ -71,9 +69,7 @@ func TestDecoderLogits(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
 			got, err := m.Logits(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "decoder_input_ids")))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			testutil.AllClose(t, "decoder.logits", got.Data, g.T(t, "decoder.logits").F32, logitsAtol, logitsRtol)
 		})
 	}
@@ -87,29 +83,22 @@ func TestLossAndGradients(t *testing.T) {
 			ids, mask, labels := rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "labels"))
 			want := g.T(t, "loss").F32
 			loss, err := m.Loss(context.Background(), ids, mask, labels)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			testutil.AllClose(t, "loss (logits path)", []float32{float32(loss)}, want, 1e-5, 1e-5)
 			loss, grads, err := m.LossAndGrad(context.Background(), ids, mask, labels)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			testutil.AllClose(t, "loss (training graph)", []float32{float32(loss)}, want, 1e-5, 1e-5)
 			var names []string
 			g.Decode(t, "parameter_names", &names)
-			if len(grads) != len(names) {
-				t.Errorf("got %d gradients, want %d", len(grads), len(names))
-			}
+			assert.Equal(t, names, m.ParameterNames(), "parameters in named_parameters() order")
+			assert.Len(t, grads, len(names))
 			for _, p := range names {
 				gr, ok := grads[p]
-				if !ok {
-					t.Errorf("no gradient for %s", p)
+				if !assert.True(t, ok, "no gradient for %s", p) {
 					continue
 				}
 				w := g.T(t, "grad."+p)
-				if !w.ShapeEquals(gr.Shape...) {
-					t.Errorf("grad.%s: shape %v, want %v", p, gr.Shape, w.Shape)
+				if !assert.Equal(t, w.Shape, gr.Shape, "grad.%s shape", p) {
 					continue
 				}
 				testutil.AllClose(t, "grad."+p, gr.Data, w.F32, 1e-4, 1e-3)
@@ -126,17 +115,10 @@ func TestRelativePositionBucket(t *testing.T) {
 		bidirectional bool
 	}{{"bidirectional", true}, {"unidirectional", false}} {
 		want := testutil.Ints(g.T(t, "relative_position_bucket."+tc.name))
-		bad := 0
+		got := make([]int, len(rel))
 		for i, r := range rel {
-			if got := RelativePositionBucket(r, tc.bidirectional, 32, 128); got != want[i] {
-				if bad < 5 {
-					t.Errorf("%s: bucket(%d) = %d, want %d", tc.name, r, got, want[i])
-				}
-				bad++
-			}
+			got[i] = RelativePositionBucket(r, tc.bidirectional, 32, 128)
 		}
-		if bad > 0 {
-			t.Errorf("%s: %d of %d buckets differ", tc.name, bad, len(rel))
-		}
+		assert.Equal(t, want, got, "%s buckets of offsets %d..%d", tc.name, rel[0], rel[len(rel)-1])
 	}
 }

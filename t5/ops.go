@@ -2,10 +2,10 @@ package t5
 
 // The T5 graphs' operations, each one of internal/nn's wrappers of an
 // internal/kernel kernel: RMS norm (T5LayerNorm), gelu_new, the embedding
-// gather (whose gradient scatter-adds), the relative-position bias, the
-// split into heads and back, softmax, cross-entropy, and for inference
-// graphs the fused linear layer (nn.Project) and the attention that reads
-// its heads in place from the fused projections (nn.Attend). Inference
+// gather (whose gradient scatter-adds), the relative-position bias,
+// cross-entropy, and for inference graphs the fused linear layer
+// (nn.Project); attention is nn.Attend (Attention.attend, attention.go),
+// reading its heads in place from the projections. Inference
 // graphs write their outputs into the Model's workspace (see outBuf);
 // training graphs give every node its own output, which the backward pass
 // reads.
@@ -42,11 +42,6 @@ func (b *builder) geluNew(x *G.Node) *G.Node {
 	return b.call(func() (*G.Node, error) { return nn.GELUNew(x) })
 }
 
-// softmax is the softmax over the last axis of x.
-func (b *builder) softmax(x *G.Node) *G.Node {
-	return b.call(func() (*G.Node, error) { return nn.Softmax(x) })
-}
-
 // gather looks up the rows of table [V, D] named by ids [N].
 func (b *builder) gather(out outBuf, table, ids *G.Node) *G.Node {
 	return b.call(func() (*G.Node, error) { return nn.Embedding(table, ids, out.opts()...) })
@@ -56,11 +51,6 @@ func (b *builder) gather(out outBuf, table, ids *G.Node) *G.Node {
 // H], the buckets [s·t] and the additive mask [n, s, t].
 func (b *builder) relBias(out outBuf, table, buckets, mask *G.Node) *G.Node {
 	return b.call(func() (*G.Node, error) { return nn.PositionBias(table, buckets, mask, out.opts()...) })
-}
-
-// permute views x as a 4-D array of dims and permutes its axes into shape.
-func (b *builder) permute(dims, perm [4]int, shape tensor.Shape, x *G.Node) *G.Node {
-	return b.call(func() (*G.Node, error) { return nn.Permute(x, dims, perm, shape) })
 }
 
 // crossEntropy is torch's CrossEntropyLoss(ignore_index=-100) of logits
@@ -78,35 +68,16 @@ const (
 	actGatedGelu = nn.ActGatedGELUNew // gelu_new(x·W₀) ⊙ x·W₁ (T5DenseGatedActDense)
 )
 
-// fusedLinear is the inference graphs' linear layer: x times the weights
-// side by side, times alpha, with act, or onto residual when it is not nil
-// (nn.Project); the gated products go to the buffer of out's role + ".pre".
+// fusedLinear is the inference graphs' linear layer: x times the
+// transposed weights (out_i, in) side by side, times alpha, with act, or
+// onto residual when it is not nil (nn.Project); the gated products go to
+// the buffer of out's role + ".pre".
 func (b *builder) fusedLinear(alpha float32, act activation, out outBuf, x, residual *G.Node, weights ...*G.Node) *G.Node {
 	cfg := nn.ProjectConfig{Alpha: float64(alpha), Act: act}
 	if out.ws != nil && act == actGatedGelu {
 		cfg.Pre = nn.BufferFunc(outBuf{out.ws, out.role + ".pre"}.alloc)
 	}
 	return b.call(func() (*G.Node, error) { return nn.Project(x, weights, residual, cfg, out.opts()...) })
-}
-
-// fusedAttention is T5's attention over whole sequences without a split
-// into heads: for each of n sequences and h heads, softmax(q kᵀ + bias) v
-// with q the head's d columns (from column qOff) of q [n·s, ldq], k and v
-// those from kOff and vOff of kv [n·t, ldkv] (the stacked q|k|v projection
-// for self-attention, k|v for cross-attention), and the additive bias
-// [n·h, s, t]; the output is the heads side by side, [n·s, h·d], ready for
-// the o projection.
-func (b *builder) fusedAttention(n, h, s, t, d, qOff, kOff, vOff int, out outBuf, q, kv, bias *G.Node) *G.Node {
-	if b.err != nil {
-		return nil
-	}
-	ldq, ldkv := q.Shape()[1], kv.Shape()[1]
-	a := &kernel.Attention{Batch: n, Heads: h, Queries: s, Keys: t, HeadDim: d, Scale: 1,
-		Q: kernel.Rows(s, ldq, qOff, d), K: kernel.Rows(t, ldkv, kOff, d), V: kernel.Rows(t, ldkv, vOff, d),
-		Out: kernel.Rows(s, h*d, 0, d), Bias: kernel.Blocks(h, s, t)}
-	return b.call(func() (*G.Node, error) {
-		return nn.Attend(q, kv, kv, bias, a, tensor.Shape{n * s, h * d}, nil, out.opts()...)
-	})
 }
 
 // logSoftmaxAt returns log_softmax(row)[k].
@@ -133,8 +104,4 @@ func f32s(v G.Value) ([]float32, error) {
 		return []float32{float32(*x)}, nil
 	}
 	return nil, fmt.Errorf("t5: expected a float32 value, got %T", v)
-}
-
-func newDense(data []float32, shape ...int) *tensor.Dense {
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
 }

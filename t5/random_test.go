@@ -3,8 +3,11 @@ package t5
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // t5BaseConfig is t5-base (v1.0), the architecture of
@@ -33,7 +36,7 @@ func randomModel(tb testing.TB, cfg Config, seed uint64) *Model {
 		}
 		data := make([]float32, n)
 		switch {
-		case s.linear:
+		case isLinear(s):
 			a := float32(math.Sqrt(3 / float64(s.shape[1]))) // unit-variance outputs for unit inputs
 			for i := range data {
 				data[i] = a * (2*rng.Float32() - 1)
@@ -50,10 +53,14 @@ func randomModel(tb testing.TB, cfg Config, seed uint64) *Model {
 		weights[s.name] = &Tensor{Shape: s.shape, Data: data}
 	}
 	m, err := New(cfg, weights)
-	if err != nil {
-		tb.Fatalf("building a random %d-layer model: %v", cfg.NumLayers, err)
-	}
+	require.NoError(tb, err, "building a random %d-layer model", cfg.NumLayers)
 	return m
+}
+
+// isLinear reports whether a parameter is an nn.Linear weight (out, in): a
+// matrix other than the embedding and the relative-position tables.
+func isLinear(s paramSpec) bool {
+	return len(s.shape) == 2 && s.name != "shared.weight" && !strings.HasSuffix(s.name, ".relative_attention_bias.weight")
 }
 
 // randomIDs returns n rows of length ids in [2, vocab) ending with </s>, as

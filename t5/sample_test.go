@@ -3,9 +3,11 @@ package t5
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
 )
 
 func sampleOptions() GenerateOptions {
@@ -35,10 +37,8 @@ func TestSamplingDeterministic(t *testing.T) {
 	a, b, c := run(7, 5), run(7, 2), run(8, 5)
 	differ := 0
 	for i := range a {
-		if !equalInts(a[i].IDs, b[i].IDs) {
-			t.Errorf("sequence %d: BatchSize 5 gives %v, BatchSize 2 %v", i, a[i].IDs, b[i].IDs)
-		}
-		if !equalInts(a[i].IDs, c[i].IDs) {
+		assert.Equal(t, a[i].IDs, b[i].IDs, "sequence %d: BatchSize 5 vs 2", i)
+		if !slices.Equal(a[i].IDs, c[i].IDs) {
 			differ++
 		}
 	}
@@ -72,9 +72,7 @@ func TestSamplingInPieces(t *testing.T) {
 		t.Fatalf("pieces gave %d sequences, the whole call %d", len(pieces), len(whole))
 	}
 	for i := range whole {
-		if !equalInts(whole[i].IDs, pieces[i].IDs) {
-			t.Errorf("sequence %d: one call gives %v, pieces give %v", i, whole[i].IDs, pieces[i].IDs)
-		}
+		assert.Equal(t, whole[i].IDs, pieces[i].IDs, "sequence %d: one call vs pieces", i)
 	}
 	opts.FirstIndex = -1
 	if _, err := m.GenerateIDs(context.Background(), ids, opts); err == nil {

@@ -1,12 +1,18 @@
 package t5
 
+// Weights: the public Tensor type and the path-based loader every module
+// reads its weights through. Each tensor is named once, by the module that
+// owns it, as a path below the checkpoint's root (see loadModel in
+// model.go); the loader checks its shape, takes ownership of its data and
+// records the order the modules took the tensors in, which is the order of
+// PyTorch's named_parameters().
+
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/genq-go/genq/internal/checkpoint"
-	"gorgonia.org/tensor"
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // Tensor is a dense row-major float32 array, used for weights, activations
@@ -25,61 +31,77 @@ func (t *Tensor) At(idx ...int) float32 {
 	return t.Data[off]
 }
 
-// paramSpec is one trainable tensor by its hub name and PyTorch shape.
-type paramSpec struct {
-	name   string
-	shape  []int
-	linear bool // an nn.Linear weight (out, in), kept transposed in graphs
+// numel returns the number of elements of a tensor of the given shape.
+func numel(shape ...int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
-// parameterSpecs lists the parameters of T5ForConditionalGeneration in the
-// order of PyTorch's named_parameters(); a tied lm_head is not listed.
-func parameterSpecs(c Config) []paramSpec {
-	d, inner, ff := c.DModel, c.InnerDim(), c.DFF
-	var ps []paramSpec
-	add := func(name string, linear bool, shape ...int) {
-		ps = append(ps, paramSpec{name, shape, linear})
+// check reports whether t is a tensor of the given shape holding its data.
+func (t *Tensor) check(what string, shape ...int) error {
+	switch {
+	case t == nil:
+		return fmt.Errorf("t5: %s is nil, want a tensor of shape %v", what, shape)
+	case len(t.Shape) != len(shape):
+		return fmt.Errorf("t5: %s has shape %v, want %v", what, t.Shape, shape)
+	case len(t.Data) != numel(t.Shape...):
+		return fmt.Errorf("t5: %s holds %d values for shape %v", what, len(t.Data), t.Shape)
 	}
-	attn := func(p string, withBias bool) {
-		add(p+".q.weight", true, inner, d)
-		add(p+".k.weight", true, inner, d)
-		add(p+".v.weight", true, inner, d)
-		add(p+".o.weight", true, d, inner)
-		if withBias {
-			add(p+".relative_attention_bias.weight", false, c.RelativeAttentionNumBuckets, c.NumHeads)
+	for i, d := range shape {
+		if d >= 0 && t.Shape[i] != d {
+			return fmt.Errorf("t5: %s has shape %v, want %v", what, t.Shape, shape)
 		}
 	}
-	feedForward := func(p string) {
-		if c.Gated() {
-			add(p+".DenseReluDense.wi_0.weight", true, ff, d)
-			add(p+".DenseReluDense.wi_1.weight", true, ff, d)
-		} else {
-			add(p+".DenseReluDense.wi.weight", true, ff, d)
-		}
-		add(p+".DenseReluDense.wo.weight", true, d, ff)
-		add(p+".layer_norm.weight", false, d)
+	return nil
+}
+
+// paramSpec is one tensor a module asks the loader for: its checkpoint key
+// and PyTorch shape.
+type paramSpec struct {
+	name  string
+	shape []int
+}
+
+// vars is the loader the modules read their weights through: a position in
+// the checkpoint's key tree (checkpoint.Path) that also records every tensor
+// asked for, found or not, and the tensors taken by key.
+type vars struct {
+	p     checkpoint.Path
+	taken *taken
+}
+
+// taken is what a loader has handed out.
+type taken struct {
+	specs []paramSpec
+	byKey map[string]*Tensor
+}
+
+func newVars(w *checkpoint.Weights) vars {
+	return vars{w.Root(), &taken{byKey: map[string]*Tensor{}}}
+}
+
+// pp returns the loader one level below v.
+func (v vars) pp(name string) vars { return vars{v.p.Pp(name), v.taken} }
+
+// index returns the loader of the i-th module of a list below v.
+func (v vars) index(i int) vars { return vars{v.p.Index(i), v.taken} }
+
+// get takes the tensor leaf below v, of the given PyTorch shape, without
+// copying its data. A missing or mis-shaped tensor gives nil; the
+// checkpoint's Err reports it.
+func (v vars) get(leaf string, shape ...int) *Tensor {
+	key := v.p.Key(leaf)
+	v.taken.specs = append(v.taken.specs, paramSpec{key, shape})
+	t := v.p.Get(leaf, shape...)
+	if t == nil {
+		return nil
 	}
-	add("shared.weight", false, c.VocabSize, d)
-	for i := 0; i < c.NumLayers; i++ {
-		p := fmt.Sprintf("encoder.block.%d.layer.", i)
-		attn(p+"0.SelfAttention", i == 0)
-		add(p+"0.layer_norm.weight", false, d)
-		feedForward(p + "1")
-	}
-	add("encoder.final_layer_norm.weight", false, d)
-	for i := 0; i < c.NumDecoderLayers; i++ {
-		p := fmt.Sprintf("decoder.block.%d.layer.", i)
-		attn(p+"0.SelfAttention", i == 0)
-		add(p+"0.layer_norm.weight", false, d)
-		attn(p+"1.EncDecAttention", false)
-		add(p+"1.layer_norm.weight", false, d)
-		feedForward(p + "2")
-	}
-	add("decoder.final_layer_norm.weight", false, d)
-	if !c.TieWordEmbeddings {
-		add("lm_head.weight", true, c.VocabSize, d)
-	}
-	return ps
+	x := &Tensor{Shape: t.Shape, Data: t.F32}
+	v.taken.byKey[key] = x
+	return x
 }
 
 // ignoredKeys are checkpoint tensors transformers drops on load
@@ -87,7 +109,9 @@ func parameterSpecs(c Config) []paramSpec {
 var ignoredKeys = []string{"decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"}
 
 // New builds a model from a config and weights by their hub names in
-// PyTorch layout (nn.Linear weights are (out, in)).
+// PyTorch layout (nn.Linear weights are (out, in)). The model takes
+// ownership of the tensors' Data, without copying: the caller must not
+// change them afterwards.
 func New(cfg Config, weights map[string]*Tensor) (*Model, error) {
 	m := make(map[string]*checkpoint.Tensor, len(weights))
 	for k, t := range weights {
@@ -96,88 +120,75 @@ func New(cfg Config, weights map[string]*Tensor) (*Model, error) {
 	return newModel(cfg, checkpoint.NewWeights(m, "weights given to t5.New"), LoadOptions{})
 }
 
-// newModel takes every parameter from w, shape-checked, tolerating the
-// duplicate names under which checkpoints store tied embeddings, and reports
-// missing and (unless allowed) unused tensors.
+// newModel takes every parameter from w (their data, not copies),
+// shape-checked, tolerating the duplicate names under which checkpoints
+// store tied embeddings, and reports missing and (unless allowed) unused
+// tensors.
 func newModel(cfg Config, w *checkpoint.Weights, opts LoadOptions) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	specs := parameterSpecs(cfg)
-	m := &Model{cfg: cfg, params: map[string]*tensor.Dense{}}
-	var missing []string
-	for _, s := range specs {
-		names := []string{s.name}
-		if s.name == "shared.weight" {
-			// Some exports keep only the per-stack copies of the shared embedding.
-			names = append(names, "encoder.embed_tokens.weight", "decoder.embed_tokens.weight")
-		}
-		t, err := w.Get(s.shape, names...)
-		if err != nil {
-			if errors.Is(err, checkpoint.ErrMissing) {
-				missing = append(missing, s.name)
-				continue
-			}
-			return nil, fmt.Errorf("t5: %w", err)
-		}
-		m.names = append(m.names, s.name)
-		m.setParam(s, t.F32)
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("t5: checkpoint %s lacks %d tensor(s) the config needs: %s", w.Source, len(missing), strings.Join(missing, ", "))
+	v := newVars(w)
+	mod := loadModel(v, cfg)
+	if err := w.Err(); err != nil {
+		return nil, fmt.Errorf("t5: %w", err)
 	}
 	// Tied copies of shared.weight, and keys transformers ignores.
 	w.MarkUsed("encoder.embed_tokens.weight", "decoder.embed_tokens.weight")
 	w.MarkUsed(ignoredKeys...)
 	if cfg.TieWordEmbeddings {
 		w.MarkUsed("lm_head.weight")
-		m.setParam(paramSpec{"lm_head.weight", []int{cfg.VocabSize, cfg.DModel}, true}, m.params["shared.weight"].Data().([]float32))
 	}
 	if un := w.Unused(); len(un) > 0 && !opts.AllowUnused {
 		return nil, fmt.Errorf("t5: checkpoint %s holds %d tensor(s) a %s T5ForConditionalGeneration does not use: %s (set LoadOptions.AllowUnused to ignore them)",
 			w.Source, len(un), cfg.FeedForwardProj, strings.Join(un, ", "))
 	}
-	return m, nil
+	mod.name(w.Order(), v.taken.byKey)
+	return &Model{cfg: cfg, mod: mod}, nil
 }
 
-// setParam stores a parameter in graph layout: nn.Linear weights transposed
-// to (in, out), everything else as is. The data is copied.
-func (m *Model) setParam(s paramSpec, data []float32) {
-	if !s.linear {
-		m.params[s.name] = newDense(append([]float32(nil), data...), s.shape...)
-		return
-	}
-	m.params[s.name] = newDense(transpose(data, s.shape[0], s.shape[1]), s.shape[1], s.shape[0])
-}
-
-// transpose returns the (c, r) transpose of a row-major (r, c) matrix.
-func transpose(x []float32, r, c int) []float32 {
-	out := make([]float32, len(x))
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			out[j*r+i] = x[i*c+j]
-		}
-	}
-	return out
+// parameterSpecs lists the tensors a model of cfg takes, by checkpoint key
+// and PyTorch shape, in the order of PyTorch's named_parameters() (a tied
+// lm_head is not listed): what loadModel asks for.
+func parameterSpecs(cfg Config) []paramSpec {
+	v := newVars(checkpoint.NewWeights(map[string]*checkpoint.Tensor{}, ""))
+	loadModel(v, cfg)
+	return v.taken.specs
 }
 
 // ParameterNames lists the trainable parameters by their hub names, in the
 // order of PyTorch's named_parameters() (a tied lm_head is shared.weight).
-func (m *Model) ParameterNames() []string { return append([]string(nil), m.names...) }
+func (m *Model) ParameterNames() []string {
+	names := make([]string, len(m.mod.order))
+	for i, t := range m.mod.order {
+		names[i] = m.mod.names[t]
+	}
+	return names
+}
 
 // Parameter returns a copy of a parameter in PyTorch layout ((out, in) for
 // nn.Linear weights), or nil for an unknown name.
 func (m *Model) Parameter(name string) *Tensor {
-	t, ok := m.params[name]
-	if !ok {
+	t := m.mod.byName(name)
+	if t == nil {
 		return nil
 	}
-	data := t.Data().([]float32)
-	shape := t.Shape()
-	for _, s := range parameterSpecs(m.cfg) {
-		if s.name == name && s.linear {
-			return &Tensor{Shape: []int{shape[1], shape[0]}, Data: transpose(data, shape[0], shape[1])}
-		}
+	return &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+}
+
+// linearRows returns x [rows, in] times the transposed weights (out_i, in)
+// side by side, [rows, Σ out_i]: bias-free nn.Linear layers outside a graph.
+func linearRows(x []float32, rows int, ws ...*Tensor) []float32 {
+	total := 0
+	for _, w := range ws {
+		total += w.Shape[0]
 	}
-	return &Tensor{Shape: []int(shape.Clone()), Data: append([]float32(nil), data...)}
+	out := make([]float32, rows*total)
+	col := 0
+	for _, w := range ws {
+		o, k := w.Shape[0], w.Shape[1]
+		kernel.Gemm(false, true, rows, o, k, 1, x, k, w.Data, k, 0, out[col:], total)
+		col += o
+	}
+	return out
 }

@@ -1,6 +1,6 @@
 package t5
 
-// Buffers of the inference graphs. A tape machine gives every op a fresh
+// Buffers of the inference graphs and of the decoder step. A tape machine gives every op a fresh
 // output on every run and keeps all of them until the next one, which for
 // the t5-base encoder on 8 × 256 tokens is gigabytes per pass. The
 // forward-only ops of the inference graphs instead write into buffers of
@@ -13,13 +13,37 @@ package t5
 // of the one before, so a role's next writer always runs after every reader
 // of its previous value (see builder.role). Nodes that the tape machine may
 // schedule anywhere — embeddings, biases, the cross-attention keys and
-// values of each layer, graph outputs — get roles of their own.
+// values of each layer, graph outputs — get roles of their own. The decoder
+// step's buffers (roles "step.*") are used only between the encoder pass of
+// a generation and its end, while no graph runs.
 
-import "fmt"
+import (
+	"fmt"
 
-// workspace holds the reusable buffers of the inference graphs by role.
+	"github.com/genq-go/genq/internal/gemm"
+)
+
+// workspace holds the reusable buffers of the inference graphs by role,
+// and those of the decoder step: its scratch and the encoder's keys and
+// values, packed for every generation into the memory of the last.
 type workspace struct {
-	bufs map[string][]float32
+	bufs   map[string][]float32
+	packed map[string][]*gemm.PackedB
+}
+
+// packs returns the list of role with n entries: the PackedB values the
+// last user left (nil where there were none), to repack with gemm.RepackB.
+func (w *workspace) packs(role string, n int) []*gemm.PackedB {
+	p := w.packed[role]
+	if len(p) != n {
+		if w.packed == nil {
+			w.packed = map[string][]*gemm.PackedB{}
+		}
+		p = append(make([]*gemm.PackedB, 0, n), p[:min(n, len(p))]...)
+		p = p[:n]
+		w.packed[role] = p
+	}
+	return p
 }
 
 // get returns the buffer of role with n elements, growing it when needed.

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/encoder"
 )
@@ -50,41 +53,27 @@ func TestEndToEnd(t *testing.T) {
 	t.Setenv("HF_HUB_OFFLINE", "1") // the fixtures are folders: nothing may be downloaded
 	ctx := context.Background()
 	passages, err := loadCorpus(bundledName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := t.TempDir()
 	tsv := filepath.Join(dir, queriesFile)
 
 	t.Run("generate", func(t *testing.T) {
-		if _, stderr, err := invoke(ctx, t, &app{}, generateArgs(dir)...); err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
-		}
+		_, stderr, err := invoke(ctx, t, &app{}, generateArgs(dir)...)
+		require.NoError(t, err, stderr)
 		data, err := os.ReadFile(tsv)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-		if len(lines) != testPassages*testPerPassage || !strings.HasSuffix(string(data), "\n") {
-			t.Fatalf("%d lines (ending in a newline: %v), want %d", len(lines), strings.HasSuffix(string(data), "\n"), testPassages*testPerPassage)
-		}
+		require.Len(t, lines, testPassages*testPerPassage)
+		require.True(t, strings.HasSuffix(string(data), "\n"), "the file ends in a newline")
 		distinct := map[string]bool{}
 		for i, line := range lines {
 			fields := strings.Split(line, "\t")
-			if len(fields) != 2 {
-				t.Fatalf("line %d has %d tab-separated fields, want 2: %q", i+1, len(fields), line)
-			}
-			if want := clean(passages[i/testPerPassage].Text); fields[1] != want {
-				t.Errorf("line %d: passage %q, want passage %d %q", i+1, fields[1], i/testPerPassage, want)
-			}
-			if fields[0] != clean(fields[0]) {
-				t.Errorf("line %d: query %q is not cleaned", i+1, fields[0])
-			}
+			require.Len(t, fields, 2, "line %d: tab-separated fields of %q", i+1, line)
+			assert.Equal(t, clean(passages[i/testPerPassage].Text), fields[1], "line %d: passage %d", i+1, i/testPerPassage)
+			assert.Equal(t, clean(fields[0]), fields[0], "line %d: the query is not cleaned", i+1)
 			distinct[fields[0]] = true
 		}
-		if len(distinct) < len(lines)/2 {
-			t.Errorf("only %d distinct queries among %d: sampling does not vary", len(distinct), len(lines))
-		}
+		assert.GreaterOrEqual(t, len(distinct), len(lines)/2, "distinct queries among %d: sampling does not vary", len(lines))
 	})
 
 	t.Run("generate resumes an interrupted run", func(t *testing.T) {
@@ -96,14 +85,11 @@ func TestEndToEnd(t *testing.T) {
 			batches = append(batches, done)
 			cancel() // Ctrl-C after the first batch
 		}}
-		if _, _, err := invoke(cctx, t, a, generateArgs(other)...); !errors.Is(err, context.Canceled) {
-			t.Fatalf("interrupted generate returned %v, want context.Canceled", err)
-		}
+		_, _, err := invoke(cctx, t, a, generateArgs(other)...)
+		require.ErrorIs(t, err, context.Canceled, "interrupted generate")
 		part := filepath.Join(other, queriesFile)
 		data, _ := os.ReadFile(part)
-		if n := strings.Count(string(data), "\n"); n != testBatch*testPerPassage {
-			t.Fatalf("after the first batch the file has %d lines, want %d", n, testBatch*testPerPassage)
-		}
+		require.Equal(t, testBatch*testPerPassage, strings.Count(string(data), "\n"), "lines in the file after the first batch")
 		// A crash in the middle of the next write leaves half a line.
 		f, _ := os.OpenFile(part, os.O_APPEND|os.O_WRONLY, 0)
 		f.WriteString("half a query\t" + passages[testBatch].Text[:20])
@@ -111,60 +97,43 @@ func TestEndToEnd(t *testing.T) {
 
 		batches = nil
 		a = &app{afterBatch: func(done int) { batches = append(batches, done) }}
-		if _, stderr, err := invoke(ctx, t, a, generateArgs(other)...); err != nil {
-			t.Fatalf("resumed generate: %v\n%s", err, stderr)
-		}
-		if want := []int{2 * testBatch, testPassages}; !equalInts(batches, want) {
-			t.Errorf("the resumed run generated the batches ending at %v, want %v", batches, want)
-		}
+		_, stderr, err := invoke(ctx, t, a, generateArgs(other)...)
+		require.NoError(t, err, "resumed generate\n%s", stderr)
+		assert.Equal(t, []int{2 * testBatch, testPassages}, batches, "the batches the resumed run generated end at")
 		got, _ := os.ReadFile(part)
 		want, _ := os.ReadFile(tsv)
-		if !bytes.Equal(got, want) {
-			t.Errorf("interrupted and resumed run wrote\n%s\nuninterrupted run wrote\n%s", got, want)
-		}
+		assert.Equal(t, string(want), string(got), "interrupted and resumed run against an uninterrupted one")
 
 		batches = nil
-		if _, stderr, err := invoke(ctx, t, a, generateArgs(other)...); err != nil || len(batches) != 0 {
-			t.Errorf("generate on a complete file: err %v, generated batches %v, want none\n%s", err, batches, stderr)
-		}
+		_, stderr, err = invoke(ctx, t, a, generateArgs(other)...)
+		assert.NoError(t, err, "generate on a complete file\n%s", stderr)
+		assert.Empty(t, batches, "generate on a complete file generated batches")
 	})
 
 	trainArgs := []string{"train", "-out", dir, "-base", fixture("distilbert-tiny"), "-epochs", "1", "-train-batch", "4",
 		"-checkpoint-every", "2", "-seed", "7", "-quiet"}
 	model := filepath.Join(dir, modelFolder)
 	t.Run("train", func(t *testing.T) {
-		if _, stderr, err := invoke(ctx, t, &app{}, trainArgs...); err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
-		}
+		_, stderr, err := invoke(ctx, t, &app{}, trainArgs...)
+		require.NoError(t, err, stderr)
 		m, err := encoder.Load(t.Context(), model, encoder.LoadOptions{})
-		if err != nil {
-			t.Fatalf("the trained model does not load: %v", err)
-		}
+		require.NoError(t, err, "the trained model does not load")
 		base, err := encoder.Load(t.Context(), fixture("distilbert-tiny"), encoder.LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.Dim() != base.Dim() {
-			t.Errorf("trained model: dim %d, want %d", m.Dim(), base.Dim())
-		}
+		require.NoError(t, err)
+		assert.Equal(t, base.Dim(), m.Dim(), "dim of the trained model")
 		texts := []string{passages[0].Text}
 		e1, _ := m.Encode(ctx, texts)
 		e0, _ := base.Encode(ctx, texts)
-		if equalFloats(e0[0], e1[0]) {
-			t.Error("training left the embeddings unchanged")
-		}
-		if _, err := os.Stat(filepath.Join(dir, checkpointsDir)); !os.IsNotExist(err) {
-			t.Errorf("the checkpoints folder is still there after training: %v", err)
-		}
+		assert.NotEqual(t, e0[0], e1[0], "training left the embeddings unchanged")
+		_, err = os.Stat(filepath.Join(dir, checkpointsDir))
+		assert.ErrorIs(t, err, fs.ErrNotExist, "the checkpoints folder is still there after training")
 
-		_, stderr, err := invoke(ctx, t, &app{}, trainArgs...)
-		if err != nil || !strings.Contains(stderr, "already trained") {
-			t.Errorf("train again: err %v, stderr %q; want it skipped as already trained", err, stderr)
-		}
+		_, stderr, err = invoke(ctx, t, &app{}, trainArgs...)
+		assert.NoError(t, err, "train again")
+		assert.Contains(t, stderr, "already trained", "train again is skipped")
 		other := append(append([]string{}, trainArgs...), "-epochs", "2")
-		if _, _, err := invoke(ctx, t, &app{}, other...); err == nil || !strings.Contains(err.Error(), "-overwrite") {
-			t.Errorf("train with other settings over a trained model: err %v, want one that suggests -overwrite", err)
-		}
+		_, _, err = invoke(ctx, t, &app{}, other...)
+		assert.ErrorContains(t, err, "-overwrite", "train with other settings over a trained model")
 	})
 
 	t.Run("train resumes an interrupted run", func(t *testing.T) {
@@ -174,47 +143,32 @@ func TestEndToEnd(t *testing.T) {
 		args := append(append([]string{}, trainArgs...), "-out", other)
 
 		// A run with other settings left checkpoints behind: they must not be used.
-		if err := writeRecord(filepath.Join(other, checkpointsDir), trainingRecord{Base: "another model"}); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := invoke(ctx, t, &app{}, args...); err == nil || !strings.Contains(err.Error(), "-overwrite") {
-			t.Errorf("train over another run's checkpoints: err %v, want one that suggests -overwrite", err)
-		}
+		require.NoError(t, writeRecord(filepath.Join(other, checkpointsDir), trainingRecord{Base: "another model"}))
+		_, _, err := invoke(ctx, t, &app{}, args...)
+		assert.ErrorContains(t, err, "-overwrite", "train over another run's checkpoints")
 		os.RemoveAll(filepath.Join(other, checkpointsDir))
 
 		// Ctrl-C after a few steps: ctx reports cancellation from its 5th check on.
 		stop := &countdown{Context: ctx}
 		stop.left.Store(4)
-		if _, _, err := invoke(stop, t, &app{}, args...); !errors.Is(err, context.Canceled) {
-			t.Fatalf("interrupted train returned %v, want context.Canceled", err)
-		}
-		if _, err := os.Stat(filepath.Join(other, checkpointsDir, trainingFile)); err != nil {
-			t.Fatalf("the interrupted run left no checkpoints: %v", err)
-		}
-		if entries, _ := os.ReadDir(filepath.Join(other, checkpointsDir)); len(entries) < 2 {
-			t.Fatalf("the interrupted run wrote no checkpoint besides %s: %v", trainingFile, entries)
-		}
-		if _, err := os.Stat(filepath.Join(other, modelFolder)); !os.IsNotExist(err) {
-			t.Fatalf("the interrupted run saved a model: %v", err)
-		}
-		if _, stderr, err := invoke(ctx, t, &app{}, args...); err != nil {
-			t.Fatalf("resumed train: %v\n%s", err, stderr)
-		}
+		_, _, err = invoke(stop, t, &app{}, args...)
+		require.ErrorIs(t, err, context.Canceled, "interrupted train")
+		require.FileExists(t, filepath.Join(other, checkpointsDir, trainingFile), "the interrupted run left no checkpoints")
+		entries, _ := os.ReadDir(filepath.Join(other, checkpointsDir))
+		require.GreaterOrEqual(t, len(entries), 2, "the interrupted run wrote no checkpoint besides %s: %v", trainingFile, entries)
+		_, err = os.Stat(filepath.Join(other, modelFolder))
+		require.ErrorIs(t, err, fs.ErrNotExist, "the interrupted run saved a model")
+		_, stderr, err := invoke(ctx, t, &app{}, args...)
+		require.NoError(t, err, "resumed train\n%s", stderr)
 		resumed, err := encoder.Load(t.Context(), filepath.Join(other, modelFolder), encoder.LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		straight, err := encoder.Load(t.Context(), model, encoder.LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		texts := []string{passages[0].Text, passages[5].Text, "a query"}
 		e1, _ := resumed.Encode(ctx, texts)
 		e0, _ := straight.Encode(ctx, texts)
 		for i := range texts {
-			if !equalFloats(e0[i], e1[i]) {
-				t.Errorf("text %d: the interrupted and resumed training gives other embeddings than an uninterrupted one", i)
-			}
+			assert.Equal(t, e0[i], e1[i], "text %d: the interrupted and resumed training gives other embeddings than an uninterrupted one", i)
 		}
 	})
 
@@ -222,30 +176,23 @@ func TestEndToEnd(t *testing.T) {
 		queries := []string{"python web framework", "memory safety without garbage collection"}
 		args := []string{"search", "-out", dir, "-k", "5", "-quiet", "-q", queries[0], "-q", queries[1]}
 		stdout, stderr, err := invoke(ctx, t, &app{}, args...)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
-		}
+		require.NoError(t, err, stderr)
 		checkHits(t, stdout, hitLine, queries, 5)
 
 		_, stderr, err = invoke(ctx, t, &app{}, args...)
-		if err != nil || !strings.Contains(stderr, "using cached embeddings") {
-			t.Errorf("second search: err %v, stderr %q; want the cached embeddings used", err, stderr)
-		}
+		assert.NoError(t, err, "second search")
+		assert.Contains(t, stderr, "using cached embeddings", "second search")
 
 		interactive := &app{stdin: strings.NewReader(queries[0] + "\n\n" + queries[1] + "\n")}
 		stdout, stderr, err = invoke(ctx, t, interactive, "search", "-out", dir, "-k", "3", "-quiet")
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
-		}
+		require.NoError(t, err, stderr)
 		checkHits(t, stdout, hitLine, queries, 3)
 	})
 
 	evalArgs := []string{"eval", "-out", dir, "-base", fixture("distilbert-tiny"), "-quiet"}
 	t.Run("eval", func(t *testing.T) {
 		stdout, stderr, err := invoke(ctx, t, &app{}, evalArgs...)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
-		}
+		require.NoError(t, err, stderr)
 		checkTable(t, stdout, []string{"base: " + fixture("distilbert-tiny"), "GenQ: " + model})
 	})
 
@@ -253,13 +200,9 @@ func TestEndToEnd(t *testing.T) {
 		args := append([]string{"all", "-generator", fixture("t5-tiny"), "-limit", "12", "-queries-per-passage", "2",
 			"-batch", "4"}, trainArgs[1:]...)
 		stdout, stderr, err := invoke(ctx, t, &app{}, args...)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
-		}
+		require.NoError(t, err, stderr)
 		for _, want := range []string{"already holds", "already trained", "step 4/4"} {
-			if !strings.Contains(stderr, want) {
-				t.Errorf("stderr lacks %q:\n%s", want, stderr)
-			}
+			assert.Contains(t, stderr, want)
 		}
 		checkTable(t, stdout, []string{"base: " + fixture("distilbert-tiny"), "GenQ: " + model})
 		checkHits(t, stdout, hitLine, exampleQueries, 3)
@@ -279,14 +222,10 @@ func checkHits(t *testing.T, stdout string, hitLine *regexp.Regexp, queries []st
 		ids[p.ID()] = true
 	}
 	blocks := strings.Split(stdout, "\nQuery: ")[1:]
-	if len(blocks) != len(queries) {
-		t.Fatalf("%d answered queries, want %d:\n%s", len(blocks), len(queries), stdout)
-	}
+	require.Len(t, blocks, len(queries), "answered queries:\n%s", stdout)
 	for i, b := range blocks {
 		lines := strings.Split(b, "\n")
-		if lines[0] != queries[i] {
-			t.Errorf("answer %d is for %q, want %q", i+1, lines[0], queries[i])
-		}
+		assert.Equal(t, queries[i], lines[0], "answer %d is for", i+1)
 		var scores []float64
 		for _, l := range lines[1:] {
 			m := hitLine.FindStringSubmatch(l)
@@ -295,20 +234,17 @@ func checkHits(t *testing.T, stdout string, hitLine *regexp.Regexp, queries []st
 			}
 			s, _ := strconv.ParseFloat(m[2], 64)
 			n, _ := strconv.Atoi(m[4])
-			if rank, _ := strconv.Atoi(m[1]); rank != len(scores)+1 {
-				t.Errorf("query %q: hit ranked %d after %d hits", queries[i], rank, len(scores))
-			}
-			if !ids[Passage{Title: m[3], Index: n}.ID()] {
-				t.Errorf("query %q: hit %q is not a passage of the corpus", queries[i], l)
-			}
-			if s < -1 || s > 1 || (len(scores) > 0 && s > scores[len(scores)-1]) {
-				t.Errorf("query %q: score %v after %v: want cosine scores in [-1, 1], best first", queries[i], s, scores)
+			rank, _ := strconv.Atoi(m[1])
+			assert.Equal(t, len(scores)+1, rank, "query %q: rank of the hit after %d hits", queries[i], len(scores))
+			assert.True(t, ids[Passage{Title: m[3], Index: n}.ID()], "query %q: hit %q is not a passage of the corpus", queries[i], l)
+			assert.GreaterOrEqual(t, s, -1.0, "query %q: want cosine scores in [-1, 1]", queries[i])
+			assert.LessOrEqual(t, s, 1.0, "query %q: want cosine scores in [-1, 1]", queries[i])
+			if len(scores) > 0 {
+				assert.LessOrEqual(t, s, scores[len(scores)-1], "query %q: score after %v: want the best first", queries[i], scores)
 			}
 			scores = append(scores, s)
 		}
-		if len(scores) != k {
-			t.Errorf("query %q: %d hits, want %d:\n%s", queries[i], len(scores), k, b)
-		}
+		assert.Len(t, scores, k, "query %q: hits in\n%s", queries[i], b)
 	}
 }
 
@@ -329,17 +265,17 @@ func checkTable(t *testing.T, stdout string, models []string) {
 		}
 		rows = append(rows, cells)
 	}
-	if !header || len(rows) != len(models) {
-		t.Fatalf("want a table with the header model | MRR@10 | nDCG@10 | Recall@10 and %d rows, got\n%s", len(models), stdout)
-	}
+	require.True(t, header, "want a table with the header model | MRR@10 | nDCG@10 | Recall@10, got\n%s", stdout)
+	require.Len(t, rows, len(models), "rows of the table\n%s", stdout)
 	for i, r := range rows {
-		if len(r) != 4 || r[0] != models[i] {
-			t.Errorf("row %d = %q, want 4 cells for %s", i+1, r, models[i])
+		if !assert.Len(t, r, 4, "row %d", i+1) || !assert.Equal(t, models[i], r[0], "row %d", i+1) {
 			continue
 		}
 		for _, c := range r[1:] {
-			if v, err := strconv.ParseFloat(c, 64); err != nil || v < 0 || v > 1 {
-				t.Errorf("row %s: value %q, want a number in [0, 1]", r[0], c)
+			v, err := strconv.ParseFloat(c, 64)
+			if assert.NoError(t, err, "row %s: value %q", r[0], c) {
+				assert.GreaterOrEqual(t, v, 0.0, "row %s: want a number in [0, 1]", r[0])
+				assert.LessOrEqual(t, v, 1.0, "row %s: want a number in [0, 1]", r[0])
 			}
 		}
 	}
@@ -357,30 +293,6 @@ func (c *countdown) Err() error {
 		return context.Canceled
 	}
 	return c.Context.Err()
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalFloats(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestErrors checks that the mistakes a user is likely to make end in an
@@ -406,30 +318,23 @@ func TestErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := invoke(context.Background(), t, &app{}, tc.args...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want one containing %q", err, tc.want)
-			}
+			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 	pairs := filepath.Join(t.TempDir(), "few")
 	os.MkdirAll(pairs, 0o755)
 	os.WriteFile(filepath.Join(pairs, queriesFile), []byte("q1\tpassage one\nq2\tpassage one\nq3\tpassage two\nq4\tpassage two\n"), 0o644)
 	_, _, err := invoke(context.Background(), t, &app{}, "train", "-out", pairs, "-base", fixture("distilbert-tiny"), "-train-batch", "4")
-	if err == nil || !strings.Contains(err.Error(), "2 distinct passages") {
-		t.Errorf("train with 2 distinct passages in batches of 4: err = %v, want one that counts the distinct passages", err)
-	}
+	assert.ErrorContains(t, err, "2 distinct passages", "train with 2 distinct passages in batches of 4")
 	for _, args := range [][]string{{"nonsense"}, {"train", "-epochs", "0"}, {"search", "stray"}} {
-		if _, _, err := invoke(context.Background(), t, &app{}, args...); !errors.Is(err, errUsage) {
-			t.Errorf("%q: err = %v, want a usage error", args, err)
-		}
+		_, _, err := invoke(context.Background(), t, &app{}, args...)
+		assert.ErrorIs(t, err, errUsage, "%q", args)
 	}
 }
 
 func writeFile(t *testing.T, content string) string {
 	path := filepath.Join(t.TempDir(), "corpus.txt")
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 	return path
 }
 
@@ -437,32 +342,21 @@ func writeFile(t *testing.T, content string) string {
 // duplicates, and every relevant paragraph present in the bundled corpus.
 func TestEvalData(t *testing.T) {
 	qs, err := loadEval(bundledName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	passages, err := loadCorpus(bundledName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(qs) < 60 {
-		t.Errorf("%d eval queries, want at least 60", len(qs))
-	}
-	if _, err := checkEval(qs, passages, "data/eval.jsonl"); err != nil {
-		t.Error(err)
-	}
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, len(qs), 60, "eval queries")
+	_, err = checkEval(qs, passages, "data/eval.jsonl")
+	assert.NoError(t, err)
 	seen := map[string]bool{}
 	titles := map[string]bool{}
 	for _, q := range qs {
 		key := strings.ToLower(strings.TrimSpace(q.Query))
-		if seen[key] {
-			t.Errorf("query %q appears twice", q.Query)
-		}
+		assert.False(t, seen[key], "query %q appears twice", q.Query)
 		seen[key] = true
 		for _, r := range q.Relevant {
 			titles[r.Title] = true
 		}
 	}
-	if len(titles) < 20 {
-		t.Errorf("the queries cover %d technologies, want at least 20 of the 30", len(titles))
-	}
+	assert.GreaterOrEqual(t, len(titles), 20, "technologies the queries cover (of the 30)")
 }

@@ -17,6 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fakeHub answers like huggingface.co for a few repositories, each a local
@@ -47,9 +50,7 @@ func newFakeHub(t *testing.T, folders map[string]string) (*fakeHub, *httptest.Se
 			files[filepath.ToSlash(rel)] = b
 			return err
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		h.repos[repo] = files
 	}
 	srv := httptest.NewServer(h)
@@ -126,9 +127,7 @@ func TestAllThroughHub(t *testing.T) {
 
 	stdout, stderr, err := invoke(context.Background(), t, &app{}, "all", "-out", dir, "-limit", "8",
 		"-queries-per-passage", "2", "-batch", "4", "-epochs", "1", "-train-batch", "4", "-quiet")
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
+	require.NoError(t, err, stderr)
 
 	for repo, want := range map[string][]string{
 		"models--BeIR--query-gen-msmarco-t5-base-v1": {"config.json", "model.safetensors", "spiece.model"},
@@ -136,31 +135,23 @@ func TestAllThroughHub(t *testing.T) {
 	} {
 		snap := filepath.Join(cache, repo, "snapshots", hub.commit)
 		for _, f := range want {
-			if _, err := os.Stat(filepath.Join(snap, f)); err != nil {
-				t.Errorf("the download did not land in the cache layout: %v", err)
-			}
+			assert.FileExists(t, filepath.Join(snap, f), "the download did not land in the cache layout")
 		}
-		if ref, _ := os.ReadFile(filepath.Join(cache, repo, "refs", "main")); strings.TrimSpace(string(ref)) != hub.commit {
-			t.Errorf("%s/refs/main = %q, want the commit %s", repo, ref, hub.commit)
-		}
+		ref, _ := os.ReadFile(filepath.Join(cache, repo, "refs", "main"))
+		assert.Equal(t, hub.commit, strings.TrimSpace(string(ref)), "%s/refs/main", repo)
 	}
 	got := hub.downloads()
 	for _, f := range []string{generator + "/model.safetensors", base + "/model.safetensors"} {
-		if got[f] != 1 {
-			t.Errorf("%s was downloaded %d times, want once (then read from the cache)", f, got[f])
-		}
+		assert.Equal(t, 1, got[f], "%s downloads: want once (then read from the cache)", f)
 	}
-	if got[generator+"/pytorch_model.bin"]+got[base+"/pytorch_model.bin"] != 0 {
-		t.Errorf("pytorch_model.bin was downloaded although model.safetensors is there: %v", got)
-	}
+	assert.Zero(t, got[generator+"/pytorch_model.bin"]+got[base+"/pytorch_model.bin"],
+		"pytorch_model.bin was downloaded although model.safetensors is there: %v", got)
 
 	data, err := os.ReadFile(filepath.Join(dir, queriesFile))
-	if n := strings.Count(string(data), "\n"); err != nil || n != 8*2 {
-		t.Errorf("%s: %d lines (%v), want 16", queriesFile, n, err)
+	if assert.NoError(t, err) {
+		assert.Equal(t, 8*2, strings.Count(string(data), "\n"), "lines of %s", queriesFile)
 	}
-	if _, err := os.Stat(filepath.Join(dir, modelFolder, "model.safetensors")); err != nil {
-		t.Errorf("no trained model: %v", err)
-	}
+	assert.FileExists(t, filepath.Join(dir, modelFolder, "model.safetensors"), "no trained model")
 	model := filepath.Join(dir, modelFolder)
 	checkTable(t, stdout, []string{"base: " + base, "GenQ: " + model})
 	checkHits(t, stdout, hitLine, exampleQueries, 3)
@@ -169,8 +160,6 @@ func TestAllThroughHub(t *testing.T) {
 		"-- train done in", "16 pairs, 4 training steps → " + model,
 		"-- eval done in", "== summary", "| base: " + base + " |",
 	} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr)
-		}
+		assert.Contains(t, stderr, want)
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/genq-go/genq/encoder"
 )
 
@@ -31,9 +34,7 @@ func copyModel(t *testing.T, dst string) {
 		}
 		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 }
 
 // TestFingerprint checks the key of the embeddings cache: a change of the
@@ -45,35 +46,25 @@ func TestFingerprint(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "model")
 	copyModel(t, dir)
 	m, err := encoder.Load(t.Context(), dir, encoder.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fp := func(name string) string {
 		t.Helper()
 		s, err := fingerprint(ctx, name, m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return s
 	}
 	orig := fp(dir)
 
 	os.WriteFile(filepath.Join(dir, "README.md"), []byte("another model card"), 0o644)
-	if got := fp(dir); got != orig {
-		t.Error("editing README.md changed the fingerprint")
-	}
+	assert.Equal(t, orig, fp(dir), "editing README.md changed the fingerprint")
 	weights := filepath.Join(dir, "model.safetensors")
 	b, _ := os.ReadFile(weights)
 	b[len(b)-1] ^= 1 // one bit of the last weight
 	os.WriteFile(weights, b, 0o644)
-	if got := fp(dir); got == orig {
-		t.Error("changing a weight left the fingerprint unchanged")
-	}
+	assert.NotEqual(t, orig, fp(dir), "changing a weight left the fingerprint unchanged")
 	b[len(b)-1] ^= 1
 	os.WriteFile(weights, b, 0o644)
-	if got := fp(dir); got != orig {
-		t.Error("restoring the weight did not restore the fingerprint")
-	}
+	assert.Equal(t, orig, fp(dir), "restoring the weight did not restore the fingerprint")
 
 	// The same model as a hub id in a local cache.
 	cache := t.TempDir()
@@ -84,19 +75,12 @@ func TestFingerprint(t *testing.T) {
 	os.MkdirAll(filepath.Join(repo, "refs"), 0o755)
 	os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644)
 	hm, err := encoder.Load(t.Context(), "genq-test/tiny", encoder.LoadOptions{})
-	if err != nil {
-		t.Fatalf("loading the model from the fake hub cache: %v", err)
-	}
+	require.NoError(t, err, "loading the model from the fake hub cache")
 	h1, err := fingerprint(ctx, "genq-test/tiny", hm)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h2, _ := fingerprint(ctx, "genq-test/tiny", hm)
-	if h1 != h2 || h1 == orig {
-		t.Errorf("hub-id fingerprints %s, %s: want two equal ones, unlike the folder's %s", h1[:12], h2[:12], orig[:12])
-	}
+	assert.Equal(t, h1, h2, "two fingerprints of one hub id")
+	assert.NotEqual(t, orig, h1, "the hub id's fingerprint is the folder's")
 	other, _ := fingerprint(ctx, "genq-test/other", hm)
-	if other == h1 {
-		t.Error("two hub ids got the same fingerprint")
-	}
+	assert.NotEqual(t, h1, other, "two hub ids got the same fingerprint")
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestScore(t *testing.T) {
@@ -37,9 +39,7 @@ func TestScore(t *testing.T) {
 				what      string
 				got, want float64
 			}{{"MRR", got.MRR, tc.want.MRR}, {"nDCG", got.NDCG, tc.want.NDCG}, {"Recall", got.Recall, tc.want.Recall}} {
-				if math.Abs(c.got-c.want) > 1e-12 {
-					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
-				}
+				assert.InDelta(t, c.want, c.got, 1e-12, c.what)
 			}
 		})
 	}

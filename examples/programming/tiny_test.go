@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestTiny runs all with -tiny: the default models are replaced by the
@@ -14,31 +16,22 @@ func TestTiny(t *testing.T) {
 	t.Setenv("HF_HUB_OFFLINE", "1")
 	t.Setenv("HF_HUB_CACHE", t.TempDir())
 	fixtures, err := fixturesDir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want, _ := filepath.Abs(fixture(""))
-	if got, _ := filepath.Abs(fixtures); got != want {
-		t.Errorf("fixturesDir() = %s, want %s", got, want)
-	}
+	got, _ := filepath.Abs(fixtures)
+	assert.Equal(t, want, got, "fixturesDir()")
 
 	dir := t.TempDir()
 	stdout, stderr, err := invoke(context.Background(), t, &app{}, "all", "-tiny", "-out", dir, "-limit", "4",
 		"-queries-per-passage", "1", "-batch", "4", "-epochs", "1", "-train-batch", "4", "-quiet")
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
+	require.NoError(t, err, stderr)
 	base := filepath.Join(fixtures, tinyBase)
 	checkTable(t, stdout, []string{"base: " + base, "GenQ: " + filepath.Join(dir, modelFolder)})
-	if !strings.Contains(stderr, filepath.Join(fixtures, tinyGenerator)) {
-		t.Errorf("stderr does not name the tiny generator:\n%s", stderr)
-	}
+	assert.Contains(t, stderr, filepath.Join(fixtures, tinyGenerator), "stderr names the tiny generator")
 
 	// A model given explicitly wins over -tiny.
 	_, stderr, err = invoke(context.Background(), t, &app{}, "eval", "-tiny", "-out", dir, "-models", "base", "-base", "my/model")
-	if err == nil || !strings.Contains(err.Error(), `"my/model" (-base)`) {
-		t.Errorf("eval -tiny -base my/model: err %v, want one about my/model\n%s", err, stderr)
-	}
+	assert.ErrorContains(t, err, `"my/model" (-base)`, "eval -tiny -base my/model\n%s", stderr)
 }
 
 // TestWrongKind checks that a model folder of the wrong kind is refused with
@@ -63,9 +56,7 @@ func TestWrongKind(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := invoke(context.Background(), t, &app{}, tc.args...)
 			for _, w := range tc.want {
-				if err == nil || !strings.Contains(err.Error(), w) {
-					t.Errorf("err = %v, want one containing %q", err, w)
-				}
+				assert.ErrorContains(t, err, w)
 			}
 		})
 	}
@@ -86,9 +77,7 @@ func TestNotCached(t *testing.T) {
 			_, _, err := invoke(context.Background(), t, &app{}, "eval", "-out", t.TempDir(), "-models", "base")
 			for _, w := range []string{"distilbert-base-uncased: it is not in the Hugging Face cache and " + tc.why,
 				"huggingface-cli download distilbert-base-uncased", "-tiny", "local model folder with -base"} {
-				if err == nil || !strings.Contains(err.Error(), w) {
-					t.Errorf("err = %v, want one containing %q", err, w)
-				}
+				assert.ErrorContains(t, err, w)
 			}
 		})
 	}
@@ -99,14 +88,11 @@ func TestNotCached(t *testing.T) {
 func TestFixturesMissing(t *testing.T) {
 	_, err := findFixtures(filepath.Join(t.TempDir(), "a", "b", "tiny.go"), t.TempDir())
 	for _, w := range []string{"-tiny needs", "testdata/fixtures/t5-tiny", "run from inside a checkout", "-generator and -base"} {
-		if err == nil || !strings.Contains(err.Error(), w) {
-			t.Errorf("err = %v, want one containing %q", err, w)
-		}
+		assert.ErrorContains(t, err, w)
 	}
 	wd, _ := os.Getwd()
 	got, err := findFixtures("", wd)
 	want, _ := filepath.Abs(fixture(""))
-	if err != nil || got != want {
-		t.Errorf("findFixtures from %s = %q, %v; want %s", wd, got, err, want)
-	}
+	require.NoError(t, err, "findFixtures from %s", wd)
+	assert.Equal(t, want, got, "findFixtures from %s", wd)
 }

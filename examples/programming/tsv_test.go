@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestResumeTSV(t *testing.T) {
@@ -31,52 +34,35 @@ func TestResumeTSV(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "generated_queries.tsv")
 			if tc.existing != "" {
-				if err := os.WriteFile(path, []byte(tc.existing), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, os.WriteFile(path, []byte(tc.existing), 0o644))
 			}
 			done, f, err := resumeTSV(path, passages, 2)
 			if tc.wantErr {
-				if err == nil {
+				if !assert.Error(t, err, "want an error for a file from another corpus") {
 					f.Close()
-					t.Fatal("want an error for a file from another corpus")
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			f.Close()
-			if done != tc.wantDone {
-				t.Errorf("done = %d, want %d", done, tc.wantDone)
-			}
+			assert.Equal(t, tc.wantDone, done)
 			got, _ := os.ReadFile(path)
-			if string(got) != tc.wantKeep {
-				t.Errorf("file after resume = %q, want %q", got, tc.wantKeep)
-			}
+			assert.Equal(t, tc.wantKeep, string(got), "file after resume")
 		})
 	}
 }
 
 func TestReadCorpusBundled(t *testing.T) {
 	ps, err := readCorpus(filepath.Join("data", "programming.jsonl.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	titles := map[string]int{}
 	for _, p := range ps {
 		titles[p.Title]++
-		if len(p.Text) <= 100 {
-			t.Errorf("%s: paragraph of %d characters, want > 100", p.ID(), len(p.Text))
-		}
+		assert.Greater(t, len(p.Text), 100, "%s: characters in the paragraph", p.ID())
 	}
-	if len(titles) != 30 {
-		t.Errorf("%d technologies, want 30", len(titles))
-	}
+	assert.Len(t, titles, 30, "technologies")
 	for title, n := range titles {
-		if n < 8 {
-			t.Errorf("%s: %d paragraphs, want at least 8", title, n)
-		}
+		assert.GreaterOrEqual(t, n, 8, "%s: paragraphs", title)
 	}
 }
 
@@ -84,10 +70,8 @@ func TestReadCorpusPlainText(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "corpus.txt")
 	os.WriteFile(path, []byte("first passage\n\nsecond passage\n"), 0o644)
 	ps, err := readCorpus(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 2 || ps[0].Text != "first passage" || ps[1].Text != "second passage" {
-		t.Fatalf("got %+v", ps)
-	}
+	require.NoError(t, err)
+	require.Len(t, ps, 2)
+	assert.Equal(t, "first passage", ps[0].Text)
+	assert.Equal(t, "second passage", ps[1].Text)
 }

@@ -3,6 +3,9 @@ package checkpoint
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // halfOracle decodes binary16 from its definition: (-1)^s · 2^(e-15) · 1.f for
@@ -34,15 +37,15 @@ func TestFloat16ToFloat32Exhaustive(t *testing.T) {
 		h := uint16(i)
 		got := Float16ToFloat32(h)
 		want := halfOracle(h)
-		switch {
-		case math.IsNaN(want):
+		if math.IsNaN(want) {
 			bits := math.Float32bits(got)
-			if !math.IsNaN(float64(got)) || bits&0x7fffff != uint32(h&0x3ff)<<13 || bits>>31 != uint32(h>>15) {
-				t.Fatalf("Float16ToFloat32(%#04x) = %#08x, want a NaN with payload %#x and sign %d", h, bits, h&0x3ff, h>>15)
-			}
-		case float64(got) != want || math.Signbit(float64(got)) != math.Signbit(want):
-			t.Fatalf("Float16ToFloat32(%#04x) = %g, want %g", h, got, want)
+			require.True(t, math.IsNaN(float64(got)), "Float16ToFloat32(%#04x) = %g, want NaN", h, got)
+			require.Equal(t, uint32(h&0x3ff)<<13, bits&0x7fffff, "Float16ToFloat32(%#04x): NaN payload", h)
+			require.Equal(t, uint32(h>>15), bits>>31, "Float16ToFloat32(%#04x): sign", h)
+			continue
 		}
+		require.Equal(t, want, float64(got), "Float16ToFloat32(%#04x)", h)
+		require.Equal(t, math.Signbit(want), math.Signbit(float64(got)), "Float16ToFloat32(%#04x): sign", h)
 	}
 }
 
@@ -61,11 +64,10 @@ func TestBFloat16ToFloat32(t *testing.T) {
 		{0x3eab, 0.333984375},
 	}
 	for _, tc := range tests {
-		if got := BFloat16ToFloat32(tc.bits); math.Float32bits(got) != math.Float32bits(tc.want) {
-			t.Errorf("BFloat16ToFloat32(%#04x) = %g (%#08x), want %g", tc.bits, got, math.Float32bits(got), tc.want)
-		}
+		got := BFloat16ToFloat32(tc.bits)
+		assert.Equal(t, math.Float32bits(tc.want), math.Float32bits(got), "BFloat16ToFloat32(%#04x) = %g, want %g (bits)", tc.bits, got, tc.want)
 	}
-	if got := BFloat16ToFloat32(0x7fc1); !math.IsNaN(float64(got)) || math.Float32bits(got) != 0x7fc10000 {
-		t.Errorf("BFloat16ToFloat32(0x7fc1) = %#08x, want NaN 0x7fc10000", math.Float32bits(got))
-	}
+	got := BFloat16ToFloat32(0x7fc1)
+	assert.True(t, math.IsNaN(float64(got)), "BFloat16ToFloat32(0x7fc1) is not NaN")
+	assert.Equal(t, uint32(0x7fc10000), math.Float32bits(got), "BFloat16ToFloat32(0x7fc1) bits")
 }

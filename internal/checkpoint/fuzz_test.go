@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func fuzzSafetensors(header string, data []byte) []byte {
@@ -38,13 +40,10 @@ func FuzzParseSafetensors(f *testing.F) {
 			return
 		}
 		out, err := MarshalSafetensors(m, meta)
-		if err != nil {
-			t.Fatalf("accepted a file it cannot write back: %v", err)
-		}
+		require.NoError(t, err, "accepted a file it cannot write back")
 		back, _, err := ParseSafetensors(out)
-		if err != nil || len(back) != len(m) {
-			t.Fatalf("written file reads back as %d tensors (%v), want %d", len(back), err, len(m))
-		}
+		require.NoError(t, err, "reading the written file back")
+		require.Len(t, back, len(m), "tensors read back")
 	})
 }
 
@@ -67,12 +66,10 @@ func FuzzTorchPickle(f *testing.F) {
 		}
 		zw.Close()
 		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		m, err := readTorchZip(zr)
-		if err == nil && m == nil {
-			t.Fatal("no error and no tensors")
+		if err == nil {
+			require.NotNil(t, m, "no error and no tensors")
 		}
 	})
 }

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/genq-go/genq/internal/checkpoint"
 )
 
@@ -163,16 +165,10 @@ func BenchmarkOpenT5Base(b *testing.B) {
 	tensors := t5BaseTensors()
 	stDir, ptDir := filepath.Join(b.TempDir(), "st"), filepath.Join(b.TempDir(), "pt")
 	for _, d := range []string{stDir, ptDir} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, os.Mkdir(d, 0o755))
 	}
-	if err := checkpoint.WriteSafetensors(filepath.Join(stDir, "model.safetensors"), tensors, map[string]string{"format": "pt"}); err != nil {
-		b.Fatal(err)
-	}
-	if err := writeTorchSave(filepath.Join(ptDir, "pytorch_model.bin"), tensors); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, checkpoint.WriteSafetensors(filepath.Join(stDir, "model.safetensors"), tensors, map[string]string{"format": "pt"}))
+	require.NoError(b, writeTorchSave(filepath.Join(ptDir, "pytorch_model.bin"), tensors))
 	tensors = nil
 	runtime.GC()
 
@@ -182,20 +178,15 @@ func BenchmarkOpenT5Base(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			fi, err := os.Stat(filepath.Join(c.dir, c.file))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			b.SetBytes(fi.Size())
 			for b.Loop() {
 				w, err := checkpoint.Open(c.dir)
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				b.StopTimer()
 				for name, shape := range want {
-					if _, err := w.Get(shape, name); err != nil {
-						b.Fatal(err)
-					}
+					_, err := w.Get(shape, name)
+					require.NoError(b, err)
 				}
 				w = nil
 				runtime.GC()

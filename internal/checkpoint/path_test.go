@@ -1,7 +1,6 @@
 package checkpoint_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/genq-go/genq/internal/checkpoint"
@@ -57,7 +56,7 @@ func TestPathCollectsEveryError(t *testing.T) {
 	assert.Nil(t, root.Get("ids", 2), "not a float tensor")
 	err := w.Err()
 	require.Error(t, err)
-	assert.True(t, errors.Is(err, checkpoint.ErrMissing))
+	assert.ErrorIs(t, err, checkpoint.ErrMissing)
 	msg := err.Error()
 	for _, want := range []string{"2 tensors the config needs are absent", "lm_head.weight", "decoder.final_layer_norm.weight",
 		`"shared.weight" has shape [10 4], the config implies [11 4]`, `"ids" has dtype I64`, "model.safetensors"} {

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
@@ -35,19 +37,13 @@ func TestPyTorchMatchesSafetensors(t *testing.T) {
 			var files map[string][]string
 			testutil.LoadGolden(t, name).Decode(t, "checkpoint_files", &files)
 			bin, err := checkpoint.ReadPyTorch(testutil.Fixture(name, "pytorch_model.bin"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			st, err := checkpoint.ReadSafetensors(testutil.Fixture(name, "model.safetensors"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for file, m := range map[string]map[string]*checkpoint.Tensor{"pytorch_model.bin": bin, "model.safetensors": st} {
 				want := append([]string{}, files[file]...)
 				sort.Strings(want)
-				if got := sortedKeys(m); strings.Join(got, "\n") != strings.Join(want, "\n") {
-					t.Errorf("%s keys:\n got %v\nwant %v", file, got, want)
-				}
+				assert.Equal(t, want, sortedKeys(m), "%s keys", file)
 			}
 			common := map[string]*checkpoint.Tensor{}
 			for k := range st {
@@ -69,19 +65,15 @@ func TestPyTorchMatchesSafetensors(t *testing.T) {
 // the .bin, read as one shared slice equal to safetensors' shared.weight.
 func TestPyTorchTiedWeights(t *testing.T) {
 	bin, err := checkpoint.ReadPyTorch(testutil.Fixture("t5-tiny", "pytorch_model.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	st, err := checkpoint.ReadSafetensors(testutil.Fixture("t5-tiny", "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	shared := bin["shared.weight"]
 	for _, k := range []string{"encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"} {
 		x := bin[k]
-		if x == nil || !x.ShapeEquals(32128, 16) || &x.F32[0] != &shared.F32[0] {
-			t.Errorf("%s: %v does not share shared.weight's values", k, x)
-		}
+		require.NotNil(t, x, k)
+		assert.True(t, x.ShapeEquals(32128, 16), "%s: shape %v", k, x.Shape)
+		assert.Same(t, &shared.F32[0], &x.F32[0], "%s does not share shared.weight's values", k)
 		sameTensors(t, map[string]*checkpoint.Tensor{k: x}, map[string]*checkpoint.Tensor{k: st["shared.weight"]})
 	}
 }
@@ -162,9 +154,7 @@ func torchArchive(t *testing.T, pkl []byte, records map[string][]byte) string {
 	zw := zip.NewWriter(&buf)
 	put := func(name string, b []byte) {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		w.Write(b)
 	}
 	put("archive/data.pkl", pkl)
@@ -177,13 +167,9 @@ func torchArchive(t *testing.T, pkl []byte, records map[string][]byte) string {
 		put("archive/"+k, records[k])
 	}
 	put("archive/version", []byte("3\n"))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, zw.Close())
 	path := filepath.Join(t.TempDir(), "pytorch_model.bin")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
 	return path
 }
 
@@ -239,9 +225,7 @@ func TestPyTorchViews(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pkl := stateDictPickle([]string{"x"}, func(p *pickler, _ string) { p.view(tc.v) })
 			m, err := checkpoint.ReadPyTorch(torchArchive(t, pkl, tc.records))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			want := &checkpoint.Tensor{DType: tc.dtype, Shape: tc.shape, F32: tc.f32, I64: tc.i64}
 			sameTensors(t, m, map[string]*checkpoint.Tensor{"x": want})
 		})
@@ -261,15 +245,10 @@ func TestPyTorchSharedViews(t *testing.T) {
 		}
 	})
 	m, err := checkpoint.ReadPyTorch(torchArchive(t, pkl, map[string][]byte{"data/0": f32s(0, 1, 2, 3, 4, 5)}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if &m["a"].F32[0] != &m["b"].F32[0] {
-		t.Error("a and b are the same view but do not share values")
-	}
-	if m["c"].F32[0] != 3 || &m["c"].F32[0] == &m["a"].F32[3] {
-		t.Errorf("c = %v, want its own copy [3 4 5]", m["c"].F32)
-	}
+	require.NoError(t, err)
+	assert.Same(t, &m["a"].F32[0], &m["b"].F32[0], "a and b are the same view but do not share values")
+	assert.Equal(t, []float32{3, 4, 5}, m["c"].F32)
+	assert.NotSame(t, &m["a"].F32[3], &m["c"].F32[0], "c shares a's values, want its own copy")
 }
 
 func TestPyTorchRejects(t *testing.T) {
@@ -331,12 +310,7 @@ func TestPyTorchRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := checkpoint.ReadPyTorch(torchArchive(t, tc.pkl, tc.records))
-			if err == nil {
-				t.Fatalf("read without error: %v", m)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %q does not say %q", err, tc.want)
-			}
+			require.ErrorContains(t, err, tc.want, "read %v", m)
 		})
 	}
 }
@@ -354,9 +328,8 @@ func TestPyTorchNotZip(t *testing.T) {
 		{filepath.Join(dir, "missing.bin"), "no such file"},
 	}
 	for _, tc := range tests {
-		if _, err := checkpoint.ReadPyTorch(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want one saying %q", filepath.Base(tc.path), err, tc.want)
-		}
+		_, err := checkpoint.ReadPyTorch(tc.path)
+		assert.ErrorContains(t, err, tc.want, "%s", filepath.Base(tc.path))
 	}
 }
 
@@ -379,9 +352,7 @@ func TestPyTorchOrderedDict(t *testing.T) {
 	p.int(1)
 	p.WriteString("uuub.")
 	m, err := checkpoint.ReadPyTorch(torchArchive(t, p.Bytes(), map[string][]byte{"data/0": f32s(1.5, -2)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sameTensors(t, m, map[string]*checkpoint.Tensor{"w": {DType: "F32", Shape: []int{2}, F32: []float32{1.5, -2}}})
 }
 
@@ -422,9 +393,7 @@ func TestPyTorchGlobals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pkl := stateDictPickle([]string{"x"}, func(p *pickler, _ string) { tc.value(p) })
 			_, err := checkpoint.ReadPyTorch(torchArchive(t, pkl, nil))
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %v, want one saying %q", err, tc.want)
-			}
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
@@ -30,13 +32,12 @@ func u16s(vs ...uint16) []byte {
 func TestReadGoldenSafetensors(t *testing.T) {
 	g := testutil.LoadGolden(t, "t5-tiny")
 	ids := g.T(t, "input_ids")
-	if !ids.ShapeEquals(5, 64) || ids.I64 == nil || ids.DType != "I64" {
-		t.Fatalf("input_ids: got %v", ids)
-	}
+	assert.Equal(t, "I64", ids.DType)
+	assert.Equal(t, []int{5, 64}, ids.Shape)
+	assert.Len(t, ids.I64, 5*64)
 	h := g.T(t, "encoder.last_hidden_state")
-	if !h.ShapeEquals(5, 64, 16) || len(h.F32) != 5*64*16 {
-		t.Fatalf("encoder.last_hidden_state: got %v", h)
-	}
+	assert.Equal(t, []int{5, 64, 16}, h.Shape)
+	assert.Len(t, h.F32, 5*64*16)
 }
 
 // TestParseHalfPrecision checks F16 and BF16 conversion to float32 on
@@ -60,19 +61,19 @@ func TestParseHalfPrecision(t *testing.T) {
 		t.Run(tc.dtype, func(t *testing.T) {
 			header := `{"x":{"dtype":"` + tc.dtype + `","shape":[2,5],"data_offsets":[0,20]}}`
 			m, _, err := checkpoint.ParseSafetensors(stFile(header, u16s(tc.bits...)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			x := m["x"]
-			if x.DType != tc.dtype || !x.ShapeEquals(2, 5) || x.I64 != nil {
-				t.Fatalf("got %v (I64 %v), want %s[2 5] as float32", x, x.I64, tc.dtype)
-			}
+			require.Equal(t, tc.dtype, x.DType)
+			require.Equal(t, []int{2, 5}, x.Shape)
+			require.Nil(t, x.I64, "want float32 values only")
+			require.Len(t, x.F32, len(tc.want))
 			for i, w := range tc.want {
 				g := x.F32[i]
-				same := math.Float32bits(g) == math.Float32bits(w) || (math.IsNaN(float64(g)) && math.IsNaN(float64(w)))
-				if !same {
-					t.Errorf("element %d (bits %#04x): got %g (%#08x), want %g (%#08x)", i, tc.bits[i], g, math.Float32bits(g), w, math.Float32bits(w))
+				if math.IsNaN(float64(w)) {
+					assert.True(t, math.IsNaN(float64(g)), "element %d (bits %#04x): got %g, want NaN", i, tc.bits[i], g)
+					continue
 				}
+				assert.Equal(t, math.Float32bits(w), math.Float32bits(g), "element %d (bits %#04x): got %g, want %g", i, tc.bits[i], g, w)
 			}
 		})
 	}
@@ -99,13 +100,10 @@ func TestParseIntegerDTypes(t *testing.T) {
 		t.Run(tc.dtype, func(t *testing.T) {
 			header := `{"x":{"dtype":"` + tc.dtype + `","shape":[2],"data_offsets":[0,` + itoa(len(tc.data)) + `]}}`
 			m, _, err := checkpoint.ParseSafetensors(stFile(header, tc.data))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			x := m["x"]
-			if x.F32 != nil || len(x.I64) != 2 || x.I64[0] != tc.want[0] || x.I64[1] != tc.want[1] {
-				t.Fatalf("got %v %v, want I64 %v", x, x.I64, tc.want)
-			}
+			require.Nil(t, x.F32, "want integer values only")
+			require.Equal(t, tc.want, x.I64)
 		})
 	}
 }
@@ -142,12 +140,7 @@ func TestParseRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _, err := checkpoint.ParseSafetensors(tc.file)
-			if err == nil {
-				t.Fatalf("parsed without error: %v", m)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %q does not say %q", err, tc.want)
-			}
+			require.ErrorContains(t, err, tc.want, "parsed %v", m)
 		})
 	}
 }
@@ -156,16 +149,12 @@ func TestParseMetadataAndScalars(t *testing.T) {
 	header := `{"__metadata__":{"format":"pt"},"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"I64","shape":[0,3],"data_offsets":[4,4]}}`
 	data := binary.LittleEndian.AppendUint32(nil, math.Float32bits(2.5))
 	m, meta, err := checkpoint.ParseSafetensors(stFile(header, data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if meta["format"] != "pt" || len(meta) != 1 {
-		t.Errorf("metadata %v, want map[format:pt]", meta)
-	}
-	if s := m["s"]; len(s.Shape) != 0 || len(s.F32) != 1 || s.F32[0] != 2.5 {
-		t.Errorf("scalar s = %v %v, want F32[] 2.5", s, s.F32)
-	}
-	if e := m["e"]; !e.ShapeEquals(0, 3) || len(e.I64) != 0 {
-		t.Errorf("empty e = %v %v, want I64[0 3]", e, e.I64)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"format": "pt"}, meta)
+	s := m["s"]
+	assert.Empty(t, s.Shape, "scalar s")
+	assert.Equal(t, []float32{2.5}, s.F32, "scalar s")
+	e := m["e"]
+	assert.Equal(t, []int{0, 3}, e.Shape, "empty e")
+	assert.Empty(t, e.I64, "empty e")
 }

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
 )
@@ -45,12 +48,8 @@ func TestMarshalMatchesReference(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := checkpoint.MarshalSafetensors(tc.tensors, tc.meta)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, tc.want) {
-				t.Fatalf("got\n%q\nwant\n%q", got, tc.want)
-			}
+			require.NoError(t, err)
+			require.Equal(t, string(tc.want), string(got))
 		})
 	}
 }
@@ -67,9 +66,7 @@ func TestMarshalLayout(t *testing.T) {
 		"q\"\n<>": {Shape: []int{}, I64: []int64{1}}, // no dtype: I64
 	}
 	b, err := checkpoint.MarshalSafetensors(tensors, map[string]string{"z": "1", "format": "pt"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := binary.LittleEndian.Uint64(b)
 	header := string(b[8 : 8+n])
 	want := `{"__metadata__":{"format":"pt","z":"1"},` +
@@ -79,16 +76,14 @@ func TestMarshalLayout(t *testing.T) {
 		`"b":{"dtype":"F32","shape":[1],"data_offsets":[20,24]},` +
 		`"pos":{"dtype":"I32","shape":[1],"data_offsets":[24,28]},` +
 		`"mask":{"dtype":"U8","shape":[2],"data_offsets":[28,30]}}`
-	if strings.TrimRight(header, " ") != want || n%8 != 0 {
-		t.Fatalf("header (%d bytes)\n%s\nwant (padded to a multiple of 8)\n%s", n, header, want)
-	}
+	require.Equal(t, want, strings.TrimRight(header, " "))
+	require.Zero(t, n%8, "header length %d is not padded to a multiple of 8", n)
 	back, meta, err := checkpoint.ParseSafetensors(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if meta["format"] != "pt" || back["mask"].I64[1] != 255 || back["ids"].I64[0] != -7 || back["a"].F32[0] != 2 {
-		t.Fatalf("read back %v %v %v %v", meta, back["mask"].I64, back["ids"].I64, back["a"].F32)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "pt", meta["format"])
+	assert.Equal(t, []int64{0, 255}, back["mask"].I64)
+	assert.Equal(t, []int64{-7}, back["ids"].I64)
+	assert.Equal(t, []float32{2}, back["a"].F32)
 }
 
 func TestMarshalRejects(t *testing.T) {
@@ -110,9 +105,7 @@ func TestMarshalRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := checkpoint.MarshalSafetensors(map[string]*checkpoint.Tensor{tc.key: tc.t}, nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %v, want one saying %q", err, tc.want)
-			}
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 }
@@ -121,31 +114,14 @@ func TestMarshalRejects(t *testing.T) {
 // and bit-identical values.
 func sameTensors(t *testing.T, got, want map[string]*checkpoint.Tensor) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("got %d tensors, want %d", len(got), len(want))
-	}
+	assert.Equal(t, len(want), len(got), "number of tensors")
 	for name, w := range want {
 		g, ok := got[name]
-		if !ok {
-			t.Errorf("tensor %q missing", name)
+		if !assert.True(t, ok, "tensor %q missing", name) || !assert.Equal(t, w.String(), g.String(), "tensor %q", name) {
 			continue
 		}
-		if g.String() != w.String() || len(g.F32) != len(w.F32) || len(g.I64) != len(w.I64) {
-			t.Errorf("tensor %q: got %v, want %v", name, g, w)
-			continue
-		}
-		for i := range w.F32 {
-			if math.Float32bits(g.F32[i]) != math.Float32bits(w.F32[i]) {
-				t.Errorf("tensor %q[%d]: got %g, want %g (not bit-identical)", name, i, g.F32[i], w.F32[i])
-				break
-			}
-		}
-		for i := range w.I64 {
-			if g.I64[i] != w.I64[i] {
-				t.Errorf("tensor %q[%d]: got %d, want %d", name, i, g.I64[i], w.I64[i])
-				break
-			}
-		}
+		testutil.Identical(t, name, g.F32, w.F32)
+		testutil.EqualElems(t, name, g.I64, w.I64)
 	}
 }
 
@@ -162,18 +138,13 @@ func TestWriteRoundTripBitIdentical(t *testing.T) {
 		"empty":  {DType: "F32", Shape: []int{0, 4}, F32: []float32{}},
 	}
 	path := filepath.Join(t.TempDir(), "model.safetensors")
-	if err := checkpoint.WriteSafetensors(path, in, map[string]string{"format": "pt"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, checkpoint.WriteSafetensors(path, in, map[string]string{"format": "pt"}))
 	back, err := checkpoint.ReadSafetensors(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sameTensors(t, back, in)
 	st, err := os.Stat(path)
-	if err != nil || st.Mode().Perm() != 0o644 {
-		t.Errorf("written file: %v, mode %v, want 0644", err, st.Mode().Perm())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm(), "mode of the written file")
 }
 
 // TestRewriteFixtures reads the reference safetensors files and writes them
@@ -188,26 +159,17 @@ func TestRewriteFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			src := testutil.Fixture(filepath.FromSlash(name))
 			orig, err := os.ReadFile(src)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			tensors, meta, err := checkpoint.ParseSafetensors(orig)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			dst := filepath.Join(t.TempDir(), "model.safetensors")
-			if err := checkpoint.WriteSafetensors(dst, tensors, meta); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, checkpoint.WriteSafetensors(dst, tensors, meta))
 			back, err := checkpoint.ReadSafetensors(dst)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			sameTensors(t, back, tensors)
-			got, _ := os.ReadFile(dst)
-			if !bytes.Equal(got, orig) {
-				t.Errorf("rewritten file differs from %s (%d vs %d bytes)", src, len(got), len(orig))
-			}
+			got, err := os.ReadFile(dst)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(got, orig), "rewritten file differs from %s (%d vs %d bytes)", src, len(got), len(orig))
 		})
 	}
 }
@@ -218,29 +180,19 @@ func TestWriteFailureKeepsOldFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.safetensors")
 	good := map[string]*checkpoint.Tensor{"w": {DType: "F32", Shape: []int{2}, F32: []float32{1, 2}}}
-	if err := checkpoint.WriteSafetensors(path, good, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, checkpoint.WriteSafetensors(path, good, nil))
 	before, _ := os.ReadFile(path)
 	bad := map[string]*checkpoint.Tensor{"w": {DType: "F32", Shape: []int{3}, F32: []float32{1, 2}}}
-	if err := checkpoint.WriteSafetensors(path, bad, nil); err == nil {
-		t.Fatal("writing a tensor with too few values succeeded")
-	}
-	if err := checkpoint.WriteSafetensors(filepath.Join(dir, "missing", "x.safetensors"), good, nil); err == nil {
-		t.Fatal("writing into a missing folder succeeded")
-	}
+	require.Error(t, checkpoint.WriteSafetensors(path, bad, nil), "writing a tensor with too few values")
+	require.Error(t, checkpoint.WriteSafetensors(filepath.Join(dir, "missing", "x.safetensors"), good, nil), "writing into a missing folder")
 	after, _ := os.ReadFile(path)
-	if !bytes.Equal(before, after) {
-		t.Error("a failed write changed the existing file")
-	}
+	assert.True(t, bytes.Equal(before, after), "a failed write changed the existing file")
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		t.Errorf("folder holds %v, want only model.safetensors", names)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
 	}
+	assert.Equal(t, []string{"model.safetensors"}, names, "files in the folder")
 }
 
 func ExampleMarshalSafetensors() {

@@ -2,11 +2,12 @@ package checkpoint_test
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
@@ -15,17 +16,13 @@ import (
 // link makes dir/name point at a fixture file.
 func link(t *testing.T, dir, name, target string) {
 	t.Helper()
-	if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Symlink(target, filepath.Join(dir, name)))
 }
 
 func writeIndex(t *testing.T, path string, weightMap map[string]string) {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{"metadata": map[string]any{"total_size": 0}, "weight_map": weightMap})
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, b, 0o644))
 }
 
 // shardFixture splits bert-tiny's model.safetensors into two shards plus
@@ -33,9 +30,7 @@ func writeIndex(t *testing.T, path string, weightMap map[string]string) {
 func shardFixture(t *testing.T, dir string) map[string]*checkpoint.Tensor {
 	t.Helper()
 	all, err := checkpoint.ReadSafetensors(testutil.Fixture("bert-tiny", "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	shards := [2]map[string]*checkpoint.Tensor{{}, {}}
 	weightMap := map[string]string{}
 	for i, name := range sortedKeys(all) {
@@ -45,9 +40,7 @@ func shardFixture(t *testing.T, dir string) map[string]*checkpoint.Tensor {
 	}
 	for i, s := range shards {
 		name := []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i]
-		if err := checkpoint.WriteSafetensors(filepath.Join(dir, name), s, map[string]string{"format": "pt"}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, checkpoint.WriteSafetensors(filepath.Join(dir, name), s, map[string]string{"format": "pt"}))
 	}
 	writeIndex(t, filepath.Join(dir, "model.safetensors.index.json"), weightMap)
 	return all
@@ -55,27 +48,20 @@ func shardFixture(t *testing.T, dir string) map[string]*checkpoint.Tensor {
 
 func TestOpenPrefersSafetensors(t *testing.T) {
 	w, err := checkpoint.Open(testutil.Fixture("t5-tiny"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(w.Source) != "model.safetensors" || len(w.Tensors) != 47 {
-		t.Fatalf("Open read %s (%d tensors), want model.safetensors (47)", w.Source, len(w.Tensors))
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "model.safetensors", filepath.Base(w.Source))
+	assert.Len(t, w.Tensors, 47)
 }
 
 func TestOpenFallsBackToPyTorch(t *testing.T) {
 	dir := t.TempDir()
 	link(t, dir, "pytorch_model.bin", testutil.Fixture("t5-tiny", "pytorch_model.bin"))
 	w, err := checkpoint.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(w.Source) != "pytorch_model.bin" || len(w.Tensors) != 50 {
-		t.Fatalf("Open read %s (%d tensors), want pytorch_model.bin (50)", w.Source, len(w.Tensors))
-	}
-	if _, err := w.Get([]int{32128, 16}, "lm_head.weight"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "pytorch_model.bin", filepath.Base(w.Source))
+	assert.Len(t, w.Tensors, 50)
+	_, err = w.Get([]int{32128, 16}, "lm_head.weight")
+	require.NoError(t, err)
 }
 
 func TestOpenSharded(t *testing.T) {
@@ -84,33 +70,23 @@ func TestOpenSharded(t *testing.T) {
 		want := shardFixture(t, dir)
 		link(t, dir, "pytorch_model.bin", testutil.Fixture("bert-tiny", "pytorch_model.bin")) // must lose
 		w, err := checkpoint.Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Base(w.Source) != "model.safetensors.index.json" {
-			t.Fatalf("Open read %s, want the safetensors index", w.Source)
-		}
+		require.NoError(t, err)
+		require.Equal(t, "model.safetensors.index.json", filepath.Base(w.Source), "Open read the safetensors index")
 		sameTensors(t, w.Tensors, want)
 	})
 	t.Run("pytorch", func(t *testing.T) {
 		dir := t.TempDir()
 		link(t, dir, "pytorch_model-00001-of-00001.bin", testutil.Fixture("bert-tiny", "pytorch_model.bin"))
 		want, err := checkpoint.ReadPyTorch(testutil.Fixture("bert-tiny", "pytorch_model.bin"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		weightMap := map[string]string{}
 		for k := range want {
 			weightMap[k] = "pytorch_model-00001-of-00001.bin"
 		}
 		writeIndex(t, filepath.Join(dir, "pytorch_model.bin.index.json"), weightMap)
 		w, err := checkpoint.Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Base(w.Source) != "pytorch_model.bin.index.json" {
-			t.Fatalf("Open read %s, want the pytorch index", w.Source)
-		}
+		require.NoError(t, err)
+		require.Equal(t, "pytorch_model.bin.index.json", filepath.Base(w.Source), "Open read the pytorch index")
 		sameTensors(t, w.Tensors, want)
 	})
 }
@@ -145,9 +121,7 @@ func TestOpenShardedRejects(t *testing.T) {
 				os.WriteFile(index, []byte(tc.index), 0o644)
 			}
 			_, err := checkpoint.Open(dir)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %v, want one saying %q", err, tc.want)
-			}
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 }
@@ -155,9 +129,7 @@ func TestOpenShardedRejects(t *testing.T) {
 func TestOpenEmptyFolder(t *testing.T) {
 	dir := t.TempDir()
 	_, err := checkpoint.Open(dir)
-	if err == nil || !strings.Contains(err.Error(), "model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json") {
-		t.Fatalf("error %v, want one listing the files looked for", err)
-	}
+	require.ErrorContains(t, err, "model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json")
 }
 
 func TestWeightsGet(t *testing.T) {
@@ -166,23 +138,17 @@ func TestWeightsGet(t *testing.T) {
 		"ids": {DType: "I64", Shape: []int{1}, I64: []int64{1}},
 		"b":   {DType: "F32", Shape: []int{1}, F32: []float32{3}},
 	}, "mem")
-	if x, err := w.Get([]int{2}, "missing", "a"); err != nil || x.F32[1] != 2 {
-		t.Errorf("Get(a) = %v, %v", x, err)
+	x, err := w.Get([]int{2}, "missing", "a")
+	if assert.NoError(t, err, "Get(a)") {
+		assert.Equal(t, []float32{1, 2}, x.F32, "Get(a)")
 	}
-	if _, err := w.Get([]int{3}, "a"); err == nil || !strings.Contains(err.Error(), "has shape [2], the config implies [3]") {
-		t.Errorf("shape mismatch error: %v", err)
-	}
-	if _, err := w.Get([]int{1}, "ids"); err == nil || !strings.Contains(err.Error(), "want a floating-point tensor") {
-		t.Errorf("dtype error: %v", err)
-	}
-	if _, err := w.Get([]int{1}, "nope"); !errors.Is(err, checkpoint.ErrMissing) {
-		t.Errorf("missing error %v does not wrap ErrMissing", err)
-	}
-	if u := w.Unused(); len(u) != 1 || u[0] != "b" {
-		t.Errorf("Unused() = %v, want [b]", u)
-	}
+	_, err = w.Get([]int{3}, "a")
+	assert.ErrorContains(t, err, "has shape [2], the config implies [3]", "shape mismatch")
+	_, err = w.Get([]int{1}, "ids")
+	assert.ErrorContains(t, err, "want a floating-point tensor", "dtype")
+	_, err = w.Get([]int{1}, "nope")
+	assert.ErrorIs(t, err, checkpoint.ErrMissing)
+	assert.Equal(t, []string{"b"}, w.Unused())
 	w.MarkUsed("b")
-	if u := w.Unused(); len(u) != 0 {
-		t.Errorf("Unused() after MarkUsed = %v", u)
-	}
+	assert.Empty(t, w.Unused(), "Unused() after MarkUsed")
 }

@@ -2,10 +2,13 @@
 
 package cuda
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 func TestAvailableWithoutTag(t *testing.T) {
-	if Built || Available() {
-		t.Fatalf("Built = %v, Available() = %v in a build without the cuda tag; want false, false", Built, Available())
-	}
+	assert.False(t, Built, "Built in a build without the cuda tag")
+	assert.False(t, Available(), "Available() in a build without the cuda tag")
 }

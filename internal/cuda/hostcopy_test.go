@@ -3,6 +3,8 @@ package cuda
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -19,48 +21,32 @@ func TestReader(t *testing.T) {
 	z := G.Must(G.Sum(y))
 	nodes := []*G.Node{y, nil, z}
 	r, err := newReader(nodes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	vm, err := NewMachine(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer vm.Close()
 	for run, base := range []float32{1, 10} {
 		in := []float32{base, base + 1, base + 2, base + 3, base + 4, base + 5}
-		if err := G.Let(x, tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(in))); err != nil {
-			t.Fatal(err)
-		}
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, G.Let(x, tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(in))))
+		require.NoError(t, vm.RunAll())
 		got := r.Value(nodes, 0).Data().([]float32)
 		var sum float32
+		want := make([]float32, len(in))
 		for i, v := range in {
-			if got[i] != 2*v {
-				t.Fatalf("run %d: copy of y[%d] = %v, want %v", run, i, got[i], 2*v)
-			}
+			want[i] = 2 * v
 			sum += 2 * v
 		}
-		if zv := r.Value(nodes, 2).Data().(float32); zv != sum {
-			t.Fatalf("run %d: copy of z = %v, want %v", run, zv, sum)
-		}
+		require.Equal(t, want, got, "run %d: copy of y", run)
+		require.Equal(t, sum, r.Value(nodes, 2).Data().(float32), "run %d: copy of z", run)
 		if Enabled() { // y's own value is in device memory
 			vm.Reset()
 			continue
 		}
 		own := y.Value().Data().([]float32)
-		if &own[0] == &got[0] {
-			t.Fatalf("run %d: the copy of y shares y's memory", run)
-		}
+		require.NotSame(t, &own[0], &got[0], "run %d: the copy of y shares y's memory", run)
 		own[0] = -1
-		if got[0] == -1 {
-			t.Fatalf("run %d: writing y's value changed its copy", run)
-		}
-		if v := (*Reader)(nil).Value(nodes, 0); v != y.Value() {
-			t.Fatalf("a nil Reader returned %v, want y's own value", v)
-		}
+		require.NotEqual(t, float32(-1), got[0], "run %d: writing y's value changed its copy", run)
+		require.Same(t, y.Value(), (*Reader)(nil).Value(nodes, 0), "a nil Reader returns y's own value")
 		vm.Reset()
 	}
 }

@@ -3,9 +3,10 @@ package cuda
 import (
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // samplePTX has the shape of nvcc's PTX output: a visible kernel, a kernel
@@ -47,45 +48,31 @@ func TestEntryNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := EntryNames(tt.ptx); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("EntryNames = %q, want %q", got, tt.want)
-			}
+			assert.Equal(t, tt.want, EntryNames(tt.ptx))
 		})
 	}
 }
 
 func TestReadKernels(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "elembinop.ptx"), []byte(samplePTX), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not PTX"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "elembinop.ptx"), []byte(samplePTX), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not PTX"), 0o644))
 	mods, err := ReadKernels(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(mods) != 1 {
-		t.Fatalf("got %d modules, want 1 (only *.ptx files count)", len(mods))
-	}
+	require.NoError(t, err)
+	require.Len(t, mods, 1, "only *.ptx files count")
 	m := mods[0]
-	if m.Module != "elembinop" || m.PTX != samplePTX || !reflect.DeepEqual(m.Entries, []string{"add_vv_f32", "tanh_f32"}) {
-		t.Errorf("got module %q with entries %q", m.Module, m.Entries)
-	}
+	assert.Equal(t, "elembinop", m.Module)
+	assert.Equal(t, samplePTX, m.PTX)
+	assert.Equal(t, []string{"add_vv_f32", "tanh_f32"}, m.Entries)
 }
 
 func TestReadKernelsErrors(t *testing.T) {
 	empty := t.TempDir()
-	if _, err := ReadKernels(empty); err == nil || !strings.Contains(err.Error(), "no .ptx files") {
-		t.Errorf("empty folder: err = %v, want a 'no .ptx files' error", err)
-	}
+	_, err := ReadKernels(empty)
+	assert.ErrorContains(t, err, "no .ptx files", "empty folder")
 
 	bad := t.TempDir()
-	if err := os.WriteFile(filepath.Join(bad, "x.ptx"), []byte("hello"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ReadKernels(bad); err == nil || !strings.Contains(err.Error(), "declares no kernel") {
-		t.Errorf("file without kernels: err = %v, want a 'declares no kernel' error", err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(bad, "x.ptx"), []byte("hello"), 0o644))
+	_, err = ReadKernels(bad)
+	assert.ErrorContains(t, err, "declares no kernel", "file without kernels")
 }

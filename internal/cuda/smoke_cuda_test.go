@@ -7,8 +7,12 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/genq-go/genq/internal/testutil"
 )
 
 // Sizes of the smoke graph: odd, so that a row/column-major or stride mix-up
@@ -55,12 +59,9 @@ func cpuMatMul(x, w []float32, m, k, n int) []float64 {
 // the driver rejects calls from other threads (CUDA_ERROR_INVALID_CONTEXT).
 func setupGPU(t *testing.T) {
 	t.Helper()
-	if _, err := RegisterKernelsFromEnv(); err != nil {
-		t.Fatal(err)
-	}
-	if !Available() {
-		t.Fatal("cuda: the driver reports no CUDA device")
-	}
+	_, err := RegisterKernelsFromEnv()
+	require.NoError(t, err)
+	require.True(t, Available(), "cuda: the driver reports no CUDA device")
 }
 
 // requireKernels fails the test unless device 0 of the machine loaded each
@@ -69,51 +70,23 @@ func setupGPU(t *testing.T) {
 func requireKernels(t *testing.T, vm G.VM, names ...string) {
 	t.Helper()
 	cm, ok := vm.(G.CUDAMachine)
-	if !ok {
-		t.Fatalf("the TapeMachine (%T) is not a gorgonia CUDAMachine: was the test built with -tags cuda?", vm)
-	}
+	require.True(t, ok, "the TapeMachine (%T) is not a gorgonia CUDAMachine: was the test built with -tags cuda?", vm)
 	engines := cm.Engines()
-	if len(engines) == 0 {
-		t.Fatal("the CUDA machine created no engine: none of the graph's ops was placed on the GPU")
-	}
+	require.NotEmpty(t, engines, "the CUDA machine created no engine: none of the graph's ops was placed on the GPU")
 	for _, name := range names {
-		if !engines[0].HasFunc(name) {
-			t.Errorf("device 0 has no kernel %q: is its module among the PTX files in $%s?", name, KernelDirEnv)
-		}
+		assert.True(t, engines[0].HasFunc(name), "device 0 has no kernel %q: is its module among the PTX files in $%s?", name, KernelDirEnv)
 	}
 	if t.Failed() {
 		t.FailNow()
 	}
 }
 
-func compare(t *testing.T, name string, got []float32, want []float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: got %d values, want %d", name, len(got), len(want))
-	}
-	worst, at := 0.0, 0
-	for i := range want {
-		d := math.Abs(float64(got[i])-want[i]) / math.Max(1, math.Abs(want[i]))
-		if d > worst || math.IsNaN(d) {
-			worst, at = d, i
-		}
-	}
-	t.Logf("%s: max |gpu-cpu|/max(1,|cpu|) = %.3g at %d (tolerance %g)", name, worst, at, smokeTol)
-	if !(worst <= smokeTol) {
-		t.Errorf("%s: value %d is %v on the GPU, %v on the CPU", name, at, got[at], want[at])
-	}
-}
-
 func float32s(t *testing.T, name string, v G.Value) []float32 {
 	t.Helper()
 	d, ok := v.(*tensor.Dense)
-	if !ok {
-		t.Fatalf("%s: value is %T, want *tensor.Dense", name, v)
-	}
+	require.True(t, ok, "%s: value is %T, want *tensor.Dense", name, v)
 	out, ok := d.Data().([]float32)
-	if !ok {
-		t.Fatalf("%s: data is %T, want []float32", name, d.Data())
-	}
+	require.True(t, ok, "%s: data is %T, want []float32", name, d.Data())
 	return append([]float32(nil), out...)
 }
 
@@ -138,27 +111,21 @@ func TestGraphOnGPU(t *testing.T) {
 	G.Read(y, &yv)
 
 	prog, _, err := G.Compile(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Logf("compiled program:\n%v", prog)
 
 	vm, err := NewTapeMachine(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer vm.Close()
 	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
-	if err := vm.RunAll(); err != nil {
-		t.Fatalf("running the graph on the GPU: %+v", err)
-	}
+	require.NoError(t, vm.RunAll(), "running the graph on the GPU")
 
 	want := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
-	compare(t, "h = x·w", float32s(t, "h", hv), want)
+	testutil.RelClose(t, "h = x·w (GPU against CPU)", float32s(t, "h", hv), want, smokeTol)
 	for i, v := range want {
 		want[i] = math.Tanh(v) * v
 	}
-	compare(t, "y = tanh(h)⊙h", float32s(t, "y", yv), want)
+	testutil.RelClose(t, "y = tanh(h)⊙h (GPU against CPU)", float32s(t, "y", yv), want, smokeTol)
 }
 
 // TestGradientOnGPU backpropagates L = Σ tanh(x·w) ⊙ (x·w) on the GPU and
@@ -179,21 +146,15 @@ func TestGradientOnGPU(t *testing.T) {
 	h := G.Must(G.Mul(x, w))
 	loss := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))))
 	grads, err := G.Grad(loss, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var gv G.Value
 	G.Read(grads[0], &gv)
 
 	vm, err := NewTapeMachine(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer vm.Close()
 	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
-	if err := vm.RunAll(); err != nil {
-		t.Fatalf("running the backward graph on the GPU: %+v", err)
-	}
+	require.NoError(t, vm.RunAll(), "running the backward graph on the GPU")
 
 	hRef := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
 	want := make([]float64, smokeK*smokeN)
@@ -207,5 +168,5 @@ func TestGradientOnGPU(t *testing.T) {
 			}
 		}
 	}
-	compare(t, "dL/dw", float32s(t, "dL/dw", gv), want)
+	testutil.RelClose(t, "dL/dw (GPU against CPU)", float32s(t, "dL/dw", gv), want, smokeTol)
 }

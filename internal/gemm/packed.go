@@ -20,6 +20,14 @@ type PackedB struct {
 // (n×k) — whose rows are ldb apart. Arguments are checked as Sgemm checks
 // its B operand, with the same panics.
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	return RepackB(nil, transB, k, n, b, ldb)
+}
+
+// RepackB is PackB into the memory of old (which may be nil) when it is
+// large enough, for callers that pack operands of one shape again and again
+// (the encoder's keys and values of every generation): it returns old,
+// repacked, or a new PackedB. old must not be in use.
+func RepackB(old *PackedB, transB bool, k, n int, b []float32, ldb int) *PackedB {
 	switch {
 	case k < 0:
 		panic(msgKLT0)
@@ -34,7 +42,14 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	}
 	checkLen(transB, k, n, b, ldb, msgShortB)
 	pb.kc = depthBlock(kern, k)
-	pb.data = make([]float32, k*pb.np+packSlack)
+	if size := k*pb.np + packSlack; old != nil && cap(old.data) >= size {
+		data := old.data[:size]
+		*old = *pb
+		old.data = data
+		pb = old
+	} else {
+		pb.data = make([]float32, size)
+	}
 	src := &problem{transB: transB, k: k, n: n, b: b, ldb: ldb}
 	for pc := 0; pc < k; pc += pb.kc {
 		kb := min(pb.kc, k-pc)

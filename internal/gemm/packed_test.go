@@ -108,3 +108,26 @@ func TestSgemmPackedDegenerate(t *testing.T) {
 	SgemmPacked(false, 2, 1, make([]float32, 6), 3, empty, 0, c, 1) // n = 0: nothing to do
 	assert.Equal(t, []float32{2, -6}, c, "n=0 wrote C")
 }
+
+// TestRepackB: repacking into a PackedB of a larger operand reuses its
+// memory and gives what PackB gives, padding included (the old contents
+// must not leak into the zero columns past n).
+func TestRepackB(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, transB := range []bool{false, true} {
+		big := gemmCase{transB: transB, m: 1, n: 300, k: 90}
+		_, _, bb, ldbb, _, _ := big.operands(rng)
+		old := PackB(transB, big.k, big.n, bb, ldbb)
+		small := gemmCase{transB: transB, m: 1, n: 37, k: 61} // n not a multiple of nr
+		_, _, b, ldb, _, _ := small.operands(rng)
+		want := PackB(transB, small.k, small.n, b, ldb)
+		first := &old.data[0]
+		got := RepackB(old, transB, small.k, small.n, b, ldb)
+		assert.Same(t, old, got, "transB=%v: RepackB allocated although the old PackedB was large enough", transB)
+		assert.Same(t, first, &got.data[0], "transB=%v: RepackB allocated new data", transB)
+		require.Equal(t, []int{small.k, small.n, len(want.data)}, []int{got.K(), got.N(), len(got.data)}, "transB=%v: repacked k, n, values", transB)
+		n := len(want.data) - packSlack
+		require.Equal(t, want.data[:n], got.data[:n], "transB=%v: repacked values vs PackB", transB)
+		assert.NotSame(t, want, RepackB(want, transB, big.k, big.n, bb, ldbb), "transB=%v: RepackB reused a PackedB too small for the operand", transB)
+	}
+}

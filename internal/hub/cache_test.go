@@ -1,11 +1,13 @@
 package hub_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/hub"
 )
@@ -47,9 +49,7 @@ func TestCacheDir(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			if got := hub.CacheDir(); got != tc.want {
-				t.Errorf("CacheDir() = %s, want %s", got, tc.want)
-			}
+			assert.Equal(t, tc.want, hub.CacheDir())
 		})
 	}
 }
@@ -63,9 +63,7 @@ func fakeCache(t *testing.T, cache, id string) {
 	t.Helper()
 	repo := hub.RepoFolder(cache, id)
 	for _, c := range []string{commitA, commitB} {
-		if err := os.MkdirAll(filepath.Join(repo, "snapshots", c), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Join(repo, "snapshots", c), 0o755))
 	}
 	os.MkdirAll(filepath.Join(repo, "refs", "refs", "pr"), 0o755)
 	os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commitA), 0o644)
@@ -109,24 +107,18 @@ func TestResolve(t *testing.T) {
 				got, err = hub.ResolveRevision(tc.arg, tc.rev)
 			}
 			if tc.wantErr == nil {
-				if err != nil || got != tc.want {
-					t.Fatalf("got %q, %v; want %q", got, err, tc.want)
-				}
+				require.NoError(t, err)
+				require.Equal(t, tc.want, got)
 				return
 			}
-			if err == nil {
-				t.Fatalf("got %q, want an error", got)
-			}
+			require.Error(t, err, "got %q", got)
 			for _, w := range tc.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
+				assert.ErrorContains(t, err, w)
 			}
 		})
 	}
-	if _, err := hub.Resolve("org/missing"); !errors.Is(err, hub.ErrNotCached) {
-		t.Errorf("error %v does not wrap ErrNotCached", err)
-	}
+	_, err := hub.Resolve("org/missing")
+	assert.ErrorIs(t, err, hub.ErrNotCached)
 }
 
 func TestValidRepoID(t *testing.T) {
@@ -134,8 +126,6 @@ func TestValidRepoID(t *testing.T) {
 		"BeIR/query-gen-msmarco-t5-base-v1": true, "t5-small": true, "sentence-transformers/all-MiniLM-L6-v2": true,
 		"a/b/c": false, "../x": false, "a--b/c": false, "org/.hidden": false, "": false, "org/x.git": false, "/abs": false,
 	} {
-		if got := hub.ValidRepoID(id); got != want {
-			t.Errorf("ValidRepoID(%q) = %v, want %v", id, got, want)
-		}
+		assert.Equal(t, want, hub.ValidRepoID(id), "ValidRepoID(%q)", id)
 	}
 }

@@ -3,10 +3,14 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/hub"
 )
@@ -42,8 +46,7 @@ func checkSnapshot(t *testing.T, f *fakeHub, snap string, files ...string) {
 	for _, file := range files {
 		p := filepath.Join(snap, filepath.FromSlash(file))
 		target, err := os.Readlink(p)
-		if err != nil {
-			t.Errorf("%s: not a symlink: %v", file, err)
+		if !assert.NoError(t, err, "%s: not a symlink", file) {
 			continue
 		}
 		etag := gitBlobID(f.files[file])
@@ -51,12 +54,10 @@ func checkSnapshot(t *testing.T, f *fakeHub, snap string, files ...string) {
 			etag = sha256Hex(f.files[file])
 		}
 		want := strings.Repeat("../", 2+strings.Count(file, "/")) + "blobs/" + etag
-		if target != filepath.FromSlash(want) {
-			t.Errorf("%s links to %s, want %s", file, target, want)
-		}
+		assert.Equal(t, filepath.FromSlash(want), target, "%s: link target", file)
 		got, err := os.ReadFile(p)
-		if err != nil || !bytes.Equal(got, f.files[file]) {
-			t.Errorf("%s: content differs (%d bytes, want %d; %v)", file, len(got), len(f.files[file]), err)
+		if assert.NoError(t, err, file) {
+			assert.True(t, bytes.Equal(got, f.files[file]), "%s: content differs (%d bytes, want %d)", file, len(got), len(f.files[file]))
 		}
 	}
 }
@@ -64,8 +65,8 @@ func checkSnapshot(t *testing.T, f *fakeHub, snap string, files ...string) {
 func noPartialFiles(t *testing.T, cache string) {
 	t.Helper()
 	filepath.Walk(cache, func(p string, info os.FileInfo, err error) error {
-		if err == nil && (strings.HasSuffix(p, ".incomplete") || strings.Contains(filepath.Base(p), ".tmp-")) {
-			t.Errorf("left behind: %s", p)
+		if err == nil {
+			assert.False(t, strings.HasSuffix(p, ".incomplete") || strings.Contains(filepath.Base(p), ".tmp-"), "left behind: %s", p)
 		}
 		return nil
 	})
@@ -75,73 +76,50 @@ func TestDownloadLayout(t *testing.T) {
 	f, opts, cache := newRepo(t)
 	files := []string{"config.json", "model.safetensors", "1_Pooling/config.json"}
 	snap, err := hub.Download(context.Background(), repoID, "", files, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	repo := filepath.Join(cache, "models--org--model")
-	if want := filepath.Join(repo, "snapshots", fakeCommit); snap != want {
-		t.Fatalf("snapshot %s, want %s", snap, want)
-	}
+	require.Equal(t, filepath.Join(repo, "snapshots", fakeCommit), snap, "snapshot folder")
 	checkSnapshot(t, f, snap, files...)
-	if ref, err := os.ReadFile(filepath.Join(repo, "refs", "main")); err != nil || string(ref) != fakeCommit {
-		t.Errorf("refs/main = %q, %v; want the commit without newline", ref, err)
-	}
+	ref, err := os.ReadFile(filepath.Join(repo, "refs", "main"))
+	require.NoError(t, err)
+	assert.Equal(t, fakeCommit, string(ref), "refs/main holds the commit without newline")
 	noPartialFiles(t, cache)
 	// The LFS file came from the CDN, without the (absent) token; later files
 	// were asked for at the pinned commit.
-	if len(f.requests("GET cdn /blobs/model.safetensors")) != 1 {
-		t.Errorf("requests: %v", f.log)
-	}
-	if len(f.requests("HEAD hub /org/model/resolve/"+fakeCommit+"/1_Pooling/config.json")) != 1 {
-		t.Errorf("the third file was not asked for at the pinned commit: %v", f.log)
-	}
+	assert.Len(t, f.requests("GET cdn /blobs/model.safetensors"), 1, "requests: %v", f.log)
+	assert.Len(t, f.requests("HEAD hub /org/model/resolve/"+fakeCommit+"/1_Pooling/config.json"), 1,
+		"the third file was not asked for at the pinned commit: %v", f.log)
 
 	// Resolve finds the snapshot through the same cache.
 	t.Setenv("HF_HUB_CACHE", cache)
-	if got, err := hub.Resolve(repoID); err != nil || got != snap {
-		t.Errorf("Resolve = %q, %v; want %q", got, err, snap)
-	}
+	got, err := hub.Resolve(repoID)
+	require.NoError(t, err)
+	assert.Equal(t, snap, got, "Resolve")
 
 	// A second download only asks for metadata.
 	before := len(f.requests("GET"))
-	if _, err := hub.Download(context.Background(), repoID, "main", files, opts); err != nil {
-		t.Fatal(err)
-	}
-	if after := len(f.requests("GET")); after != before {
-		t.Errorf("cached files were fetched again: %v", f.log)
-	}
+	_, err = hub.Download(context.Background(), repoID, "main", files, opts)
+	require.NoError(t, err)
+	assert.Len(t, f.requests("GET"), before, "cached files were fetched again: %v", f.log)
 }
 
 func TestDownloadOptionalAndMissing(t *testing.T) {
 	f, opts, cache := newRepo(t)
 	opts.Optional = []string{"pytorch_model.bin"}
 	snap, err := hub.Download(context.Background(), repoID, "main", []string{"pytorch_model.bin", "config.json"}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, f, snap, "config.json")
-	if _, err := os.Lstat(filepath.Join(snap, "pytorch_model.bin")); err == nil {
-		t.Error("the missing optional file has a snapshot entry")
-	}
-	if _, err := os.Stat(filepath.Join(cache, "models--org--model", ".no_exist", fakeCommit, "pytorch_model.bin")); err != nil {
-		t.Errorf("no .no_exist marker: %v", err)
-	}
+	assert.NoFileExists(t, filepath.Join(snap, "pytorch_model.bin"), "the missing optional file has a snapshot entry")
+	assert.FileExists(t, filepath.Join(cache, "models--org--model", ".no_exist", fakeCommit, "pytorch_model.bin"), "the .no_exist marker")
 	_, err = hub.Download(context.Background(), repoID, "main", []string{"config.json", "pytorch_model.bin"}, hub.Options{Endpoint: opts.Endpoint, CacheDir: cache})
-	if err == nil || !strings.Contains(err.Error(), `pytorch_model.bin is not in org/model at revision`) || !strings.Contains(err.Error(), "404") {
-		t.Errorf("missing required file: error %v", err)
-	}
+	assert.ErrorContains(t, err, `pytorch_model.bin is not in org/model at revision`, "missing required file")
+	assert.ErrorContains(t, err, "404", "missing required file")
 	_, err = hub.Download(context.Background(), repoID, "v9", []string{"config.json"}, opts)
-	if err == nil || !strings.Contains(err.Error(), `revision "v9" of org/model does not exist`) {
-		t.Errorf("missing revision: error %v", err)
-	}
+	assert.ErrorContains(t, err, `revision "v9" of org/model does not exist`, "missing revision")
 	_, err = hub.Download(context.Background(), "org/other", "", []string{"config.json"}, opts)
-	if err == nil || !strings.Contains(err.Error(), "repository org/other does not exist") {
-		t.Errorf("missing repository: error %v", err)
-	}
+	assert.ErrorContains(t, err, "repository org/other does not exist", "missing repository")
 	_, err = hub.Download(context.Background(), repoID, "", []string{"../etc/passwd"}, opts)
-	if err == nil || !strings.Contains(err.Error(), "not a file path inside a repository") {
-		t.Errorf("escaping file name: error %v", err)
-	}
+	assert.ErrorContains(t, err, "not a file path inside a repository", "escaping file name")
 }
 
 func TestDownloadAuth(t *testing.T) {
@@ -149,34 +127,26 @@ func TestDownloadAuth(t *testing.T) {
 	f.set(func(f *fakeHub) { f.token = "hf_secret" })
 	files := []string{"config.json", "model.safetensors"}
 	_, err := hub.Download(context.Background(), repoID, "", files, opts)
-	if err == nil || !strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "set HF_TOKEN") {
-		t.Fatalf("without a token: error %v", err)
-	}
+	require.ErrorContains(t, err, "HTTP 401", "without a token")
+	require.ErrorContains(t, err, "set HF_TOKEN", "without a token")
 	t.Setenv("HF_TOKEN", "hf_secret")
 	snap, err := hub.Download(context.Background(), repoID, "", files, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, f, snap, files...)
-	if got := f.requests("hub", "auth=Bearer hf_secret"); len(got) < 2 {
-		t.Errorf("the hub did not get the token: %v", f.log)
-	}
-	if got := f.requests("cdn", "auth=Bearer"); len(got) != 0 {
-		t.Errorf("the token leaked to the CDN: %v", got)
-	}
+	assert.GreaterOrEqual(t, len(f.requests("hub", "auth=Bearer hf_secret")), 2, "the hub did not get the token: %v", f.log)
+	assert.Empty(t, f.requests("cdn", "auth=Bearer"), "the token leaked to the CDN")
 }
 
 func TestDownloadResumesDroppedConnection(t *testing.T) {
 	f, opts, cache := newRepo(t)
 	f.set(func(f *fakeHub) { f.dropOnce["model.safetensors"] = true })
 	snap, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, f, snap, "model.safetensors")
 	half := len(f.files["model.safetensors"]) / 2
-	if got := f.requests("GET cdn", "range=bytes="); len(got) != 1 || !strings.Contains(got[0], "range=bytes=150000-") {
-		t.Errorf("want one resumed request from byte %d, got %v", half, f.log)
+	got := f.requests("GET cdn", "range=bytes=")
+	if assert.Len(t, got, 1, "want one resumed request from byte %d, got %v", half, f.log) {
+		assert.Contains(t, got[0], "range=bytes=150000-")
 	}
 	noPartialFiles(t, cache)
 }
@@ -188,12 +158,11 @@ func TestDownloadResumesPartialFile(t *testing.T) {
 	os.MkdirAll(blobs, 0o755)
 	os.WriteFile(filepath.Join(blobs, sha256Hex(content)+".incomplete"), content[:1234], 0o644)
 	snap, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, f, snap, "model.safetensors")
-	if got := f.requests("GET cdn"); len(got) != 1 || !strings.Contains(got[0], "range=bytes=1234-") {
-		t.Errorf("want one request from byte 1234, got %v", got)
+	got := f.requests("GET cdn")
+	if assert.Len(t, got, 1, "want one request from byte 1234") {
+		assert.Contains(t, got[0], "range=bytes=1234-")
 	}
 }
 
@@ -201,53 +170,38 @@ func TestDownloadRejectsWrongSHA256(t *testing.T) {
 	f, opts, cache := newRepo(t)
 	f.set(func(f *fakeHub) { f.badSHA["model.safetensors"] = true })
 	_, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts)
-	if err == nil || !strings.Contains(err.Error(), "sha256 check failed") {
-		t.Fatalf("error %v, want a sha256 mismatch", err)
-	}
+	require.ErrorContains(t, err, "sha256 check failed")
 	repo := filepath.Join(cache, "models--org--model")
 	entries, _ := os.ReadDir(filepath.Join(repo, "blobs"))
-	if len(entries) != 0 {
-		t.Errorf("blobs/ holds %d entries after a failed download", len(entries))
-	}
-	if _, err := os.Lstat(filepath.Join(repo, "snapshots", fakeCommit, "model.safetensors")); err == nil {
-		t.Error("a snapshot entry points at a rejected download")
-	}
+	assert.Empty(t, entries, "blobs/ after a failed download")
+	_, err = os.Lstat(filepath.Join(repo, "snapshots", fakeCommit, "model.safetensors"))
+	assert.ErrorIs(t, err, fs.ErrNotExist, "a snapshot entry points at a rejected download")
 }
 
 func TestDownloadOffline(t *testing.T) {
 	f, opts, _ := newRepo(t)
 	files := []string{"config.json", "model.safetensors"}
 	snap, err := hub.Download(context.Background(), repoID, "", files, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f.hub.Close()
 	f.cdn.Close()
 
 	t.Run("HF_HUB_OFFLINE", func(t *testing.T) {
 		t.Setenv("HF_HUB_OFFLINE", "1")
 		got, err := hub.Download(context.Background(), repoID, "main", files, opts)
-		if err != nil || got != snap {
-			t.Fatalf("got %q, %v; want %q", got, err, snap)
-		}
+		require.NoError(t, err)
+		require.Equal(t, snap, got)
 		_, err = hub.Download(context.Background(), repoID, "main", []string{"spiece.model"}, opts)
-		if err == nil || !strings.Contains(err.Error(), "HF_HUB_OFFLINE is set and spiece.model of org/model") {
-			t.Errorf("uncached file: error %v", err)
-		}
+		assert.ErrorContains(t, err, "HF_HUB_OFFLINE is set and spiece.model of org/model", "uncached file")
 		_, err = hub.Download(context.Background(), "org/never", "main", files, opts)
-		if err == nil || !strings.Contains(err.Error(), `revision "main" of org/never is not in the cache`) {
-			t.Errorf("uncached repository: error %v", err)
-		}
+		assert.ErrorContains(t, err, `revision "main" of org/never is not in the cache`, "uncached repository")
 	})
 	t.Run("unreachable hub", func(t *testing.T) {
 		got, err := hub.Download(context.Background(), repoID, "main", files, opts)
-		if err != nil || got != snap {
-			t.Fatalf("got %q, %v; want the cached %q", got, err, snap)
-		}
+		require.NoError(t, err)
+		require.Equal(t, snap, got, "the cached snapshot")
 		_, err = hub.Download(context.Background(), repoID, "main", []string{"spiece.model"}, opts)
-		if err == nil || !strings.Contains(err.Error(), "cannot be reached") {
-			t.Errorf("uncached file: error %v", err)
-		}
+		assert.ErrorContains(t, err, "cannot be reached", "uncached file")
 	})
 }
 
@@ -257,16 +211,11 @@ func TestDownloadEnvironment(t *testing.T) {
 	t.Setenv("HF_HOME", home)
 	t.Setenv("HF_ENDPOINT", f.hub.URL+"/")
 	snap, err := hub.Download(context.Background(), repoID, fakeCommit, []string{"config.json"}, hub.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	repo := filepath.Join(home, "hub", "models--org--model")
-	if snap != filepath.Join(repo, "snapshots", fakeCommit) {
-		t.Errorf("snapshot %s is not under $HF_HOME/hub", snap)
-	}
-	if _, err := os.Stat(filepath.Join(repo, "refs")); err == nil {
-		t.Error("a download at a commit hash wrote a ref")
-	}
+	assert.Equal(t, filepath.Join(repo, "snapshots", fakeCommit), snap, "snapshot under $HF_HOME/hub")
+	_, err = os.Stat(filepath.Join(repo, "refs"))
+	assert.ErrorIs(t, err, fs.ErrNotExist, "a download at a commit hash wrote a ref")
 	checkSnapshot(t, f, snap, "config.json")
 }
 
@@ -274,12 +223,9 @@ func TestDownloadProgress(t *testing.T) {
 	_, opts, _ := newRepo(t)
 	var out bytes.Buffer
 	opts.Progress = &out
-	if _, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "model.safetensors") {
-		t.Errorf("progress output %q does not name the file", out.String())
-	}
+	_, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts)
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "model.safetensors", "progress output names the file")
 }
 
 func TestDownloadCanceled(t *testing.T) {
@@ -287,7 +233,5 @@ func TestDownloadCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := hub.Download(ctx, repoID, "", []string{"config.json"}, opts)
-	if err == nil || !strings.Contains(err.Error(), "context canceled") {
-		t.Errorf("error %v, want context canceled", err)
-	}
+	assert.ErrorContains(t, err, "context canceled")
 }

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/genq-go/genq/internal/hub"
 )
 
@@ -50,9 +53,7 @@ func gatedClient(hubURL string, started chan<- string, release <-chan struct{}) 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
+		require.False(t, time.Now().After(deadline), "timed out waiting for %s", what)
 	}
 }
 
@@ -90,19 +91,13 @@ func TestConcurrentDownloadsShareOneBlob(t *testing.T) {
 	close(release)
 
 	for i, done := range []<-chan error{first, second} {
-		if err := <-done; err != nil {
-			t.Fatalf("download %d: %v", i+1, err)
-		}
+		require.NoError(t, <-done, "download %d", i+1)
 	}
-	if got := f.requests("GET cdn /blobs/" + file); len(got) != 1 {
-		t.Errorf("the CDN sent the file %d times, want once (the second download should find the blob done): %v", len(got), got)
-	}
+	assert.Len(t, f.requests("GET cdn /blobs/"+file), 1, "the CDN should send the file once (the second download should find the blob done)")
 	snap := filepath.Join(cache, "models--org--model", "snapshots", fakeCommit)
 	checkSnapshot(t, f, snap, file) // the blob is named by its sha256 and holds the content
 	noPartialFiles(t, cache)
-	if _, err := os.Stat(lockFileOf(f, cache, file)); err != nil {
-		t.Errorf("the lock file is not where huggingface_hub puts it: %v", err)
-	}
+	assert.FileExists(t, lockFileOf(f, cache, file), "the lock file is not where huggingface_hub puts it")
 }
 
 func TestCanceledWhileWaitingForLock(t *testing.T) {
@@ -122,30 +117,22 @@ func TestCanceledWhileWaitingForLock(t *testing.T) {
 	canceled := time.Now()
 	select {
 	case err := <-second:
-		if elapsed := time.Since(canceled); elapsed > time.Second {
-			t.Errorf("the waiting download returned %v after its context was canceled", elapsed)
-		}
+		assert.LessOrEqual(t, time.Since(canceled), time.Second, "the waiting download's return after its context was canceled")
 		lock := lockFileOf(f, cache, file)
-		if err == nil || !strings.Contains(err.Error(), "waiting for the lock file "+lock) || !strings.Contains(err.Error(), "context canceled") {
-			t.Errorf("error %v; want one that names the lock file %s and says the context was canceled", err, lock)
-		}
+		assert.ErrorContains(t, err, "waiting for the lock file "+lock)
+		assert.ErrorContains(t, err, "context canceled")
 	case <-time.After(5 * time.Second):
-		t.Fatal("a download waiting for the lock ignores its canceled context")
+		require.Fail(t, "a download waiting for the lock ignores its canceled context")
 	}
 
 	close(release)
-	if err := <-first; err != nil {
-		t.Fatalf("the download holding the lock: %v", err)
-	}
-	if got := f.requests("GET cdn"); len(got) != 1 {
-		t.Errorf("CDN GETs %v, want the first download's only", got)
-	}
+	require.NoError(t, <-first, "the download holding the lock")
+	assert.Len(t, f.requests("GET cdn"), 1, "CDN GETs: want the first download's only")
 	// The canceled waiter left the lock usable.
 	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := hub.Download(ctx, repoID, "", []string{"spiece.model", file}, opts); err != nil {
-		t.Fatal(err)
-	}
+	_, err := hub.Download(ctx, repoID, "", []string{"spiece.model", file}, opts)
+	require.NoError(t, err)
 }
 
 func TestLockIsPerBlob(t *testing.T) {
@@ -158,18 +145,15 @@ func TestLockIsPerBlob(t *testing.T) {
 	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := hub.Download(ctx, repoID, "", []string{"spiece.model"}, opts); err != nil {
-		t.Fatalf("another blob waited for model.safetensors' lock: %v", err)
-	}
+	_, err := hub.Download(ctx, repoID, "", []string{"spiece.model"}, opts)
+	require.NoError(t, err, "another blob waited for model.safetensors' lock")
 	select {
 	case err := <-first:
-		t.Fatalf("the gated download finished early: %v", err)
+		require.Fail(t, "the gated download finished early", "error %v", err)
 	default:
 	}
 	close(release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-first)
 	checkSnapshot(t, f, filepath.Join(cache, "models--org--model", "snapshots", fakeCommit), "spiece.model", "model.safetensors")
 }
 
@@ -177,18 +161,12 @@ func TestStaleLockFileDoesNotBlock(t *testing.T) {
 	f, opts, cache := newRepo(t)
 	// A lock file left by a process that died: present, but nobody holds it.
 	lock := lockFileOf(f, cache, "model.safetensors")
-	if err := os.MkdirAll(filepath.Dir(lock), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lock, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(filepath.Dir(lock), 0o755))
+	require.NoError(t, os.WriteFile(lock, nil, 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	snap, err := hub.Download(ctx, repoID, "", []string{"model.safetensors"}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, f, snap, "model.safetensors")
 }
 
@@ -203,25 +181,17 @@ func TestLockAcrossProcesses(t *testing.T) {
 	// hub's setup ordered before its handlers through this process's own
 	// I/O only, not through the helper's requests.
 	resp, err := http.Head(f.hub.URL + "/" + repoID + "/resolve/main/config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHelperProcess$")
 	cmd.Env = append(os.Environ(), "GENQ_HUB_LOCK_HELPER=1", "GENQ_HUB_LOCK_ENDPOINT="+opts.Endpoint, "GENQ_HUB_LOCK_CACHE="+cache)
 	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	defer func() {
 		stdin.Close()
 		cmd.Wait()
@@ -229,9 +199,7 @@ func TestLockAcrossProcesses(t *testing.T) {
 	out := bufio.NewScanner(stdout)
 	for out.Scan() && out.Text() != "downloading" {
 	}
-	if out.Text() != "downloading" {
-		t.Fatalf("the helper process did not start its download: %v; stderr:\n%s", out.Err(), &stderr)
-	}
+	require.Equal(t, "downloading", out.Text(), "the helper process did not start its download: %v; stderr:\n%s", out.Err(), &stderr)
 	go io.Copy(io.Discard, stdout)
 
 	// The other process holds the lock: a context that ends stops the wait.
@@ -240,27 +208,18 @@ func TestLockAcrossProcesses(t *testing.T) {
 	begin := time.Now()
 	_, err = hub.Download(ctx, repoID, "", []string{file}, opts)
 	lock := lockFileOf(f, cache, file)
-	if err == nil || !strings.Contains(err.Error(), "waiting for the lock file "+lock) || !strings.Contains(err.Error(), "another process") {
-		t.Errorf("error %v; want one that names the lock file %s held by another process", err, lock)
-	}
-	if elapsed := time.Since(begin); elapsed > 2*time.Second {
-		t.Errorf("gave up after %v, want about 300ms", elapsed)
-	}
+	assert.ErrorContains(t, err, "waiting for the lock file "+lock)
+	assert.ErrorContains(t, err, "another process")
+	assert.LessOrEqual(t, time.Since(begin), 2*time.Second, "gave up late: want about 300ms")
 
 	// Without a deadline it waits, then finds the blob the other one made.
 	mine := download(context.Background(), opts, file)
 	waitFor(t, "this process's HEAD", heads(f, file, 3))
 	time.Sleep(settle)
 	stdin.Close() // lets the helper's download finish
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("helper process: %v; stderr:\n%s", err, &stderr)
-	}
-	if err := <-mine; err != nil {
-		t.Fatal(err)
-	}
-	if got := f.requests("GET cdn"); len(got) != 1 {
-		t.Errorf("CDN GETs %v, want the helper's only", got)
-	}
+	require.NoError(t, cmd.Wait(), "helper process; stderr:\n%s", &stderr)
+	require.NoError(t, <-mine)
+	assert.Len(t, f.requests("GET cdn"), 1, "CDN GETs: want the helper's only")
 	checkSnapshot(t, f, filepath.Join(cache, "models--org--model", "snapshots", fakeCommit), file)
 	noPartialFiles(t, cache)
 }
@@ -284,7 +243,6 @@ func TestLockHelperProcess(t *testing.T) {
 	endpoint := os.Getenv("GENQ_HUB_LOCK_ENDPOINT")
 	client := gatedClient(endpoint, started, release)
 	opts := hub.Options{Endpoint: endpoint, CacheDir: os.Getenv("GENQ_HUB_LOCK_CACHE"), Client: client}
-	if _, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts); err != nil {
-		t.Fatal(err)
-	}
+	_, err := hub.Download(context.Background(), repoID, "", []string{"model.safetensors"}, opts)
+	require.NoError(t, err)
 }

@@ -3,12 +3,14 @@ package hub_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/hub"
@@ -45,40 +47,28 @@ func fixtureRepo(t *testing.T, id, fixture string, skip ...string) (*fakeHub, hu
 func TestDownloadModelT5FallsBackToPyTorch(t *testing.T) {
 	f, opts := fixtureRepo(t, "BeIR/query-gen-tiny", "t5-tiny", "model.safetensors")
 	snap, err := hub.DownloadModel(context.Background(), "BeIR/query-gen-tiny", "", hub.T5, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, f, snap, "config.json", "spiece.model", "pytorch_model.bin", "generation_config.json", "tokenizer_config.json")
 	w, err := checkpoint.Open(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(w.Source) != "pytorch_model.bin" || len(w.Tensors) != 50 {
-		t.Errorf("Open read %s with %d tensors", w.Source, len(w.Tensors))
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "pytorch_model.bin", filepath.Base(w.Source))
+	assert.Len(t, w.Tensors, 50)
 }
 
 func TestDownloadModelSentenceTransformer(t *testing.T) {
 	f, opts := fixtureRepo(t, "org/bert-tiny", "bert-tiny")
 	snap, err := hub.DownloadModel(context.Background(), "org/bert-tiny", "main", hub.SentenceTransformer, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, f, snap, "config.json", "modules.json", "1_Pooling/config.json", "vocab.txt", "model.safetensors", "sentence_bert_config.json")
-	if got := f.requests("pytorch_model.bin"); len(got) != 0 {
-		t.Errorf("pytorch_model.bin was requested although model.safetensors exists: %v", got)
-	}
-	if _, err := checkpoint.Open(snap); err != nil {
-		t.Fatal(err)
-	}
+	assert.Empty(t, f.requests("pytorch_model.bin"), "pytorch_model.bin was requested although model.safetensors exists")
+	_, err = checkpoint.Open(snap)
+	require.NoError(t, err)
 }
 
 func TestDownloadModelSharded(t *testing.T) {
 	f, opts := fixtureRepo(t, "org/sharded", "bert-tiny", "model.safetensors", "pytorch_model.bin")
 	all, err := checkpoint.ReadSafetensors(testutil.Fixture("bert-tiny", "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	shards := map[string]map[string]*checkpoint.Tensor{}
 	weightMap := map[string]string{}
 	for name, x := range all {
@@ -94,38 +84,26 @@ func TestDownloadModelSharded(t *testing.T) {
 	}
 	for file, m := range shards {
 		b, err := checkpoint.MarshalSafetensors(m, map[string]string{"format": "pt"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		f.set(func(f *fakeHub) { f.files[file], f.lfs[file] = b, true })
 	}
 	index, _ := json.Marshal(map[string]any{"weight_map": weightMap})
 	f.set(func(f *fakeHub) { f.files["model.safetensors.index.json"] = index })
 	snap, err := hub.DownloadModel(context.Background(), "org/sharded", "", hub.SentenceTransformer, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, f, snap, "model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
 	w, err := checkpoint.Open(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(w.Tensors) != len(all) {
-		t.Errorf("read %d tensors from the shards, want %d", len(w.Tensors), len(all))
-	}
+	require.NoError(t, err)
+	assert.Equal(t, len(all), len(w.Tensors), "tensors read from the shards")
 }
 
 func TestDownloadModelNeedsWeightsAndTokenizer(t *testing.T) {
 	_, opts := fixtureRepo(t, "org/noweights", "t5-tiny", "model.safetensors", "pytorch_model.bin")
 	_, err := hub.DownloadModel(context.Background(), "org/noweights", "", hub.T5, opts)
-	if err == nil || !strings.Contains(err.Error(), "has no weights in the repository root: looked for model.safetensors") {
-		t.Errorf("no weights: error %v", err)
-	}
+	assert.ErrorContains(t, err, "has no weights in the repository root: looked for model.safetensors", "no weights")
 	_, opts = fixtureRepo(t, "org/notok", "t5-tiny", "spiece.model")
 	_, err = hub.DownloadModel(context.Background(), "org/notok", "", hub.T5, opts)
-	if err == nil || !strings.Contains(err.Error(), "has no tokenizer: neither spiece.model nor tokenizer.json") {
-		t.Errorf("no tokenizer: error %v", err)
-	}
+	assert.ErrorContains(t, err, "has no tokenizer: neither spiece.model nor tokenizer.json", "no tokenizer")
 }
 
 func ExampleModelFiles() {
@@ -140,13 +118,11 @@ func ExampleModelFiles() {
 func TestFetchFolderAndOffline(t *testing.T) {
 	dir := t.TempDir()
 	got, err := hub.Fetch(context.Background(), dir, "", hub.T5, hub.Options{})
-	if err != nil || got != dir {
-		t.Fatalf("hub.Fetch(folder) = %q, %v; want the folder itself", got, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, dir, got, "hub.Fetch(folder) is the folder itself")
 	t.Setenv("HF_HUB_CACHE", t.TempDir())
 	t.Setenv("HF_HUB_OFFLINE", "1")
 	_, err = hub.Fetch(context.Background(), "org/absent-model", "", hub.T5, hub.Options{})
-	if err == nil || !errors.Is(err, hub.ErrNotCached) || !strings.Contains(err.Error(), "HF_HUB_OFFLINE") {
-		t.Fatalf("Fetch offline of an uncached id: got %v, want hub.ErrNotCached naming HF_HUB_OFFLINE", err)
-	}
+	require.ErrorIs(t, err, hub.ErrNotCached, "Fetch offline of an uncached id")
+	require.ErrorContains(t, err, "HF_HUB_OFFLINE", "Fetch offline of an uncached id")
 }

@@ -29,8 +29,8 @@ type ProjectConfig struct {
 }
 
 // Project is the fused linear layer of forward-only graphs: x [N, in] times
-// the weights W₁ | W₂ | … ([in, out_i], the (in, out) layout, no
-// transpose), side by side in one [N, Σ out_i] output (the q, k and v
+// the transposed weights W₁ᵀ | W₂ᵀ | … (W_i [out_i, in], PyTorch's (out, in)
+// layout, as Linear takes them), side by side in one [N, Σ out_i] output (the q, k and v
 // projections of a self-attention in one node), times Alpha; then, with
 // residual (not nil, [N, Σ out_i]), the product is added onto it (a
 // sublayer's skip connection), or cfg.Act is applied (ActGatedGELUNew
@@ -44,11 +44,11 @@ func Project(x *G.Node, weights []*G.Node, residual *G.Node, cfg ProjectConfig, 
 	widths, total := make([]int, len(weights)), 0
 	for i, w := range weights {
 		ws := w.Shape()
-		if len(ws) != 2 || ws[0] != xs[1] {
-			return nil, fmt.Errorf("nn: Project of %v: weight %d is %v, want [%d, out]", xs, i, ws, xs[1])
+		if len(ws) != 2 || ws[1] != xs[1] {
+			return nil, fmt.Errorf("nn: Project of %v: weight %d is %v, want [out, %d]", xs, i, ws, xs[1])
 		}
-		widths[i] = ws[1]
-		total += ws[1]
+		widths[i] = ws[0]
+		total += ws[0]
 	}
 	out := total
 	if cfg.Act == ActGatedGELUNew {
@@ -103,7 +103,7 @@ func projectKernel[T float](p *projection) kfunc {
 		}
 		col := 0
 		for i, w := range p.widths {
-			kernel.Gemm(false, false, rows, w, k, T(p.cfg.Alpha), x, k, data[T](in[1+i]), w, beta, dst[col:], total)
+			kernel.Gemm(false, true, rows, w, k, T(p.cfg.Alpha), x, k, data[T](in[1+i]), k, beta, dst[col:], total)
 			col += w
 		}
 		switch p.cfg.Act {

@@ -4,6 +4,8 @@ import (
 	"net"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // SilentEndpoint returns the URL of a server that accepts connections and
@@ -11,9 +13,7 @@ import (
 func SilentEndpoint(tb testing.TB) string {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	var (
 		mu    sync.Mutex
 		conns []net.Conn // held, so that no finalizer closes them

@@ -4,11 +4,15 @@ package testutil
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 )
@@ -62,13 +66,9 @@ func LoadGolden(t testing.TB, name string) *Golden {
 	t.Helper()
 	dir := Fixture(name)
 	ts, err := checkpoint.ReadSafetensors(filepath.Join(dir, "golden.safetensors"))
-	if err != nil {
-		t.Fatalf("reading golden tensors of %s: %v", name, err)
-	}
+	require.NoError(t, err, "reading golden tensors of %s", name)
 	g := &Golden{Tensors: ts, dir: dir}
-	if err := ReadJSON(filepath.Join(dir, "golden.json"), &g.JSON); err != nil {
-		t.Fatalf("reading golden.json of %s: %v", name, err)
-	}
+	require.NoError(t, ReadJSON(filepath.Join(dir, "golden.json"), &g.JSON), "reading golden.json of %s", name)
 	return g
 }
 
@@ -76,9 +76,7 @@ func LoadGolden(t testing.TB, name string) *Golden {
 func (g *Golden) T(t testing.TB, name string) *checkpoint.Tensor {
 	t.Helper()
 	x, ok := g.Tensors[name]
-	if !ok {
-		t.Fatalf("golden tensor %q missing in %s", name, g.dir)
-	}
+	require.True(t, ok, "golden tensor %q missing in %s", name, g.dir)
 	return x
 }
 
@@ -86,13 +84,10 @@ func (g *Golden) T(t testing.TB, name string) *checkpoint.Tensor {
 func (g *Golden) Decode(t testing.TB, key string, v any) {
 	t.Helper()
 	raw, ok := g.JSON[key]
-	if !ok {
-		t.Fatalf("golden.json of %s has no key %q", g.dir, key)
-	}
-	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("golden.json[%q]: %v", key, err)
-	}
+	require.True(t, ok, "golden.json of %s has no key %q", g.dir, key)
+	b, err := json.Marshal(raw)
+	require.NoError(t, err, "golden.json[%q]", key)
+	require.NoError(t, json.Unmarshal(b, v), "golden.json[%q]", key)
 }
 
 // ReadJSON decodes a JSON file into v.
@@ -151,19 +146,70 @@ func Compare(got, want []float32, atol, rtol float64) Diff {
 // anywhere or have different lengths, and logs max |Δ| either way.
 func AllClose(t testing.TB, name string, got, want []float32, atol, rtol float64) Diff {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: got %d values, want %d", name, len(got), len(want))
+	if !assert.Equal(t, len(want), len(got), "%s: number of values", name) {
 		return Diff{FirstBad: 0}
 	}
 	d := Compare(got, want, atol, rtol)
 	if d.Count > 0 {
 		i := d.FirstBad
-		t.Errorf("%s: %d of %d values outside atol=%g rtol=%g; max |Δ|=%.3g; first at index %d: got %v want %v",
-			name, d.Count, len(want), atol, rtol, d.MaxAbs, i, got[i], want[i])
+		assert.Fail(t, fmt.Sprintf("%s: %d of %d values outside atol=%g rtol=%g; max |Δ|=%.3g; first at index %d: got %v want %v",
+			name, d.Count, len(want), atol, rtol, d.MaxAbs, i, got[i], want[i]))
 	} else {
 		t.Logf("%s: max |Δ| = %.3g (atol=%g rtol=%g, %d values)", name, d.MaxAbs, atol, rtol, len(want))
 	}
 	return d
+}
+
+// RelClose fails the test when a float32 result strays from its float64
+// reference by more than tol relative to max(1, |want|) anywhere (a NaN
+// always fails), and logs the largest such error and where it is.
+func RelClose(t testing.TB, name string, got []float32, want []float64, tol float64) {
+	t.Helper()
+	require.Equal(t, len(want), len(got), "%s: number of values", name)
+	if len(want) == 0 {
+		return
+	}
+	worst, at := 0.0, 0
+	for i := range want {
+		d := math.Abs(float64(got[i])-want[i]) / math.Max(1, math.Abs(want[i]))
+		if d > worst || math.IsNaN(d) {
+			worst, at = d, i
+		}
+	}
+	t.Logf("%s: max |got-want|/max(1,|want|) = %.3g at %d (tolerance %g)", name, worst, at, tol)
+	assert.True(t, worst <= tol, "%s: value %d is %v, want %v", name, at, got[at], want[at])
+}
+
+// EqualElems fails the test unless got and want have the same length and
+// equal elements, and names the first element that differs (assert.Equal
+// would print both slices whole, which for a tensor is too much to read).
+func EqualElems[T comparable](t testing.TB, name string, got, want []T) bool {
+	t.Helper()
+	if !assert.Equal(t, len(want), len(got), "%s: number of values", name) {
+		return false
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			return assert.Equal(t, want[i], got[i], "%s[%d]", name, i)
+		}
+	}
+	return true
+}
+
+// Identical fails the test unless got and want have the same length and
+// bit-identical values (signed zeros and NaN payloads included, which == on
+// floats does not tell apart), and names the first element that differs.
+func Identical(t testing.TB, name string, got, want []float32) bool {
+	t.Helper()
+	if !assert.Equal(t, len(want), len(got), "%s: number of values", name) {
+		return false
+	}
+	for i := range want {
+		if g, w := math.Float32bits(got[i]), math.Float32bits(want[i]); g != w {
+			return assert.Equal(t, w, g, "%s[%d]: got %g, want %g: not bit-identical", name, i, got[i], want[i])
+		}
+	}
+	return true
 }
 
 // Ints converts a golden integer tensor to []int.

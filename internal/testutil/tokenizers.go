@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TokenizerRow is one row of testdata/fixtures/tokenizers/golden.json: a
@@ -27,12 +29,8 @@ func TokenizerRows(t testing.TB) []TokenizerRow {
 	var g struct {
 		Rows []TokenizerRow `json:"rows"`
 	}
-	if err := ReadJSON(Fixture("tokenizers", "golden.json"), &g); err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Rows) != 298 {
-		t.Fatalf("tokenizers/golden.json has %d rows, want 298", len(g.Rows))
-	}
+	require.NoError(t, ReadJSON(Fixture("tokenizers", "golden.json"), &g))
+	require.Len(t, g.Rows, 298, "rows of tokenizers/golden.json")
 	return g.Rows
 }
 
@@ -41,15 +39,11 @@ func TokenizerRows(t testing.TB) []TokenizerRow {
 func WriteFile(t testing.TB, path string, write func(io.Writer) error) string {
 	t.Helper()
 	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if err := write(f); err != nil {
 		f.Close()
-		t.Fatal(err)
+		require.NoError(t, err, "writing %s", path)
 	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.Close())
 	return path
 }

@@ -9,11 +9,14 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/cu"
 	cublas "gorgonia.org/cu/blas"
 
 	"github.com/genq-go/genq/internal/cuda"
+	"github.com/genq-go/genq/internal/testutil"
 )
 
 // tol bounds |gpu - cpu| / max(1, |cpu|) for float32 results checked against
@@ -27,38 +30,16 @@ func withContext(t *testing.T, fn func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	n, err := cu.NumDevices()
-	if err != nil || n == 0 {
-		t.Fatalf("cuDeviceGetCount: %d devices, err %v", n, err)
-	}
+	require.NoError(t, err, "cuDeviceGetCount")
+	require.NotZero(t, n, "cuDeviceGetCount: no device")
 	dev, err := cu.GetDevice(0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, err := dev.MakeContext(cu.SchedAuto)
-	if err != nil {
-		t.Fatalf("cuCtxCreate on device 0: %v", err)
-	}
+	require.NoError(t, err, "cuCtxCreate on device 0")
 	defer func() {
-		if err := ctx.Destroy(); err != nil {
-			t.Errorf("cuCtxDestroy: %v", err)
-		}
+		assert.NoError(t, ctx.Destroy(), "cuCtxDestroy")
 	}()
 	fn()
-}
-
-func compare(t *testing.T, name string, got []float32, want []float64) {
-	t.Helper()
-	worst, at := 0.0, 0
-	for i := range want {
-		d := math.Abs(float64(got[i])-want[i]) / math.Max(1, math.Abs(want[i]))
-		if d > worst || math.IsNaN(d) {
-			worst, at = d, i
-		}
-	}
-	t.Logf("%s: max |gpu-cpu|/max(1,|cpu|) = %.3g at %d (tolerance %g)", name, worst, at, tol)
-	if !(worst <= tol) {
-		t.Errorf("%s: value %d is %v on the GPU, %v on the CPU", name, at, got[at], want[at])
-	}
 }
 
 // deviceSlice views n float32s of managed memory at p as a Go slice, the way
@@ -73,21 +54,14 @@ func TestDriver(t *testing.T) {
 	withContext(t, func() {
 		dev, _ := cu.GetDevice(0)
 		name, err := dev.Name()
-		if err != nil {
-			t.Errorf("cuDeviceGetName: %v", err)
-		}
+		assert.NoError(t, err, "cuDeviceGetName")
 		major, minor, err := dev.ComputeCapability()
-		if err != nil {
-			t.Errorf("compute capability: %v", err)
-		}
+		assert.NoError(t, err, "compute capability")
 		free, total, err := cu.MemInfo()
-		if err != nil {
-			t.Errorf("cuMemGetInfo: %v", err)
-		}
+		assert.NoError(t, err, "cuMemGetInfo")
 		t.Logf("device 0: %s, compute capability %d.%d, %d of %d MiB free", name, major, minor, free>>20, total>>20)
-		if total <= 0 || major <= 0 {
-			t.Errorf("implausible device report: total memory %d, compute capability %d.%d", total, major, minor)
-		}
+		assert.Positive(t, total, "implausible device report: total memory")
+		assert.Positive(t, major, "implausible device report: compute capability %d.%d", major, minor)
 	})
 }
 
@@ -95,13 +69,9 @@ func TestDriver(t *testing.T) {
 // (elemunaryop) kernels, as PTX compiled by nvcc into $GENQ_CUDA_PTX.
 func TestKernels(t *testing.T) {
 	dir := os.Getenv("GENQ_CUDA_PTX")
-	if dir == "" {
-		t.Fatal("GENQ_CUDA_PTX is not set: point it at the folder of gorgonia's kernels compiled with nvcc -ptx")
-	}
+	require.NotEmpty(t, dir, "GENQ_CUDA_PTX is not set: point it at the folder of gorgonia's kernels compiled with nvcc -ptx")
 	mods, err := cuda.ReadKernels(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ptx := map[string]string{}
 	for _, m := range mods {
 		ptx[m.Module] = m.PTX
@@ -116,52 +86,32 @@ func TestKernels(t *testing.T) {
 	withContext(t, func() {
 		run := func(module, kernel string, data []float32, extra []float32) []float32 {
 			t.Helper()
-			if ptx[module] == "" {
-				t.Fatalf("no %s.ptx in %s", module, dir)
-			}
+			require.NotEmpty(t, ptx[module], "no %s.ptx in %s", module, dir)
 			mod, err := cu.LoadData(ptx[module])
-			if err != nil {
-				t.Fatalf("cuModuleLoadData(%s): %v", module, err)
-			}
+			require.NoError(t, err, "cuModuleLoadData(%s)", module)
 			defer mod.Unload()
 			fn, err := mod.Function(kernel)
-			if err != nil {
-				t.Fatalf("cuModuleGetFunction(%s.%s): %v", module, kernel, err)
-			}
+			require.NoError(t, err, "cuModuleGetFunction(%s.%s)", module, kernel)
 			size := int64(n * 4)
 			memA, err := cu.MemAlloc(size)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer cu.MemFree(memA)
-			if err := cu.MemcpyHtoD(memA, unsafe.Pointer(&data[0]), size); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, cu.MemcpyHtoD(memA, unsafe.Pointer(&data[0]), size))
 			args := []unsafe.Pointer{unsafe.Pointer(&memA)}
 			if extra != nil {
 				memB, err := cu.MemAlloc(size)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				defer cu.MemFree(memB)
-				if err := cu.MemcpyHtoD(memB, unsafe.Pointer(&extra[0]), size); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, cu.MemcpyHtoD(memB, unsafe.Pointer(&extra[0]), size))
 				args = append(args, unsafe.Pointer(&memB))
 			}
 			count := int64(n)
 			args = append(args, unsafe.Pointer(&count))
 			const block = 256
-			if err := fn.Launch((n+block-1)/block, 1, 1, block, 1, 1, 0, cu.NoStream, args); err != nil {
-				t.Fatalf("cuLaunchKernel(%s.%s): %v", module, kernel, err)
-			}
-			if err := cu.Synchronize(); err != nil {
-				t.Fatalf("cuCtxSynchronize after %s.%s: %v", module, kernel, err)
-			}
+			require.NoError(t, fn.Launch((n+block-1)/block, 1, 1, block, 1, 1, 0, cu.NoStream, args), "cuLaunchKernel(%s.%s)", module, kernel)
+			require.NoError(t, cu.Synchronize(), "cuCtxSynchronize after %s.%s", module, kernel)
 			out := make([]float32, n)
-			if err := cu.MemcpyDtoH(unsafe.Pointer(&out[0]), memA, size); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, cu.MemcpyDtoH(unsafe.Pointer(&out[0]), memA, size))
 			return out
 		}
 
@@ -169,11 +119,11 @@ func TestKernels(t *testing.T) {
 		for i := range want {
 			want[i] = float64(a[i]) * float64(b[i])
 		}
-		compare(t, "elembinop.mul_vv_f32", run("elembinop", "mul_vv_f32", a, b), want)
+		testutil.RelClose(t, "elembinop.mul_vv_f32 (GPU against CPU)", run("elembinop", "mul_vv_f32", a, b), want, tol)
 		for i := range want {
 			want[i] = math.Tanh(float64(a[i]))
 		}
-		compare(t, "elemunaryop.tanh_f32", run("elemunaryop", "tanh_f32", a, nil), want)
+		testutil.RelClose(t, "elemunaryop.tanh_f32 (GPU against CPU)", run("elemunaryop", "tanh_f32", a, nil), want, tol)
 	})
 }
 
@@ -185,9 +135,7 @@ func TestCuBLAS(t *testing.T) {
 	withContext(t, func() {
 		alloc := func(count int) (cu.DevicePtr, []float32) {
 			p, err := cu.MemAllocManaged(int64(count*4), cu.AttachGlobal)
-			if err != nil {
-				t.Fatalf("cuMemAllocManaged: %v", err)
-			}
+			require.NoError(t, err, "cuMemAllocManaged")
 			return p, deviceSlice(p, count)
 		}
 		pa, a := alloc(m * k)
@@ -206,12 +154,8 @@ func TestCuBLAS(t *testing.T) {
 		impl := cublas.New()
 		defer impl.Close()
 		impl.Sgemm(blas.NoTrans, blas.NoTrans, n, m, k, 1, b, n, a, k, 0, c, n)
-		if err := impl.Err(); err != nil {
-			t.Fatalf("cublasSgemm: %v", err)
-		}
-		if err := cu.Synchronize(); err != nil {
-			t.Fatalf("cuCtxSynchronize after cublasSgemm: %v", err)
-		}
+		require.NoError(t, impl.Err(), "cublasSgemm")
+		require.NoError(t, cu.Synchronize(), "cuCtxSynchronize after cublasSgemm")
 
 		want := make([]float64, m*n)
 		for i := 0; i < m; i++ {
@@ -221,6 +165,6 @@ func TestCuBLAS(t *testing.T) {
 				}
 			}
 		}
-		compare(t, "cublasSgemm", append([]float32(nil), c...), want)
+		testutil.RelClose(t, "cublasSgemm (GPU against CPU)", append([]float32(nil), c...), want, tol)
 	})
 }
