@@ -115,17 +115,6 @@ func TestBackward(t *testing.T) {
 				PositionBiasBackward(dt, w, buckets, 2, 2)
 				return [][]float64{dt}
 			}},
-		{"Permute4", [][]float64{randn(rng, 2*3*2*2, 1)}, 2 * 3 * 2 * 2,
-			func(in [][]float64) []float64 {
-				y := make([]float64, len(in[0]))
-				Permute4(y, in[0], [4]int{2, 3, 2, 2}, [4]int{0, 2, 1, 3})
-				return y
-			},
-			func(in [][]float64, w []float64) [][]float64 {
-				dx := make([]float64, len(w))
-				Permute4(dx, w, [4]int{2, 2, 3, 2}, [4]int{0, 2, 1, 3})
-				return [][]float64{dx}
-			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { gradCheck(t, c.name, c.inputs, c.outLen, c.f, c.grad) })
