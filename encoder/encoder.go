@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/genq-go/genq/internal/cuda"
+	"github.com/genq-go/genq/internal/kernel"
 	"github.com/genq-go/genq/internal/nn"
 	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
@@ -264,16 +264,7 @@ func (m *Model) tokenize(texts []string) (tokenized, error) {
 }
 
 // normalizeVec scales v to unit L2 norm (v / max(‖v‖, 1e-12)).
-func normalizeVec(v []float32) {
-	var ss float64
-	for _, x := range v {
-		ss += float64(x) * float64(x)
-	}
-	n := math.Max(math.Sqrt(ss), 1e-12)
-	for i, x := range v {
-		v[i] = float32(float64(x) / n)
-	}
-}
+func normalizeVec(v []float32) { kernel.L2Normalize(v, v, len(v)) }
 
 // seqBucket is the granularity inference graphs round sequence lengths up
 // to, so that a handful of graphs serve every batch.

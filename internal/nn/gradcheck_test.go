@@ -86,10 +86,6 @@ func gradCases() []gradCase {
 		{"PositionBias", []input{{shape: tensor.Shape{4, 2}, diff: true}, {shape: tensor.Shape{6}, ints: []int{0, 3, 1, 1, 2, 0}},
 			{shape: tensor.Shape{2, 2, 3}}},
 			func(in []*G.Node) (*G.Node, error) { return PositionBias(in[0], in[1], in[2]) }},
-		{"Permute", []input{{shape: tensor.Shape{6, 4}, diff: true}},
-			func(in []*G.Node) (*G.Node, error) {
-				return Permute(in[0], [4]int{2, 3, 2, 2}, [4]int{0, 2, 1, 3}, tensor.Shape{4, 3, 2})
-			}},
 		{"MatMul", []input{{shape: tensor.Shape{3, 4}, diff: true}, {shape: tensor.Shape{4, 2}, diff: true}},
 			func(in []*G.Node) (*G.Node, error) { return MatMul(in[0], in[1], false, false) }},
 		{"MatMulTrans", []input{{shape: tensor.Shape{4, 3}, diff: true}, {shape: tensor.Shape{2, 4}, diff: true}},
