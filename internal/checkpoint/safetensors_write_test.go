@@ -206,3 +206,19 @@ func ExampleMarshalSafetensors() {
 	// Output:
 	// 88 "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}   "
 }
+
+func TestNumElements(t *testing.T) {
+	tests := []struct {
+		shape []int
+		want  int
+	}{
+		{nil, 1},
+		{[]int{2, 3}, 6},
+		{[]int{0, 1 << 62, 1 << 62}, 0},
+		{[]int{-1, 2}, -1},
+		{[]int{3, 6148914691236517206}, -1}, // wraps around to 2
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, (&checkpoint.Tensor{Shape: tc.shape}).NumElements(), "%v", tc.shape)
+	}
+}

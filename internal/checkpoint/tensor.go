@@ -32,7 +32,10 @@
 // names give the first few and count the rest ([NameList]).
 package checkpoint
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Tensor is a dense, row-major tensor read from a checkpoint. Floating-point
 // tensors (F32, F16, BF16, F64) are converted to float32 and stored in F32;
@@ -48,13 +51,19 @@ type Tensor struct {
 	I64 []int64
 }
 
-// NumElements returns the product of the shape (1 for a scalar).
+// NumElements returns the product of the shape (1 for a scalar), or -1 when
+// a dimension is negative or the product overflows int, so that a check
+// like len(t.F32) == t.NumElements() cannot be fooled by a shape whose
+// product wraps around.
 func (t *Tensor) NumElements() int {
-	n := 1
-	for _, d := range t.Shape {
-		n *= d
+	if negativeDim(t.Shape) {
+		return -1
 	}
-	return n
+	n, ok := shapeElements(t.Shape, math.MaxInt)
+	if !ok {
+		return -1
+	}
+	return int(n)
 }
 
 // IsFloat reports whether the tensor holds floating-point values (in F32).
