@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"math"
 	"math/big"
 
 	"github.com/nlpodyssey/gopickle/pickle"
@@ -206,6 +207,9 @@ func (r *torchReader) view(st *storage, offset int, shape, stride []int) (*Tenso
 	}
 	if n > 0 {
 		// The last element the view touches must lie inside the storage.
+		if offset >= st.numel {
+			return nil, fmt.Errorf("%s starts past the storage's %d elements", desc, st.numel)
+		}
 		last := offset
 		for i, d := range shape {
 			s := stride[i]
@@ -216,7 +220,9 @@ func (r *torchReader) view(st *storage, offset int, shape, stride []int) (*Tenso
 				if d-1 > st.numel/s {
 					return nil, fmt.Errorf("%s reaches past the storage's %d elements", desc, st.numel)
 				}
-				last += (d - 1) * s
+				// Each term is at most numel (≤ 2^36), so saturating at
+				// MaxInt/2 keeps the sum from wrapping around.
+				last = min(last+(d-1)*s, math.MaxInt/2)
 			}
 		}
 		if last >= st.numel {

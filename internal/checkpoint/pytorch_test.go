@@ -87,6 +87,11 @@ func (p *pickler) str(s string) {
 	p.WriteString(s)
 }
 func (p *pickler) int(n int) {
+	if n != int(int32(n)) { // LONG1 of 8 bytes
+		p.Write([]byte{0x8a, 8})
+		p.Write(binary.LittleEndian.AppendUint64(nil, uint64(n)))
+		return
+	}
 	p.WriteByte('J')
 	p.Write(binary.LittleEndian.AppendUint32(nil, uint32(int32(n))))
 }
@@ -282,6 +287,11 @@ func TestPyTorchRejects(t *testing.T) {
 			p.view(view{class: "FloatStorage", key: "0", numel: 6, offset: 5, size: []int{2, 2}, stride: []int{2, 1}})
 		}), six,
 			"reaches element 8"},
+		// offset + 1 wrapped around to a negative "last element" once.
+		{"offset near MaxInt64", withValue(func(p *pickler) {
+			p.view(view{class: "FloatStorage", key: "0", numel: 6, offset: math.MaxInt64, size: []int{2}, stride: []int{1}})
+		}), six,
+			"starts past the storage's 6 elements"},
 		{"huge stride", withValue(func(p *pickler) {
 			p.view(view{class: "FloatStorage", key: "0", numel: 6, size: []int{2}, stride: []int{1 << 30}})
 		}), six,
