@@ -95,7 +95,7 @@ func readTorchZip(zr *zip.Reader, size int64) (map[string]*Tensor, error) {
 			}
 			pkl = zf
 		case name == "byteorder":
-			b, err := tr.readRecord(zf, 0)
+			b, err := tr.readRecord(zf)
 			if err != nil {
 				return nil, err
 			}
@@ -113,7 +113,7 @@ func readTorchZip(zr *zip.Reader, size int64) (map[string]*Tensor, error) {
 	if pkl == nil {
 		return nil, fmt.Errorf("no data.pkl record: not a torch.save archive")
 	}
-	code, err := tr.readRecord(pkl, 0)
+	code, err := tr.readRecord(pkl)
 	if err != nil {
 		return nil, err
 	}
@@ -130,18 +130,14 @@ func readTorchZip(zr *zip.Reader, size int64) (map[string]*Tensor, error) {
 // identical views (tied weights) share values and count once.
 const viewFactor = 2
 
-// readRecord reads a whole zip record, which must declare at least need
-// bytes. What it declares is checked before anything is allocated: a stored
-// record's two sizes must agree, and the records read from the archive may
-// declare no more than the archive's size together. The record's CRC-32 is
-// checked.
-func (r *torchReader) readRecord(zf *zip.File, need uint64) ([]byte, error) {
+// readRecord reads a whole zip record. What it declares is checked before
+// anything is allocated: a stored record's two sizes must agree, and the
+// records read from the archive may declare no more than the archive's size
+// together. The record's CRC-32 is checked.
+func (r *torchReader) readRecord(zf *zip.File) ([]byte, error) {
 	n := zf.UncompressedSize64
 	if zf.Method == zip.Store && zf.CompressedSize64 != n {
 		return nil, fmt.Errorf("record %s is stored but declares %d bytes uncompressed and %d compressed (corrupt archive)", zf.Name, n, zf.CompressedSize64)
-	}
-	if n < need {
-		return nil, fmt.Errorf("record %s holds %d bytes, the pickle needs %d", zf.Name, n, need)
 	}
 	if n > r.recordsLeft {
 		return nil, fmt.Errorf("record %s declares %d bytes, more than the %d-byte archive can hold with the records read before it "+

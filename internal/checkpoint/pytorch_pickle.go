@@ -137,7 +137,7 @@ func (r *torchReader) persistentLoad(pid any) (any, error) {
 		if zf.UncompressedSize64 < uint64(need) {
 			return nil, fmt.Errorf("storage %s: %d %s elements need %d bytes, the record holds %d", quoted(key), numel, class.name, need, zf.UncompressedSize64)
 		}
-		if data, err = r.readRecord(zf, uint64(need)); err != nil {
+		if data, err = r.readRecord(zf); err != nil {
 			return nil, err
 		}
 		r.storages[key] = data
