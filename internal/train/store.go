@@ -58,6 +58,11 @@ var ErrNoCheckpoint = errors.New("train: no checkpoint")
 // renames it into place, so a crash at any moment leaves either the previous
 // checkpoint or the new one; leftovers of an interrupted Save are ignored by
 // Load and removed by the next Save.
+//
+// Load allocates nothing sized by a number a checkpoint declares before
+// checking it: tensor sizes are checked by the safetensors reader against
+// the files' lengths (products overflow-checked), and state.json's step,
+// epoch, losses and optimizer moments against each other and the tensors.
 type Store struct {
 	// Dir is the folder of the checkpoints (sentence-transformers'
 	// checkpoint_path); Save creates it.
