@@ -43,6 +43,10 @@ var pickleOps = map[byte]int{
 	0x8d: argLen8, 0x8e: argLen8, 0x96: argLen8, 0x95: argFrame,
 }
 
+// maxNumberText bounds a number written as text (protocol 0's INT, LONG
+// and FLOAT): far beyond any int64 or float64, and cheap to convert.
+const maxNumberText = 1024
+
 // scanPickle walks the opcodes of a pickle without running them. It checks
 // that every opcode is known and every argument and frame lies inside the
 // data (so the unpickler never allocates for a length the file does not hold), and that
@@ -108,6 +112,11 @@ func scanPickle(code []byte) error {
 				}
 				parts[i] = string(code[pos : pos+nl])
 				pos += nl + 1
+			}
+			// Text integers are converted in time quadratic in their
+			// length (400 KB took a second); torch.save never writes them.
+			if (op == 'I' || op == 'L' || op == 'F') && len(parts[0]) > maxNumberText {
+				return fmt.Errorf("pickle opcode %q at byte %d: a number written with %d characters (at most %d accepted)", op, at, len(parts[0]), maxNumberText)
 			}
 			if kind == argTwoLines && !allowedGlobal(parts[0], parts[1]) {
 				return globalError(parts[0], parts[1])

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -316,6 +317,7 @@ func TestPyTorchRejects(t *testing.T) {
 		// gopickle allocates a FRAME's declared size before reading it: a
 		// 12-byte pickle asked for 1 TiB (a fatal out-of-memory, not a panic).
 		{"frame past the end", []byte("\x80\x04\x95\x00\x00\x00\x00\x00\x01\x00\x00."), six, "pickle frame at byte 2: 1099511627776 bytes run past the end"},
+		{"400 KB text integer", []byte("\x80\x02L" + strings.Repeat("7", 400_000) + "L\n."), six, "a number written with 400001 characters"},
 		{"unknown opcode", []byte("\x80\x02\xff."), six, "unknown pickle opcode 0xff"},
 		{"no STOP", []byte("\x80\x02}"), six, "without a STOP"},
 		{"bad byteorder", withValue(func(p *pickler) { p.view(ok) }), map[string][]byte{"data/0": six["data/0"], "byteorder": []byte("middle")}, `byteorder record says "middle"`},
