@@ -22,9 +22,11 @@
 //     elements its pickle declares; a compressed record that would inflate past
 //     the archive's size (a zip bomb) is refused before it is inflated. The
 //     tensors materialised from storages' views may hold at most twice the
-//     archive's bytes (identical views share values). Every length and frame
-//     in data.pkl must lie inside it before the unpickler runs, and no pickled
-//     code runs. One tensor is also capped at 64 GiB.
+//     archive's bytes (identical views share values). Before the unpickler
+//     runs, every length and frame in data.pkl must lie inside it, and a
+//     number written as text may have at most 1024 characters (converting it
+//     takes time quadratic in its length); no pickled code runs. One tensor
+//     is also capped at 64 GiB.
 //   - shard indexes and the files they name follow the same rules, file by
 //     file.
 //
