@@ -111,6 +111,9 @@ func (a *Attention) PositionBias(queryLen, keyLen int) (*Tensor, error) {
 	for i := 0; i < queryLen; i++ {
 		for j := 0; j < keyLen; j++ {
 			bk := RelativePositionBucket(j-i, !a.IsDecoder, a.NumBuckets, a.MaxDistance)
+			if bk < 0 {
+				return nil, fmt.Errorf("t5: PositionBias: relative_attention_max_distance %d with %d buckets gives positions %d apart no valid bucket (transformers fails with an index error there too)", a.MaxDistance, a.NumBuckets, abs(j-i))
+			}
 			for hd := 0; hd < h; hd++ {
 				out.Data[(hd*queryLen+i)*keyLen+j] = table[bk*h+hd]
 			}

@@ -16,6 +16,8 @@ type Model struct {
 	cfg Config
 	mod *modules // the weights, as the checkpoint's module tree (model.go)
 	tok Tokenizer
+	// tokMu guards tok, which SetTokenizer may replace while a pass runs.
+	tokMu sync.RWMutex
 
 	mu     sync.Mutex // guards graphs, tick, builds, ws and the modules' packed step weights
 	graphs map[string]*compiled
@@ -72,8 +74,10 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	if m.tok, err = loadTokenizer(dir); err != nil {
+	tok, err := loadTokenizer(dir)
+	if err != nil {
 		return nil, err
 	}
+	m.SetTokenizer(tok)
 	return m, nil
 }
