@@ -105,6 +105,9 @@ func (a *Attention) PositionBias(queryLen, keyLen int) (*Tensor, error) {
 		return nil, fmt.Errorf("t5: PositionBias of %d queries and %d keys over %d buckets up to distance %d: lengths must not be negative, and T5 needs at least 4 buckets and a positive distance",
 			queryLen, keyLen, a.NumBuckets, a.MaxDistance)
 	}
+	if err := checkSequenceLength("PositionBias: a sequence", max(queryLen, keyLen)); err != nil {
+		return nil, err
+	}
 	h := a.NumHeads
 	out := &Tensor{Shape: []int{h, queryLen, keyLen}, Data: make([]float32, h*queryLen*keyLen)}
 	table := a.RelativeAttentionBias.Data

@@ -222,6 +222,9 @@ func (m *Model) GenerateIDs(ctx context.Context, inputIDs [][]int, opts Generate
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	if opts.FirstIndex > math.MaxInt-len(inputIDs) {
+		return nil, fmt.Errorf("t5: FirstIndex %d plus %d inputs overflows the passage index", opts.FirstIndex, len(inputIDs))
+	}
 	for i, r := range inputIDs {
 		if len(r) > opts.maxInputLength() {
 			return nil, fmt.Errorf("t5: input %d has %d ids, more than MaxInputLength (%d); truncate it, keeping </s> last, as Generate does, or raise MaxInputLength",

@@ -417,3 +417,28 @@ func TestTemperatureZero(t *testing.T) {
 	opts.DoSample, opts.NumReturnSequences, opts.Temperature = false, 1, 0
 	require.NoError(t, opts.validate(), "greedy decoding with Temperature 0")
 }
+
+// TestRelativeAttentionConfig: configs where transformers' buckets exist for
+// some offsets load (max_distance at or below the exact half included);
+// those where they exist for none are refused, naming the key.
+func TestRelativeAttentionConfig(t *testing.T) {
+	for _, tc := range []struct {
+		json, err string
+	}{
+		{`{"relative_attention_num_buckets": 32, "relative_attention_max_distance": 16}`, ""},
+		{`{"relative_attention_num_buckets": 32, "relative_attention_max_distance": 8}`, ""},
+		{`{"relative_attention_num_buckets": 32, "relative_attention_max_distance": 1}`, ""},
+		{`{"relative_attention_num_buckets": 4, "relative_attention_max_distance": 1}`, ""},
+		{`{"relative_attention_num_buckets": 3}`, "relative_attention_num_buckets=3 leaves the encoder no exact bucket"},
+		{`{"relative_attention_num_buckets": 0}`, "relative_attention_num_buckets=0"},
+		{`{"relative_attention_max_distance": 0}`, "relative_attention_max_distance=0"},
+		{`{"relative_attention_max_distance": -128}`, "relative_attention_max_distance=-128"},
+	} {
+		_, err := ParseConfig([]byte(tc.json))
+		if tc.err == "" {
+			assert.NoError(t, err, tc.json)
+			continue
+		}
+		assert.ErrorContains(t, err, tc.err, tc.json)
+	}
+}

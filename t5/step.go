@@ -74,7 +74,10 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, limit int) (
 	h, d, dm, inner := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim()
 	n, ok := mulSize(b.n, rep)
 	// The largest per-row buffers: the logits, the feed-forward activations.
-	if _, ok2 := mulSize(n, max(cfg.VocabSize, cfg.DFF, 3*inner, dm)); !ok || !ok2 || limit < 1 {
+	if limit < 1 {
+		return nil, fmt.Errorf("t5: internal error: a decoder for %d positions", limit)
+	}
+	if _, ok2 := mulSize(n, max(cfg.VocabSize, cfg.DFF, 3*inner, dm)); !ok || !ok2 {
 		return nil, fmt.Errorf("t5: decoding %d passages with %d rows each (NumBeams, or NumReturnSequences when sampling) needs step buffers over %d values (%d GiB) for a vocabulary of %d; lower BatchSize, NumBeams or NumReturnSequences",
 			b.n, rep, maxStepBuffer, maxStepBuffer>>28, cfg.VocabSize)
 	}
