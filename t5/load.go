@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/genq-go/genq/hub"
 	"github.com/genq-go/genq/internal/checkpoint"
@@ -14,10 +15,8 @@ import (
 // goroutines; they run one at a time.
 type Model struct {
 	cfg Config
-	mod *modules // the weights, as the checkpoint's module tree (model.go)
-	tok Tokenizer
-	// tokMu guards tok, which SetTokenizer may replace while a pass runs.
-	tokMu sync.RWMutex
+	mod *modules                     // the weights, as the checkpoint's module tree (model.go)
+	tok atomic.Pointer[tokenizerBox] // SetTokenizer may replace it while a pass runs
 
 	mu     sync.Mutex // guards graphs, tick, builds, ws and the modules' packed step weights
 	graphs map[string]*compiled
