@@ -1,9 +1,10 @@
 package t5
 
 // Incremental decoding: the decoder run one position at a time for n rows
-// with a key/value cache that grows with the positions decoded. This file holds the step's state; the
-// arithmetic is each module's step method, beside its graph and forward
-// ones (attention.go, ff.go, norm.go, block.go, stack.go, model.go).
+// with a key/value cache that grows with the positions decoded. This file
+// holds the step's state; the arithmetic is each module's step method,
+// beside its graph and forward ones (attention.go, ff.go, norm.go,
+// block.go, stack.go, model.go).
 //
 // The step is written directly against the float32 GEMM of internal/gemm
 // and the attention kernel of internal/kernel rather than as a gorgonia
@@ -72,11 +73,12 @@ func mulSize(dims ...int) (int, bool) {
 func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, limit int) (*stepper, error) {
 	cfg := m.cfg
 	h, d, dm, inner := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim()
-	n, ok := mulSize(b.n, rep)
-	// The largest per-row buffers: the logits, the feed-forward activations.
 	if limit < 1 {
 		return nil, fmt.Errorf("t5: internal error: a decoder for %d positions", limit)
 	}
+	// The rows, then the largest per-row buffer (the logits, the
+	// feed-forward activations or the attention projections).
+	n, ok := mulSize(b.n, rep)
 	if _, ok2 := mulSize(n, max(cfg.VocabSize, cfg.DFF, 3*inner, dm)); !ok || !ok2 {
 		return nil, fmt.Errorf("t5: decoding %d passages with %d rows each (NumBeams, or NumReturnSequences when sampling) needs step buffers over %d values (%d GiB) for a vocabulary of %d; lower BatchSize, NumBeams or NumReturnSequences",
 			b.n, rep, maxStepBuffer, maxStepBuffer>>28, cfg.VocabSize)
