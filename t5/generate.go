@@ -235,6 +235,13 @@ func (m *Model) GenerateIDs(ctx context.Context, inputIDs [][]int, opts Generate
 	if bs == 0 {
 		bs = 8
 	}
+	rep := opts.NumReturnSequences
+	if opts.NumBeams > 1 {
+		rep = opts.NumBeams
+	}
+	if _, err := m.stepRows(min(bs, len(inputIDs)), rep); err != nil {
+		return nil, err
+	}
 	var out []Sequence
 	for start := 0; start < len(inputIDs); start += bs {
 		end := min(start+bs, len(inputIDs))

@@ -65,6 +65,20 @@ func mulSize(dims ...int) (int, bool) {
 	return p, true
 }
 
+// stepRows returns the number of rows of a stepper for rep rows per
+// passage of passages, or an error when they or the largest per-row buffer
+// (the logits, the feed-forward activations or the attention projections)
+// would exceed maxStepBuffer.
+func (m *Model) stepRows(passages, rep int) (int, error) {
+	cfg := m.cfg
+	n, ok := mulSize(passages, rep)
+	if _, ok2 := mulSize(n, max(cfg.VocabSize, cfg.DFF, 3*cfg.InnerDim(), cfg.DModel)); !ok || !ok2 {
+		return 0, fmt.Errorf("t5: decoding %d passages with %d rows each (NumBeams, or NumReturnSequences when sampling) needs step buffers over %d values (%d GiB) for a vocabulary of %d; lower BatchSize, NumBeams or NumReturnSequences",
+			passages, rep, maxStepBuffer, maxStepBuffer>>28, cfg.VocabSize)
+	}
+	return n, nil
+}
+
 // newStepper prepares decoding of rep rows per passage of the encoded batch b
 // (enc holds the encoder graph's output "hidden") for up to limit positions:
 // it projects and packs every decoder layer's cross-attention keys and
@@ -76,12 +90,9 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, limit int) (
 	if limit < 1 {
 		return nil, fmt.Errorf("t5: internal error: a decoder for %d positions", limit)
 	}
-	// The rows, then the largest per-row buffer (the logits, the
-	// feed-forward activations or the attention projections).
-	n, ok := mulSize(b.n, rep)
-	if _, ok2 := mulSize(n, max(cfg.VocabSize, cfg.DFF, 3*inner, dm)); !ok || !ok2 {
-		return nil, fmt.Errorf("t5: decoding %d passages with %d rows each (NumBeams, or NumReturnSequences when sampling) needs step buffers over %d values (%d GiB) for a vocabulary of %d; lower BatchSize, NumBeams or NumReturnSequences",
-			b.n, rep, maxStepBuffer, maxStepBuffer>>28, cfg.VocabSize)
+	n, err := m.stepRows(b.n, rep)
+	if err != nil {
+		return nil, err
 	}
 	st := &stepper{m: m, n: n, e: b.s, L: min(limit, initialSlots), limit: limit, rep: rep}
 	if _, ok := mulSize(n, h, st.L, d); !ok {
