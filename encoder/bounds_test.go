@@ -139,7 +139,7 @@ func FuzzSentenceTransformersConfig(f *testing.F) {
 		}
 		if p, err := parsePooling(pooling, 16); err == nil {
 			require.Equal(t, 16, p.WordEmbeddingDimension)
-			if _, err := p.modes(); err == nil {
+			if _, err := p.Modes(); err == nil {
 				require.Positive(t, p.Dim())
 				require.LessOrEqual(t, p.Dim(), 4*16)
 			}

@@ -117,7 +117,7 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 			return nil, fmt.Errorf("encoder: %s: %w", path, err)
 		}
 	}
-	if _, err := m.pooling.modes(); err != nil {
+	if _, err := m.pooling.Modes(); err != nil {
 		return nil, err
 	}
 	var sc stConfig
