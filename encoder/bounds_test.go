@@ -146,3 +146,19 @@ func FuzzSentenceTransformersConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestModelMaxLengthBelowOne: a tokenizer_config.json model_max_length
+// between 0 and 1 used to become a maximum sequence length of 0; it is
+// ignored like a missing one, leaving max_position_embeddings.
+func TestModelMaxLengthBelowOne(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		want  int
+	}{{"0.5", 512}, {"1e30", 512}, {"128", 128}, {"1", 1}} {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"model_max_length": `+c.value+`}`), 0o644))
+		n, err := maxSeqLength(nil, dir, 512)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, n, "model_max_length %s", c.value)
+	}
+}

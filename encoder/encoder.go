@@ -125,7 +125,7 @@ func maxSeqLength(configured *int, dir string, maxPos int) (int, error) {
 		if err := readJSON(path, &tc); err != nil {
 			return 0, err
 		}
-		if tc.ModelMaxLength != nil && *tc.ModelMaxLength > 0 && *tc.ModelMaxLength < float64(n) {
+		if tc.ModelMaxLength != nil && *tc.ModelMaxLength >= 1 && *tc.ModelMaxLength < float64(n) { // below 1 would truncate to nothing
 			n = int(*tc.ModelMaxLength)
 		}
 	}
