@@ -33,7 +33,11 @@ func (p *param) data() []float32 { return p.t.Data().([]float32) }
 func fuse(name string, parts ...*param) *param {
 	shape := parts[0].t.Shape().Clone()
 	shape[0] = 0
-	var all []float32
+	total := 0
+	for _, p := range parts {
+		total += len(p.data())
+	}
+	all := make([]float32, 0, total) // exactly once: no growth garbage beside the model's weights
 	for _, p := range parts {
 		all = append(all, p.data()...)
 		shape[0] += p.t.Shape()[0]
