@@ -36,6 +36,26 @@ func smokeInputs() (x, w []float32) {
 	return x, w
 }
 
+// smokeGraph sets up the GPU (see setupGPU) and builds, in a new graph g,
+// h = x·w and y = tanh(h) ⊙ h on the fixed inputs xs and ws.
+func smokeGraph(t *testing.T) (g *G.ExprGraph, w, h, y *G.Node, xs, ws []float32) {
+	t.Helper()
+	setupGPU(t)
+	xs, ws = smokeInputs()
+	g = G.NewGraph()
+	x := matrix(g, "x", smokeM, smokeK, xs)
+	w = matrix(g, "w", smokeK, smokeN, ws)
+	h = G.Must(G.Mul(x, w))
+	y = G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))
+	return g, w, h, y, xs, ws
+}
+
+// matrix is a float32 rows×cols input node of g holding a copy of v.
+func matrix(g *G.ExprGraph, name string, rows, cols int, v []float32) *G.Node {
+	return G.NewMatrix(g, G.Float32, G.WithShape(rows, cols), G.WithName(name),
+		G.WithValue(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(append([]float32(nil), v...)))))
+}
+
 // cpuMatMul returns x·w in float64 for row-major x (m×k) and w (k×n).
 func cpuMatMul(x, w []float32, m, k, n int) []float64 {
 	h := make([]float64, m*n)
@@ -96,16 +116,7 @@ func float32s(t *testing.T, name string, v G.Value) []float32 {
 func TestGraphOnGPU(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	setupGPU(t)
-	xs, ws := smokeInputs()
-
-	g := G.NewGraph()
-	x := G.NewMatrix(g, G.Float32, G.WithShape(smokeM, smokeK), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(smokeM, smokeK), tensor.WithBacking(append([]float32(nil), xs...)))))
-	w := G.NewMatrix(g, G.Float32, G.WithShape(smokeK, smokeN), G.WithName("w"),
-		G.WithValue(tensor.New(tensor.WithShape(smokeK, smokeN), tensor.WithBacking(append([]float32(nil), ws...)))))
-	h := G.Must(G.Mul(x, w))
-	y := G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))
+	g, _, h, y, xs, ws := smokeGraph(t)
 	var hv, yv G.Value
 	G.Read(h, &hv)
 	G.Read(y, &yv)
@@ -135,16 +146,8 @@ func TestGraphOnGPU(t *testing.T) {
 func TestGradientOnGPU(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	setupGPU(t)
-	xs, ws := smokeInputs()
-
-	g := G.NewGraph()
-	x := G.NewMatrix(g, G.Float32, G.WithShape(smokeM, smokeK), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(smokeM, smokeK), tensor.WithBacking(append([]float32(nil), xs...)))))
-	w := G.NewMatrix(g, G.Float32, G.WithShape(smokeK, smokeN), G.WithName("w"),
-		G.WithValue(tensor.New(tensor.WithShape(smokeK, smokeN), tensor.WithBacking(append([]float32(nil), ws...)))))
-	h := G.Must(G.Mul(x, w))
-	loss := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))))
+	g, w, _, y, xs, ws := smokeGraph(t)
+	loss := G.Must(G.Sum(y))
 	grads, err := G.Grad(loss, w)
 	require.NoError(t, err)
 	var gv G.Value
