@@ -101,6 +101,19 @@ func requireKernels(t *testing.T, vm G.VM, names ...string) {
 	}
 }
 
+// runOnGPU runs g on a CUDA tape machine holding the smoke graph's kernels
+// (see requireKernels), what naming the run, then check, before the machine
+// is closed.
+func runOnGPU(t *testing.T, g *G.ExprGraph, what string, check func()) {
+	t.Helper()
+	vm, err := NewTapeMachine(g)
+	require.NoError(t, err)
+	defer vm.Close()
+	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
+	require.NoError(t, vm.RunAll(), what)
+	check()
+}
+
 func float32s(t *testing.T, name string, v G.Value) []float32 {
 	t.Helper()
 	d, ok := v.(*tensor.Dense)
@@ -125,18 +138,14 @@ func TestGraphOnGPU(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("compiled program:\n%v", prog)
 
-	vm, err := NewTapeMachine(g)
-	require.NoError(t, err)
-	defer vm.Close()
-	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
-	require.NoError(t, vm.RunAll(), "running the graph on the GPU")
-
-	want := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
-	testutil.RelClose(t, "h = x·w (GPU against CPU)", float32s(t, "h", hv), want, smokeTol)
-	for i, v := range want {
-		want[i] = math.Tanh(v) * v
-	}
-	testutil.RelClose(t, "y = tanh(h)⊙h (GPU against CPU)", float32s(t, "y", yv), want, smokeTol)
+	runOnGPU(t, g, "running the graph on the GPU", func() {
+		want := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
+		testutil.RelClose(t, "h = x·w (GPU against CPU)", float32s(t, "h", hv), want, smokeTol)
+		for i, v := range want {
+			want[i] = math.Tanh(v) * v
+		}
+		testutil.RelClose(t, "y = tanh(h)⊙h (GPU against CPU)", float32s(t, "y", yv), want, smokeTol)
+	})
 }
 
 // TestGradientOnGPU backpropagates L = Σ tanh(x·w) ⊙ (x·w) on the GPU and
@@ -153,23 +162,19 @@ func TestGradientOnGPU(t *testing.T) {
 	var gv G.Value
 	G.Read(grads[0], &gv)
 
-	vm, err := NewTapeMachine(g)
-	require.NoError(t, err)
-	defer vm.Close()
-	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
-	require.NoError(t, vm.RunAll(), "running the backward graph on the GPU")
-
-	hRef := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
-	want := make([]float64, smokeK*smokeN)
-	for i := 0; i < smokeM; i++ {
-		for j := 0; j < smokeN; j++ {
-			v := hRef[i*smokeN+j]
-			th := math.Tanh(v)
-			dh := th + v*(1-th*th)
-			for p := 0; p < smokeK; p++ {
-				want[p*smokeN+j] += float64(xs[i*smokeK+p]) * dh
+	runOnGPU(t, g, "running the backward graph on the GPU", func() {
+		hRef := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
+		want := make([]float64, smokeK*smokeN)
+		for i := 0; i < smokeM; i++ {
+			for j := 0; j < smokeN; j++ {
+				v := hRef[i*smokeN+j]
+				th := math.Tanh(v)
+				dh := th + v*(1-th*th)
+				for p := 0; p < smokeK; p++ {
+					want[p*smokeN+j] += float64(xs[i*smokeK+p]) * dh
+				}
 			}
 		}
-	}
-	testutil.RelClose(t, "dL/dw (GPU against CPU)", float32s(t, "dL/dw", gv), want, smokeTol)
+		testutil.RelClose(t, "dL/dw (GPU against CPU)", float32s(t, "dL/dw", gv), want, smokeTol)
+	})
 }
