@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -319,42 +318,29 @@ func (c *CrossEncoder) Tokenizer() *wordpiece.Tokenizer { return c.tok }
 // did not take (see Model.UnusedWeights).
 func (c *CrossEncoder) UnusedWeights() []string { return append([]string(nil), c.m.unused...) }
 
-// predictOptions are Predict's settings.
-type predictOptions struct {
-	batchSize  int
-	activation Activation
-	progress   io.Writer
-}
-
-// PredictOption changes how Predict works.
-type PredictOption func(*predictOptions)
-
-// WithPredictBatchSize sets how many pairs go through the model at once
-// (default 32, as CrossEncoder.predict's batch_size).
-func WithPredictBatchSize(n int) PredictOption { return func(o *predictOptions) { o.batchSize = n } }
-
-// WithActivation applies a instead of the model's activation (predict's
-// activation_fct); ActivationIdentity returns the raw logits.
-func WithActivation(a Activation) PredictOption { return func(o *predictOptions) { o.activation = a } }
-
-// WithPredictProgress draws a progress bar over the batches on w.
-func WithPredictProgress(w io.Writer) PredictOption {
-	return func(o *predictOptions) { o.progress = w }
-}
+// WithActivation makes CrossEncoder.Predict apply a instead of the model's
+// activation (CrossEncoder.predict's activation_fct); ActivationIdentity
+// returns the raw logits. Encode rejects it.
+func WithActivation(a Activation) EncodeOption { return func(o *encodeOptions) { o.activation = a } }
 
 // Predict scores each (query, passage) pair, in input order, as
 // CrossEncoder.predict does: both texts stripped, tokenized as [CLS] query
 // [SEP] passage [SEP] with token_type_ids 0 then 1 and longest-first
 // truncation at MaxLength, run in batches (longest pairs first; padding does
 // not change the scores), the logit of each pair passed through the
-// activation. Cancelling ctx stops between batches.
-func (c *CrossEncoder) Predict(ctx context.Context, pairs [][2]string, opts ...PredictOption) ([]float32, error) {
-	o := predictOptions{batchSize: 32}
+// activation. The options are Encode's: WithBatchSize (default 32, as
+// predict's batch_size) and WithProgress, and WithActivation; WithNormalize
+// is an error. Cancelling ctx stops between batches.
+func (c *CrossEncoder) Predict(ctx context.Context, pairs [][2]string, opts ...EncodeOption) ([]float32, error) {
+	o := encodeOptions{batchSize: 32}
 	for _, f := range opts {
 		f(&o)
 	}
 	if o.batchSize <= 0 {
 		return nil, fmt.Errorf("encoder: batch size must be positive, got %d", o.batchSize)
+	}
+	if o.normalize {
+		return nil, errors.New("encoder: WithNormalize applies to embeddings (Model.Encode), not to cross-encoder scores")
 	}
 	act := o.activation
 	if act == ActivationDefault {
@@ -408,7 +394,7 @@ func (c *CrossEncoder) Predict(ctx context.Context, pairs [][2]string, opts ...P
 
 // PredictLogits is Predict with ActivationIdentity: the raw logit of each
 // pair, as GPL's pseudo labels CE(q, p⁺) − CE(q, p⁻) take them.
-func (c *CrossEncoder) PredictLogits(ctx context.Context, pairs [][2]string, opts ...PredictOption) ([]float32, error) {
+func (c *CrossEncoder) PredictLogits(ctx context.Context, pairs [][2]string, opts ...EncodeOption) ([]float32, error) {
 	return c.Predict(ctx, pairs, append(opts, WithActivation(ActivationIdentity))...)
 }
 

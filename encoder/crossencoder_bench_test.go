@@ -70,7 +70,7 @@ func BenchmarkCrossEncoderPredict(b *testing.B) {
 	}
 	ctx := context.Background()
 	run := func() {
-		scores, err := c.Predict(ctx, pairs, WithPredictBatchSize(32))
+		scores, err := c.Predict(ctx, pairs, WithBatchSize(32))
 		if err != nil {
 			b.Fatal(err)
 		}
