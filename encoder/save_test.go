@@ -6,10 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSave saves each fixture model and checks the folder file by file
@@ -112,5 +116,75 @@ func assertSameWeights(t *testing.T, got, want *Model) {
 		if gp[i].name != wp[i].name || !bitsEqual(gp[i].data(), wp[i].data()) {
 			t.Errorf("weight %s differs", wp[i].name)
 		}
+	}
+}
+
+// traceSyncs records every file and folder the checkpoint writers sync while
+// the test runs, by the name it ends up with: a temporary ".<name>.tmp-<n>"
+// path component counts as <name>.
+func traceSyncs(t *testing.T) map[string]bool {
+	synced := map[string]bool{}
+	tmp := regexp.MustCompile(`^\.(.+)\.tmp-[0-9]+$`)
+	checkpoint.SyncTrace = func(name string) {
+		parts := strings.Split(filepath.Clean(name), string(filepath.Separator))
+		for i, p := range parts {
+			parts[i] = tmp.ReplaceAllString(p, "$1")
+		}
+		synced[strings.Join(parts, string(filepath.Separator))] = true
+	}
+	t.Cleanup(func() { checkpoint.SyncTrace = nil })
+	return synced
+}
+
+// TestSaveDurable: Save syncs every file it writes and every folder that
+// names one (a new folder's content before its rename, the parent after
+// it), so that a power loss after Save returns cannot leave a torn
+// model.safetensors under an intact folder. Saving over the folder syncs the
+// new files and their folders too.
+func TestSaveDurable(t *testing.T) {
+	m := loadFixture(t, fixtures[0])
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "saved")
+	for _, over := range []bool{false, true} {
+		synced := traceSyncs(t)
+		require.NoError(t, m.Save(dir), "over an existing folder: %v", over)
+		files := 0
+		require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			require.NoError(t, err)
+			files++
+			assert.True(t, synced[path], "%s not synced (over an existing folder: %v)", path, over)
+			return nil
+		}))
+		assert.Greater(t, files, 5)
+		if !over {
+			assert.True(t, synced[parent], "the parent folder was not synced after the rename")
+		}
+	}
+}
+
+// TestSaveRemovesLeftovers: a Save that crashed leaves a hidden
+// ".<dir>.tmp-<digits>" folder beside the model (writing a new one) or
+// ".<file>.tmp-<digits>" files in it (writing over one); the next Save
+// removes them, and nothing that is not its own.
+func TestSaveRemovesLeftovers(t *testing.T) {
+	m := loadFixture(t, fixtures[0])
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "saved")
+	crashed := filepath.Join(parent, ".saved.tmp-123456")
+	require.NoError(t, os.MkdirAll(filepath.Join(crashed, "1_Pooling"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(crashed, "model.safetensors"), []byte("torn"), 0o644))
+	other := filepath.Join(parent, ".other.tmp-1")
+	require.NoError(t, os.Mkdir(other, 0o755))
+	require.NoError(t, m.Save(dir))
+	assert.NoDirExists(t, crashed)
+	assert.DirExists(t, other, "another name's folder")
+
+	torn := []string{filepath.Join(dir, ".model.safetensors.tmp-99"), filepath.Join(dir, "1_Pooling", ".config.json.tmp-5")}
+	for _, f := range torn {
+		require.NoError(t, os.WriteFile(f, []byte("torn"), 0o644))
+	}
+	require.NoError(t, m.Save(dir))
+	for _, f := range torn {
+		assert.NoFileExists(t, f)
 	}
 }
