@@ -184,6 +184,9 @@ func (m *Model) GenerateIDs(ctx context.Context, inputIDs [][]int, opts Generate
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	if err := m.checkIDs(inputIDs, "input id", false); err != nil {
+		return nil, err
+	}
 	bs := opts.BatchSize
 	if bs == 0 {
 		bs = 8
