@@ -51,7 +51,8 @@ func fingerprint(ctx context.Context, name string, m *encoder.Model) (string, er
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// probeTexts cover common and rare word pieces for the hub-id fingerprint.
+// probeTexts cover common and rare word pieces, for the hub-id fingerprint
+// and for checking a saved model against the trained one (verifySaved).
 var probeTexts = []string{
 	"The quick brown fox jumps over the lazy dog.",
 	"Go, Rust, C++ and Python: compilers, interpreters, garbage collection, 1234567890.",
