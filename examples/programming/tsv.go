@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -90,6 +91,14 @@ func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os
 	f, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return 0, nil, err
+	}
+	if data == nil {
+		// A new file: its name is durable before its first batch counts
+		// as written (the batches themselves are synced as they go).
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return 0, nil, err
+		}
 	}
 	if err := f.Truncate(int64(keep)); err != nil {
 		f.Close()
