@@ -25,6 +25,23 @@ func generated(t *testing.T) string {
 	return dir
 }
 
+// trained runs generate and train into a new folder and returns it.
+func trained(t *testing.T) string {
+	t.Helper()
+	dir := generated(t)
+	_, stderr, err := invoke(context.Background(), t, &app{}, trainArgsFor(dir)...)
+	require.NoError(t, err, stderr)
+	return dir
+}
+
+// damage rewrites the file path with what change makes of its content.
+func damage(t *testing.T, path string, change func([]byte) []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, change(b), 0o644))
+}
+
 // trainArgsFor are the train flags of the tests, writing into dir.
 func trainArgsFor(dir string) []string {
 	return []string{"train", "-out", dir, "-base", fixture("distilbert-tiny"), "-epochs", "1", "-train-batch", "4",
@@ -85,9 +102,7 @@ func TestTrainVerifiesSavedModel(t *testing.T) {
 	model := filepath.Join(dir, modelFolder)
 	weights := filepath.Join(model, "model.safetensors")
 	a := &app{afterSave: func(string) {
-		b, err := os.ReadFile(weights)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(weights, b[:len(b)/2], 0o644)) // torn
+		damage(t, weights, func(b []byte) []byte { return b[:len(b)/2] }) // torn
 	}}
 	_, _, err := invoke(ctx, t, a, trainArgsFor(dir)...)
 	require.Error(t, err)
@@ -97,10 +112,10 @@ func TestTrainVerifiesSavedModel(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(model, trainingFile), "a damaged model marked finished")
 
 	a = &app{afterSave: func(string) {
-		b, err := os.ReadFile(weights)
-		require.NoError(t, err)
-		b[len(b)-1] ^= 0x40 // one flipped bit in the last weight
-		require.NoError(t, os.WriteFile(weights, b, 0o644))
+		damage(t, weights, func(b []byte) []byte {
+			b[len(b)-1] ^= 0x40 // one flipped bit in the last weight
+			return b
+		})
 	}}
 	_, _, err = invoke(ctx, t, a, trainArgsFor(dir)...)
 	require.Error(t, err)
@@ -120,14 +135,9 @@ func TestTrainVerifiesSavedModel(t *testing.T) {
 // a model that does not load; without checkpoints it says how to recover.
 func TestTrainDetectsDamagedModel(t *testing.T) {
 	ctx := context.Background()
-	dir := generated(t)
+	dir := trained(t)
+	damage(t, filepath.Join(dir, modelFolder, "model.safetensors"), func(b []byte) []byte { return b[:len(b)-100] })
 	_, stderr, err := invoke(ctx, t, &app{}, trainArgsFor(dir)...)
-	require.NoError(t, err, stderr)
-	weights := filepath.Join(dir, modelFolder, "model.safetensors")
-	b, err := os.ReadFile(weights)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(weights, b[:len(b)-100], 0o644))
-	_, stderr, err = invoke(ctx, t, &app{}, trainArgsFor(dir)...)
 	require.Error(t, err)
 	assert.NotContains(t, stderr, "already trained")
 	assert.Contains(t, err.Error(), "is damaged")
@@ -142,16 +152,14 @@ func TestTrainDetectsDamagedModel(t *testing.T) {
 // encoder's TestSaveRemovesLeftovers.
 func TestTrainRemovesStaleCheckpoints(t *testing.T) {
 	ctx := context.Background()
-	dir := generated(t)
-	_, stderr, err := invoke(ctx, t, &app{}, trainArgsFor(dir)...)
-	require.NoError(t, err, stderr)
+	dir := trained(t)
 	ck := filepath.Join(dir, checkpointsDir)
 	require.NoError(t, os.MkdirAll(filepath.Join(ck, "step-000000002"), 0o755)) // half removed: training.json gone
 	require.NoError(t, os.WriteFile(filepath.Join(ck, "step-000000002", "state.json"), []byte("{"), 0o644))
 	retired := retiredPath(ck)
 	require.NoError(t, os.MkdirAll(filepath.Join(retired, "step-000000004"), 0o755))
 
-	_, stderr, err = invoke(ctx, t, &app{}, trainArgsFor(dir)...)
+	_, stderr, err := invoke(ctx, t, &app{}, trainArgsFor(dir)...)
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stderr, "already trained")
 	assert.Contains(t, stderr, "left over from the run that trained the model")

@@ -74,7 +74,7 @@ func saveAtomic(path string, write func(string) error) error {
 	tmp := path + ".tmp"
 	err := write(tmp)
 	if err == nil {
-		err = syncFile(tmp)
+		err = syncPath(tmp)
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
@@ -83,26 +83,13 @@ func saveAtomic(path string, write func(string) error) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(dir)
+	return syncPath(dir)
 }
 
-// syncFile flushes a written file to disk.
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// syncDir makes the entries of a folder (files created, renamed or removed
-// in it) durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
+// syncPath flushes a written file, or a folder's entries (files created,
+// renamed or removed in it), to disk.
+func syncPath(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}

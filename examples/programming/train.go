@@ -212,7 +212,7 @@ func retire(dir string) error {
 		}
 		return err
 	}
-	if err := syncDir(filepath.Dir(dir)); err != nil {
+	if err := syncPath(filepath.Dir(dir)); err != nil {
 		return err
 	}
 	return os.RemoveAll(old)
@@ -267,5 +267,5 @@ func removeSynced(path string) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
+	return syncPath(filepath.Dir(path))
 }

@@ -95,7 +95,7 @@ func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os
 	if data == nil {
 		// A new file: its name is durable before its first batch counts
 		// as written (the batches themselves are synced as they go).
-		if err := syncDir(filepath.Dir(path)); err != nil {
+		if err := syncPath(filepath.Dir(path)); err != nil {
 			f.Close()
 			return 0, nil, err
 		}

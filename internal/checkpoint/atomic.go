@@ -77,13 +77,7 @@ func WriteFileSynced(path string, b []byte) error {
 		return err
 	}
 	_, err = f.Write(b)
-	if err == nil {
-		err = syncFile(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err = syncClose(f, err); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
@@ -96,14 +90,22 @@ func SyncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	err = syncFile(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := syncClose(f, nil); err != nil {
 		return fmt.Errorf("syncing the folder %s: %w", dir, err)
 	}
 	return nil
+}
+
+// syncClose syncs f unless err (an earlier error of its writer) is set, and
+// closes it; it returns the first error.
+func syncClose(f *os.File, err error) error {
+	if err == nil {
+		err = syncFile(f)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // SyncTrace, when not nil, is called with the name of every file and folder
