@@ -16,7 +16,6 @@ import (
 
 	"github.com/genq-go/genq/encoder/optim"
 	"github.com/genq-go/genq/encoder/wordpiece"
-	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/genq-go/genq/loss"
 )
@@ -75,69 +74,30 @@ func miniLML6() *Config {
 func randomModel(tb testing.TB, cfg *Config, seed uint64) *Model {
 	tb.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
-	tensors := map[string]*checkpoint.Tensor{}
-	add := func(name string, shape ...int) {
+	v := initVars(func(name string, shape []int) []float32 {
 		n := 1
 		for _, s := range shape {
 			n *= s
 		}
-		t := &checkpoint.Tensor{DType: "F32", Shape: shape, F32: make([]float32, n)}
+		data := make([]float32, n)
 		switch {
 		case strings.HasSuffix(name, "LayerNorm.weight") || strings.HasSuffix(name, "layer_norm.weight"):
-			for i := range t.F32 {
-				t.F32[i] = 1
+			for i := range data {
+				data[i] = 1
 			}
 		case len(shape) == 2:
-			for i := range t.F32 {
-				t.F32[i] = float32(rng.NormFloat64() * 0.02)
+			for i := range data {
+				data[i] = float32(rng.NormFloat64() * 0.02)
 			}
 		}
-		tensors[name] = t
-	}
-	h, f := cfg.Hidden, cfg.Intermediate
-	add("embeddings.word_embeddings.weight", cfg.VocabSize, h)
-	add("embeddings.position_embeddings.weight", cfg.MaxPositions, h)
-	add("embeddings.LayerNorm.weight", h)
-	add("embeddings.LayerNorm.bias", h)
-	for i := range cfg.Layers {
-		if cfg.ModelType == "bert" {
-			p := fmt.Sprintf("encoder.layer.%d.", i)
-			for _, n := range []string{"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"} {
-				add(p+n+".weight", h, h)
-				add(p+n+".bias", h)
-			}
-			add(p+"intermediate.dense.weight", f, h)
-			add(p+"intermediate.dense.bias", f)
-			add(p+"output.dense.weight", h, f)
-			add(p+"output.dense.bias", h)
-			for _, n := range []string{"attention.output.LayerNorm", "output.LayerNorm"} {
-				add(p+n+".weight", h)
-				add(p+n+".bias", h)
-			}
-			continue
-		}
-		p := fmt.Sprintf("transformer.layer.%d.", i)
-		for _, n := range []string{"attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin"} {
-			add(p+n+".weight", h, h)
-			add(p+n+".bias", h)
-		}
-		add(p+"ffn.lin1.weight", f, h)
-		add(p+"ffn.lin1.bias", f)
-		add(p+"ffn.lin2.weight", h, f)
-		add(p+"ffn.lin2.bias", h)
-		for _, n := range []string{"sa_layer_norm", "output_layer_norm"} {
-			add(p+n+".weight", h)
-			add(p+n+".bias", h)
-		}
-	}
-	m := &Model{cfg: cfg, pooling: MeanPooling(h), maxSeqLen: 128, graphs: map[[2]int]*inferGraph{}}
-	w := checkpoint.NewWeights(tensors, "random weights")
+		return data
+	})
+	m := &Model{cfg: cfg, pooling: MeanPooling(cfg.Hidden), maxSeqLen: 128, graphs: map[[2]int]*inferGraph{}}
 	var err error
 	if cfg.ModelType == "bert" {
-		add("embeddings.token_type_embeddings.weight", cfg.TypeVocabSize, h)
-		m.body, err = loadBert(w, cfg)
+		m.body, err = newBert(v, cfg)
 	} else {
-		m.body, err = loadDistilBERT(w, cfg)
+		m.body, err = newDistilBERT(v, cfg)
 	}
 	if err != nil {
 		tb.Fatal(err)

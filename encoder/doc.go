@@ -30,6 +30,19 @@
 // a linear warm-up and decay schedule, an optional evaluator, and resumable
 // checkpoints. It returns the loss of every step.
 //
+// # In your own graph
+//
+// Model.Graph puts the model into a caller's gorgonia ExprGraph: each weight
+// becomes a leaf node (Graph.Params, named and ordered as PyTorch's
+// named_parameters), and Graph.Forward builds a forward pass (a Tower) over
+// a batch of a fixed shape, whose Embedding node carries the sentence
+// embeddings. Any loss written on those nodes can be differentiated with
+// gorgonia.Grad and run on a TapeMachine; Graph.Commit hands the trained
+// weights back to the Model. Encode and Fit build their graphs the same
+// way. The pieces of the forward pass are exported for tests and other
+// models: LayerNorm, AddLayerNorm, GELU, GELUNew, ReLU, Linear, Attention, SelfAttention,
+// AdditiveMask, Pool and Normalize.
+//
 // # Accuracy
 //
 // Against golden outputs of the Python libraries (testdata/fixtures), token

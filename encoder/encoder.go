@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/genq-go/genq/internal/cuda"
+	"github.com/genq-go/genq/internal/kernel"
 	"github.com/genq-go/genq/internal/nn"
 	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
@@ -268,16 +268,7 @@ func (m *Model) tokenize(texts []string) (tokenized, error) {
 }
 
 // normalizeVec scales v to unit L2 norm (v / max(‖v‖, 1e-12)).
-func normalizeVec(v []float32) {
-	var ss float64
-	for _, x := range v {
-		ss += float64(x) * float64(x)
-	}
-	n := math.Max(math.Sqrt(ss), 1e-12)
-	for i, x := range v {
-		v[i] = float32(float64(x) / n)
-	}
-}
+func normalizeVec(v []float32) { kernel.L2Normalize(v, v, len(v)) }
 
 // seqBucket is the granularity inference graphs round sequence lengths up
 // to, so that a handful of graphs serve every batch.
@@ -337,34 +328,27 @@ func run(vm G.VM) (err error) {
 }
 
 // buildInference builds and compiles the inference graph for b sequences of t
-// tokens; with share (on the CPU) its layers share their intermediate buffers.
+// tokens through the public path (Model.Graph, Forward) with the fused q/k/v
+// weights; on the CPU its linear layers keep their weights packed and, with
+// share, its layers share their intermediate buffers.
 func (m *Model) buildInference(b, t int, share bool) (ig *inferGraph, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("encoder: building the graph for batch %d × %d tokens: %v", b, t, r)
-		}
-	}()
-	bld := newBuilder(G.NewGraph())
+	o := graphOptions{fused: true}
 	if !cuda.Enabled() { // on a GPU the products run on cuBLAS, over unpacked weights
-		bld.packed = m.packs()
-		if share { // layers share their intermediate buffers
-			bld.buffers = map[string]*nn.Buffer{}
-		}
+		o.packed, o.share = m.packs(), share
 	}
-	in := bld.inputs(b, t, m.cfg.ModelType == "bert", "")
-	x, err := m.body.forward(bld, in)
+	gr, err := m.graph(G.NewGraph(), o)
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.pooling.pool(x, in.poolMask)
+	tw, err := gr.forward(b, t, "")
 	if err != nil {
 		return nil, err
 	}
-	ig = &inferGraph{in: in, tokens: x, pooled: p}
-	if ig.reads, err = cuda.ReadBack(x, p); err != nil {
+	ig = &inferGraph{in: tw.in, tokens: tw.Tokens, pooled: tw.pooled}
+	if ig.reads, err = cuda.ReadBack(ig.tokens, ig.pooled); err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
-	if ig.vm, err = cuda.NewMachine(bld.g); err != nil {
+	if ig.vm, err = cuda.NewMachine(gr.b.g); err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
 	return ig, nil

@@ -6,6 +6,8 @@ import (
 
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/genq-go/genq/loss"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestGradients builds the training graph on the golden batches (dropout 0,
@@ -17,22 +19,15 @@ func TestGradients(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			g := testutil.LoadGolden(t, name)
 			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			q, p := goldenBatch(t, g, "query"), goldenBatch(t, g, "passage")
 			tg, err := m.buildTrain(len(q.ids), []int{len(q.ids[0]), len(p.ids[0])}, loss.NewMNRL(), nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tg.step(q, p); err != nil {
-				t.Fatal(err)
-			}
-			testutil.AllClose(t, "mnrl.loss", []float32{float32(tg.lossValue())}, g.T(t, "mnrl.loss").F32, 1e-5, 1e-4)
-			testutil.AllClose(t, "mnrl.scores", tg.scores.Data().([]float32), g.T(t, "mnrl.scores").F32, 1e-5, 1e-4)
-			var names []string
+			require.NoError(t, err)
+			require.NoError(t, tg.step(q, p))
+			allClose(t, "mnrl.loss", []float32{float32(tg.lossValue())}, g.T(t, "mnrl.loss").F32, 1e-5, 1e-4)
+			allClose(t, "mnrl.scores", tg.scores.Data().([]float32), g.T(t, "mnrl.scores").F32, 1e-5, 1e-4)
+			var names, noGrad []string
 			g.Decode(t, "parameter_names", &names)
-			var noGrad []string
 			g.Decode(t, "fit_step", &struct {
 				P *[]string `json:"params_without_grad"`
 			}{&noGrad})
@@ -49,23 +44,17 @@ func TestGradients(t *testing.T) {
 				skip[n] = true
 			}
 			for _, n := range names {
-				if skip[n] {
-					if _, ok := got[n]; ok {
-						t.Errorf("%s has a gradient; the reference has none", n)
-					}
-					continue
-				}
 				gr, ok := got[n]
-				if !ok {
-					t.Errorf("no gradient for %s", n)
+				if skip[n] {
+					assert.False(t, ok, "%s has a gradient; the reference has none", n)
 					continue
 				}
-				testutil.AllClose(t, "grad."+n, gr, g.T(t, "grad."+n).F32, 1e-5, 1e-4)
+				if assert.True(t, ok, "no gradient for %s", n) {
+					allClose(t, "grad."+n, gr, g.T(t, "grad."+n).F32, 1e-5, 1e-4)
+				}
 			}
-			if len(got) != len(names)-len(noGrad) {
-				t.Errorf("%d gradients, want %d", len(got), len(names)-len(noGrad))
-			}
-			testutil.AllClose(t, "grad_total_norm", []float32{float32(math.Sqrt(ss))}, g.T(t, "grad_total_norm").F32, 1e-5, 1e-4)
+			assert.Len(t, got, len(names)-len(noGrad))
+			allClose(t, "grad_total_norm", []float32{float32(math.Sqrt(ss))}, g.T(t, "grad_total_norm").F32, 1e-5, 1e-4)
 		})
 	}
 }

@@ -108,7 +108,7 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 		return nil, fmt.Errorf("encoder: %s: word_embedding_dimension %d differs from the model's hidden size %d",
 			filepath.Join(poolDir, "config.json"), m.pooling.WordEmbeddingDimension, m.cfg.Hidden)
 	}
-	if _, err := m.pooling.modes(); err != nil {
+	if _, err := m.pooling.Modes(); err != nil {
 		return nil, err
 	}
 	var sc stConfig

@@ -27,23 +27,81 @@ func MeanPooling(dim int) Pooling {
 	return Pooling{WordEmbeddingDimension: dim, MeanTokens: true, IncludePrompt: true}
 }
 
-// modes lists the pooling modes in sentence-transformers' concatenation order.
-func (p Pooling) modes() ([]nn.PoolMode, error) {
+// PoolMode is one way of reducing a sequence's token embeddings to one
+// vector, as a mode of sentence-transformers' Pooling.
+type PoolMode int
+
+// The pooling modes Pool supports.
+const (
+	// PoolMean is Σ mask·x / max(Σ mask, 1e-9) (pooling_mode_mean_tokens).
+	PoolMean PoolMode = iota
+	// PoolCLS is the first token's embedding (pooling_mode_cls_token).
+	PoolCLS
+	// PoolMax is the maximum over the tokens of mask 1, the others counting
+	// as -1e9 (pooling_mode_max_tokens).
+	PoolMax
+	// PoolMeanSqrtLen is Σ mask·x / sqrt(max(Σ mask, 1e-9))
+	// (pooling_mode_mean_sqrt_len_tokens).
+	PoolMeanSqrtLen
+)
+
+// String returns the mode's name in sentence-transformers' config keys
+// ("mean", "cls", "max", "mean_sqrt_len").
+func (m PoolMode) String() string {
+	if m < PoolMean || m > PoolMeanSqrtLen {
+		return fmt.Sprintf("PoolMode(%d)", int(m))
+	}
+	return m.nn().String()
+}
+
+func (m PoolMode) nn() nn.PoolMode {
+	switch m {
+	case PoolMean:
+		return nn.PoolMean
+	case PoolCLS:
+		return nn.PoolCLS
+	case PoolMax:
+		return nn.PoolMax
+	case PoolMeanSqrtLen:
+		return nn.PoolMeanSqrtLen
+	}
+	return nn.PoolMode(-1)
+}
+
+// Pool reduces token embeddings tokens [B·T, D] (or [B, T, D]) to one vector
+// per sequence [B, D] using the 0/1 float mask [B, T] (1 for a token), as
+// one mode of sentence-transformers' Pooling does. The mask gets no
+// gradient.
+func Pool(tokens, mask *G.Node, mode PoolMode) (*G.Node, error) {
+	if mode < PoolMean || mode > PoolMeanSqrtLen {
+		return nil, fmt.Errorf("encoder: unknown pooling mode %d", int(mode))
+	}
+	n, err := nn.Pool(tokens, mask, mode.nn())
+	if err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
+	return n, nil
+}
+
+// Modes lists the pooling modes that are on, in sentence-transformers'
+// concatenation order; weighted-mean and last-token pooling are not
+// supported.
+func (p Pooling) Modes() ([]PoolMode, error) {
 	if p.WeightedMeanTokens || p.LastToken {
 		return nil, fmt.Errorf("encoder: weighted-mean and last-token pooling are not supported (1_Pooling/config.json); use cls, mean, max or mean_sqrt_len")
 	}
-	var ms []nn.PoolMode
+	var ms []PoolMode
 	if p.CLSToken {
-		ms = append(ms, nn.PoolCLS)
+		ms = append(ms, PoolCLS)
 	}
 	if p.MaxTokens {
-		ms = append(ms, nn.PoolMax)
+		ms = append(ms, PoolMax)
 	}
 	if p.MeanTokens {
-		ms = append(ms, nn.PoolMean)
+		ms = append(ms, PoolMean)
 	}
 	if p.MeanSqrtLenTokens {
-		ms = append(ms, nn.PoolMeanSqrtLen)
+		ms = append(ms, PoolMeanSqrtLen)
 	}
 	if len(ms) == 0 {
 		return nil, fmt.Errorf("encoder: 1_Pooling/config.json turns on no pooling mode")
@@ -53,19 +111,21 @@ func (p Pooling) modes() ([]nn.PoolMode, error) {
 
 // Dim is the size of the pooled sentence embedding.
 func (p Pooling) Dim() int {
-	ms, _ := p.modes()
+	ms, _ := p.Modes()
 	return len(ms) * p.WordEmbeddingDimension
 }
 
-// pool builds the sentence embeddings [B, dim] of token embeddings x [B·T, D].
-func (p Pooling) pool(x, mask *G.Node) (*G.Node, error) {
-	ms, err := p.modes()
+// Pool builds the sentence embeddings [B, Dim()] of token embeddings tokens
+// [B·T, D] under the 0/1 attention mask [B, T]: each mode's vectors,
+// concatenated.
+func (p Pooling) Pool(tokens, mask *G.Node) (*G.Node, error) {
+	ms, err := p.Modes()
 	if err != nil {
 		return nil, err
 	}
 	outs := make([]*G.Node, len(ms))
 	for i, m := range ms {
-		if outs[i], err = nn.Pool(x, mask, m); err != nil {
+		if outs[i], err = Pool(tokens, mask, m); err != nil {
 			return nil, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/internal/gemm"
+	"github.com/stretchr/testify/require"
 )
 
 // randomRows returns n standard-normal rows of length dim.
@@ -56,12 +57,7 @@ func BenchmarkTopK100x100k(b *testing.B) {
 
 // BenchmarkCorpusSearch100x100k is the same search on a Corpus built once.
 func BenchmarkCorpusSearch100x100k(b *testing.B) {
-	r := rand.New(rand.NewPCG(0, 0))
-	c, err := NewCorpus(randomRows(r, 100_000, 768), true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	queries := randomRows(r, 100, 768)
+	c, queries := p4Corpus(b)
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := c.Search(queries, 10); err != nil {
@@ -151,12 +147,7 @@ func BenchmarkBatchSize(b *testing.B) {
 // (gemm.SetMaxThreads(1), a process-wide setting a library must not change
 // behind its caller's back).
 func BenchmarkGemmThreads(b *testing.B) {
-	r := rand.New(rand.NewPCG(0, 0))
-	c, err := NewCorpus(randomRows(r, 100_000, 768), true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	queries := randomRows(r, 100, 768)
+	c, queries := p4Corpus(b)
 	for _, threads := range []int{0, 1} {
 		b.Run(fmt.Sprintf("gemm-threads=%d", threads), func(b *testing.B) {
 			defer gemm.SetMaxThreads(gemm.SetMaxThreads(threads))
@@ -183,4 +174,13 @@ func BenchmarkKernel(b *testing.B) {
 		scoreTile(out, q, nq, c, rows, dim)
 	}
 	b.ReportMetric(2*nq*rows*dim*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// p4Corpus returns P4's normalized random corpus of 100k rows of 768 and
+// 100 queries.
+func p4Corpus(b *testing.B) (*Corpus, [][]float32) {
+	r := rand.New(rand.NewPCG(0, 0))
+	c, err := NewCorpus(randomRows(r, 100_000, 768), true)
+	require.NoError(b, err)
+	return c, randomRows(r, 100, 768)
 }

@@ -10,6 +10,8 @@ import (
 	"context"
 	"math"
 	"sort"
+
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // hypothesis is a finished (or, at the end, live) beam.
@@ -123,7 +125,7 @@ func (m *Model) beamSearch(ctx context.Context, st *stepper, n int, opts Generat
 			top := make([]candidate, 0, 2*k+1)
 			for j := 0; j < k; j++ {
 				r := p*k + j
-				logSoftmaxInto(logp, logits[r*v:(r+1)*v])
+				kernel.LogSoftmax(logp, logits[r*v:(r+1)*v], v)
 				if opts.suppressEOS(curLen - 1) {
 					logp[eos] = float32(math.Inf(-1))
 				}
@@ -196,24 +198,6 @@ func pushTop(top []candidate, c candidate, size int) []candidate {
 		top = top[:size]
 	}
 	return top
-}
-
-// logSoftmaxInto writes log_softmax(x) into dst in float32 arithmetic.
-func logSoftmaxInto(dst, x []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		if v > m {
-			m = v
-		}
-	}
-	var sum float32
-	for _, v := range x {
-		sum += float32(math.Exp(float64(v - m)))
-	}
-	logSum := float32(math.Log(float64(sum)))
-	for i, v := range x {
-		dst[i] = (v - m) - logSum
-	}
 }
 
 func appendInt(x []int, v int) []int { return append(append(make([]int, 0, len(x)+1), x...), v) }

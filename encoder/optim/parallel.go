@@ -1,14 +1,13 @@
 package optim
 
 import (
-	"runtime"
 	"sort"
-	"sync"
-	"sync/atomic"
+
+	"github.com/genq-go/genq/internal/kernel"
 )
 
 // workers, when positive, is the number of goroutines Step and ClipGradNorm
-// use; otherwise they use runtime.GOMAXPROCS(0). Tests set it to compare the
+// use; otherwise they use kernel.Workers() (GOMAXPROCS). Tests set it to compare the
 // parallel results with the serial ones.
 var workers int
 
@@ -22,36 +21,15 @@ func numWorkers() int {
 	if workers > 0 {
 		return workers
 	}
-	return runtime.GOMAXPROCS(0)
+	return kernel.Workers()
 }
 
 // forEach calls fn(i) for every i in [0, n), on up to numWorkers goroutines
-// that take the next index as they become free, and returns when all calls
-// have. With one worker (or one index) it runs in the caller's goroutine.
+// that take the next index as they become free (kernel.ForEachOn), and
+// returns when all calls have. With one worker (or one index) it runs in the
+// caller's goroutine.
 func forEach(n int, fn func(i int)) {
-	w := min(numWorkers(), n)
-	if w <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
+	kernel.ForEachOn(numWorkers(), n, func(_, i int) { fn(i) })
 }
 
 // forChunks views slices of the given lengths as one concatenation, cuts it

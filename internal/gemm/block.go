@@ -2,8 +2,9 @@ package gemm
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"github.com/genq-go/genq/internal/parallel"
 )
 
 // problem is one validated Sgemm call with alpha ≠ 0 and m, n, k ≥ 1.
@@ -44,29 +45,17 @@ func (p *problem) run(kern *kernel) {
 	if p.serial || 2*float64(p.m)*float64(p.n)*float64(p.k) < parallelMinFlops {
 		workers = 1
 	}
-	byRows := p.m >= p.n
-	if byRows {
-		workers = min(workers, ceilDiv(p.m, kern.mr))
-	} else {
-		workers = min(workers, ceilDiv(p.n, kern.nr))
-	}
-	if workers <= 1 {
-		p.block(kern, 0, p.m, 0, p.n)
+	// Bands of whole micro-tiles of rows or of columns, whichever dimension
+	// is longer.
+	if p.m >= p.n {
+		parallel.ForOn(workers, ceilDiv(p.m, kern.mr), 1, func(lo, hi int) {
+			p.block(kern, lo*kern.mr, min(hi*kern.mr, p.m), 0, p.n)
+		})
 		return
 	}
-	var wg sync.WaitGroup
-	if byRows {
-		band := roundUp(ceilDiv(p.m, workers), kern.mr)
-		for i0 := 0; i0 < p.m; i0 += band {
-			wg.Go(func() { p.block(kern, i0, min(i0+band, p.m), 0, p.n) })
-		}
-	} else {
-		band := roundUp(ceilDiv(p.n, workers), kern.nr)
-		for j0 := 0; j0 < p.n; j0 += band {
-			wg.Go(func() { p.block(kern, 0, p.m, j0, min(j0+band, p.n)) })
-		}
-	}
-	wg.Wait()
+	parallel.ForOn(workers, ceilDiv(p.n, kern.nr), 1, func(lo, hi int) {
+		p.block(kern, 0, p.m, lo*kern.nr, min(hi*kern.nr, p.n))
+	})
 }
 
 // block computes rows [i0, i1) × columns [j0, j1) of C on one goroutine.

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -326,7 +325,7 @@ func TestSgemmPanics(t *testing.T) {
 		{msgShortC, func() { Sgemm(false, false, 2, 4, 1, 1, s, 1, s, 4, 0, s[:5], 4) }},
 	}
 	for _, tt := range tests {
-		assert.PanicsWithValue(t, tt.want, tt.call)
+		require.PanicsWithValue(t, tt.want, tt.call)
 	}
 }
 
@@ -336,7 +335,7 @@ func TestBlockingFitsBuffers(t *testing.T) {
 	t.Logf("active kernel: %s", KernelName())
 	for _, cfg := range configs() {
 		k := cfg.kern
-		assert.Truef(t, k.kc <= maxKC && k.kc%4 == 0 && k.mc%k.mr == 0 && k.nc%k.nr == 0,
+		require.Truef(t, k.kc <= maxKC && k.kc%4 == 0 && k.mc%k.mr == 0 && k.nc%k.nr == 0,
 			"%s: blocking mc=%d kc=%d nc=%d does not fit mr=%d nr=%d maxKC=%d", k.name, k.mc, k.kc, k.nc, k.mr, k.nr, maxKC)
 	}
 }

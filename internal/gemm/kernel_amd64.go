@@ -14,24 +14,23 @@ func tileAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func tileAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
-var avx2Kernel = &kernel{
-	name: "avx2-6x16",
-	mr:   6, nr: 16,
-	mc: 144, kc: 256, nc: 3072,
-	tile: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
-		_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15] // the assembly trusts these bounds
-		tileAVX2(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
-	},
-}
+var (
+	avx2Kernel   = asmKernel("avx2-6x16", 6, 16, 256, tileAVX2)
+	avx512Kernel = asmKernel("avx512-12x32", 12, 32, 192, tileAVX512)
+)
 
-var avx512Kernel = &kernel{
-	name: "avx512-12x32",
-	mr:   12, nr: 32,
-	mc: 144, kc: 192, nc: 3072,
-	tile: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
-		_, _, _ = a[12*k-1], b[32*k-1], c[11*ldc+31] // the assembly trusts these bounds
-		tileAVX512(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
-	},
+// asmKernel is the kernel of an assembly mr×nr tile (blocks mc 144, kc
+// given, nc 3072), bounds-checked before the call: the assembly trusts them.
+func asmKernel(name string, mr, nr, kc int, tile func(k int, a, b, c *float32, ldc int, alpha, beta float32)) *kernel {
+	return &kernel{
+		name: name,
+		mr:   mr, nr: nr,
+		mc: 144, kc: kc, nc: 3072,
+		tile: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+			_, _, _ = a[mr*k-1], b[nr*k-1], c[(mr-1)*ldc+nr-1]
+			tile(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+		},
+	}
 }
 
 func init() {

@@ -7,6 +7,10 @@ import "math"
 func ReLU[T Float](dst, x []T) {
 	dst = dst[:len(x)]
 	ParallelFor(len(x), ElemGrain, func(lo, hi int) {
+		if x32, ok := any(x).([]float32); ok {
+			reluBits(any(dst).([]float32)[lo:hi], x32[lo:hi])
+			return
+		}
 		for i, v := range x[lo:hi] {
 			if v <= 0 {
 				v = 0
@@ -14,6 +18,20 @@ func ReLU[T Float](dst, x []T) {
 			dst[lo+i] = v
 		}
 	})
+}
+
+// reluBits is ReLU of float32s without a branch on the sign (a coin toss
+// for the predictor on activations): it clears the bits of negative values.
+func reluBits(dst, x []float32) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		if v != v {
+			dst[i] = v
+			continue
+		}
+		b := math.Float32bits(v)
+		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
 }
 
 // ReLUBackward sets dx[i] = dy[i] where x[i] > 0 and 0 elsewhere (dx may

@@ -55,36 +55,3 @@ func PositionBiasBackward[T Float](dtable, dy []T, buckets []int, batch, heads i
 		}
 	}
 }
-
-// Permute4 views x as a 4-D row-major array of dims and sets dst to it with
-// its axes permuted: axis i of dst is axis perm[i] of x (perm {0, 2, 1, 3}
-// splits [B·S, H·D] into heads [B·H, S, D] and merges them back).
-// Permute4(dst, x, dims, perm) is undone by Permute4 with the inverse
-// permutation of the permuted dims.
-func Permute4[T Float](dst, x []T, dims, perm [4]int) {
-	var od, stride [4]int
-	for i, p := range perm {
-		od[i] = dims[p]
-	}
-	stride[3] = 1
-	for i := 2; i >= 0; i-- {
-		stride[i] = stride[i+1] * dims[i+1]
-	}
-	s0, s1, s2, s3 := stride[perm[0]], stride[perm[1]], stride[perm[2]], stride[perm[3]]
-	k := 0
-	for a := 0; a < od[0]; a++ {
-		for b := 0; b < od[1]; b++ {
-			for c := 0; c < od[2]; c++ {
-				base := a*s0 + b*s1 + c*s2
-				if s3 == 1 {
-					k += copy(dst[k:k+od[3]], x[base:base+od[3]])
-					continue
-				}
-				for d := 0; d < od[3]; d++ {
-					dst[k] = x[base+d*s3]
-					k++
-				}
-			}
-		}
-	}
-}

@@ -115,17 +115,6 @@ func TestBackward(t *testing.T) {
 				PositionBiasBackward(dt, w, buckets, 2, 2)
 				return [][]float64{dt}
 			}},
-		{"Permute4", [][]float64{randn(rng, 2*3*2*2, 1)}, 2 * 3 * 2 * 2,
-			func(in [][]float64) []float64 {
-				y := make([]float64, len(in[0]))
-				Permute4(y, in[0], [4]int{2, 3, 2, 2}, [4]int{0, 2, 1, 3})
-				return y
-			},
-			func(in [][]float64, w []float64) [][]float64 {
-				dx := make([]float64, len(w))
-				Permute4(dx, w, [4]int{2, 2, 3, 2}, [4]int{0, 2, 1, 3})
-				return [][]float64{dx}
-			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { gradCheck(t, c.name, c.inputs, c.outLen, c.f, c.grad) })
@@ -163,6 +152,7 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 			k32  func(y []float32)
 			k64  func(y []float64)
 		}{
+			{"ReLU", func(y []float32) { ReLU(y, x32) }, func(y []float64) { ReLU(y, x64) }},
 			{"GELU", func(y []float32) { GELU(y, x32) }, func(y []float64) { GELU(y, x64) }},
 			{"GELUNew", func(y []float32) { GELUNew(y, x32) }, func(y []float64) { GELUNew(y, x64) }},
 			{"Softmax", func(y []float32) { Softmax(y, x32, d) }, func(y []float64) { Softmax(y, x64, d) }},
@@ -272,5 +262,24 @@ func TestSumSquares(t *testing.T) {
 				assert.Truef(t, math.IsNaN(s) || math.IsInf(s, 0), "n=%d with %v: sum %v, want a non-finite one", n, bad, s)
 			}
 		}
+	}
+}
+
+// TestReLUEdges checks torch.relu's edge cases on both paths: NaN stays
+// NaN, -0 becomes +0, -Inf 0, +Inf stays.
+func TestReLUEdges(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	x := []float64{nan, math.Copysign(0, -1), -inf, inf, -2, 3}
+	y64 := make([]float64, len(x))
+	ReLU(y64, x)
+	y32 := make([]float32, len(x))
+	ReLU(y32, f32(x))
+	for i, y := range []float64{y64[0], float64(y32[0])} {
+		assert.Truef(t, math.IsNaN(y), "path %d: relu(NaN) = %v", i, y)
+	}
+	want := []uint64{0, 0, math.Float64bits(inf), 0, math.Float64bits(3)}
+	for i, w := range want {
+		assert.Equalf(t, w, math.Float64bits(y64[i+1]), "float64 relu(%v)", x[i+1])
+		assert.Equalf(t, math.Float32bits(float32(math.Float64frombits(w))), math.Float32bits(y32[i+1]), "float32 relu(%v)", x[i+1])
 	}
 }

@@ -1,67 +1,26 @@
 package kernel
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
+import "github.com/genq-go/genq/internal/parallel"
 
 // Workers returns how many goroutines ForEach and ParallelFor use at most:
 // GOMAXPROCS.
-func Workers() int { return max(1, runtime.GOMAXPROCS(0)) }
+func Workers() int { return parallel.Workers() }
 
 // ParallelFor calls f on contiguous chunks [lo, hi) covering [0, n), on up
 // to Workers goroutines, each chunk at least grain items long; work too
 // small to split runs on the calling goroutine. f must not depend on how
-// [0, n) is cut.
-func ParallelFor(n, grain int, f func(lo, hi int)) {
-	workers := min(Workers(), n/max(grain, 1))
-	if workers <= 1 {
-		if n > 0 {
-			f(0, n)
-		}
-		return
-	}
-	chunk := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := chunk; lo < n; lo += chunk {
-		wg.Go(func() { f(lo, min(lo+chunk, n)) })
-	}
-	f(0, min(chunk, n))
-	wg.Wait()
-}
+// [0, n) is cut. (internal/parallel, which internal/gemm shares.)
+func ParallelFor(n, grain int, f func(lo, hi int)) { parallel.For(n, grain, f) }
 
 // ForEach calls f(worker, i) for every i in [0, n) on up to Workers
 // goroutines (worker < Workers() identifies the goroutine, for per-worker
 // scratch), handing out indices one at a time so that a core slowed down by
 // other work takes fewer of them. With one worker or one index it runs on
 // the calling goroutine.
-func ForEach(n int, f func(worker, i int)) { ForEachOn(Workers(), n, f) }
+func ForEach(n int, f func(worker, i int)) { parallel.Each(n, f) }
 
 // ForEachOn is ForEach on up to workers goroutines (at least one).
-func ForEachOn(workers, n int, f func(worker, i int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		for i := range n {
-			f(0, i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				f(w, i)
-			}
-		})
-	}
-	wg.Wait()
-}
+func ForEachOn(workers, n int, f func(worker, i int)) { parallel.EachOn(workers, n, f) }
 
 // ElemGrain is the fewest elements of a cheap element-wise loop worth
 // handing to another goroutine.

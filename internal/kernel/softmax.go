@@ -12,27 +12,30 @@ const MaskedValue = -math.MaxFloat32
 // reciprocal of the sum, rounded once to T. A row of all −Inf gives NaN, as
 // in torch.
 func SoftmaxRow[T Float](row, mask []T) {
-	hi := T(math.Inf(-1))
-	lo := 0
-	r32, vec := any(row).([]float32)
-	vec = vec && haveAVX2 && mask != nil
-	if vec {
-		hi = T(addMaxAVX2(r32, any(mask).([]float32)))
-		lo = len(row) &^ 7
-	}
 	if mask != nil {
 		mask = mask[:len(row)]
-		for j := lo; j < len(row); j++ {
-			row[j] += mask[j]
-			if row[j] > hi {
-				hi = row[j]
-			}
+	}
+	hi := T(math.Inf(-1))
+	lo := 0
+	if r32, ok := any(row).([]float32); ok && haveAVX2 {
+		var m32 []float32
+		switch {
+		case mask != nil:
+			m32 = any(mask).([]float32)
+		case len(row) <= len(zeros):
+			m32 = zeros[:len(row)] // the vector maximum, adding zeros
 		}
-	} else {
-		for _, v := range row {
-			if v > hi {
-				hi = v
-			}
+		if m32 != nil {
+			hi = T(addMaxAVX2(r32, m32))
+			lo = len(row) &^ 7
+		}
+	}
+	for j := lo; j < len(row); j++ {
+		if mask != nil {
+			row[j] += mask[j]
+		}
+		if row[j] > hi {
+			hi = row[j]
 		}
 	}
 	inv := 1 / expShift(row, float64(hi))
@@ -45,6 +48,10 @@ func SoftmaxRow[T Float](row, mask []T) {
 		row[j] = T(float64(row[j]) * inv)
 	}
 }
+
+// zeros is the mask of unmasked float32 rows up to its length: read, never
+// written.
+var zeros [1 << 12]float32
 
 // expShift sets row[j] = e^(row[j] − hi) and returns the sum of the
 // exponentials (before rounding to T).

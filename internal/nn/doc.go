@@ -1,24 +1,27 @@
-// Package nn holds the gorgonia building blocks the BERT and DistilBERT
-// encoders share: exact-erf GELU, LayerNorm, linear layers over Hugging Face
-// (out, in) weights, embedding lookup, multi-head scaled dot-product attention
-// with a padding mask, dropout, masked pooling and L2 normalization.
+// Package nn wraps the kernels of internal/kernel as gorgonia operations:
+// one Op type (op.go) carries a kernel's name (which hashes it), its input
+// types, output shape and dtype, the forward kernel, and a pullback that
+// builds the ops of its gradient; every function of this package adds one.
+// The blocks: exact-erf GELU, gelu_new, ReLU, softmax and log-softmax,
+// LayerNorm (and AddLayerNorm), T5's RMS norm, linear layers over Hugging
+// Face (out, in) weights and matrix products (MatMul), embedding lookup,
+// cross-entropy, T5's relative position bias, multi-head attention reading
+// q/k/v in place from fused projections (Attend, Attention,
+// SelfAttention), dropout, masked pooling and L2 normalization; for
+// forward-only graphs the fused projection of T5 (Project).
 //
-// Every block is a gorgonia Op with a symbolic gradient (gorgonia.SDOp), so a
-// graph built from them can be differentiated with gorgonia.Grad and run on a
-// TapeMachine. Forward and backward passes are written once, generic over
-// float32 (what models use) and float64 (what the finite-difference gradient
-// checks use); float32 matrix products run on internal/gemm's kernels. Each
-// op reuses its output tensor from run to run, and the element-wise and
-// row-wise kernels split their work across GOMAXPROCS goroutines.
+// Every block has a symbolic gradient (gorgonia.SDOp), so a graph built from
+// them can be differentiated with gorgonia.Grad and run on a TapeMachine;
+// the kernels are generic over float32 (what models use) and float64 (what
+// the finite-difference gradient checks use). Each op reuses its output
+// tensor from run to run, or writes into a Buffer it shares with other ops
+// of a forward-only graph (Into, ShareOutput, BufferFunc).
 //
-// For speed, SelfAttention takes the q/k/v projections fused into one
-// [N, 3·D] input (one Linear over the three weight matrices stacked) and
-// reads the heads in place; AddLayerNorm folds a residual addition into the
-// layer norm; LinearPacked keeps an inference graph's weights packed for
-// the matrix kernel between runs (Weights reports when they change). On
-// amd64 with AVX2 and FMA, GELU, its gradient and the softmax exponentials
-// of float32 tensors run four lanes at a time in assembly
-// (approx_amd64.s), with the float64 polynomials of the scalar code.
+// Matrix products run on internal/gemm directly, whatever BLAS gorgonia was
+// given: genq never changes gorgonia's process-wide BLAS (UseBLAS is the
+// explicit call for a program that wants gemm's Sgemm behind gorgonia's
+// own MatMul). LinearPacked keeps an inference graph's weights packed for
+// the matrix kernel between runs (Weights reports when they change).
 //
 // Shapes are static, as everywhere in gorgonia: an op is built for the shapes
 // of its inputs, and a new batch shape needs a new graph.

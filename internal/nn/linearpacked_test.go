@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -43,7 +42,7 @@ func TestLinearPacked(t *testing.T) {
 			check := func(when string) {
 				vm.Reset()
 				require.NoError(t, vm.RunAll())
-				assert.Equal(t, want.Value().Data(), got.Value().Data(), "%s: LinearPacked differs from Linear", when)
+				require.Equal(t, want.Value().Data(), got.Value().Data(), "%s: LinearPacked differs from Linear", when)
 			}
 			check("first run")
 			for i := range w.Shape().TotalSize() {

@@ -1,10 +1,10 @@
 package nn
 
-import "math"
+import "github.com/genq-go/genq/internal/kernel"
 
 // MaskedValue is what AdditiveMask puts where the attention mask is 0:
 // the most negative float32, as Hugging Face uses (torch.finfo(float32).min).
-const MaskedValue = -math.MaxFloat32
+const MaskedValue = kernel.MaskedValue
 
 // AdditiveMask turns a 0/1 attention mask (1 = real token, 0 = padding) into
 // the additive mask Attention adds to the scores: 0 where mask is nonzero,

@@ -29,9 +29,10 @@ type ProjectConfig struct {
 }
 
 // Project is the fused linear layer of forward-only graphs: x [N, in] times
-// the transposed weights W₁ᵀ | W₂ᵀ | … (W_i [out_i, in], PyTorch's (out, in)
-// layout, as Linear takes them), side by side in one [N, Σ out_i] output (the q, k and v
-// projections of a self-attention in one node), times Alpha; then, with
+// the transposed weights W₁ᵀ | W₂ᵀ | … (W_i [out_i, in], PyTorch's (out,
+// in) layout, as Linear takes them), side by side in one [N, Σ out_i]
+// output (the q, k and v projections of a self-attention in one node),
+// times Alpha; then, with
 // residual (not nil, [N, Σ out_i]), the product is added onto it (a
 // sublayer's skip connection), or cfg.Act is applied (ActGatedGELUNew
 // halves the width). It has no gradient: training graphs build the same
@@ -73,8 +74,7 @@ func Project(x *G.Node, weights []*G.Node, residual *G.Node, cfg ProjectConfig, 
 	if err != nil {
 		return nil, err
 	}
-	o.back = nil
-	return applyWith(o, opts, in...)
+	return applyWith(o, opts, in...) // no pullback: not differentiable
 }
 
 // projection is the configuration of one Project op.

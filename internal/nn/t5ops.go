@@ -42,34 +42,3 @@ func biasGrad[T float](b, h int) kfunc {
 		return nil
 	}
 }
-
-// Permute views x as a 4-D array of dims, permutes its axes by perm (axis i
-// of the result is axis perm[i] of x, see kernel.Permute4) and gives the
-// result the shape out: [B·S, H·D] into heads [B·H, S, D] with dims {B, S,
-// H, D} and perm {0, 2, 1, 3}, and back with dims {B, H, S, D}.
-func Permute(x *G.Node, dims, perm [4]int, out tensor.Shape, opts ...Option) (*G.Node, error) {
-	if n := dims[0] * dims[1] * dims[2] * dims[3]; n != x.Shape().TotalSize() || n != out.TotalSize() {
-		return nil, fmt.Errorf("nn: Permute of %v as %v into %v: sizes differ", x.Shape(), dims, out)
-	}
-	var inv, pdims [4]int
-	for i, p := range perm {
-		inv[p] = i
-		pdims[i] = dims[p]
-	}
-	o, err := newOp(fmt.Sprintf("Permute{%v,%v,%v}", dims, perm, out), x.Dtype(), out, permuteKernel[float32](dims, perm), permuteKernel[float64](dims, perm), x)
-	if err != nil {
-		return nil, err
-	}
-	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		dx, err := Permute(grad, pdims, inv, shapeOf(in[0]))
-		return G.Nodes{dx}, err
-	}
-	return applyWith(o, opts, x)
-}
-
-func permuteKernel[T float](dims, perm [4]int) kfunc {
-	return func(in []*tensor.Dense, out *tensor.Dense) error {
-		kernel.Permute4(data[T](out), data[T](in[0]), dims, perm)
-		return nil
-	}
-}

@@ -1,0 +1,4 @@
+package encoder
+
+// AllClose lets the external tests share the package tests' comparison.
+var AllClose = allClose
