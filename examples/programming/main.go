@@ -19,6 +19,23 @@
 //	go run ./examples/programming -h         # subcommands and flags
 //
 // Every step resumes where an interrupted run (Ctrl-C or a crash) stopped.
+// The first Ctrl-C stops a run at its next check; a second one ends the
+// program at once.
+//
+// # Crashes and damaged files
+//
+// What a step has written is on disk (synced) before the step counts as
+// done, so a power loss loses at most the work since then: generate syncs
+// each batch of queries; train writes checkpoints as encoder.Fit does, keeps
+// them until the saved model reads back and embeds as the trained model
+// does, and only then removes them. A generated_queries.tsv whose last line
+// lacks its newline was cut short while being written: train refuses it and
+// generate completes it. See RELIABILITY.md at the repository root.
+//
+// The readers follow genq's rule: no allocation is sized by a number read
+// from a file before that number is checked against the file's size or a
+// documented cap. A corpus or eval line may be at most 64 MiB; the TSV is
+// read whole, as large as the file is.
 package main
 
 import (
