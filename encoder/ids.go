@@ -3,6 +3,7 @@ package encoder
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/genq-go/genq/internal/ids"
 )
@@ -33,16 +34,26 @@ func (m *Model) checkTokenized(tk tokenized, n int) error {
 		return fmt.Errorf("encoder: the tokenizer returned rows of %d tokens, more than the model's %d positions (max_position_embeddings)%s",
 			w, m.cfg.MaxPositions, fix)
 	}
-	types := m.cfg.TypeVocabSize
-	if m.cfg.ModelType == "distilbert" || types <= 0 {
-		types = 1 << 62 // DistilBERT has no token type embeddings: the ids are ignored
+	if err := m.checkIDs(tk.ids, tk.mask, tk.types); err != nil {
+		return fmt.Errorf("%w%s", err, fix)
+	}
+	return nil
+}
+
+// checkIDs checks the values of a batch before it is bound: ids inside the
+// vocabulary, mask values 0 or 1, token type ids (nil: none) inside
+// type_vocab_size for BERT (DistilBERT has no token types and ignores them).
+func (m *Model) checkIDs(tokens, mask, types [][]int) error {
+	typeVocab := m.cfg.TypeVocabSize
+	if m.cfg.ModelType == "distilbert" || typeVocab <= 0 {
+		typeVocab = math.MaxInt
 	}
 	err := errors.Join(
-		ids.Check(tk.ids, m.cfg.VocabSize, "token id", nil),
-		ids.Check(tk.types, types, "token type id", nil),
-		ids.Check(tk.mask, 2, "attention mask value", nil))
+		ids.Check(tokens, m.cfg.VocabSize, "token id", nil),
+		ids.Check(types, typeVocab, "token type id", nil),
+		ids.Check(mask, 2, "attention mask value", nil))
 	if err != nil {
-		return fmt.Errorf("encoder: the tokenizer returned %w (vocab_size %d in config.json)%s", err, m.cfg.VocabSize, fix)
+		return fmt.Errorf("encoder: the batch holds %w (vocab_size %d, type_vocab_size %d in config.json)", err, m.cfg.VocabSize, m.cfg.TypeVocabSize)
 	}
 	return nil
 }

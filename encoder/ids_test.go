@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	G "gorgonia.org/gorgonia"
 )
 
 // fixedTokenizer returns the same rows for every call, whatever the texts.
@@ -68,3 +69,27 @@ func TestTokenizerOutputChecked(t *testing.T) {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// TestTowerBindChecksIDs: ids bound into a caller's graph are checked as
+// the tokenizer's are, before the graph runs.
+func TestTowerBindChecksIDs(t *testing.T) {
+	m := loadFixture(t, "bert-tiny")
+	gr, err := m.Graph(G.NewGraph())
+	require.NoError(t, err)
+	tw, err := gr.Forward(1, 4)
+	require.NoError(t, err)
+	v := m.cfg.VocabSize
+	for _, tc := range []struct {
+		ids, mask, types [][]int
+		want             string
+	}{
+		{[][]int{{101, v, 102}}, [][]int{{1, 1, 1}}, nil, "1 token id(s) outside [0, " + itoa(v) + "): " + itoa(v) + " (row 0, position 1)"},
+		{[][]int{{101, 102}}, [][]int{{1, 2}}, nil, "1 attention mask value(s) outside [0, 2)"},
+		{[][]int{{101, 102}}, [][]int{{1, 1}}, [][]int{{0, 5}}, "1 token type id(s) outside [0, " + itoa(m.cfg.TypeVocabSize) + ")"},
+	} {
+		err := tw.Bind(tc.ids, tc.mask, tc.types)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	require.NoError(t, tw.Bind([][]int{{101, 5, 102}}, [][]int{{1, 1, 1}}, nil))
+}
