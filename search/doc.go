@@ -51,4 +51,15 @@
 // that threshold: the two scoring paths, and TopK's scaled scores versus a
 // Corpus's normalized rows, sum in different orders and so agree to float32
 // rounding, not bit for bit.
+//
+// # Files
+//
+// [LoadCorpus] reads an embeddings file under one rule: no allocation is
+// sized by a number read from the file until that number is checked against
+// the file's actual size, and every product (rows × dim, and each shape's
+// element count in the safetensors reader) is checked for overflow before it
+// is taken. A malformed file costs memory proportional to its size and is an
+// error naming the file, the tensor and the problem, never a panic. A file
+// that says its rows are normalized (genq.search.score "cosine") is checked
+// to hold unit rows, so a stray file cannot give silently wrong scores.
 package search

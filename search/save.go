@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/genq-go/genq/internal/checkpoint"
@@ -37,6 +38,12 @@ func LoadCorpus(path string, normalize bool) (*Corpus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: loading the corpus: %w", err)
 	}
+	return parseCorpus(buf, path, normalize)
+}
+
+// parseCorpus is LoadCorpus of a file's bytes; path only names the file in
+// errors.
+func parseCorpus(buf []byte, path string, normalize bool) (*Corpus, error) {
 	tensors, meta, err := checkpoint.ParseSafetensors(buf)
 	if err != nil {
 		return nil, fmt.Errorf("search: loading the corpus from %s: %w", path, err)
@@ -54,8 +61,13 @@ func LoadCorpus(path string, normalize bool) (*Corpus, error) {
 		return nil, fmt.Errorf("search: %s: the embeddings tensor is %v; want a floating-point [rows, dim] matrix", path, t)
 	}
 	n, dim := t.Shape[0], t.Shape[1]
-	if n == 0 || dim == 0 {
+	if n <= 0 || dim <= 0 {
 		return nil, fmt.Errorf("search: %s: the embeddings tensor %v is empty", path, t)
+	}
+	// The reader checked the shape against the data; check again without
+	// multiplying, so that no shape can make rows reach past the data.
+	if len(t.F32)/dim != n || len(t.F32)%dim != 0 {
+		return nil, fmt.Errorf("search: %s: the embeddings tensor %v holds %d values, not rows × dim (corrupt file)", path, t, len(t.F32))
 	}
 	for i, x := range t.F32 {
 		if x-x != 0 { // NaN or ±Inf
@@ -66,6 +78,9 @@ func LoadCorpus(path string, normalize bool) (*Corpus, error) {
 	switch meta[scoreKey] {
 	case Cosine.String():
 		c.score = Cosine
+		if i, norm := unnormalizedRow(c.data, dim); i >= 0 {
+			return nil, fmt.Errorf("search: %s says %s=cosine but row %d has norm %g, not 1: the file was not written by Corpus.Save; remove the metadata key or normalize the rows", path, scoreKey, i, norm)
+		}
 	case Dot.String():
 	case "":
 		if normalize {
@@ -76,4 +91,21 @@ func LoadCorpus(path string, normalize bool) (*Corpus, error) {
 		return nil, fmt.Errorf("search: %s: unknown %s %q in the metadata", path, scoreKey, meta[scoreKey])
 	}
 	return c, nil
+}
+
+// unnormalizedRow returns the first row whose L2 norm exceeds 1 by more
+// than float32 rounding, and its norm; -1 when there is none. Rows that
+// torch.nn.functional.normalize returns have norm 1, or less when the row
+// was (nearly) zero.
+func unnormalizedRow(data []float32, dim int) (int, float64) {
+	for i := 0; i+dim <= len(data); i += dim {
+		var ss float64
+		for _, x := range data[i : i+dim] {
+			ss += float64(x) * float64(x)
+		}
+		if ss > 1.001 {
+			return i / dim, math.Sqrt(ss)
+		}
+	}
+	return -1, 0
 }

@@ -9,7 +9,6 @@ package t5
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/kernel"
@@ -141,7 +140,7 @@ func newModel(cfg Config, w *checkpoint.Weights, opts LoadOptions) (*Model, erro
 	}
 	if un := w.Unused(); len(un) > 0 && !opts.AllowUnused {
 		return nil, fmt.Errorf("t5: checkpoint %s holds %d tensor(s) a %s T5ForConditionalGeneration does not use: %s (set LoadOptions.AllowUnused to ignore them)",
-			w.Source, len(un), cfg.FeedForwardProj, strings.Join(un, ", "))
+			w.Source, len(un), cfg.FeedForwardProj, checkpoint.NameList(un))
 	}
 	mod.name(w.Order(), v.taken.byKey)
 	return &Model{cfg: cfg, mod: mod}, nil

@@ -9,6 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// maxFuzzInput caps the inputs of the fuzz targets, so that each run stays
+// cheap and, with the readers' bounds, its memory small.
+const maxFuzzInput = 1 << 16
+
 func fuzzSafetensors(header string, data []byte) []byte {
 	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
 	return append(append(b, header...), data...)
@@ -35,6 +39,9 @@ func FuzzParseSafetensors(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > maxFuzzInput {
+			return
+		}
 		m, meta, err := ParseSafetensors(b)
 		if err != nil {
 			return
@@ -47,27 +54,78 @@ func FuzzParseSafetensors(f *testing.F) {
 	})
 }
 
+// validPickle is the data.pkl of a state dict {"w": a 2×2 float view of
+// storage "0" (4 floats)}, as torch.save writes it.
+var validPickle = []byte("\x80\x02}(X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuJ\x04\x00\x00\x00tQJ\x00\x00\x00\x00(J\x02\x00\x00\x00J\x02\x00\x00\x00t(J\x01\x00\x00\x00J\x02\x00\x00\x00t\x89ccollections\nOrderedDict\n)RtRu.")
+
+// torchZip returns a torch.save-style archive holding pkl as data.pkl and
+// storage "0" of 16 bytes, its records stored.
+func torchZip(pkl []byte) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, r := range []struct {
+		name string
+		b    []byte
+	}{{"archive/data.pkl", pkl}, {"archive/data/0", make([]byte, 16)}} {
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: r.name, Method: zip.Store})
+		w.Write(r.b)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// readTorchBytes reads a torch.save archive held in memory.
+func readTorchBytes(b []byte) (map[string]*Tensor, error) {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	return readTorchZip(zr, int64(len(b)))
+}
+
 // FuzzTorchPickle feeds arbitrary bytes as data.pkl of a torch.save archive
 // holding one 4-float storage: the reader must return an error or tensors,
-// never panic. Run with: go test -fuzz FuzzTorchPickle ./internal/checkpoint
+// never panic. Inputs are capped at 64 KiB. Run with:
+// go test -fuzz FuzzTorchPickle ./internal/checkpoint
 func FuzzTorchPickle(f *testing.F) {
-	valid := []byte("\x80\x02}(X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuJ\x04\x00\x00\x00tQJ\x00\x00\x00\x00(J\x02\x00\x00\x00J\x02\x00\x00\x00t(J\x01\x00\x00\x00J\x02\x00\x00\x00t\x89ccollections\nOrderedDict\n)RtRu.")
-	f.Add(valid)
-	f.Add(valid[:len(valid)/2])
+	f.Add(validPickle)
+	f.Add(validPickle[:len(validPickle)/2])
 	f.Add([]byte("\x80\x02\x8a\x00."))
 	f.Add([]byte("\x80\x02cos\nsystem\n(X\x02\x00\x00\x00lstR."))
 	f.Add([]byte("\x80\x02]q\x00(K\x01K\x02e."))
+	f.Add([]byte("\x80\x04\x95\x00\x00\x00\x00\x00\x01\x00\x00."))
 	f.Fuzz(func(t *testing.T, pkl []byte) {
-		var buf bytes.Buffer
-		zw := zip.NewWriter(&buf)
-		for name, b := range map[string][]byte{"archive/data.pkl": pkl, "archive/data/0": make([]byte, 16)} {
-			w, _ := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-			w.Write(b)
+		if len(pkl) > maxFuzzInput {
+			return
 		}
-		zw.Close()
-		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		require.NoError(t, err)
-		m, err := readTorchZip(zr)
+		m, err := readTorchBytes(torchZip(pkl))
+		if err == nil {
+			require.NotNil(t, m, "no error and no tensors")
+		}
+	})
+}
+
+// FuzzTorchArchive feeds arbitrary bytes as a whole pytorch_model.bin: zip
+// headers, record sizes and compression included. The reader must return an
+// error or tensors, never panic, and (by its bounds) never allocate much
+// more than the input's size. Inputs are capped at 64 KiB.
+func FuzzTorchArchive(f *testing.F) {
+	valid := torchZip(validPickle)
+	f.Add(valid)
+	f.Add(valid[:len(valid)-30])
+	var deflated bytes.Buffer
+	zw := zip.NewWriter(&deflated)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "archive/data.pkl", Method: zip.Deflate})
+	w.Write(validPickle)
+	w, _ = zw.CreateHeader(&zip.FileHeader{Name: "archive/data/0", Method: zip.Deflate})
+	w.Write(make([]byte, 4096))
+	zw.Close()
+	f.Add(deflated.Bytes())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > maxFuzzInput {
+			return
+		}
+		m, err := readTorchBytes(b)
 		if err == nil {
 			require.NotNil(t, m, "no error and no tensors")
 		}

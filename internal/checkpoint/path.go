@@ -70,9 +70,10 @@ func (p Path) Get(leaf string, shape ...int) *Tensor {
 	return t
 }
 
-// Err returns every error Get recorded, joined, or nil when all tensors were
+// Err returns the errors Get recorded, joined, or nil when all tensors were
 // found with the right shapes. Missing tensors are listed together in one
-// error, naming the file.
+// error naming the file; the message stays short whatever the checkpoint
+// holds: the first few names or errors, and how many more there are.
 func (w *Weights) Err() error {
 	var missing []string
 	var other []error
@@ -83,11 +84,40 @@ func (w *Weights) Err() error {
 		}
 		other = append(other, err)
 	}
+	if len(other) > maxListed {
+		other = append(other[:maxListed], fmt.Errorf("and %d more mis-shaped or non-float tensors", len(other)-maxListed))
+	}
 	if len(missing) > 0 {
 		other = append([]error{fmt.Errorf("checkpoint %s: %w: %d tensors the config needs are absent: %s (is this the right model type, or a partial download?)",
-			w.Source, ErrMissing, len(missing), strings.Join(missing, ", "))}, other...)
+			w.Source, ErrMissing, len(missing), NameList(missing))}, other...)
 	}
 	return errors.Join(other...)
+}
+
+// maxListed is how many names or errors a message lists before it only
+// counts the rest; maxNameLen is how much of one name it shows.
+const (
+	maxListed  = 5
+	maxNameLen = 120
+)
+
+// NameList formats names for an error message: all of them when there are
+// at most five, else the first five and how many more there are, each name
+// quoted and cut to 120 bytes. However many tensors a file holds, and however
+// long their names, the message stays under a kilobyte.
+func NameList(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i == maxListed {
+			fmt.Fprintf(&b, " and %d more", len(names)-maxListed)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoted(n))
+	}
+	return b.String()
 }
 
 // missingName extracts the key from the error Weights.Get returns for an
@@ -102,3 +132,21 @@ func missingName(err error) string {
 
 // Order returns the keys Get took, in the order it took them.
 func (w *Weights) Order() []string { return append([]string(nil), w.order...) }
+
+// quoted quotes a name read from a file for an error message, cut to its
+// first 120 bytes.
+func quoted(name string) string {
+	if len(name) > maxNameLen {
+		return strconv.Quote(strings.ToValidUTF8(name[:maxNameLen], "")) + "…"
+	}
+	return strconv.Quote(name)
+}
+
+// shapeText formats a shape read from a file for an error message, listing
+// at most its first 8 dimensions.
+func shapeText(shape []int) string {
+	if len(shape) > 8 {
+		return strings.TrimSuffix(fmt.Sprint(shape[:8]), "]") + fmt.Sprintf(" … (%d dimensions)]", len(shape))
+	}
+	return fmt.Sprint(shape)
+}

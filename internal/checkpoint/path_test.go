@@ -1,6 +1,7 @@
 package checkpoint_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/genq-go/genq/internal/checkpoint"
@@ -63,4 +64,38 @@ func TestPathCollectsEveryError(t *testing.T) {
 		assert.Contains(t, msg, want)
 	}
 	assert.Empty(t, w.Order())
+}
+
+// TestErrIsShort: however many tensors are missing or mis-shaped, Err names
+// the first few and counts the rest.
+func TestErrIsShort(t *testing.T) {
+	w := pathWeights()
+	root := w.Root()
+	const n = 10_000
+	for i := range n {
+		root.Pp("missing").Index(i).Get("weight", 4)
+		root.Pp("shared").Get("weight", i+11, 4) // wrong shape
+	}
+	msg := w.Err().Error()
+	assert.Contains(t, msg, "10000 tensors the config needs are absent")
+	assert.Contains(t, msg, `"missing.4.weight" and 9995 more`)
+	assert.Contains(t, msg, "and 9995 more mis-shaped or non-float tensors")
+	assert.Less(t, len(msg), 2000, "message length")
+}
+
+func TestNameList(t *testing.T) {
+	long := strings.Repeat("é", 100) // 200 bytes: cut at 120, on a rune boundary
+	tests := []struct {
+		names []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"a"}, `"a"`},
+		{[]string{"a", "b", "c", "d", "e"}, `"a", "b", "c", "d", "e"`},
+		{[]string{"a", "b", "c", "d", "e", "f", "g"}, `"a", "b", "c", "d", "e" and 2 more`},
+		{[]string{long}, `"` + strings.Repeat("é", 60) + `"…`},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, checkpoint.NameList(tc.names))
+	}
 }

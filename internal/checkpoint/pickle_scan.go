@@ -19,6 +19,7 @@ const (
 	argLen1     // 1-byte length, then that many bytes
 	argLen4
 	argLen8
+	argFrame // 8-byte length of the frame that follows
 )
 
 // pickleOps maps every opcode of pickle protocols 0–5 to its argument kind.
@@ -39,12 +40,16 @@ var pickleOps = map[byte]int{
 	'c': argTwoLines, 'i': argTwoLines,
 	'U': argLen1, 0x8c: argLen1, 'C': argLen1, 0x8a: argLen1,
 	'T': argLen4, 'X': argLen4, 'B': argLen4, 0x8b: argLen4,
-	0x8d: argLen8, 0x8e: argLen8, 0x96: argLen8, 0x95: argFixed8,
+	0x8d: argLen8, 0x8e: argLen8, 0x96: argLen8, 0x95: argFrame,
 }
 
+// maxNumberText bounds a number written as text (protocol 0's INT, LONG
+// and FLOAT): far beyond any int64 or float64, and cheap to convert.
+const maxNumberText = 1024
+
 // scanPickle walks the opcodes of a pickle without running them. It checks
-// that every opcode is known and every argument lies inside the data (so the
-// unpickler never allocates for a length the file does not hold), and that
+// that every opcode is known and every argument and frame lies inside the
+// data (so the unpickler never allocates for a length the file does not hold), and that
 // every GLOBAL or INST names an allowed global. Globals built at run time
 // with STACK_GLOBAL are checked when the unpickler resolves them.
 func scanPickle(code []byte) error {
@@ -65,6 +70,15 @@ func scanPickle(code []byte) error {
 		case argFixed4:
 			need = 4
 		case argFixed8:
+			need = 8
+		case argFrame:
+			// The unpickler allocates the whole frame before reading it.
+			if len(code)-pos < 8 {
+				return fmt.Errorf("pickle opcode %#02x at byte %d: truncated length", op, at)
+			}
+			if n := binary.LittleEndian.Uint64(code[pos:]); n > uint64(len(code)-pos-8) {
+				return fmt.Errorf("pickle frame at byte %d: %d bytes run past the end of the %d-byte pickle", at, n, len(code))
+			}
 			need = 8
 		case argLen1, argLen4, argLen8:
 			size := map[int]int{argLen1: 1, argLen4: 4, argLen8: 8}[kind]
@@ -98,6 +112,11 @@ func scanPickle(code []byte) error {
 				}
 				parts[i] = string(code[pos : pos+nl])
 				pos += nl + 1
+			}
+			// Text integers are converted in time quadratic in their
+			// length (400 KB took a second); torch.save never writes them.
+			if (op == 'I' || op == 'L' || op == 'F') && len(parts[0]) > maxNumberText {
+				return fmt.Errorf("pickle opcode %q at byte %d: a number written with %d characters (at most %d accepted)", op, at, len(parts[0]), maxNumberText)
 			}
 			if kind == argTwoLines && !allowedGlobal(parts[0], parts[1]) {
 				return globalError(parts[0], parts[1])

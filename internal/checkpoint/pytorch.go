@@ -49,7 +49,7 @@ func ReadPyTorch(path string) (map[string]*Tensor, error) {
 		}
 		return nil, fmt.Errorf("checkpoint: %s is not a torch.save zip archive: %v", path, err)
 	}
-	m, err := readTorchZip(zr)
+	m, err := readTorchZip(zr, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
@@ -63,12 +63,24 @@ func isTar(r io.ReaderAt) bool {
 	return n == 5 && string(magic) == "ustar"
 }
 
-// readTorchZip unpickles <archive>/data.pkl of an opened torch.save archive.
-func readTorchZip(zr *zip.Reader) (map[string]*Tensor, error) {
+// readTorchZip unpickles <archive>/data.pkl of an opened torch.save archive
+// of size bytes.
+//
+// What the archive declares is bounded by its size before anything is
+// allocated: torch.save writes its records stored (uncompressed) side by
+// side, so the records read (data.pkl and the storages the pickle names)
+// may declare at most size bytes together, and the tensors materialised from
+// them at most viewFactor × size bytes in the file's dtypes. A compressed
+// record that would inflate past that (a zip bomb) is refused before it is
+// inflated, whatever sizes its headers claim.
+func readTorchZip(zr *zip.Reader, size int64) (map[string]*Tensor, error) {
 	tr := &torchReader{
-		records:  map[string]*zip.File{},
-		storages: map[string][]byte{},
-		views:    map[string]*Tensor{},
+		records:     map[string]*zip.File{},
+		storages:    map[string][]byte{},
+		views:       map[string]*Tensor{},
+		size:        uint64(max(size, 0)),
+		recordsLeft: uint64(max(size, 0)),
+		viewsLeft:   viewFactor * uint64(max(size, 0)),
 	}
 	var pkl *zip.File
 	for _, zf := range zr.File {
@@ -83,7 +95,7 @@ func readTorchZip(zr *zip.Reader) (map[string]*Tensor, error) {
 			}
 			pkl = zf
 		case name == "byteorder":
-			b, err := readRecord(zf, 16)
+			b, err := tr.readRecord(zf)
 			if err != nil {
 				return nil, err
 			}
@@ -92,7 +104,7 @@ func readTorchZip(zr *zip.Reader) (map[string]*Tensor, error) {
 			case "big":
 				tr.bigEndian = true
 			default:
-				return nil, fmt.Errorf("byteorder record says %q, want \"little\" or \"big\"", s)
+				return nil, fmt.Errorf("byteorder record says %s, want \"little\" or \"big\"", quoted(s))
 			}
 		case strings.HasPrefix(name, "data/"):
 			tr.records[strings.TrimPrefix(name, "data/")] = zf
@@ -101,7 +113,7 @@ func readTorchZip(zr *zip.Reader) (map[string]*Tensor, error) {
 	if pkl == nil {
 		return nil, fmt.Errorf("no data.pkl record: not a torch.save archive")
 	}
-	code, err := readRecord(pkl, 1<<30)
+	code, err := tr.readRecord(pkl)
 	if err != nil {
 		return nil, err
 	}
@@ -112,22 +124,43 @@ func readTorchZip(zr *zip.Reader) (map[string]*Tensor, error) {
 	return stateDict(obj)
 }
 
-// readRecord reads a whole zip record, refusing records over limit bytes.
-func readRecord(zf *zip.File, limit uint64) ([]byte, error) {
-	if zf.UncompressedSize64 > limit {
-		return nil, fmt.Errorf("record %s is %d bytes, over the %d-byte limit", zf.Name, zf.UncompressedSize64, limit)
+// viewFactor bounds the bytes of the tensors materialised from an archive,
+// as a multiple of its size. The views of a state dict cover its storages at
+// most once, except for overlapping views (a weight and its transpose);
+// identical views (tied weights) share values and count once.
+const viewFactor = 2
+
+// readRecord reads a whole zip record. What it declares is checked before
+// anything is allocated: a stored record's two sizes must agree, and the
+// records read from the archive may declare no more than the archive's size
+// together. The record's CRC-32 is checked.
+func (r *torchReader) readRecord(zf *zip.File) ([]byte, error) {
+	n := zf.UncompressedSize64
+	if zf.Method == zip.Store && zf.CompressedSize64 != n {
+		return nil, fmt.Errorf("record %s is stored but declares %d bytes uncompressed and %d compressed (corrupt archive)", zf.Name, n, zf.CompressedSize64)
 	}
+	if n > r.recordsLeft {
+		return nil, fmt.Errorf("record %s declares %d bytes, more than the %d-byte archive can hold with the records read before it "+
+			"(torch.save stores records uncompressed: the archive is corrupt, or a zip bomb); re-save it with torch.save or convert it to model.safetensors",
+			zf.Name, n, r.size)
+	}
+	r.recordsLeft -= n
 	rc, err := zf.Open()
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", zf.Name, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, int64(zf.UncompressedSize64)+1))
-	if err != nil {
-		return nil, fmt.Errorf("record %s: %w", zf.Name, err)
+	b := make([]byte, n)
+	if _, err := io.ReadFull(rc, b); err != nil {
+		return nil, fmt.Errorf("record %s: declares %d bytes: %w", zf.Name, n, err)
 	}
-	if uint64(len(b)) != zf.UncompressedSize64 {
-		return nil, fmt.Errorf("record %s: read %d bytes, the archive says %d", zf.Name, len(b), zf.UncompressedSize64)
+	// Reading past the end makes the zip reader check the CRC-32 and that the
+	// record holds no more than it declares.
+	if k, err := rc.Read(make([]byte, 1)); k != 0 || err != io.EOF {
+		if err == nil || err == io.EOF {
+			err = fmt.Errorf("holds more than the %d bytes it declares", n)
+		}
+		return nil, fmt.Errorf("record %s: %w", zf.Name, err)
 	}
 	return b, nil
 }
@@ -142,10 +175,10 @@ func stateDict(obj any) (map[string]*Tensor, error) {
 		}
 		t, ok := v.(*Tensor)
 		if !ok {
-			return fmt.Errorf("state dict entry %q is %s, not a tensor (only plain state dicts of tensors are supported)", name, describe(v))
+			return fmt.Errorf("state dict entry %s is %s, not a tensor (only plain state dicts of tensors are supported)", quoted(name), describe(v))
 		}
 		if _, dup := out[name]; dup {
-			return fmt.Errorf("state dict lists %q twice", name)
+			return fmt.Errorf("state dict lists %s twice", quoted(name))
 		}
 		out[name] = t
 		return nil

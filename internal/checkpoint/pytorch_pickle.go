@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"math"
 	"math/big"
 
 	"github.com/nlpodyssey/gopickle/pickle"
@@ -49,6 +50,9 @@ type torchReader struct {
 	storages  map[string][]byte    // loaded records by key
 	views     map[string]*Tensor   // materialised views, to share tied tensors
 	bigEndian bool
+	// size is the archive's size; recordsLeft and viewsLeft are the bytes
+	// that records may still declare and views still materialise.
+	size, recordsLeft, viewsLeft uint64
 }
 
 // rebuildTensor is torch._utils._rebuild_tensor_v2.
@@ -119,20 +123,27 @@ func (r *torchReader) persistentLoad(pid any) (any, error) {
 	if err != nil || numel < 0 {
 		return nil, fmt.Errorf("persistent id %v: bad element count %v", pid, t.Get(4))
 	}
+	size := dtypes[class.dtype].size
+	if numel > maxTensorBytes/size {
+		return nil, fmt.Errorf("storage %s: %d %s elements are over the %d-byte limit", quoted(key), numel, class.name, maxTensorBytes)
+	}
+	need := numel * size
 	data, ok := r.storages[key]
 	if !ok {
 		zf, ok := r.records[key]
 		if !ok {
-			return nil, fmt.Errorf("storage %q: the archive has no data/%s record", key, key)
+			return nil, fmt.Errorf("storage %s: the archive has no data/ record of that name", quoted(key))
 		}
-		if data, err = readRecord(zf, maxTensorBytes); err != nil {
+		if zf.UncompressedSize64 < uint64(need) {
+			return nil, fmt.Errorf("storage %s: %d %s elements need %d bytes, the record holds %d", quoted(key), numel, class.name, need, zf.UncompressedSize64)
+		}
+		if data, err = r.readRecord(zf); err != nil {
 			return nil, err
 		}
 		r.storages[key] = data
 	}
-	size := dtypes[class.dtype].size
-	if uint64(numel)*uint64(size) > uint64(len(data)) {
-		return nil, fmt.Errorf("storage %q: %d %s elements need %d bytes, the record holds %d", key, numel, class.name, numel*size, len(data))
+	if need > len(data) {
+		return nil, fmt.Errorf("storage %s: %d %s elements need %d bytes, the record holds %d", quoted(key), numel, class.name, need, len(data))
 	}
 	return &storage{class: class, key: key, numel: numel, data: data}, nil
 }
@@ -176,7 +187,7 @@ func (rp *rebuildParameter) Call(args ...any) (any, error) {
 // view materialises the strided view (offset, shape, stride) of a storage as
 // a dense row-major tensor. Identical views return tensors sharing values.
 func (r *torchReader) view(st *storage, offset int, shape, stride []int) (*Tensor, error) {
-	desc := fmt.Sprintf("%s view of storage %q (offset %d, size %v, stride %v)", st.class.dtype, st.key, offset, shape, stride)
+	desc := fmt.Sprintf("%s view of storage %s (offset %d, size %s, stride %s)", st.class.dtype, quoted(st.key), offset, shapeText(shape), shapeText(stride))
 	if len(shape) != len(stride) {
 		return nil, fmt.Errorf("%s: size and stride differ in length", desc)
 	}
@@ -196,6 +207,9 @@ func (r *torchReader) view(st *storage, offset int, shape, stride []int) (*Tenso
 	}
 	if n > 0 {
 		// The last element the view touches must lie inside the storage.
+		if offset >= st.numel {
+			return nil, fmt.Errorf("%s starts past the storage's %d elements", desc, st.numel)
+		}
 		last := offset
 		for i, d := range shape {
 			s := stride[i]
@@ -206,7 +220,9 @@ func (r *torchReader) view(st *storage, offset int, shape, stride []int) (*Tenso
 				if d-1 > st.numel/s {
 					return nil, fmt.Errorf("%s reaches past the storage's %d elements", desc, st.numel)
 				}
-				last += (d - 1) * s
+				// Each term is at most numel (≤ 2^36), so saturating at
+				// MaxInt/2 keeps the sum from wrapping around.
+				last = min(last+(d-1)*s, math.MaxInt/2)
 			}
 		}
 		if last >= st.numel {
@@ -216,6 +232,12 @@ func (r *torchReader) view(st *storage, offset int, shape, stride []int) (*Tenso
 	if t, ok := r.views[desc]; ok {
 		return &Tensor{DType: t.DType, Shape: append([]int{}, shape...), F32: t.F32, I64: t.I64}, nil
 	}
+	// n*size ≤ maxTensorBytes (checked above).
+	if uint64(n*size) > r.viewsLeft {
+		return nil, fmt.Errorf("%s: the state dict's tensors would hold more than %d× the archive's %d bytes (views expanded past their storages: corrupt or crafted archive)",
+			desc, viewFactor, r.size)
+	}
+	r.viewsLeft -= uint64(n * size)
 	b := gather(st.data, size, offset, shape, stride, n)
 	if r.bigEndian && size > 1 {
 		for i := 0; i < len(b); i += size {

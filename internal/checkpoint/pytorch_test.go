@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,6 +88,11 @@ func (p *pickler) str(s string) {
 	p.WriteString(s)
 }
 func (p *pickler) int(n int) {
+	if n != int(int32(n)) { // LONG1 of 8 bytes
+		p.Write([]byte{0x8a, 8})
+		p.Write(binary.LittleEndian.AppendUint64(nil, uint64(n)))
+		return
+	}
 	p.WriteByte('J')
 	p.Write(binary.LittleEndian.AppendUint32(nil, uint32(int32(n))))
 }
@@ -282,6 +288,11 @@ func TestPyTorchRejects(t *testing.T) {
 			p.view(view{class: "FloatStorage", key: "0", numel: 6, offset: 5, size: []int{2, 2}, stride: []int{2, 1}})
 		}), six,
 			"reaches element 8"},
+		// offset + 1 wrapped around to a negative "last element" once.
+		{"offset near MaxInt64", withValue(func(p *pickler) {
+			p.view(view{class: "FloatStorage", key: "0", numel: 6, offset: math.MaxInt64, size: []int{2}, stride: []int{1}})
+		}), six,
+			"starts past the storage's 6 elements"},
 		{"huge stride", withValue(func(p *pickler) {
 			p.view(view{class: "FloatStorage", key: "0", numel: 6, size: []int{2}, stride: []int{1 << 30}})
 		}), six,
@@ -297,12 +308,16 @@ func TestPyTorchRejects(t *testing.T) {
 		{"missing record", withValue(func(p *pickler) {
 			p.view(view{class: "FloatStorage", key: "9", numel: 1, size: []int{1}, stride: []int{1}})
 		}), six,
-			`the archive has no data/9 record`},
+			`storage "9": the archive has no data/ record of that name`},
 		{"top level not a dict", []byte("\x80\x02J\x05\x00\x00\x00."), six, "not a state dict"},
 		{"truncated pickle", stateDictPickle([]string{"x"}, func(p *pickler, _ string) { p.view(ok) })[:40], six, "data.pkl"},
 		{"empty LONG1", []byte("\x80\x02\x8a\x00."), six, "data.pkl"},
 		{"length past the end", []byte("\x80\x02X\xff\xff\xff\x7f."), six, "argument of 2147483647 bytes runs past the end"},
 		{"8-byte length past the end", []byte("\x80\x02\x8d\xff\xff\xff\xff\xff\xff\xff\xff."), six, "runs past the end"},
+		// gopickle allocates a FRAME's declared size before reading it: a
+		// 12-byte pickle asked for 1 TiB (a fatal out-of-memory, not a panic).
+		{"frame past the end", []byte("\x80\x04\x95\x00\x00\x00\x00\x00\x01\x00\x00."), six, "pickle frame at byte 2: 1099511627776 bytes run past the end"},
+		{"400 KB text integer", []byte("\x80\x02L" + strings.Repeat("7", 400_000) + "L\n."), six, "a number written with 400001 characters"},
 		{"unknown opcode", []byte("\x80\x02\xff."), six, "unknown pickle opcode 0xff"},
 		{"no STOP", []byte("\x80\x02}"), six, "without a STOP"},
 		{"bad byteorder", withValue(func(p *pickler) { p.view(ok) }), map[string][]byte{"data/0": six["data/0"], "byteorder": []byte("middle")}, `byteorder record says "middle"`},

@@ -78,28 +78,25 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 		}
 		var e stEntry
 		if err := json.Unmarshal(msg, &e); err != nil {
-			return nil, nil, fmt.Errorf("tensor %q: bad header entry: %v", name, err)
+			return nil, nil, fmt.Errorf("tensor %s: bad header entry: %v", quoted(name), err)
 		}
 		info, ok := dtypes[e.DType]
 		if !ok {
-			return nil, nil, fmt.Errorf("tensor %q: unsupported dtype %q", name, e.DType)
+			return nil, nil, fmt.Errorf("tensor %s: unsupported dtype %s", quoted(name), quoted(e.DType))
 		}
-		count := int64(1)
-		for _, d := range e.Shape {
-			if d < 0 {
-				return nil, nil, fmt.Errorf("tensor %q: negative dimension in shape %v", name, e.Shape)
-			}
-			count *= int64(d)
-			if count > int64(len(data)) {
-				return nil, nil, fmt.Errorf("tensor %q: shape %v is larger than the %d-byte data section", name, e.Shape, len(data))
-			}
+		if negativeDim(e.Shape) {
+			return nil, nil, fmt.Errorf("tensor %s: negative dimension in shape %s", quoted(name), shapeText(e.Shape))
+		}
+		count, ok := shapeElements(e.Shape, int64(len(data)))
+		if !ok {
+			return nil, nil, fmt.Errorf("tensor %s: shape %s has more elements than the %d-byte data section holds (corrupt header)", quoted(name), shapeText(e.Shape), len(data))
 		}
 		start, end := e.Offsets[0], e.Offsets[1]
 		if start < 0 || end < start || end > int64(len(data)) {
-			return nil, nil, fmt.Errorf("tensor %q: data_offsets [%d, %d] outside the %d-byte data section", name, start, end, len(data))
+			return nil, nil, fmt.Errorf("tensor %s: data_offsets [%d, %d] outside the %d-byte data section", quoted(name), start, end, len(data))
 		}
 		if end-start != count*int64(info.size) {
-			return nil, nil, fmt.Errorf("tensor %q: %s%v needs %d bytes but data_offsets [%d, %d] span %d", name, e.DType, e.Shape, count*int64(info.size), start, end, end-start)
+			return nil, nil, fmt.Errorf("tensor %s: %s%s needs %d bytes but data_offsets [%d, %d] span %d", quoted(name), e.DType, shapeText(e.Shape), count*int64(info.size), start, end, end-start)
 		}
 		spans = append(spans, span{name, start, end, e})
 	}
@@ -113,9 +110,9 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 	for i, s := range spans {
 		switch {
 		case s.start < pos:
-			return nil, nil, fmt.Errorf("tensors %q and %q overlap in the data section", spans[i-1].name, s.name)
+			return nil, nil, fmt.Errorf("tensors %s and %s overlap in the data section", quoted(spans[i-1].name), quoted(s.name))
 		case s.start > pos:
-			return nil, nil, fmt.Errorf("tensor %q starts at byte %d of the data section, leaving a gap after byte %d", s.name, s.start, pos)
+			return nil, nil, fmt.Errorf("tensor %s starts at byte %d of the data section, leaving a gap after byte %d", quoted(s.name), s.start, pos)
 		}
 		pos = s.end
 	}
@@ -127,6 +124,34 @@ func ParseSafetensors(buf []byte) (map[string]*Tensor, map[string]string, error)
 		out[s.name] = decode(s.e.DType, s.e.Shape, data[s.start:s.end])
 	}
 	return out, meta, nil
+}
+
+// shapeElements returns the number of elements of shape, a shape without
+// negative dimensions, and false when it exceeds limit. Each product is
+// checked before it is taken, so no shape wraps around int64 (as
+// [3, 6148914691236517206] would, to 2).
+func shapeElements(shape []int, limit int64) (int64, bool) {
+	count := int64(1)
+	for _, d := range shape {
+		if d == 0 {
+			return 0, true
+		}
+		if count > limit/int64(d) {
+			return 0, false
+		}
+		count *= int64(d)
+	}
+	return count, true
+}
+
+// negativeDim reports whether shape has a negative dimension.
+func negativeDim(shape []int) bool {
+	for _, d := range shape {
+		if d < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // decode converts little-endian elements of a known dtype to a Tensor; b holds

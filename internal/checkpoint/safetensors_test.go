@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,13 +14,8 @@ import (
 	"github.com/genq-go/genq/internal/testutil"
 )
 
-// stFile assembles a safetensors file from a header and a data section,
-// without padding (readers do not require it).
-func stFile(header string, data []byte) []byte {
-	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
-	b = append(b, header...)
-	return append(b, data...)
-}
+// stFile assembles a safetensors file from a header and a data section.
+var stFile = testutil.SafetensorsFile
 
 func u16s(vs ...uint16) []byte {
 	var b []byte
@@ -128,13 +124,19 @@ func TestParseRejects(t *testing.T) {
 		{"bad entry", stFile(`{"x":{"dtype":"F32","shape":"2","data_offsets":[0,8]}}`, eight), `tensor "x": bad header entry`},
 		{"unknown dtype", stFile(`{"x":{"dtype":"F128","shape":[2],"data_offsets":[0,8]}}`, eight), `unsupported dtype "F128"`},
 		{"negative dimension", stFile(`{"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, eight), "negative dimension"},
-		{"shape larger than the file", stFile(`{"x":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,8]}}`, eight), "larger than the 8-byte data section"},
+		{"shape larger than the file", stFile(`{"x":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,8]}}`, eight), "more elements than the 8-byte data section holds"},
+		// 3 × 6148914691236517206 wraps around int64 to 2, and 2 F32 fill the 8 bytes.
+		{"shape product overflows int64", stFile(`{"x":{"dtype":"F32","shape":[3,6148914691236517206],"data_offsets":[0,8]}}`, eight),
+			`tensor "x": shape [3 6148914691236517206] has more elements than the 8-byte data section holds`},
+		{"overflow after a zero-free prefix", stFile(`{"x":{"dtype":"U8","shape":[2,4611686018427387904,4],"data_offsets":[0,0]}}`, nil), "more elements"},
 		{"offsets past the end", stFile(`{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, eight), "outside the 8-byte data section"},
 		{"negative offset", stFile(`{"x":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}`, eight), "outside"},
 		{"end before start", stFile(`{"x":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}`, eight), "outside"},
 		{"byte count differs from dtype × shape", stFile(`{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, eight), "F32[3] needs 12 bytes but data_offsets [0, 8] span 8"},
 		{"overlapping tensors", stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, eight), "overlap"},
 		{"gap between tensors", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, eight), "leaving a gap"},
+		{"long name and shape cut short", stFile(`{"`+strings.Repeat("n", 1000)+`":{"dtype":"F32","shape":[`+strings.Repeat("1,", 999)+`-1],"data_offsets":[0,8]}}`, eight),
+			`tensor "` + strings.Repeat("n", 120) + `"…: negative dimension in shape [1 1 1 1 1 1 1 1 … (1000 dimensions)]`},
 		{"trailing bytes", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, eight), "tensors cover 4"},
 	}
 	for _, tc := range tests {

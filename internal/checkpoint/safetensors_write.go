@@ -149,12 +149,14 @@ func outputDType(name string, t *Tensor) (string, error) {
 	if t == nil {
 		return "", fmt.Errorf("tensor %q is nil", name)
 	}
-	for _, d := range t.Shape {
-		if d < 0 {
-			return "", fmt.Errorf("tensor %q: negative dimension in shape %v", name, t.Shape)
-		}
+	if negativeDim(t.Shape) {
+		return "", fmt.Errorf("tensor %q: negative dimension in shape %v", name, t.Shape)
 	}
-	n := t.NumElements()
+	n64, ok := shapeElements(t.Shape, math.MaxInt64/8)
+	if !ok {
+		return "", fmt.Errorf("tensor %q: shape %v has more elements than a file can hold", name, t.Shape)
+	}
+	n := int(n64)
 	switch {
 	case t.F32 != nil && t.I64 != nil:
 		return "", fmt.Errorf("tensor %q holds both F32 and I64 values; set only one", name)

@@ -99,6 +99,8 @@ func TestMarshalRejects(t *testing.T) {
 		{"both slices", &checkpoint.Tensor{Shape: []int{1}, F32: []float32{1}, I64: []int64{1}}, "x", "both F32 and I64"},
 		{"value out of dtype range", &checkpoint.Tensor{DType: "U8", Shape: []int{1}, I64: []int64{256}}, "x", "value 256 at index 0 does not fit its dtype U8"},
 		{"negative dimension", &checkpoint.Tensor{DType: "F32", Shape: []int{-1}}, "x", "negative dimension"},
+		// The product wraps around int64 to 2, the number of values given.
+		{"shape product overflows", &checkpoint.Tensor{DType: "F32", Shape: []int{3, 6148914691236517206}, F32: make([]float32, 2)}, "x", "more elements than a file can hold"},
 		{"reserved name", &checkpoint.Tensor{DType: "F32", Shape: []int{1}, F32: []float32{1}}, "__metadata__", "reserved"},
 		{"name not UTF-8", &checkpoint.Tensor{DType: "F32", Shape: []int{1}, F32: []float32{1}}, "\xff", "not valid UTF-8"},
 	}
@@ -203,4 +205,20 @@ func ExampleMarshalSafetensors() {
 	fmt.Printf("%d %q\n", n, b[8:8+n])
 	// Output:
 	// 88 "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}   "
+}
+
+func TestNumElements(t *testing.T) {
+	tests := []struct {
+		shape []int
+		want  int
+	}{
+		{nil, 1},
+		{[]int{2, 3}, 6},
+		{[]int{0, 1 << 62, 1 << 62}, 0},
+		{[]int{-1, 2}, -1},
+		{[]int{3, 6148914691236517206}, -1}, // wraps around to 2
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, (&checkpoint.Tensor{Shape: tc.shape}).NumElements(), "%v", tc.shape)
+	}
 }

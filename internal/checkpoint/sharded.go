@@ -34,7 +34,7 @@ func ReadSharded(indexPath string) (map[string]*Tensor, error) {
 	shards := map[string][]string{} // shard file → tensors it must hold
 	for name, file := range idx.WeightMap {
 		if !filepath.IsLocal(file) || strings.ContainsAny(file, `/\`) {
-			return nil, fmt.Errorf("checkpoint: %s: shard %q of tensor %q is not a file name in the index's folder", indexPath, file, name)
+			return nil, fmt.Errorf("checkpoint: %s: shard %s of tensor %s is not a file name in the index's folder", indexPath, quoted(file), quoted(name))
 		}
 		shards[file] = append(shards[file], name)
 	}
@@ -59,12 +59,12 @@ func ReadSharded(indexPath string) (map[string]*Tensor, error) {
 		}
 		for _, name := range shards[f] {
 			if _, ok := m[name]; !ok {
-				return nil, fmt.Errorf("checkpoint: %s maps tensor %q to %s, which does not hold it", indexPath, name, f)
+				return nil, fmt.Errorf("checkpoint: %s maps tensor %s to %s, which does not hold it", indexPath, quoted(name), f)
 			}
 		}
 		for name, t := range m {
 			if prev, dup := from[name]; dup {
-				return nil, fmt.Errorf("checkpoint: tensor %q is in both shards %s and %s of %s", name, prev, f, indexPath)
+				return nil, fmt.Errorf("checkpoint: tensor %s is in both shards %s and %s of %s", quoted(name), prev, f, indexPath)
 			}
 			from[name] = f
 			out[name] = t

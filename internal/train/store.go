@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +64,11 @@ var ErrNoCheckpoint = errors.New("train: no checkpoint")
 // ignored by Load and removed by Prepare and the next Save. Keeping two
 // checkpoints (the default) lets Load fall back to the older one when the
 // latest is damaged.
+//
+// Load allocates nothing sized by a number a checkpoint declares before
+// checking it: tensor sizes are checked by the safetensors reader against
+// the files' lengths (products overflow-checked), and state.json's step,
+// epoch, losses and optimizer moments against each other and the tensors.
 type Store struct {
 	// Dir is the folder of the checkpoints (sentence-transformers'
 	// checkpoint_path); Prepare and Save create it.
@@ -240,27 +247,43 @@ func (s *Store) Load() (*Checkpoint, error) {
 	return nil, fmt.Errorf("train: no readable checkpoint in %s: %s", s.Dir, strings.Join(problems, "; "))
 }
 
+// readCheckpoint reads the checkpoint folder dir.
 func readCheckpoint(dir string) (*Checkpoint, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+	files := map[string][]byte{}
+	for _, name := range []string{stateFile, paramsFile, optimFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		files[name] = b
 	}
+	return parseCheckpoint(dir, files)
+}
+
+// parseCheckpoint decodes the files of one checkpoint folder (dir only names
+// it in errors). Every size it allocates for comes from the files
+// themselves, checked by checkpoint.ParseSafetensors against their lengths;
+// the values state.json declares are checked against each other and the
+// tensors before they are used.
+func parseCheckpoint(dir string, files map[string][]byte) (*Checkpoint, error) {
 	var st stateJSON
-	if err := json.Unmarshal(raw, &st); err != nil {
+	if err := json.Unmarshal(files[stateFile], &st); err != nil {
 		return nil, fmt.Errorf("%s: %s is not valid JSON: %v", dir, stateFile, err)
 	}
 	if st.Version != stateVersion {
 		return nil, fmt.Errorf("%s: %s has version %d; this build reads version %d", dir, stateFile, st.Version, stateVersion)
 	}
+	if st.Step < 0 || st.Epoch < 0 || len(st.Losses) > st.Step {
+		return nil, fmt.Errorf("%s: %s records step %d, epoch %d and %d losses; want step, epoch ≥ 0 and at most one loss per step (corrupt file)",
+			dir, stateFile, st.Step, st.Epoch, len(st.Losses))
+	}
 	tensors := map[string]map[string]*checkpoint.Tensor{}
 	for _, file := range []string{paramsFile, optimFile} {
-		b, err := os.ReadFile(filepath.Join(dir, file))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", dir, err)
-		}
+		b := files[file]
 		if got, want := sha256Hex(b), st.Files[file]; got != want {
-			return nil, fmt.Errorf("%s: %s has SHA-256 %s but %s recorded %s (corrupt file)", dir, file, got, stateFile, want)
+			return nil, fmt.Errorf("%s: %s has SHA-256 %s but %s recorded %q (corrupt file)", dir, file, got, stateFile, want)
 		}
+		var err error
 		if tensors[file], _, err = checkpoint.ParseSafetensors(b); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", dir, file, err)
 		}
@@ -271,12 +294,20 @@ func readCheckpoint(dir string) (*Checkpoint, error) {
 		Optimizer: optim.State{Params: map[string]optim.ParamState{}},
 	}
 	moments := tensors[optimFile]
-	for name, step := range st.OptimizerSteps {
+	for _, name := range slices.Sorted(maps.Keys(st.OptimizerSteps)) {
 		m, v := moments["exp_avg."+name], moments["exp_avg_sq."+name]
 		if m == nil || v == nil {
 			return nil, fmt.Errorf("%s: %s lacks the moments of %q", dir, optimFile, name)
 		}
-		c.Optimizer.Params[name] = optim.ParamState{Step: step, ExpAvg: m.F32, ExpAvgSq: v.F32}
+		n := len(m.F32)
+		if p := c.Params[name]; p != nil {
+			n = len(p.F32)
+		}
+		if len(m.Shape) != 1 || len(v.Shape) != 1 || m.F32 == nil || v.F32 == nil || len(m.F32) != n || len(v.F32) != n {
+			return nil, fmt.Errorf("%s: %s holds moments %v and %v for %q; want two float vectors of the parameter's %d values (corrupt file)",
+				dir, optimFile, m, v, name, n)
+		}
+		c.Optimizer.Params[name] = optim.ParamState{Step: st.OptimizerSteps[name], ExpAvg: m.F32, ExpAvgSq: v.F32}
 	}
 	return c, nil
 }

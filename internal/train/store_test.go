@@ -27,7 +27,7 @@ type toyRun struct {
 
 const toySteps = 25
 
-func newToyRun(t *testing.T) *toyRun {
+func newToyRun(t testing.TB) *toyRun {
 	t.Helper()
 	r := &toyRun{data: pairs(30)}
 	var err error
@@ -46,7 +46,7 @@ func newToyRun(t *testing.T) *toyRun {
 	return r
 }
 
-func (r *toyRun) train(t *testing.T, until int) {
+func (r *toyRun) train(t testing.TB, until int) {
 	t.Helper()
 	for ; r.step < until; r.step++ {
 		b, err := r.batcher.Next()
