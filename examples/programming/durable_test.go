@@ -132,18 +132,37 @@ func TestTrainVerifiesSavedModel(t *testing.T) {
 
 // Row 10 (what the fix cannot prevent: a model torn before genq synced its
 // saves, or by a failing disk): train no longer says "already trained" over
-// a model that does not load; without checkpoints it says how to recover.
+// a damaged model — truncated, or with a block of zeros where a power loss
+// left unwritten pages (the same size, and it may still load) — since the
+// digest of the model's files, recorded once they were verified, no longer
+// matches; without checkpoints it says how to recover.
 func TestTrainDetectsDamagedModel(t *testing.T) {
 	ctx := context.Background()
-	dir := trained(t)
-	damage(t, filepath.Join(dir, modelFolder, "model.safetensors"), func(b []byte) []byte { return b[:len(b)-100] })
-	_, stderr, err := invoke(ctx, t, &app{}, trainArgsFor(dir)...)
-	require.Error(t, err)
-	assert.NotContains(t, stderr, "already trained")
-	assert.Contains(t, err.Error(), "is damaged")
-	assert.Contains(t, err.Error(), "-overwrite")
-	_, stderr, err = invoke(ctx, t, &app{}, append(trainArgsFor(dir), "-overwrite")...)
-	require.NoError(t, err, stderr)
+	for _, tc := range []struct {
+		name   string
+		change func([]byte) []byte
+	}{
+		{"truncated", func(b []byte) []byte { return b[:len(b)-100] }},
+		{"zeroed block", func(b []byte) []byte {
+			clear(b[len(b)/2 : len(b)/2+4096])
+			return b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := trained(t)
+			rec, err := readRecord(filepath.Join(dir, modelFolder))
+			require.NoError(t, err)
+			assert.Len(t, rec.ModelSHA256, 64, "the digest of the verified model")
+			damage(t, filepath.Join(dir, modelFolder, "model.safetensors"), tc.change)
+			_, stderr, err := invoke(ctx, t, &app{}, trainArgsFor(dir)...)
+			require.Error(t, err)
+			assert.NotContains(t, stderr, "already trained")
+			assert.Contains(t, err.Error(), "is damaged (its files have SHA-256")
+			assert.Contains(t, err.Error(), "-overwrite")
+			_, stderr, err = invoke(ctx, t, &app{}, append(trainArgsFor(dir), "-overwrite")...)
+			require.NoError(t, err, stderr)
+		})
+	}
 }
 
 // Row 15: a crash while the checkpoints of a finished run were being

@@ -28,7 +28,8 @@
 // done, so a power loss loses at most the work since then: generate syncs
 // each batch of queries; train writes checkpoints as encoder.Fit does, keeps
 // them until the saved model reads back and embeds as the trained model
-// does, and only then removes them. A generated_queries.tsv whose last line
+// does, and only then removes them; the digest of the model's files,
+// recorded in its training.json, lets a later run detect a damaged model. A generated_queries.tsv whose last line
 // lacks its newline was cut short while being written: train refuses it and
 // generate completes it. See RELIABILITY.md at the repository root.
 //

@@ -26,6 +26,16 @@ type trainingRecord struct {
 	Epochs      int    `json:"epochs"`
 	BatchSize   int    `json:"batch_size"`
 	Seed        uint64 `json:"seed"`
+	// ModelSHA256, in the saved model's copy only, is the digest of the
+	// model's files (modelDigest) once they were verified: a later run
+	// trusts the model only if its files still have it.
+	ModelSHA256 string `json:"model_sha256,omitempty"`
+}
+
+// run is the record without the model's digest: what identifies the run.
+func (r trainingRecord) run() trainingRecord {
+	r.ModelSHA256 = ""
+	return r
 }
 
 const trainingFile = "training.json"
@@ -72,11 +82,14 @@ func (a *app) train(ctx context.Context) error {
 		}
 	} else {
 		saved, err := readRecord(modelDir)
-		if err == nil && saved == rec {
-			if _, err = a.checkSaved(ctx, modelDir); err == nil {
+		if err == nil && saved.run() == rec {
+			if err = a.checkSaved(ctx, modelDir, saved.ModelSHA256); err == nil {
 				fmt.Fprintf(a.stderr, "%s is already trained on %s with these settings (-overwrite to train again)\n", modelDir, tsv)
 				a.note("%d pairs, %d training steps → %s (already there)", len(list), steps, modelDir)
 				return a.removeStaleCheckpoints(ckDir, rec)
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
 			if ck, cerr := readRecord(ckDir); cerr != nil || ck != rec {
 				return fmt.Errorf("%s is damaged (%v) and there are no checkpoints of its run to save it again from; pass -overwrite to train it again", modelDir, err)
@@ -85,7 +98,7 @@ func (a *app) train(ctx context.Context) error {
 		} else {
 			switch {
 			case err == nil:
-				return fmt.Errorf("%s was trained from other pairs or settings (%+v); run the train subcommand with -overwrite to train it again", modelDir, saved)
+				return fmt.Errorf("%s was trained from other pairs or settings (%+v); run the train subcommand with -overwrite to train it again", modelDir, saved.run())
 			case !errors.Is(err, os.ErrNotExist):
 				return err
 			}
@@ -153,7 +166,13 @@ func (a *app) train(ctx context.Context) error {
 	if err := a.verifySaved(ctx, modelDir, m); err != nil {
 		return fmt.Errorf("%w; the checkpoints in %s are kept: run the train subcommand again to save it again", err, ckDir)
 	}
-	if err := writeRecord(modelDir, rec); err != nil {
+	digest, err := modelDigest(modelDir)
+	if err != nil {
+		return err
+	}
+	done := rec
+	done.ModelSHA256 = digest
+	if err := writeRecord(modelDir, done); err != nil {
 		return err
 	}
 	if err := retire(ckDir); err != nil {
@@ -164,9 +183,26 @@ func (a *app) train(ctx context.Context) error {
 	return nil
 }
 
-// checkSaved loads the model in dir and embeds probeTexts with it: a torn
-// or damaged file fails here.
-func (a *app) checkSaved(ctx context.Context, dir string) ([][]float32, error) {
+// checkSaved checks the finished model in dir: its files have the digest
+// recorded when it was saved (zeroed or torn blocks fail here), or, for a
+// model recorded without one, it loads and embeds probeTexts.
+func (a *app) checkSaved(ctx context.Context, dir, digest string) error {
+	if digest != "" {
+		got, err := modelDigest(dir)
+		if err != nil {
+			return err
+		}
+		if got != digest {
+			return fmt.Errorf("its files have SHA-256 %s, but %s recorded %s when they were saved", got, trainingFile, digest)
+		}
+		return nil
+	}
+	_, err := loadAndEmbed(ctx, dir)
+	return err
+}
+
+// loadAndEmbed loads the model in dir and embeds probeTexts with it.
+func loadAndEmbed(ctx context.Context, dir string) ([][]float32, error) {
 	m, err := encoder.Load(ctx, dir, encoder.LoadOptions{})
 	if err != nil {
 		return nil, err
@@ -174,10 +210,20 @@ func (a *app) checkSaved(ctx context.Context, dir string) ([][]float32, error) {
 	return m.Encode(ctx, probeTexts)
 }
 
+// modelDigest is the SHA-256 of the files of the model folder dir that a
+// loader reads (hashFolder).
+func modelDigest(dir string) (string, error) {
+	h := sha256.New()
+	if err := hashFolder(h, dir); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // verifySaved checks that the model saved in dir is the trained model m:
 // read back from disk, it embeds probeTexts bit for bit as m does.
 func (a *app) verifySaved(ctx context.Context, dir string, m *encoder.Model) error {
-	got, err := a.checkSaved(ctx, dir)
+	got, err := loadAndEmbed(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("the saved model %s does not load: %w", dir, err)
 	}
@@ -226,7 +272,7 @@ func (a *app) removeStaleCheckpoints(ckDir string, rec trainingRecord) error {
 	if _, err := os.Stat(ckDir); err != nil {
 		return nil
 	}
-	if saved, err := readRecord(ckDir); err == nil && saved != rec {
+	if saved, err := readRecord(ckDir); err == nil && saved.run() != rec {
 		return nil
 	}
 	fmt.Fprintf(a.stderr, "removing %s, left over from the run that trained the model\n", ckDir)
