@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,57 +27,36 @@ func TestSave(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			src := testutil.Fixture(name)
 			m, err := Load(t.Context(), src, LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			dir := filepath.Join(t.TempDir(), "saved")
-			if err := m.Save(dir); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, m.Save(dir))
 			for _, f := range []string{"modules.json", "sentence_bert_config.json", "config_sentence_transformers.json",
 				"1_Pooling/config.json", "config.json", "tokenizer_config.json", "special_tokens_map.json"} {
 				var got, want any
 				readJSONFile(t, filepath.Join(dir, f), &got)
 				readJSONFile(t, filepath.Join(src, f), &want)
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("%s differs:\ngot  %v\nwant %v", f, got, want)
-				}
+				assert.Equal(t, want, got, "%s differs", f)
 			}
 			for _, f := range []string{"README.md", "vocab.txt", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"} {
 				got, _ := os.ReadFile(filepath.Join(dir, f))
 				want, _ := os.ReadFile(filepath.Join(src, f))
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s is not byte-identical to the fixture's", f)
-				}
+				assert.True(t, bytes.Equal(got, want), "%s is not byte-identical to the fixture's", f)
 			}
 			got, err := checkpoint.ReadSafetensors(filepath.Join(dir, "model.safetensors"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			want, err := checkpoint.ReadSafetensors(filepath.Join(src, "model.safetensors"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Errorf("saved %d tensors, the fixture has %d", len(got), len(want))
-			}
+			require.NoError(t, err)
+			assert.Len(t, got, len(want), "tensors saved vs the fixture's")
 			for n, w := range want {
-				if g, ok := got[n]; !ok || !reflect.DeepEqual(g.Shape, w.Shape) || !bitsEqual(g.F32, w.F32) {
-					t.Errorf("model.safetensors: tensor %s missing or different", n)
-				}
+				g, ok := got[n]
+				assert.True(t, ok && slices.Equal(g.Shape, w.Shape) && bitsEqual(g.F32, w.F32), "model.safetensors: tensor %s missing or different", n)
 			}
 			back, err := Load(t.Context(), dir, LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			assertSameWeights(t, back, m)
-			if err := back.Save(dir); err != nil {
-				t.Fatalf("saving over an existing folder: %v", err)
-			}
+			require.NoError(t, back.Save(dir), "saving over an existing folder")
 			entries, _ := os.ReadDir(filepath.Dir(dir))
-			if len(entries) != 1 {
-				t.Errorf("Save left %d entries next to the folder, want none", len(entries)-1)
-			}
+			assert.Len(t, entries, 1, "Save left entries next to the folder")
 		})
 	}
 }
@@ -85,12 +64,8 @@ func TestSave(t *testing.T) {
 func readJSONFile(t *testing.T, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, v), path)
 }
 
 func bitsEqual(a, b []float32) bool {
@@ -109,13 +84,9 @@ func bitsEqual(a, b []float32) bool {
 func assertSameWeights(t *testing.T, got, want *Model) {
 	t.Helper()
 	gp, wp := append(got.body.params(), got.body.extras()...), append(want.body.params(), want.body.extras()...)
-	if len(gp) != len(wp) {
-		t.Fatalf("%d weights, want %d", len(gp), len(wp))
-	}
+	require.Len(t, gp, len(wp), "weights")
 	for i := range wp {
-		if gp[i].name != wp[i].name || !bitsEqual(gp[i].data(), wp[i].data()) {
-			t.Errorf("weight %s differs", wp[i].name)
-		}
+		assert.True(t, gp[i].name == wp[i].name && bitsEqual(gp[i].data(), wp[i].data()), "weight %s differs", wp[i].name)
 	}
 }
 
