@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,11 +61,16 @@ func FuzzResumeTSV(f *testing.F) {
 		f.Add(s, uint8(2))
 	}
 	dir := f.TempDir()
+	n := 0
 	f.Fuzz(func(t *testing.T, data []byte, per uint8) {
 		if len(data) > fuzzMax || per == 0 || per > 8 {
 			return
 		}
-		path := filepath.Join(dir, queriesFile)
+		// A new file each time: ext4 flushes a file rewritten in place
+		// (truncated to 0) when it is closed, which costs a disk write.
+		n++
+		path := filepath.Join(dir, strconv.Itoa(n)+".tsv")
+		defer os.Remove(path)
 		require.NoError(t, os.WriteFile(path, data, 0o644))
 		done, file, err := resumeTSV(path, fuzzPassages, int(per))
 		if err != nil {
