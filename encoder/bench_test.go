@@ -141,6 +141,20 @@ func reportWork(b *testing.B, cpu time.Duration, flops float64) {
 	}
 }
 
+// timeRuns times b.N calls of run, each doing flops floating-point
+// operations, with allocations reported and the peak RSS reset first.
+func timeRuns(b *testing.B, flops float64, run func()) {
+	resetPeakRSS()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range b.N {
+		run()
+	}
+	b.StopTimer()
+	reportWork(b, cpuTime()-cpu0, flops)
+}
+
 // resetPeakRSS frees what the garbage collector can and restarts the
 // kernel's count of the process's peak resident set (Linux; elsewhere a no-op).
 func resetPeakRSS() {
@@ -207,16 +221,8 @@ func BenchmarkP2TrainStep(b *testing.B) {
 	for range 2 { // bench_hf.py's warm-up steps; the first builds the graph
 		run()
 	}
-	resetPeakRSS()
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	for range b.N {
-		run()
-	}
-	b.StopTimer()
 	// training: forward, and a backward of twice its products (dx and dw)
-	reportWork(b, cpuTime()-cpu0, 3*(forwardFLOPs(m.cfg, 16, 16)+forwardFLOPs(m.cfg, 16, 128)))
+	timeRuns(b, 3*(forwardFLOPs(m.cfg, 16, 16)+forwardFLOPs(m.cfg, 16, 128)), run)
 	if len(tr.graphs) != 1 {
 		b.Errorf("%d training graphs built for one shape", len(tr.graphs))
 	}
@@ -248,15 +254,7 @@ func benchEncodeShape(b *testing.B, cfg *Config, batch, maxLen int) {
 	}
 	run()
 	graphs := len(m.graphs)
-	resetPeakRSS()
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	for range b.N {
-		run()
-	}
-	b.StopTimer()
-	reportWork(b, cpuTime()-cpu0, forwardFLOPs(cfg, len(corpus), maxLen))
+	timeRuns(b, forwardFLOPs(cfg, len(corpus), maxLen), run)
 	if len(m.graphs) != graphs {
 		b.Errorf("Encode built %d more graphs after the first run", len(m.graphs)-graphs)
 	}

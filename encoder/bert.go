@@ -1,12 +1,6 @@
 package encoder
 
-import (
-	"fmt"
-
-	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/nn"
-	G "gorgonia.org/gorgonia"
-)
+import G "gorgonia.org/gorgonia"
 
 // bert is transformers' BertModel, its fields named after the checkpoint's
 // modules: embeddings (word + token type + position, LayerNorm, dropout),
@@ -44,12 +38,6 @@ type bertLayer struct {
 	}
 }
 
-// loadBert loads the weights of a BERT checkpoint, with or without
-// the "bert." prefix of task-head checkpoints.
-func loadBert(w *checkpoint.Weights, cfg *Config) (*bert, error) {
-	return newBert(newVars(w, "bert"), cfg)
-}
-
 // newBert builds the model from the weights v gives, in the order of
 // PyTorch's named_parameters.
 func newBert(v vars, cfg *Config) (*bert, error) {
@@ -77,11 +65,8 @@ func newBert(v vars, cfg *Config) (*bert, error) {
 	m.all = *v.list
 	pd := v.pp("pooler").pp("dense")
 	m.pooler.dense.weight, m.pooler.dense.bias = pd.optional("weight", h, h), pd.optional("bias", h)
-	if err := v.err(); err != nil {
-		return nil, fmt.Errorf("encoder: loading the BERT weights: %w", err)
-	}
-	for i := range m.encoder.layer {
-		m.encoder.layer[i].attention.self.fuse()
+	if err := loaded(v, "BERT", func(i int) *projections { return &m.encoder.layer[i].attention.self }, len(m.encoder.layer)); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -98,31 +83,9 @@ func (m *bert) extras() []*param {
 }
 
 func (m *bert) forward(b *builder, in *batchNodes) (*G.Node, error) {
-	if err := checkLength(m.cfg, in.t); err != nil {
-		return nil, err
-	}
 	e := &m.embeddings
-	word, err := b.wordEmbeddings(e.wordEmbeddings, in)
+	x, err := embed(b, m.cfg, in, e.wordEmbeddings, e.positionEmbeddings, &e.tokenTypeEmbeddings, e.layerNorm)
 	if err != nil {
-		return nil, err
-	}
-	typ, err := e.tokenTypeEmbeddings.forward(b, in.types)
-	if err != nil {
-		return nil, err
-	}
-	pos, err := e.positionEmbeddings.forward(b, in.pos)
-	if err != nil {
-		return nil, err
-	}
-	wt, err := G.Add(word, typ)
-	if err != nil {
-		return nil, err
-	}
-	x, err := e.layerNorm.addForward(b, wt, pos)
-	if err != nil {
-		return nil, err
-	}
-	if x, err = nn.DropoutOp(x, b.hidden); err != nil {
 		return nil, err
 	}
 	blocks := make([]block, len(m.encoder.layer))

@@ -53,13 +53,13 @@ func TestLoadWeightErrors(t *testing.T) {
 	for n, x := range w.Tensors {
 		prefixed["bert."+n] = x
 	}
-	if _, err := loadBert(checkpoint.NewWeights(prefixed, "prefixed"), cfg); err != nil {
+	if _, err := loadBody(checkpoint.NewWeights(prefixed, "prefixed"), cfg); err != nil {
 		t.Errorf("prefixed names: %v", err)
 	}
 	delete(prefixed, "bert.encoder.layer.1.output.dense.bias")
 	delete(prefixed, "bert.embeddings.word_embeddings.weight")
 	prefixed["bert.pooler.dense.weight"] = &checkpoint.Tensor{DType: "F32", Shape: []int{3}, F32: make([]float32, 3)}
-	_, err = loadBert(checkpoint.NewWeights(prefixed, "broken"), cfg)
+	_, err = loadBody(checkpoint.NewWeights(prefixed, "broken"), cfg)
 	for _, want := range []string{"encoder.layer.1.output.dense.bias", "embeddings.word_embeddings.weight", "pooler.dense.weight"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)

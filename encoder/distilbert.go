@@ -1,12 +1,6 @@
 package encoder
 
-import (
-	"fmt"
-
-	"github.com/genq-go/genq/internal/checkpoint"
-	"github.com/genq-go/genq/internal/nn"
-	G "gorgonia.org/gorgonia"
-)
+import G "gorgonia.org/gorgonia"
 
 // distilBERT is transformers' DistilBertModel, its fields named after the
 // checkpoint's modules: embeddings (word + position, LayerNorm with eps
@@ -35,12 +29,6 @@ type distilLayer struct {
 	outputLayerNorm layerNorm
 }
 
-// loadDistilBERT loads the weights of a DistilBERT checkpoint, with or without
-// the "distilbert." prefix of task-head checkpoints.
-func loadDistilBERT(w *checkpoint.Weights, cfg *Config) (*distilBERT, error) {
-	return newDistilBERT(newVars(w, "distilbert"), cfg)
-}
-
 // newDistilBERT builds the model from the weights v gives, in the order of
 // PyTorch's named_parameters.
 func newDistilBERT(v vars, cfg *Config) (*distilBERT, error) {
@@ -62,11 +50,8 @@ func newDistilBERT(v vars, cfg *Config) (*distilBERT, error) {
 		y.outputLayerNorm = loadLayerNorm(l.pp("output_layer_norm"), h, eps)
 	}
 	m.all = *v.list
-	if err := v.err(); err != nil {
-		return nil, fmt.Errorf("encoder: loading the DistilBERT weights: %w", err)
-	}
-	for i := range m.transformer.layer {
-		m.transformer.layer[i].attention.qkv.fuse()
+	if err := loaded(v, "DistilBERT", func(i int) *projections { return &m.transformer.layer[i].attention.qkv }, len(m.transformer.layer)); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -78,23 +63,9 @@ func (m *distilBERT) words() *param { return m.embeddings.wordEmbeddings.weight 
 func (m *distilBERT) extras() []*param { return nil }
 
 func (m *distilBERT) forward(b *builder, in *batchNodes) (*G.Node, error) {
-	if err := checkLength(m.cfg, in.t); err != nil {
-		return nil, err
-	}
 	e := &m.embeddings
-	word, err := b.wordEmbeddings(e.wordEmbeddings, in)
+	x, err := embed(b, m.cfg, in, e.wordEmbeddings, e.positionEmbeddings, nil, e.layerNorm)
 	if err != nil {
-		return nil, err
-	}
-	pos, err := e.positionEmbeddings.forward(b, in.pos)
-	if err != nil {
-		return nil, err
-	}
-	x, err := e.layerNorm.addForward(b, word, pos)
-	if err != nil {
-		return nil, err
-	}
-	if x, err = nn.DropoutOp(x, b.hidden); err != nil {
 		return nil, err
 	}
 	blocks := make([]block, len(m.transformer.layer))

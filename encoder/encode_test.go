@@ -3,10 +3,11 @@ package encoder
 import (
 	"context"
 	"math"
-	"reflect"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type pair struct {
@@ -27,32 +28,20 @@ func goldenPairs(t *testing.T, g *testutil.Golden) (queries, passages []string) 
 // TestTokenize checks that the model's tokenization (strip, truncation at
 // max_seq_length 128, padding to the longest row) gives the golden ids exactly.
 func TestTokenize(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			g := testutil.LoadGolden(t, name)
-			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		assert.Equal(t, 128, m.MaxSeqLength())
+		queries, passages := goldenPairs(t, g)
+		for col, texts := range map[string][]string{"query": queries, "passage": passages} {
+			got, err := m.tokenize(texts)
+			require.NoError(t, err)
+			want := goldenBatch(t, g, col)
+			assert.Equal(t, want.ids, got.ids, "%s: input ids", col)
+			assert.Equal(t, want.mask, got.mask, "%s: attention mask", col)
+			if want.types != nil {
+				assert.Equal(t, want.types, got.types, "%s: token type ids", col)
 			}
-			if m.MaxSeqLength() != 128 {
-				t.Errorf("MaxSeqLength = %d, want 128", m.MaxSeqLength())
-			}
-			queries, passages := goldenPairs(t, g)
-			for col, texts := range map[string][]string{"query": queries, "passage": passages} {
-				got, err := m.tokenize(texts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := goldenBatch(t, g, col)
-				if !reflect.DeepEqual(got.ids, want.ids) || !reflect.DeepEqual(got.mask, want.mask) {
-					t.Errorf("%s: ids/mask differ from the golden batch:\ngot  %v\nwant %v", col, got.ids, want.ids)
-				}
-				if want.types != nil && !reflect.DeepEqual(got.types, want.types) {
-					t.Errorf("%s: token type ids differ from the golden batch", col)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestEncode compares Encode with SentenceTransformer.encode and util.cos_sim:
@@ -60,56 +49,37 @@ func TestTokenize(t *testing.T) {
 // a batch with longer ones, bucketed lengths) changes no value by more than 1e-6.
 func TestEncode(t *testing.T) {
 	ctx := context.Background()
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			g := testutil.LoadGolden(t, name)
-			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			queries, passages := goldenPairs(t, g)
-			q, err := m.Encode(ctx, queries)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := m.Encode(ctx, passages, WithBatchSize(4))
-			if err != nil {
-				t.Fatal(err)
-			}
-			testutil.AllClose(t, "query.sentence_embedding", flatten(q), g.T(t, "query.sentence_embedding").F32, 2e-5, 1e-4)
-			testutil.AllClose(t, "passage.sentence_embedding", flatten(p), g.T(t, "passage.sentence_embedding").F32, 2e-5, 1e-4)
-			testutil.AllClose(t, "cos_sim", cosSim(q, p), g.T(t, "cos_sim").F32, 2e-5, 1e-4)
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		queries, passages := goldenPairs(t, g)
+		q, err := m.Encode(ctx, queries)
+		require.NoError(t, err)
+		p, err := m.Encode(ctx, passages, WithBatchSize(4))
+		require.NoError(t, err)
+		testutil.AllClose(t, "query.sentence_embedding", flatten(q), g.T(t, "query.sentence_embedding").F32, 2e-5, 1e-4)
+		testutil.AllClose(t, "passage.sentence_embedding", flatten(p), g.T(t, "passage.sentence_embedding").F32, 2e-5, 1e-4)
+		testutil.AllClose(t, "cos_sim", cosSim(q, p), g.T(t, "cos_sim").F32, 2e-5, 1e-4)
 
-			var worst float64
-			for i, text := range queries {
-				alone, err := m.Encode(ctx, []string{text})
-				if err != nil {
-					t.Fatal(err)
-				}
-				for j, v := range alone[0] {
-					worst = math.Max(worst, math.Abs(float64(v-q[i][j])))
-				}
+		var worst float64
+		for i, text := range queries {
+			alone, err := m.Encode(ctx, []string{text})
+			require.NoError(t, err)
+			for j, v := range alone[0] {
+				worst = math.Max(worst, math.Abs(float64(v-q[i][j])))
 			}
-			if worst > 1e-6 {
-				t.Errorf("encoding alone vs. in a padded batch differs by %g", worst)
-			}
-			t.Logf("padding changes embeddings by at most %.3g", worst)
+		}
+		assert.LessOrEqual(t, worst, 1e-6, "encoding alone vs. in a padded batch")
+		t.Logf("padding changes embeddings by at most %.3g", worst)
 
-			n, err := m.Encode(ctx, queries[:2], WithNormalize(true))
-			if err != nil {
-				t.Fatal(err)
+		n, err := m.Encode(ctx, queries[:2], WithNormalize(true))
+		require.NoError(t, err)
+		for i, v := range n {
+			var ss float64
+			for _, x := range v {
+				ss += float64(x) * float64(x)
 			}
-			for i, v := range n {
-				var ss float64
-				for _, x := range v {
-					ss += float64(x) * float64(x)
-				}
-				if math.Abs(ss-1) > 1e-5 {
-					t.Errorf("normalized embedding %d has squared norm %g", i, ss)
-				}
-			}
-		})
-	}
+			assert.InDelta(t, 1, ss, 1e-5, "squared norm of normalized embedding %d", i)
+		}
+	})
 }
 
 func flatten(rows [][]float32) []float32 {

@@ -14,6 +14,14 @@ import (
 // fixtures are the two bi-encoder fixture folders.
 var fixtures = []string{"distilbert-tiny", "bert-tiny"}
 
+// eachFixture runs test as a subtest per fixture, with the fixture's model
+// (loaded afresh, so a test may change it) and golden tensors.
+func eachFixture(t *testing.T, test func(t *testing.T, m *Model, g *testutil.Golden)) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) { test(t, loadFixture(t, name), testutil.LoadGolden(t, name)) })
+	}
+}
+
 // goldenBatch returns the golden tokenized batch of a column ("query" or "passage").
 func goldenBatch(t *testing.T, g *testutil.Golden, col string) tokenized {
 	t.Helper()
@@ -48,27 +56,22 @@ func allClose(t *testing.T, name string, got, want []float32, atol, rtol float64
 // last hidden state (every position, padding included) and the mean-pooled
 // embedding with the reference: |Δ| <= 2e-5 + 1e-4·|want|.
 func TestForward(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			g := testutil.LoadGolden(t, name)
-			m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		for _, col := range []string{"query", "passage"} {
+			enc := goldenBatch(t, g, col)
+			tokens, pooled, err := m.forward(enc)
 			require.NoError(t, err)
-			for _, col := range []string{"query", "passage"} {
-				enc := goldenBatch(t, g, col)
-				tokens, pooled, err := m.forward(enc)
-				require.NoError(t, err)
-				want := g.T(t, col+".token_embeddings")
-				b, tt, d := want.Shape[0], want.Shape[1], want.Shape[2]
-				padded := len(tokens) / (b * d)
-				got := make([]float32, 0, b*tt*d)
-				for i := 0; i < b; i++ {
-					got = append(got, tokens[i*padded*d:(i*padded+tt)*d]...)
-				}
-				allClose(t, col+".token_embeddings", got, want.F32, 2e-5, 1e-4)
-				allClose(t, col+".sentence_embedding_forward", pooled, g.T(t, col+".sentence_embedding_forward").F32, 2e-5, 1e-4)
+			want := g.T(t, col+".token_embeddings")
+			b, tt, d := want.Shape[0], want.Shape[1], want.Shape[2]
+			padded := len(tokens) / (b * d)
+			got := make([]float32, 0, b*tt*d)
+			for i := 0; i < b; i++ {
+				got = append(got, tokens[i*padded*d:(i*padded+tt)*d]...)
 			}
-		})
-	}
+			allClose(t, col+".token_embeddings", got, want.F32, 2e-5, 1e-4)
+			allClose(t, col+".sentence_embedding_forward", pooled, g.T(t, col+".sentence_embedding_forward").F32, 2e-5, 1e-4)
+		}
+	})
 }
 
 // TestGraphDropout: a train-mode Graph (WithDropout) draws masks from its

@@ -86,13 +86,7 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 	if err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
-	switch m.cfg.ModelType {
-	case "bert":
-		m.body, err = loadBert(w, m.cfg)
-	default:
-		m.body, err = loadDistilBERT(w, m.cfg)
-	}
-	if err != nil {
+	if m.body, err = loadBody(w, m.cfg); err != nil {
 		return nil, err
 	}
 	m.unused = w.Unused()
@@ -120,4 +114,13 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 	m.lowerCase = sc.DoLowerCase
 	m.maxSeqLen, err = maxSeqLength(sc.MaxSeqLength, bodyDir, m.cfg.MaxPositions)
 	return m, err
+}
+
+// loadBody loads the transformer that cfg.ModelType names, with or without
+// the "bert." or "distilbert." prefix of task-head checkpoints.
+func loadBody(w *checkpoint.Weights, cfg *Config) (transformer, error) {
+	if cfg.ModelType == "bert" {
+		return newBert(newVars(w, "bert"), cfg)
+	}
+	return newDistilBERT(newVars(w, "distilbert"), cfg)
 }

@@ -33,7 +33,11 @@ func (p *param) data() []float32 { return p.t.Data().([]float32) }
 func fuse(name string, parts ...*param) *param {
 	shape := parts[0].t.Shape().Clone()
 	shape[0] = 0
-	var all []float32
+	total := 0
+	for _, p := range parts {
+		total += len(p.data())
+	}
+	all := make([]float32, 0, total) // exactly once: no growth garbage beside the model's weights
 	for _, p := range parts {
 		all = append(all, p.data()...)
 		shape[0] += p.t.Shape()[0]
@@ -223,6 +227,51 @@ func (y block) forward(b *builder, x *G.Node, in *batchNodes) (_ *G.Node, err er
 	f := b.into("gelu", G.Must(nn.GELU(b.into("ff1", G.Must(y.ff1.forward(b, h))))))
 	o := G.Must(nn.DropoutOp(b.into("ff2", G.Must(y.ff2.forward(b, f))), b.hidden))
 	return b.residual(G.Must(y.outNorm.addForward(b, o, h))), nil
+}
+
+// embed is the embeddings module BERT and DistilBERT share: the LayerNorm of
+// the word embeddings (plus the token-type embeddings when typ is not nil)
+// plus the position embeddings, then the hidden dropout. It first rejects
+// batches longer than the position table.
+func embed(b *builder, cfg *Config, in *batchNodes, word, pos embedding, typ *embedding, norm layerNorm) (*G.Node, error) {
+	if err := checkLength(cfg, in.t); err != nil {
+		return nil, err
+	}
+	x, err := b.wordEmbeddings(word, in)
+	if err != nil {
+		return nil, err
+	}
+	var t *G.Node
+	if typ != nil {
+		if t, err = typ.forward(b, in.types); err != nil {
+			return nil, err
+		}
+	}
+	p, err := pos.forward(b, in.pos)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
+		if x, err = G.Add(x, t); err != nil {
+			return nil, err
+		}
+	}
+	if x, err = norm.addForward(b, x, p); err != nil {
+		return nil, err
+	}
+	return nn.DropoutOp(x, b.hidden)
+}
+
+// loaded ends the loading of a model called name: it returns the weights'
+// collected errors, or else fuses the q/k/v projections of every layer.
+func loaded(v vars, name string, qkv func(i int) *projections, layers int) error {
+	if err := v.err(); err != nil {
+		return fmt.Errorf("encoder: loading the %s weights: %w", name, err)
+	}
+	for i := 0; i < layers; i++ {
+		qkv(i).fuse()
+	}
+	return nil
 }
 
 // layers runs x through blocks.

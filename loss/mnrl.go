@@ -4,31 +4,23 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/genq-go/genq/search"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// Similarity chooses how MNRL scores an anchor against a candidate.
-type Similarity int
+// Similarity chooses how MNRL scores an anchor against a candidate. It is
+// search.Score, so that a model trained with one score function is searched
+// with the same one (search.WithScore(l.Similarity)).
+type Similarity = search.Score
 
 const (
 	// Cosine is sentence_transformers.util.cos_sim: the dot product of the
 	// rows after dividing each by max(‖row‖₂, 1e-12).
-	Cosine Similarity = iota
+	Cosine = search.Cosine
 	// Dot is sentence_transformers.util.dot_score: the plain dot product.
-	Dot
+	Dot = search.Dot
 )
-
-// String returns "cosine" or "dot".
-func (s Similarity) String() string {
-	switch s {
-	case Cosine:
-		return "cosine"
-	case Dot:
-		return "dot"
-	}
-	return fmt.Sprintf("Similarity(%d)", int(s))
-}
 
 // MNRL is MultipleNegativesRankingLoss: cross-entropy of the scaled similarity
 // of each anchor to all candidates, with the anchor's own positive as label.
@@ -172,7 +164,7 @@ func (l MNRL) Compute(embeddings []*gorgonia.Node, labels *gorgonia.Node) (*gorg
 // check validates the loss settings and the input shapes and returns B and D.
 func (l MNRL) check(anchors *gorgonia.Node, candidates []*gorgonia.Node) (b, d int, err error) {
 	if l.Similarity != Cosine && l.Similarity != Dot {
-		return 0, 0, fmt.Errorf("loss: MNRL.Similarity is %v; use loss.Cosine or loss.Dot", l.Similarity)
+		return 0, 0, fmt.Errorf("loss: MNRL.Similarity is Similarity(%d); use loss.Cosine or loss.Dot", int(l.Similarity))
 	}
 	if l.Scale <= 0 || math.IsInf(l.Scale, 0) || math.IsNaN(l.Scale) {
 		return 0, 0, fmt.Errorf("loss: MNRL.Scale is %v; it must be a positive finite number (NewMNRL uses 20)", l.Scale)

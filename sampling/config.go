@@ -12,8 +12,16 @@ import (
 // likely token, as top_p=0 does in HF. GenerateDefaults returns HF's
 // defaults; Config{TopP: 1} leaves the scores untouched.
 type Config struct {
-	// Temperature divides the scores. 0 and 1 disable it (generate() adds no
-	// TemperatureLogitsWarper for 1); values below 1 sharpen the distribution.
+	// Temperature divides the scores; values below 1 sharpen the
+	// distribution. 1 disables it (generate() adds no TemperatureLogitsWarper
+	// for 1).
+	//
+	// Mind Temperature 0: it means unset, as temperature=None does in a
+	// GenerationConfig (no warper, the scores unchanged, the same as 1). It
+	// is NOT greedy decoding, and transformers raises ValueError for
+	// temperature=0.0 (TemperatureLogitsWarper wants a strictly positive
+	// float); t5.GenerateOptions refuses it when sampling. For greedy
+	// decoding use Argmax instead of sampling.
 	Temperature float32
 	// TopK keeps the tokens whose score is >= the TopK-th largest score. 0
 	// disables it. Note that Hugging Face's GenerationConfig defaults to 50.
@@ -39,11 +47,12 @@ func GenerateDefaults() Config {
 // Validate reports a setting that Hugging Face's warpers would refuse or that
 // has no meaning: a negative or non-finite temperature, a negative top-k, a
 // top-p outside [0, 1] (HF's TopPLogitsWarper refuses those) and a negative
-// MinTokensToKeep.
+// MinTokensToKeep. It accepts Temperature 0, which means unset (see
+// Config.Temperature), not greedy.
 func (c Config) Validate() error {
 	t := float64(c.Temperature)
 	if math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
-		return fmt.Errorf("sampling: Temperature is %v; it must be a finite number > 0 (use 0 or 1 to disable it)", c.Temperature)
+		return fmt.Errorf("sampling: Temperature is %v; it must be a finite number > 0 (1 leaves the scores unchanged)", c.Temperature)
 	}
 	if c.TopK < 0 {
 		return fmt.Errorf("sampling: TopK is %d; it must be > 0 (use 0 to disable top-k)", c.TopK)

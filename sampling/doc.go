@@ -7,7 +7,8 @@
 // generate() builds from a GenerationConfig:
 //
 //   - TemperatureLogitsWarper: scores / temperature (skipped when the
-//     temperature is 0 or 1),
+//     temperature is 1, or 0, which means unset like temperature=None: it
+//     is not greedy decoding, and transformers refuses temperature=0.0),
 //   - TopKLogitsWarper: every score below the k-th largest becomes -Inf; ties
 //     with the k-th value are all kept, so more than k tokens may survive,
 //   - TopPLogitsWarper (nucleus): scores sorted ascending, softmax, cumulative

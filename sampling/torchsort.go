@@ -46,23 +46,16 @@ func partitionPivot(es []entry, first, last int) int {
 }
 
 func moveMedianToFirst(es []entry, result, a, b, c int) {
-	var m int
+	lo, hi := a, b
+	if !sortLess(es[a], es[b]) {
+		lo, hi = b, a
+	}
+	m := lo
 	switch {
-	case sortLess(es[a], es[b]):
-		switch {
-		case sortLess(es[b], es[c]):
-			m = b
-		case sortLess(es[a], es[c]):
-			m = c
-		default:
-			m = a
-		}
-	case sortLess(es[a], es[c]):
-		m = a
-	case sortLess(es[b], es[c]):
+	case sortLess(es[hi], es[c]):
+		m = hi
+	case sortLess(es[lo], es[c]):
 		m = c
-	default:
-		m = b
 	}
 	es[result], es[m] = es[m], es[result]
 }

@@ -105,12 +105,18 @@ func (a *Attention) PositionBias(queryLen, keyLen int) (*Tensor, error) {
 		return nil, fmt.Errorf("t5: PositionBias of %d queries and %d keys over %d buckets up to distance %d: lengths must not be negative, and T5 needs at least 4 buckets and a positive distance",
 			queryLen, keyLen, a.NumBuckets, a.MaxDistance)
 	}
+	if err := checkSequenceLength("PositionBias: a sequence", max(queryLen, keyLen)); err != nil {
+		return nil, err
+	}
 	h := a.NumHeads
 	out := &Tensor{Shape: []int{h, queryLen, keyLen}, Data: make([]float32, h*queryLen*keyLen)}
 	table := a.RelativeAttentionBias.Data
 	for i := 0; i < queryLen; i++ {
 		for j := 0; j < keyLen; j++ {
 			bk := RelativePositionBucket(j-i, !a.IsDecoder, a.NumBuckets, a.MaxDistance)
+			if bk < 0 {
+				return nil, fmt.Errorf("t5: PositionBias: relative_attention_max_distance %d with %d buckets gives positions %d apart no valid bucket (transformers fails with an index error there too)", a.MaxDistance, a.NumBuckets, abs(j-i))
+			}
 			for hd := 0; hd < h; hd++ {
 				out.Data[(hd*queryLen+i)*keyLen+j] = table[bk*h+hd]
 			}

@@ -82,8 +82,9 @@ type candidate struct {
 	tok   int
 }
 
-// beamSearch decodes n passages with k = NumBeams rows each in st.
-func (m *Model) beamSearch(ctx context.Context, st *stepper, n int, opts GenerateOptions) ([]Sequence, error) {
+// beamSearch decodes n passages, the first of which has index first among
+// all passages, with k = NumBeams rows each in st.
+func (m *Model) beamSearch(ctx context.Context, st *stepper, n, first int, opts GenerateOptions) ([]Sequence, error) {
 	k, v := opts.NumBeams, m.cfg.VocabSize
 	eos := m.cfg.EOSTokenID
 	ids := make([][]int, n*k)
@@ -125,7 +126,12 @@ func (m *Model) beamSearch(ctx context.Context, st *stepper, n int, opts Generat
 			top := make([]candidate, 0, 2*k+1)
 			for j := 0; j < k; j++ {
 				r := p*k + j
-				kernel.LogSoftmax(logp, logits[r*v:(r+1)*v], v)
+				row := logits[r*v : (r+1)*v]
+				if !finiteLogits(row) {
+					return nil, nonFiniteError(first+p, curLen)
+				}
+				// As _beam_search: log_softmax, then the logits processors.
+				kernel.LogSoftmax(logp, row, v)
 				if opts.suppressEOS(curLen - 1) {
 					logp[eos] = float32(math.Inf(-1))
 				}

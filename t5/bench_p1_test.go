@@ -122,31 +122,41 @@ func benchGenerate(b *testing.B, m *Model, passages, length int, opts GenerateOp
 	mem.report(b)
 }
 
+// p1Model returns the random t5-base of the P1 benchmarks; it skips them
+// with -short.
+func p1Model(b *testing.B) *Model {
+	if testing.Short() {
+		b.Skip("t5-base benchmark skipped with -short")
+	}
+	return t5Base(b)
+}
+
+// p1Batch returns p1Model and P1's encoder batch (8 passages × 256 random
+// tokens), holding the model's lock until the benchmark ends.
+func p1Batch(b *testing.B) (*Model, *batch) {
+	m := p1Model(b)
+	bt, err := padBatch(randomIDs(8, 256, m.cfg.VocabSize, 7), nil, m.cfg.PadTokenID, 0)
+	require.NoError(b, err)
+	m.mu.Lock()
+	b.Cleanup(m.mu.Unlock)
+	return m, bt
+}
+
 // BenchmarkP1Generate is the P1 race: a random t5-base v1.0 (222.9M
 // parameters), 8 passages × 256 tokens, 3 samples each with top-k 50 and
 // top-p 0.95, exactly 32 new tokens. The Python reference (torch 1.13,
 // 2 threads) does 1.55 queries/s on the project's machine.
 func BenchmarkP1Generate(b *testing.B) {
-	if testing.Short() {
-		b.Skip("t5-base benchmark skipped with -short")
-	}
-	benchGenerate(b, t5Base(b), 8, 256, p1Options())
+	benchGenerate(b, p1Model(b), 8, 256, p1Options())
 }
 
 // BenchmarkP1Encode times P1's encoder pass alone (8 × 256 tokens; the
 // decoder's cross-attention keys and values are the step's, see
 // BenchmarkP1Step's newStepper).
 func BenchmarkP1Encode(b *testing.B) {
-	if testing.Short() {
-		b.Skip("t5-base benchmark skipped with -short")
-	}
-	m := t5Base(b)
-	bt, err := padBatch(randomIDs(8, 256, m.cfg.VocabSize, 7), nil, m.cfg.PadTokenID, 0)
-	require.NoError(b, err)
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m, bt := p1Batch(b)
 	// The first pass compiles the graph.
-	_, err = m.runEncoder(bt, m.encoderOutputs()...)
+	_, err := m.runEncoder(bt, m.encoderOutputs()...)
 	require.NoError(b, err)
 	mem := watchMemory()
 	cpu0 := cpuSeconds()
@@ -163,14 +173,7 @@ func BenchmarkP1Encode(b *testing.B) {
 // BenchmarkP1Step times one decoder step of P1: 24 rows (8 passages × 3
 // samples) against a 256-token encoder output with a 32-slot cache.
 func BenchmarkP1Step(b *testing.B) {
-	if testing.Short() {
-		b.Skip("t5-base benchmark skipped with -short")
-	}
-	m := t5Base(b)
-	bt, err := padBatch(randomIDs(8, 256, m.cfg.VocabSize, 7), nil, m.cfg.PadTokenID, 0)
-	require.NoError(b, err)
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m, bt := p1Batch(b)
 	enc, err := m.runEncoder(bt, m.encoderOutputs()...)
 	require.NoError(b, err)
 	const rep, slots = 3, 32
@@ -193,10 +196,7 @@ func BenchmarkP1Step(b *testing.B) {
 // BenchmarkP1Scaling runs P1's decoding for 1, 4 and 8 passages of 64, 128
 // and 256 tokens.
 func BenchmarkP1Scaling(b *testing.B) {
-	if testing.Short() {
-		b.Skip("t5-base benchmark skipped with -short")
-	}
-	m := t5Base(b)
+	m := p1Model(b)
 	for _, n := range []int{1, 4, 8} {
 		for _, length := range []int{64, 128, 256} {
 			b.Run(fmt.Sprintf("passages=%d/len=%d", n, length), func(b *testing.B) {

@@ -14,42 +14,39 @@ import (
 // logits of one teacher-forced pass over the same decoder inputs, within
 // 1e-5 + 1e-4·|want| (wider atol 5e-5 for the gated model's large logits).
 func TestCachedStepsMatchTeacherForcing(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
-			ids := unpadded(t, g)
-			seqs := rows(g.T(t, "greedy.sequences"))
-			steps := 8
-			dec := make([][]int, len(seqs))
-			for i := range seqs {
-				dec[i] = seqs[i][:steps]
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		ids := unpadded(t, g)
+		seqs := rows(g.T(t, "greedy.sequences"))
+		steps := 8
+		dec := make([][]int, len(seqs))
+		for i := range seqs {
+			dec[i] = seqs[i][:steps]
+		}
+		want, err := m.Logits(context.Background(), ids, nil, dec)
+		require.NoError(t, err)
+		b, err := padBatch(ids, nil, m.cfg.PadTokenID, 0)
+		require.NoError(t, err)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		enc, err := m.runEncoder(b, m.encoderOutputs()...)
+		require.NoError(t, err)
+		st, err := m.newStepper(b, enc, 1, 15)
+		require.NoError(t, err)
+		v := m.cfg.VocabSize
+		got := make([]float32, len(want.Data))
+		for pos := 0; pos < steps; pos++ {
+			tok := make([]int, len(dec))
+			for i := range dec {
+				tok[i] = dec[i][pos]
 			}
-			want, err := m.Logits(context.Background(), ids, nil, dec)
+			logits, err := st.step(tok)
 			require.NoError(t, err)
-			b, err := padBatch(ids, nil, m.cfg.PadTokenID, 0)
-			require.NoError(t, err)
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			enc, err := m.runEncoder(b, m.encoderOutputs()...)
-			require.NoError(t, err)
-			st, err := m.newStepper(b, enc, 1, 15)
-			require.NoError(t, err)
-			v := m.cfg.VocabSize
-			got := make([]float32, len(want.Data))
-			for pos := 0; pos < steps; pos++ {
-				tok := make([]int, len(dec))
-				for i := range dec {
-					tok[i] = dec[i][pos]
-				}
-				logits, err := st.step(tok)
-				require.NoError(t, err)
-				for i := range dec {
-					copy(got[(i*steps+pos)*v:(i*steps+pos+1)*v], logits[i*v:(i+1)*v])
-				}
+			for i := range dec {
+				copy(got[(i*steps+pos)*v:(i*steps+pos+1)*v], logits[i*v:(i+1)*v])
 			}
-			testutil.AllClose(t, "step logits vs teacher-forced", got, want.Data, logitsAtol, logitsRtol)
-		})
-	}
+		}
+		testutil.AllClose(t, "step logits vs teacher-forced", got, want.Data, logitsAtol, logitsRtol)
+	})
 }
 
 // TestBatchEqualsSingle: every passage encoded alone gives the hidden states

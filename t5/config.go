@@ -125,7 +125,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("t5: config values must be positive: %s", strings.Join(bad, ", "))
 	}
 	if c.RelativeAttentionNumBuckets < 4 {
-		return fmt.Errorf("t5: relative_attention_num_buckets=%d is too small (need at least 4)", c.RelativeAttentionNumBuckets)
+		// The encoder's buckets are split in two directions, each half in
+		// exact and logarithmic ones: below 4 the exact part is empty and
+		// transformers' _relative_position_bucket divides by zero.
+		return fmt.Errorf("t5: relative_attention_num_buckets=%d leaves the encoder no exact bucket per direction (transformers divides by zero there); it must be at least 4 (T5 uses 32)", c.RelativeAttentionNumBuckets)
 	}
 	if !(c.LayerNormEpsilon > 0) {
 		return fmt.Errorf("t5: layer_norm_epsilon must be positive, got %g", c.LayerNormEpsilon)

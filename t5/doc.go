@@ -56,7 +56,8 @@
 // or residual sum, attention per (sequence, head) as two GEMMs reading the
 // projections in place — that write into buffers the Model keeps and
 // reuses across passes; the training graph is made of differentiable ops.
-// Decoding runs one position at a time with a fixed-size key/value cache:
+// Decoding runs one position at a time with a key/value cache that doubles
+// as the output grows:
 // the step is written directly against internal/gemm and internal/kernel
 // with buffers the Model keeps and reuses (the rows of one passage share
 // its encoder output and cross-attention keys and values, projected and
@@ -77,6 +78,29 @@
 // emitted </s> are fed <pad> until all rows are done. GenerateIDs returns the
 // ids with per-token log-probabilities (compute_transition_scores with
 // normalize_logits=True); Score returns log p(query | passage).
+//
+// # Limits
+//
+// No allocation is sized by a number read from a file or an option until
+// that number is checked against the file's actual size, the model's config
+// or a documented cap, and every product of sizes is checked for overflow:
+// a hostile config, checkpoint or GenerateOptions gives an error, never a
+// panic or a process-killing allocation. The caps: a full-sequence pass
+// (encoder input, teacher-forced decoder input or labels) holds at most
+// MaxSequenceLength tokens, as its memory grows with the square of the
+// length; GenerateOptions.MaxInputLength (0 means 512, model_max_length of
+// T5 tokenizers) bounds the passages of Generate and GenerateIDs; one buffer
+// of the decoder step (the logits of BatchSize × NumBeams rows, one layer's
+// key/value cache) holds at most 2^31 float32 values; MaxLength and
+// MaxNewTokens bound the output, and memory grows with the tokens actually
+// generated. New checks that every tensor holds the values its shape needs.
+// Configs whose relative_attention_max_distance is at most the exact half
+// of the buckets load, with transformers' buckets where it has them; the
+// offsets where transformers fails (its index is NaN or negative) are
+// errors naming the config. Logits that are NaN or +Inf end every decoding
+// mode with ErrNonFiniteLogits. SetTokenizer may be called while the model
+// is in use; each Generate or Score call keeps the tokenizer it started
+// with.
 //
 // # Training
 //

@@ -39,6 +39,9 @@ func padBatch(ids, mask [][]int, pad, minLen int) (*batch, error) {
 	if longest == 0 {
 		return nil, fmt.Errorf("t5: every row of the batch is empty (a T5 input holds at least </s>)")
 	}
+	if err := checkSequenceLength("an input row", longest); err != nil {
+		return nil, err
+	}
 	s := roundUp(max(longest, minLen), lengthBucket)
 	b := &batch{n: len(ids), s: s, len: longest, ids: make([]int, len(ids)*s), mask: make([]int, len(ids)*s)}
 	for i, r := range ids {
@@ -131,29 +134,41 @@ func (m *Model) Encode(ctx context.Context, ids, mask [][]int) (*Tensor, error) 
 // runEncoder runs the encoder graph on b and returns the named outputs. The
 // caller holds m.mu.
 func (m *Model) runEncoder(b *batch, outs ...string) (map[string][]float32, error) {
+	buckets, err := relativeBuckets(b.s, b.len, true, m.cfg)
+	if err != nil {
+		return nil, err
+	}
 	g, err := m.encoderGraph(b.n, b.s)
 	if err != nil {
 		return nil, err
 	}
 	return g.run(map[string]tensor.Tensor{
 		"ids":     intTensor(b.ids),
-		"buckets": intTensor(relativeBuckets(positions(b.s), positions(b.s), true, m.cfg)),
+		"buckets": intTensor(buckets),
 		"mask":    floatTensor(b.selfMask(), b.n, b.s, b.s),
 	}, outs...)
 }
 
 // seq2seqInputs are the inputs of seq2seqGraph for encoder batch b and
-// decoder ids [n, t] (t a multiple of lengthBucket).
-func (m *Model) seq2seqInputs(b *batch, dec []int, t int) map[string]tensor.Tensor {
+// decoder ids [n, t] (t a multiple of lengthBucket, the longest row tl).
+func (m *Model) seq2seqInputs(b *batch, dec []int, t, tl int) (map[string]tensor.Tensor, error) {
+	encBuckets, err := relativeBuckets(b.s, b.len, true, m.cfg)
+	if err != nil {
+		return nil, err
+	}
+	decBuckets, err := relativeBuckets(t, tl, false, m.cfg)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]tensor.Tensor{
 		"enc_ids":     intTensor(b.ids),
-		"enc_buckets": intTensor(relativeBuckets(positions(b.s), positions(b.s), true, m.cfg)),
+		"enc_buckets": intTensor(encBuckets),
 		"enc_mask":    floatTensor(b.selfMask(), b.n, b.s, b.s),
 		"dec_ids":     intTensor(dec),
-		"dec_buckets": intTensor(relativeBuckets(positions(t), positions(t), false, m.cfg)),
+		"dec_buckets": intTensor(decBuckets),
 		"dec_mask":    floatTensor(causalMask(b.n, t), b.n, t, t),
 		"cross_bias":  floatTensor(b.crossBias(m.cfg.NumHeads, t), b.n*m.cfg.NumHeads, t, b.s),
-	}
+	}, nil
 }
 
 // padRows right-pads rows to length t with fill.
@@ -197,6 +212,9 @@ func (m *Model) Logits(ctx context.Context, ids, mask, decoderIDs [][]int) (*Ten
 	if tl == 0 {
 		return nil, fmt.Errorf("t5: empty decoder input (start each row with decoder_start_token_id %d)", m.cfg.DecoderStartTokenID)
 	}
+	if err := checkSequenceLength("a decoder row", tl); err != nil {
+		return nil, err
+	}
 	t := roundUp(tl, lengthBucket)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -204,7 +222,11 @@ func (m *Model) Logits(ctx context.Context, ids, mask, decoderIDs [][]int) (*Ten
 	if err != nil {
 		return nil, err
 	}
-	out, err := g.run(m.seq2seqInputs(b, padRows(decoderIDs, t, m.cfg.PadTokenID), t), "logits")
+	in, err := m.seq2seqInputs(b, padRows(decoderIDs, t, m.cfg.PadTokenID), t, tl)
+	if err != nil {
+		return nil, err
+	}
+	out, err := g.run(in, "logits")
 	if err != nil {
 		return nil, err
 	}
@@ -267,6 +289,9 @@ func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, with
 	if tl == 0 {
 		return 0, nil, fmt.Errorf("t5: empty labels")
 	}
+	if err := checkSequenceLength("a label row", tl); err != nil {
+		return 0, nil, err
+	}
 	t := roundUp(tl, lengthBucket)
 	lab := padRows(labels, t, IgnoreIndex)
 	dec := make([]int, 0, len(lab))
@@ -280,7 +305,11 @@ func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, with
 		if err != nil {
 			return 0, nil, err
 		}
-		out, err := g.run(m.seq2seqInputs(b, dec, t), "logits")
+		in, err := m.seq2seqInputs(b, dec, t, tl)
+		if err != nil {
+			return 0, nil, err
+		}
+		out, err := g.run(in, "logits")
 		if err != nil {
 			return 0, nil, err
 		}
@@ -290,7 +319,10 @@ func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, with
 	if err != nil {
 		return 0, nil, err
 	}
-	in := m.seq2seqInputs(b, dec, t)
+	in, err := m.seq2seqInputs(b, dec, t, tl)
+	if err != nil {
+		return 0, nil, err
+	}
 	in["labels"] = intTensor(lab)
 	outs := []string{"loss"}
 	for name := range g.grads {

@@ -2,6 +2,7 @@ package t5
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime/pprof"
@@ -13,11 +14,15 @@ import (
 // GenerateOptions controls Generate and GenerateIDs. The fields mirror
 // transformers' generate() arguments.
 type GenerateOptions struct {
-	// MaxInputLength truncates each passage to this many tokens (</s> kept
-	// last); 0 disables truncation. Used by Generate only.
+	// MaxInputLength is the most tokens of a passage: Generate truncates
+	// each passage to it (</s> kept last), GenerateIDs refuses longer rows.
+	// 0 means DefaultMaxInputLength (512), as transformers' tokenizer with
+	// truncation=True and no max_length truncates to model_max_length, 512
+	// for T5 checkpoints. At most MaxSequenceLength.
 	MaxInputLength int
 	// MaxLength is the longest output, counting the decoder start token as
-	// generate(max_length=...) does.
+	// generate(max_length=...) does. Memory grows with the tokens actually
+	// generated (the key/value cache doubles as needed), not with MaxLength.
 	MaxLength int
 	// MaxNewTokens, when positive, overrides MaxLength as generate's
 	// max_new_tokens does: at most this many tokens follow the start token.
@@ -33,8 +38,11 @@ type GenerateOptions struct {
 	DoSample bool
 	// TopP, TopK and Temperature configure the sampling warpers, applied in
 	// transformers' order temperature → top-k → top-p (see sampling.Config):
-	// 0 disables top-k and the temperature; TopP 1 disables top-p, TopP 0
-	// keeps only the most likely token, as top_p=0 does in transformers.
+	// TopK 0 disables top-k; TopP 1 disables top-p, TopP 0 keeps only the
+	// most likely token, as top_p=0 does in transformers. Temperature 1
+	// leaves the scores as they are; with DoSample, Temperature must be > 0:
+	// 0 is refused as transformers refuses temperature=0 (it is not greedy
+	// decoding; for that, leave DoSample false).
 	TopP        float32
 	TopK        int
 	Temperature float32
@@ -91,7 +99,9 @@ func (o GenerateOptions) validate() error {
 	case o.FirstIndex < 0:
 		return fmt.Errorf("t5: FirstIndex is %d; it is the corpus index of the first passage and cannot be negative", o.FirstIndex)
 	case o.MaxInputLength < 0:
-		return fmt.Errorf("t5: MaxInputLength is %d; use 0 to disable truncation", o.MaxInputLength)
+		return fmt.Errorf("t5: MaxInputLength is %d; use 0 for T5's 512 tokens", o.MaxInputLength)
+	case o.MaxInputLength > MaxSequenceLength:
+		return fmt.Errorf("t5: MaxInputLength is %d, more than the %d tokens (MaxSequenceLength) a T5 pass accepts", o.MaxInputLength, MaxSequenceLength)
 	}
 	if o.NumBeams > 1 {
 		if o.DoSample {
@@ -106,16 +116,34 @@ func (o GenerateOptions) validate() error {
 		return fmt.Errorf("t5: greedy decoding returns one sequence per passage, not %d; set DoSample or NumBeams", o.NumReturnSequences)
 	}
 	if o.DoSample {
-		return o.warper().Validate()
+		if o.Temperature == 0 {
+			return fmt.Errorf("t5: Temperature is 0 with DoSample; like transformers (temperature must be strictly positive) genq refuses it: temperature 0 is not greedy decoding — set DoSample false for that, or Temperature 1 to sample from the unchanged distribution")
+		}
+		if err := o.warper().Validate(); err != nil {
+			return fmt.Errorf("t5: %w", err)
+		}
 	}
 	return nil
 }
 
+// DefaultMaxInputLength is what MaxInputLength 0 stands for: the
+// model_max_length of T5 tokenizers, to which transformers' tokenizer
+// truncates with truncation=True and no max_length.
+const DefaultMaxInputLength = 512
+
+// maxInputLength is MaxInputLength, or DefaultMaxInputLength for 0.
+func (o GenerateOptions) maxInputLength() int {
+	if o.MaxInputLength == 0 {
+		return DefaultMaxInputLength
+	}
+	return o.MaxInputLength
+}
+
 // maxLength is the longest output counting the start token: MaxLength, or
-// 1 + MaxNewTokens when that is set.
+// 1 + MaxNewTokens when that is set (saturating: math.MaxInt means no limit).
 func (o GenerateOptions) maxLength() int {
 	if o.MaxNewTokens > 0 {
-		return 1 + o.MaxNewTokens
+		return 1 + min(o.MaxNewTokens, math.MaxInt-1)
 	}
 	return o.MaxLength
 }
@@ -143,12 +171,21 @@ type Sequence struct {
 	Score float64
 }
 
+// ErrNonFiniteLogits is wrapped by the error of Generate and GenerateIDs
+// when the decoder's logits for a row hold NaN or +Inf, or no finite value
+// at all, in any decoding mode: no token can be chosen (transformers' sampling
+// fails there too). It means the weights hold NaN or Inf values, or the
+// model overflows on that input.
+var ErrNonFiniteLogits = errors.New("the decoder's logits are not finite")
+
 // Generate writes NumReturnSequences queries for each passage, in passage
 // order: the tokenized passage (truncated to MaxInputLength) is encoded once
-// and the decoder samples, decodes greedily or runs beam search.
+// and the decoder samples, decodes greedily or runs beam search. It uses
+// the tokenizer that was set when it started (see SetTokenizer).
 func (m *Model) Generate(ctx context.Context, passages []string, opts GenerateOptions) ([][]string, error) {
-	if m.tok == nil {
-		return nil, fmt.Errorf("t5: the model has no tokenizer (load it from a folder with spiece.model, or call SetTokenizer)")
+	tok := m.Tokenizer()
+	if tok == nil {
+		return nil, errNoTokenizer
 	}
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -156,7 +193,7 @@ func (m *Model) Generate(ctx context.Context, passages []string, opts GenerateOp
 	ids := make([][]int, len(passages))
 	for i, p := range passages {
 		var err error
-		if ids[i], err = m.tok.Encode(p, opts.MaxInputLength); err != nil {
+		if ids[i], err = tok.Encode(p, opts.maxInputLength()); err != nil {
 			return nil, fmt.Errorf("t5: tokenizing passage %d: %w", i, err)
 		}
 	}
@@ -167,7 +204,7 @@ func (m *Model) Generate(ctx context.Context, passages []string, opts GenerateOp
 	out := make([][]string, len(passages))
 	for i := range out {
 		for j := 0; j < opts.NumReturnSequences; j++ {
-			q, err := m.tok.Decode(seqs[i*opts.NumReturnSequences+j].IDs, true)
+			q, err := tok.Decode(seqs[i*opts.NumReturnSequences+j].IDs, true)
 			if err != nil {
 				return nil, fmt.Errorf("t5: decoding query %d of passage %d: %w", j, i, err)
 			}
@@ -178,11 +215,21 @@ func (m *Model) Generate(ctx context.Context, passages []string, opts GenerateOp
 }
 
 // GenerateIDs is Generate on token ids (each row ending with </s>, as the
-// tokenizer makes them; MaxInputLength is not applied). It returns
-// NumReturnSequences sequences per input, input-major.
+// tokenizer makes them; a row longer than MaxInputLength is an error, not
+// truncated). It returns NumReturnSequences sequences per input,
+// input-major.
 func (m *Model) GenerateIDs(ctx context.Context, inputIDs [][]int, opts GenerateOptions) ([]Sequence, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
+	}
+	if opts.FirstIndex > math.MaxInt-len(inputIDs) {
+		return nil, fmt.Errorf("t5: FirstIndex %d plus %d inputs overflows the passage index", opts.FirstIndex, len(inputIDs))
+	}
+	for i, r := range inputIDs {
+		if len(r) > opts.maxInputLength() {
+			return nil, fmt.Errorf("t5: input %d has %d ids, more than MaxInputLength (%d); truncate it, keeping </s> last, as Generate does, or raise MaxInputLength",
+				i, len(r), opts.maxInputLength())
+		}
 	}
 	if err := m.checkIDs(inputIDs, "input id", false); err != nil {
 		return nil, err
@@ -190,6 +237,13 @@ func (m *Model) GenerateIDs(ctx context.Context, inputIDs [][]int, opts Generate
 	bs := opts.BatchSize
 	if bs == 0 {
 		bs = 8
+	}
+	rep := opts.NumReturnSequences
+	if opts.NumBeams > 1 {
+		rep = opts.NumBeams
+	}
+	if _, err := m.stepRows(min(bs, len(inputIDs)), rep); err != nil {
+		return nil, err
 	}
 	var out []Sequence
 	for start := 0; start < len(inputIDs); start += bs {
@@ -240,7 +294,7 @@ func (m *Model) decodeChunk(ctx context.Context, b *batch, enc map[string][]floa
 		if err != nil {
 			return nil, err
 		}
-		return m.beamSearch(ctx, st, b.n, opts)
+		return m.beamSearch(ctx, st, b.n, first, opts)
 	}
 	r := opts.NumReturnSequences
 	st, err := m.newStepper(b, enc, r, L)
@@ -255,16 +309,12 @@ func (m *Model) decodeChunk(ctx context.Context, b *batch, enc map[string][]floa
 			samplers[row] = newRowSampler(warp, sampling.NewSampler(streamSeed(opts.Seed, first+row/r, row%r)))
 		}
 		pick = func(row int, logits []float32) (int, error) {
-			tok := samplers[row].sample(logits)
-			if tok < 0 {
-				return 0, fmt.Errorf("t5: no token to sample (non-finite logits) for passage %d", first+row/r)
-			}
-			return tok, nil
+			return samplers[row].sample(logits), nil
 		}
 	} else {
 		pick = func(_ int, logits []float32) (int, error) { return argmax(logits), nil }
 	}
-	return m.decode(ctx, st, opts, pick)
+	return m.decode(ctx, st, first, opts, pick)
 }
 
 // decode runs greedy decoding or sampling: each step every unfinished row
@@ -272,8 +322,10 @@ func (m *Model) decodeChunk(ctx context.Context, b *batch, enc map[string][]floa
 // until every row has emitted </s> or the maximum length is reached. While
 // MinNewTokens are not reached, </s>'s logit is -Inf for pick and the
 // log-probabilities alike, as transformers' logits processor makes it.
-// pick is called for several rows at once, never twice for one row.
-func (m *Model) decode(ctx context.Context, st *stepper, opts GenerateOptions, pick func(row int, logits []float32) (int, error)) ([]Sequence, error) {
+// pick is called for several rows at once, never twice for one row, and
+// only on logits that are finite (finiteLogits); a negative token means
+// that it found none to choose.
+func (m *Model) decode(ctx context.Context, st *stepper, first int, opts GenerateOptions, pick func(row int, logits []float32) (int, error)) ([]Sequence, error) {
 	maxLength := opts.maxLength()
 	v := m.cfg.VocabSize
 	seqs := make([]Sequence, st.n)
@@ -301,7 +353,15 @@ func (m *Model) decode(ctx context.Context, st *stepper, opts GenerateOptions, p
 				if opts.suppressEOS(cur - 1) {
 					row[m.cfg.EOSTokenID] = float32(math.Inf(-1))
 				}
-				if toks[r], errs[r] = pick(r, row); errs[r] == nil {
+				if !finiteLogits(row) {
+					errs[r] = nonFiniteError(first+r/st.rep, cur)
+					continue
+				}
+				toks[r], errs[r] = pick(r, row)
+				if errs[r] == nil && toks[r] < 0 {
+					errs[r] = nonFiniteError(first+r/st.rep, cur)
+				}
+				if errs[r] == nil {
 					lps[r] = logSoftmaxAt(row, toks[r])
 				}
 			}
@@ -331,6 +391,26 @@ func (m *Model) decode(ctx context.Context, st *stepper, opts GenerateOptions, p
 		}
 	}
 	return seqs, nil
+}
+
+// finiteLogits reports whether a token can be chosen from row: no NaN, no
+// +Inf and at least one value above -Inf (-Inf is a removed token).
+func finiteLogits(row []float32) bool {
+	some := false
+	for _, v := range row {
+		if v != v || v > math.MaxFloat32 {
+			return false
+		}
+		some = some || v >= -math.MaxFloat32
+	}
+	return some
+}
+
+// nonFiniteError is the error for logits of passage that are not
+// finiteLogits at output position pos (1 is the first after the start token).
+func nonFiniteError(passage, pos int) error {
+	return fmt.Errorf("t5: passage %d, output position %d: %w (NaN or +Inf, or every value -Inf): the model's weights hold NaN or Inf, or overflow on this input",
+		passage, pos, ErrNonFiniteLogits)
 }
 
 // argmax returns the index of the first largest value, as torch.argmax.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/genq-go/genq/hub"
 	"github.com/genq-go/genq/internal/checkpoint"
@@ -14,8 +15,8 @@ import (
 // goroutines; they run one at a time.
 type Model struct {
 	cfg Config
-	mod *modules // the weights, as the checkpoint's module tree (model.go)
-	tok Tokenizer
+	mod *modules                     // the weights, as the checkpoint's module tree (model.go)
+	tok atomic.Pointer[tokenizerBox] // SetTokenizer may replace it while a pass runs
 
 	mu     sync.Mutex // guards graphs, tick, builds, ws and the modules' packed step weights
 	graphs map[string]*compiled
@@ -72,8 +73,10 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	if m.tok, err = loadTokenizer(dir); err != nil {
+	tok, err := loadTokenizer(dir)
+	if err != nil {
 		return nil, err
 	}
+	m.SetTokenizer(tok)
 	return m, nil
 }

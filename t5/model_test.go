@@ -19,6 +19,14 @@ var (
 	models   = map[string]*Model{}
 )
 
+// eachFixture runs test as a subtest per T5 fixture, with the fixture's
+// model (loaded once per test binary) and golden tensors.
+func eachFixture(t *testing.T, test func(t *testing.T, m *Model, g *testutil.Golden)) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) { test(t, loadFixture(t, name), testutil.LoadGolden(t, name)) })
+	}
+}
+
 // loadFixture loads (once per test binary) the model of a fixture folder.
 func loadFixture(t testing.TB, name string) *Model {
 	t.Helper()
@@ -53,58 +61,49 @@ const (
 )
 
 func TestEncoderHiddenState(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
-			got, err := m.Encode(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")))
-			require.NoError(t, err)
-			want := g.T(t, "encoder.last_hidden_state")
-			testutil.AllClose(t, "encoder.last_hidden_state", got.Data, want.F32, actAtol, actRtol)
-		})
-	}
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		got, err := m.Encode(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")))
+		require.NoError(t, err)
+		want := g.T(t, "encoder.last_hidden_state")
+		testutil.AllClose(t, "encoder.last_hidden_state", got.Data, want.F32, actAtol, actRtol)
+	})
 }
 
 func TestDecoderLogits(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
-			got, err := m.Logits(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "decoder_input_ids")))
-			require.NoError(t, err)
-			testutil.AllClose(t, "decoder.logits", got.Data, g.T(t, "decoder.logits").F32, logitsAtol, logitsRtol)
-		})
-	}
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		got, err := m.Logits(context.Background(), rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "decoder_input_ids")))
+		require.NoError(t, err)
+		testutil.AllClose(t, "decoder.logits", got.Data, g.T(t, "decoder.logits").F32, logitsAtol, logitsRtol)
+	})
 }
 
 // Loss: |Δ| <= 1e-5 + 1e-5·|want|; gradients: |Δ| <= 1e-4 + 1e-3·|want|.
 func TestLossAndGradients(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
-			ids, mask, labels := rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "labels"))
-			want := g.T(t, "loss").F32
-			loss, err := m.Loss(context.Background(), ids, mask, labels)
-			require.NoError(t, err)
-			testutil.AllClose(t, "loss (logits path)", []float32{float32(loss)}, want, 1e-5, 1e-5)
-			loss, grads, err := m.LossAndGrad(context.Background(), ids, mask, labels)
-			require.NoError(t, err)
-			testutil.AllClose(t, "loss (training graph)", []float32{float32(loss)}, want, 1e-5, 1e-5)
-			var names []string
-			g.Decode(t, "parameter_names", &names)
-			assert.Equal(t, names, m.ParameterNames(), "parameters in named_parameters() order")
-			assert.Len(t, grads, len(names))
-			for _, p := range names {
-				gr, ok := grads[p]
-				if !assert.True(t, ok, "no gradient for %s", p) {
-					continue
-				}
-				w := g.T(t, "grad."+p)
-				if !assert.Equal(t, w.Shape, gr.Shape, "grad.%s shape", p) {
-					continue
-				}
-				testutil.AllClose(t, "grad."+p, gr.Data, w.F32, 1e-4, 1e-3)
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		ids, mask, labels := rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "labels"))
+		want := g.T(t, "loss").F32
+		loss, err := m.Loss(context.Background(), ids, mask, labels)
+		require.NoError(t, err)
+		testutil.AllClose(t, "loss (logits path)", []float32{float32(loss)}, want, 1e-5, 1e-5)
+		loss, grads, err := m.LossAndGrad(context.Background(), ids, mask, labels)
+		require.NoError(t, err)
+		testutil.AllClose(t, "loss (training graph)", []float32{float32(loss)}, want, 1e-5, 1e-5)
+		var names []string
+		g.Decode(t, "parameter_names", &names)
+		assert.Equal(t, names, m.ParameterNames(), "parameters in named_parameters() order")
+		assert.Len(t, grads, len(names))
+		for _, p := range names {
+			gr, ok := grads[p]
+			if !assert.True(t, ok, "no gradient for %s", p) {
+				continue
 			}
-		})
-	}
+			w := g.T(t, "grad."+p)
+			if !assert.Equal(t, w.Shape, gr.Shape, "grad.%s shape", p) {
+				continue
+			}
+			testutil.AllClose(t, "grad."+p, gr.Data, w.F32, 1e-4, 1e-3)
+		}
+	})
 }
 
 func TestRelativePositionBucket(t *testing.T) {

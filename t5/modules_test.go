@@ -61,67 +61,64 @@ func addInPlace(x, y *Tensor) {
 // decoder.logits (|Δ| ≤ 5e-5 + 1e-4·|want|), the tolerances of the whole-model
 // tests.
 func TestModulesComposeTheModel(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
-			cfg, mod := m.cfg, m.mod
-			ids, mask, decIDs := rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "decoder_input_ids"))
-			n, s, tl, h := len(ids), len(ids[0]), len(decIDs[0]), cfg.NumHeads
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		cfg, mod := m.cfg, m.mod
+		ids, mask, decIDs := rows(g.T(t, "input_ids")), rows(g.T(t, "attention_mask")), rows(g.T(t, "decoder_input_ids"))
+		n, s, tl, h := len(ids), len(ids[0]), len(decIDs[0]), cfg.NumHeads
 
-			layer := func(x *Tensor, f func(h *Tensor) (*Tensor, error), norm *LayerNorm) {
-				hn, err := norm.Forward(x)
-				require.NoError(t, err)
-				y, err := f(hn)
-				require.NoError(t, err)
-				addInPlace(x, y)
+		layer := func(x *Tensor, f func(h *Tensor) (*Tensor, error), norm *LayerNorm) {
+			hn, err := norm.Forward(x)
+			require.NoError(t, err)
+			y, err := f(hn)
+			require.NoError(t, err)
+			addInPlace(x, y)
+		}
+
+		x := embedRows(mod.shared, ids)
+		pb, err := mod.encoder.biasAttention().PositionBias(s, s)
+		require.NoError(t, err)
+		bias := maskBias(pb, mask, h, s, s, false)
+		for _, bl := range mod.encoder.blocks {
+			layer(x, func(hn *Tensor) (*Tensor, error) { return bl.self.attn.Forward(hn, nil, bias) }, bl.self.norm)
+			layer(x, bl.ff.ff.Forward, bl.ff.norm)
+		}
+		enc, err := mod.encoder.final.Forward(x)
+		require.NoError(t, err)
+		testutil.AllClose(t, "encoder.last_hidden_state", enc.Data, g.T(t, "encoder.last_hidden_state").F32, actAtol, actRtol)
+
+		y := embedRows(mod.shared, decIDs)
+		pb, err = mod.decoder.biasAttention().PositionBias(tl, tl)
+		require.NoError(t, err)
+		ones := make([][]int, n)
+		for i := range ones {
+			ones[i] = make([]int, tl)
+			for j := range ones[i] {
+				ones[i][j] = 1
 			}
-
-			x := embedRows(mod.shared, ids)
-			pb, err := mod.encoder.biasAttention().PositionBias(s, s)
-			require.NoError(t, err)
-			bias := maskBias(pb, mask, h, s, s, false)
-			for _, bl := range mod.encoder.blocks {
-				layer(x, func(hn *Tensor) (*Tensor, error) { return bl.self.attn.Forward(hn, nil, bias) }, bl.self.norm)
-				layer(x, bl.ff.ff.Forward, bl.ff.norm)
-			}
-			enc, err := mod.encoder.final.Forward(x)
-			require.NoError(t, err)
-			testutil.AllClose(t, "encoder.last_hidden_state", enc.Data, g.T(t, "encoder.last_hidden_state").F32, actAtol, actRtol)
-
-			y := embedRows(mod.shared, decIDs)
-			pb, err = mod.decoder.biasAttention().PositionBias(tl, tl)
-			require.NoError(t, err)
-			ones := make([][]int, n)
-			for i := range ones {
-				ones[i] = make([]int, tl)
-				for j := range ones[i] {
-					ones[i][j] = 1
+		}
+		selfBias, crossBias := maskBias(pb, ones, h, tl, tl, true), maskBias(nil, mask, h, tl, s, false)
+		for _, bl := range mod.decoder.blocks {
+			layer(y, func(hn *Tensor) (*Tensor, error) { return bl.self.attn.Forward(hn, nil, selfBias) }, bl.self.norm)
+			layer(y, func(hn *Tensor) (*Tensor, error) { return bl.cross.attn.Forward(hn, enc, crossBias) }, bl.cross.norm)
+			layer(y, bl.ff.ff.Forward, bl.ff.norm)
+		}
+		dec, err := mod.decoder.final.Forward(y)
+		require.NoError(t, err)
+		v, d := cfg.VocabSize, cfg.DModel
+		scale := mod.headScale(cfg)
+		logits := make([]float32, 0, n*tl*v)
+		for r := range n * tl {
+			row := dec.Data[r*d : (r+1)*d]
+			for k := range v {
+				var sum float32
+				for j, w := range mod.lmHead.Data[k*d : (k+1)*d] {
+					sum += scale * row[j] * w
 				}
+				logits = append(logits, sum)
 			}
-			selfBias, crossBias := maskBias(pb, ones, h, tl, tl, true), maskBias(nil, mask, h, tl, s, false)
-			for _, bl := range mod.decoder.blocks {
-				layer(y, func(hn *Tensor) (*Tensor, error) { return bl.self.attn.Forward(hn, nil, selfBias) }, bl.self.norm)
-				layer(y, func(hn *Tensor) (*Tensor, error) { return bl.cross.attn.Forward(hn, enc, crossBias) }, bl.cross.norm)
-				layer(y, bl.ff.ff.Forward, bl.ff.norm)
-			}
-			dec, err := mod.decoder.final.Forward(y)
-			require.NoError(t, err)
-			v, d := cfg.VocabSize, cfg.DModel
-			scale := mod.headScale(cfg)
-			logits := make([]float32, 0, n*tl*v)
-			for r := range n * tl {
-				row := dec.Data[r*d : (r+1)*d]
-				for k := range v {
-					var sum float32
-					for j, w := range mod.lmHead.Data[k*d : (k+1)*d] {
-						sum += scale * row[j] * w
-					}
-					logits = append(logits, sum)
-				}
-			}
-			testutil.AllClose(t, "decoder.logits", logits, g.T(t, "decoder.logits").F32, logitsAtol, logitsRtol)
-		})
-	}
+		}
+		testutil.AllClose(t, "decoder.logits", logits, g.T(t, "decoder.logits").F32, logitsAtol, logitsRtol)
+	})
 }
 
 // TestAttentionForwardBias: a nil bias means the module's own position bias,

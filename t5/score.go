@@ -11,10 +11,13 @@ const scoreBatch = 8
 // Score returns, for each (passage, query) pair, the total log-likelihood of
 // the query given the passage: the sum over the query's tokens, </s>
 // included, of log p(token | passage, previous tokens) (the negated summed
-// seq2seq cross-entropy). Passages are not truncated.
+// seq2seq cross-entropy). Passages are not truncated: one longer than
+// MaxSequenceLength tokens is an error. Score uses the tokenizer that was set
+// when it started (see SetTokenizer).
 func (m *Model) Score(ctx context.Context, passages, queries []string) ([]float64, error) {
-	if m.tok == nil {
-		return nil, fmt.Errorf("t5: the model has no tokenizer (load it from a folder with spiece.model, or call SetTokenizer)")
+	tok := m.Tokenizer()
+	if tok == nil {
+		return nil, errNoTokenizer
 	}
 	if len(passages) != len(queries) {
 		return nil, fmt.Errorf("t5: Score got %d passages but %d queries", len(passages), len(queries))
@@ -23,10 +26,10 @@ func (m *Model) Score(ctx context.Context, passages, queries []string) ([]float6
 	labels := make([][]int, len(queries))
 	for i := range passages {
 		var err error
-		if ids[i], err = m.tok.Encode(passages[i], 0); err != nil {
+		if ids[i], err = tok.Encode(passages[i], 0); err != nil {
 			return nil, fmt.Errorf("t5: tokenizing passage %d: %w", i, err)
 		}
-		if labels[i], err = m.tok.Encode(queries[i], 0); err != nil {
+		if labels[i], err = tok.Encode(queries[i], 0); err != nil {
 			return nil, fmt.Errorf("t5: tokenizing query %d: %w", i, err)
 		}
 	}

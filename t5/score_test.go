@@ -12,43 +12,40 @@ import (
 // the golden teacher-forced log-probs summed up to </s>, and over the golden
 // labels they sum to −loss·(number of labels); both within 1e-4 + 1e-5·|want|.
 func TestScoreIDs(t *testing.T) {
-	for _, name := range fixtures {
-		t.Run(name, func(t *testing.T) {
-			m, g := loadFixture(t, name), testutil.LoadGolden(t, name)
-			ids := unpadded(t, g)
-			seqs, mask := rows(g.T(t, "greedy.sequences")), rows(g.T(t, "greedy.token_mask"))
-			tf := g.T(t, "greedy.teacher_forced_logprobs")
-			labels := make([][]int, len(seqs))
-			want := make([]float32, len(seqs))
-			for i := range seqs {
-				for j, keep := range mask[i] {
-					if keep == 1 {
-						labels[i] = append(labels[i], seqs[i][j+1])
-						want[i] += tf.F32[i*tf.Shape[1]+j]
-					}
+	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
+		ids := unpadded(t, g)
+		seqs, mask := rows(g.T(t, "greedy.sequences")), rows(g.T(t, "greedy.token_mask"))
+		tf := g.T(t, "greedy.teacher_forced_logprobs")
+		labels := make([][]int, len(seqs))
+		want := make([]float32, len(seqs))
+		for i := range seqs {
+			for j, keep := range mask[i] {
+				if keep == 1 {
+					labels[i] = append(labels[i], seqs[i][j+1])
+					want[i] += tf.F32[i*tf.Shape[1]+j]
 				}
 			}
-			got, err := m.ScoreIDs(context.Background(), ids, labels)
-			require.NoError(t, err)
-			testutil.AllClose(t, "scores of greedy outputs", toF32(got), want, 1e-4, 1e-5)
+		}
+		got, err := m.ScoreIDs(context.Background(), ids, labels)
+		require.NoError(t, err)
+		testutil.AllClose(t, "scores of greedy outputs", toF32(got), want, 1e-4, 1e-5)
 
-			gl := rows(g.T(t, "labels"))
-			got, err = m.ScoreIDs(context.Background(), ids, gl)
-			require.NoError(t, err)
-			var total float64
-			n := 0
-			for i, r := range gl {
-				total += got[i]
-				for _, l := range r {
-					if l != IgnoreIndex {
-						n++
-					}
+		gl := rows(g.T(t, "labels"))
+		got, err = m.ScoreIDs(context.Background(), ids, gl)
+		require.NoError(t, err)
+		var total float64
+		n := 0
+		for i, r := range gl {
+			total += got[i]
+			for _, l := range r {
+				if l != IgnoreIndex {
+					n++
 				}
 			}
-			loss := g.T(t, "loss").F32[0]
-			testutil.AllClose(t, "summed label scores", []float32{float32(total)}, []float32{-loss * float32(n)}, 1e-4, 1e-5)
-		})
-	}
+		}
+		loss := g.T(t, "loss").F32[0]
+		testutil.AllClose(t, "summed label scores", []float32{float32(total)}, []float32{-loss * float32(n)}, 1e-4, 1e-5)
+	})
 }
 
 // TestScoreStrings: Score on texts equals ScoreIDs on the golden token ids.

@@ -62,6 +62,9 @@ func (s *stack) step(st *stepper) error {
 	hh := a.NumHeads
 	for j := 0; j <= st.pos; j++ {
 		bk := RelativePositionBucket(j-st.pos, false, a.NumBuckets, a.MaxDistance)
+		if bk < 0 {
+			return bucketError(j-st.pos, false, st.m.cfg)
+		}
 		for h := 0; h < hh; h++ {
 			st.selfBias[h*st.L+j] = a.RelativeAttentionBias.Data[bk*hh+h]
 		}

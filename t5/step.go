@@ -1,9 +1,10 @@
 package t5
 
 // Incremental decoding: the decoder run one position at a time for n rows
-// with a fixed-size key/value cache. This file holds the step's state; the
-// arithmetic is each module's step method, beside its graph and forward
-// ones (attention.go, ff.go, norm.go, block.go, stack.go, model.go).
+// with a key/value cache that grows with the positions decoded. This file
+// holds the step's state; the arithmetic is each module's step method,
+// beside its graph and forward ones (attention.go, ff.go, norm.go,
+// block.go, stack.go, model.go).
 //
 // The step is written directly against the float32 GEMM of internal/gemm
 // and the attention kernel of internal/kernel rather than as a gorgonia
@@ -25,7 +26,8 @@ import (
 // r / rep of the encoded batch.
 type stepper struct {
 	m         *Model
-	n, e, L   int               // rows, encoder length, cache slots
+	n, e, L   int               // rows, encoder length, cache slots allocated (grown up to limit)
+	limit     int               // the most positions the stepper decodes
 	rep       int               // rows per passage
 	k, v      [][]float32       // per decoder layer: cache [n·H, L, d_kv]
 	ck, cv    [][]*gemm.PackedB // per decoder layer, per (passage, head): Kᵀ (d_kv → e) and V (e → d_kv), packed
@@ -40,15 +42,62 @@ type stepper struct {
 	selfBias  []float32         // [H, L]: the current position's bias to each cache slot
 }
 
+// initialSlots is the number of cache slots a stepper starts with (fewer
+// when it decodes fewer positions); the cache doubles when it is full.
+var initialSlots = 32
+
+// maxStepBuffer is the most float32 values (8 GiB) that one buffer of the
+// decoder step may hold: the logits of all rows, one layer's key/value
+// cache, and so on. Sizes are checked against it, and for overflow, before
+// anything is allocated.
+const maxStepBuffer = 1 << 31
+
+// mulSize returns the product of dims, and false when it overflows int or
+// exceeds maxStepBuffer (or a dim is negative).
+func mulSize(dims ...int) (int, bool) {
+	p := 1
+	for _, d := range dims {
+		if d < 0 || (d > 0 && p > maxStepBuffer/d) {
+			return 0, false
+		}
+		p *= d
+	}
+	return p, true
+}
+
+// stepRows returns the number of rows of a stepper for rep rows per
+// passage of passages, or an error when they or the largest per-row buffer
+// (the logits, the feed-forward activations or the attention projections)
+// would exceed maxStepBuffer.
+func (m *Model) stepRows(passages, rep int) (int, error) {
+	cfg := m.cfg
+	n, ok := mulSize(passages, rep)
+	if _, ok2 := mulSize(n, max(cfg.VocabSize, cfg.DFF, 3*cfg.InnerDim(), cfg.DModel)); !ok || !ok2 {
+		return 0, fmt.Errorf("t5: decoding %d passages with %d rows each (NumBeams, or NumReturnSequences when sampling) needs step buffers over %d values (%d GiB) for a vocabulary of %d; lower BatchSize, NumBeams or NumReturnSequences",
+			passages, rep, maxStepBuffer, maxStepBuffer>>28, cfg.VocabSize)
+	}
+	return n, nil
+}
+
 // newStepper prepares decoding of rep rows per passage of the encoded batch b
-// (enc holds the encoder graph's output "hidden") with L cache slots: it
-// projects and packs every decoder layer's cross-attention keys and values.
-// The caller holds m.mu.
-func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*stepper, error) {
+// (enc holds the encoder graph's output "hidden") for up to limit positions:
+// it projects and packs every decoder layer's cross-attention keys and
+// values. The key/value cache starts small and grows with the positions
+// decoded. The caller holds m.mu.
+func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, limit int) (*stepper, error) {
 	cfg := m.cfg
 	h, d, dm, inner := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim()
-	n := b.n * rep
-	st := &stepper{m: m, n: n, e: b.s, L: L, rep: rep}
+	if limit < 1 {
+		return nil, fmt.Errorf("t5: internal error: a decoder for %d positions", limit)
+	}
+	n, err := m.stepRows(b.n, rep)
+	if err != nil {
+		return nil, err
+	}
+	st := &stepper{m: m, n: n, e: b.s, L: min(limit, initialSlots), limit: limit, rep: rep}
+	if _, ok := mulSize(n, h, st.L, d); !ok {
+		return nil, st.cacheError(st.L)
+	}
 	hidden := enc["hidden"]
 	if len(hidden) != b.n*b.s*dm {
 		return nil, fmt.Errorf("t5: internal error: encoder output of %d values, want %d", len(hidden), b.n*b.s*dm)
@@ -63,8 +112,8 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 		ck, cv := ws.packs(fmt.Sprintf("step.ck%d", i), b.n*h), ws.packs(fmt.Sprintf("step.cv%d", i), b.n*h)
 		bl.cross.attn.stepKeysValues(ck, cv, kv, hidden, b.n, b.s)
 		st.ck, st.cv = append(st.ck, ck), append(st.cv, cv)
-		st.k = append(st.k, buf(fmt.Sprintf("k%d", i), n*h*L*d))
-		st.v = append(st.v, buf(fmt.Sprintf("v%d", i), n*h*L*d))
+		st.k = append(st.k, buf(fmt.Sprintf("k%d", i), n*h*st.L*d))
+		st.v = append(st.v, buf(fmt.Sprintf("v%d", i), n*h*st.L*d))
 	}
 	st.crossBias = buf("crossBias", b.n*b.s)
 	for i, mk := range b.mask {
@@ -77,8 +126,43 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, L int) (*ste
 		st.ff1 = buf("ff1", n*cfg.DFF)
 	}
 	st.logits = buf("logits", n*cfg.VocabSize)
-	st.selfBias = buf("selfBias", h*L)
+	st.selfBias = buf("selfBias", h*st.L)
 	return st, nil
+}
+
+// cacheError is the error for a key/value cache of slots positions that
+// would exceed maxStepBuffer.
+func (st *stepper) cacheError(slots int) error {
+	return fmt.Errorf("t5: the decoder's key/value cache for %d rows × %d positions would hold more than %d values per layer (%d GiB); lower MaxLength (or MaxNewTokens), BatchSize, NumBeams or NumReturnSequences",
+		st.n, slots, maxStepBuffer, maxStepBuffer>>28)
+}
+
+// grow doubles the cache (up to limit slots), moving the pos slots of every
+// (row, head) to the wider layout. The caller holds m.mu.
+func (st *stepper) grow() error {
+	cfg := st.m.cfg
+	h, d := cfg.NumHeads, cfg.DKV
+	slots := min(max(2*st.L, 1), st.limit)
+	size, ok := mulSize(st.n, h, slots, d)
+	if !ok {
+		return st.cacheError(slots)
+	}
+	ws := st.m.workspace()
+	for i := range st.k {
+		for j, c := range []*[]float32{&st.k[i], &st.v[i]} {
+			old := *c
+			next := ws.get(fmt.Sprintf("step.%c%d", "kv"[j], i), size)
+			// Backwards, so that the move is also right in place (when the
+			// workspace's buffer is old's): a row's slots only move up.
+			for rh := st.n*h - 1; rh >= 0; rh-- {
+				copy(next[rh*slots*d:rh*slots*d+st.pos*d], old[rh*st.L*d:rh*st.L*d+st.pos*d])
+			}
+			*c = next
+		}
+	}
+	st.selfBias = ws.get("step.selfBias", h*slots)
+	st.L = slots
+	return nil
 }
 
 // encoderOutputs names the encoder graph outputs decoding needs.
@@ -88,8 +172,13 @@ func (m *Model) encoderOutputs() []string { return []string{"hidden"} }
 // position's keys and values in the cache and returns the logits [n, vocab].
 // The logits buffer is reused by the next step.
 func (st *stepper) step(ids []int) ([]float32, error) {
+	if st.pos >= st.limit {
+		return nil, fmt.Errorf("t5: internal error: the decoder was asked for more than its %d positions", st.limit)
+	}
 	if st.pos >= st.L {
-		return nil, fmt.Errorf("t5: internal error: decoder cache of %d positions is full", st.L)
+		if err := st.grow(); err != nil {
+			return nil, err
+		}
 	}
 	if len(ids) != st.n {
 		return nil, fmt.Errorf("t5: internal error: %d tokens for %d decoder rows", len(ids), st.n)

@@ -1,6 +1,7 @@
 package t5
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/genq-go/genq/t5/sentencepiece"
@@ -22,12 +23,25 @@ type Tokenizer interface {
 	Decode(ids []int, skipSpecial bool) (string, error)
 }
 
+var errNoTokenizer = errors.New("t5: the model has no tokenizer (load it from a folder with spiece.model, or call SetTokenizer)")
+
+// tokenizerBox holds a Tokenizer for Model's atomic pointer.
+type tokenizerBox struct{ t Tokenizer }
+
 // SetTokenizer replaces the model's tokenizer. The tokenizer must use the
-// model's vocabulary (pad 0, </s> 1 for T5 checkpoints).
-func (m *Model) SetTokenizer(t Tokenizer) { m.tok = t }
+// model's vocabulary (pad 0, </s> 1 for T5 checkpoints). It is safe to call
+// while other goroutines use the model: a Generate or Score call that has
+// started keeps the tokenizer it started with, for all its passages; calls
+// that start afterwards use t.
+func (m *Model) SetTokenizer(t Tokenizer) { m.tok.Store(&tokenizerBox{t}) }
 
 // Tokenizer returns the model's tokenizer (nil when none was loaded).
-func (m *Model) Tokenizer() Tokenizer { return m.tok }
+func (m *Model) Tokenizer() Tokenizer {
+	if b := m.tok.Load(); b != nil {
+		return b.t
+	}
+	return nil
+}
 
 func loadTokenizer(dir string) (Tokenizer, error) {
 	t, err := sentencepiece.Load(dir)

@@ -9,6 +9,9 @@ package t5
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/kernel"
@@ -28,6 +31,19 @@ func (t *Tensor) At(idx ...int) float32 {
 		off = off*d + idx[i]
 	}
 	return t.Data[off]
+}
+
+// shapeSize returns the number of elements of shape, and false when a
+// dimension is negative or the product overflows int.
+func shapeSize(shape []int) (int, bool) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > math.MaxInt/d) {
+			return 0, false
+		}
+		n *= d
+	}
+	return n, true
 }
 
 // numel returns the number of elements of a tensor of the given shape.
@@ -113,8 +129,26 @@ var ignoredKeys = []string{"decoder.block.0.layer.1.EncDecAttention.relative_att
 // change them afterwards.
 func New(cfg Config, weights map[string]*Tensor) (*Model, error) {
 	m := make(map[string]*checkpoint.Tensor, len(weights))
+	var bad []string
 	for k, t := range weights {
+		if t == nil {
+			bad = append(bad, k+" (nil)")
+			continue
+		}
+		if n, ok := shapeSize(t.Shape); !ok || n != len(t.Data) {
+			bad = append(bad, fmt.Sprintf("%s (shape %v, %d values)", k, t.Shape, len(t.Data)))
+			continue
+		}
 		m[k] = &checkpoint.Tensor{DType: "F32", Shape: t.Shape, F32: t.Data}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		count, more := len(bad), ""
+		if count > 3 {
+			bad, more = bad[:3], fmt.Sprintf(" and %d more", count-3)
+		}
+		return nil, fmt.Errorf("t5: New: %d weight tensor(s) do not hold the values their shape needs: %s%s; give each tensor the product of its shape's dimensions",
+			count, strings.Join(bad, ", "), more)
 	}
 	return newModel(cfg, checkpoint.NewWeights(m, "weights given to t5.New"), LoadOptions{})
 }

@@ -36,6 +36,26 @@ func smokeInputs() (x, w []float32) {
 	return x, w
 }
 
+// smokeGraph sets up the GPU (see setupGPU) and builds, in a new graph g,
+// h = x·w and y = tanh(h) ⊙ h on the fixed inputs xs and ws.
+func smokeGraph(t *testing.T) (g *G.ExprGraph, w, h, y *G.Node, xs, ws []float32) {
+	t.Helper()
+	setupGPU(t)
+	xs, ws = smokeInputs()
+	g = G.NewGraph()
+	x := matrix(g, "x", smokeM, smokeK, xs)
+	w = matrix(g, "w", smokeK, smokeN, ws)
+	h = G.Must(G.Mul(x, w))
+	y = G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))
+	return g, w, h, y, xs, ws
+}
+
+// matrix is a float32 rows×cols input node of g holding a copy of v.
+func matrix(g *G.ExprGraph, name string, rows, cols int, v []float32) *G.Node {
+	return G.NewMatrix(g, G.Float32, G.WithShape(rows, cols), G.WithName(name),
+		G.WithValue(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(append([]float32(nil), v...)))))
+}
+
 // cpuMatMul returns x·w in float64 for row-major x (m×k) and w (k×n).
 func cpuMatMul(x, w []float32, m, k, n int) []float64 {
 	h := make([]float64, m*n)
@@ -81,6 +101,19 @@ func requireKernels(t *testing.T, vm G.VM, names ...string) {
 	}
 }
 
+// runOnGPU runs g on a CUDA tape machine holding the smoke graph's kernels
+// (see requireKernels), what naming the run, then check, before the machine
+// is closed.
+func runOnGPU(t *testing.T, g *G.ExprGraph, what string, check func()) {
+	t.Helper()
+	vm, err := NewTapeMachine(g)
+	require.NoError(t, err)
+	defer vm.Close()
+	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
+	require.NoError(t, vm.RunAll(), what)
+	check()
+}
+
 func float32s(t *testing.T, name string, v G.Value) []float32 {
 	t.Helper()
 	d, ok := v.(*tensor.Dense)
@@ -96,16 +129,7 @@ func float32s(t *testing.T, name string, v G.Value) []float32 {
 func TestGraphOnGPU(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	setupGPU(t)
-	xs, ws := smokeInputs()
-
-	g := G.NewGraph()
-	x := G.NewMatrix(g, G.Float32, G.WithShape(smokeM, smokeK), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(smokeM, smokeK), tensor.WithBacking(append([]float32(nil), xs...)))))
-	w := G.NewMatrix(g, G.Float32, G.WithShape(smokeK, smokeN), G.WithName("w"),
-		G.WithValue(tensor.New(tensor.WithShape(smokeK, smokeN), tensor.WithBacking(append([]float32(nil), ws...)))))
-	h := G.Must(G.Mul(x, w))
-	y := G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))
+	g, _, h, y, xs, ws := smokeGraph(t)
 	var hv, yv G.Value
 	G.Read(h, &hv)
 	G.Read(y, &yv)
@@ -114,18 +138,14 @@ func TestGraphOnGPU(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("compiled program:\n%v", prog)
 
-	vm, err := NewTapeMachine(g)
-	require.NoError(t, err)
-	defer vm.Close()
-	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
-	require.NoError(t, vm.RunAll(), "running the graph on the GPU")
-
-	want := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
-	testutil.RelClose(t, "h = x·w (GPU against CPU)", float32s(t, "h", hv), want, smokeTol)
-	for i, v := range want {
-		want[i] = math.Tanh(v) * v
-	}
-	testutil.RelClose(t, "y = tanh(h)⊙h (GPU against CPU)", float32s(t, "y", yv), want, smokeTol)
+	runOnGPU(t, g, "running the graph on the GPU", func() {
+		want := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
+		testutil.RelClose(t, "h = x·w (GPU against CPU)", float32s(t, "h", hv), want, smokeTol)
+		for i, v := range want {
+			want[i] = math.Tanh(v) * v
+		}
+		testutil.RelClose(t, "y = tanh(h)⊙h (GPU against CPU)", float32s(t, "y", yv), want, smokeTol)
+	})
 }
 
 // TestGradientOnGPU backpropagates L = Σ tanh(x·w) ⊙ (x·w) on the GPU and
@@ -135,38 +155,26 @@ func TestGraphOnGPU(t *testing.T) {
 func TestGradientOnGPU(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	setupGPU(t)
-	xs, ws := smokeInputs()
-
-	g := G.NewGraph()
-	x := G.NewMatrix(g, G.Float32, G.WithShape(smokeM, smokeK), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(smokeM, smokeK), tensor.WithBacking(append([]float32(nil), xs...)))))
-	w := G.NewMatrix(g, G.Float32, G.WithShape(smokeK, smokeN), G.WithName("w"),
-		G.WithValue(tensor.New(tensor.WithShape(smokeK, smokeN), tensor.WithBacking(append([]float32(nil), ws...)))))
-	h := G.Must(G.Mul(x, w))
-	loss := G.Must(G.Sum(G.Must(G.HadamardProd(G.Must(G.Tanh(h)), h))))
+	g, w, _, y, xs, ws := smokeGraph(t)
+	loss := G.Must(G.Sum(y))
 	grads, err := G.Grad(loss, w)
 	require.NoError(t, err)
 	var gv G.Value
 	G.Read(grads[0], &gv)
 
-	vm, err := NewTapeMachine(g)
-	require.NoError(t, err)
-	defer vm.Close()
-	requireKernels(t, vm, "elemunaryop.tanh_f32", "elembinop.mul_vv_f32")
-	require.NoError(t, vm.RunAll(), "running the backward graph on the GPU")
-
-	hRef := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
-	want := make([]float64, smokeK*smokeN)
-	for i := 0; i < smokeM; i++ {
-		for j := 0; j < smokeN; j++ {
-			v := hRef[i*smokeN+j]
-			th := math.Tanh(v)
-			dh := th + v*(1-th*th)
-			for p := 0; p < smokeK; p++ {
-				want[p*smokeN+j] += float64(xs[i*smokeK+p]) * dh
+	runOnGPU(t, g, "running the backward graph on the GPU", func() {
+		hRef := cpuMatMul(xs, ws, smokeM, smokeK, smokeN)
+		want := make([]float64, smokeK*smokeN)
+		for i := 0; i < smokeM; i++ {
+			for j := 0; j < smokeN; j++ {
+				v := hRef[i*smokeN+j]
+				th := math.Tanh(v)
+				dh := th + v*(1-th*th)
+				for p := 0; p < smokeK; p++ {
+					want[p*smokeN+j] += float64(xs[i*smokeK+p]) * dh
+				}
 			}
 		}
-	}
-	testutil.RelClose(t, "dL/dw (GPU against CPU)", float32s(t, "dL/dw", gv), want, smokeTol)
+		testutil.RelClose(t, "dL/dw (GPU against CPU)", float32s(t, "dL/dw", gv), want, smokeTol)
+	})
 }

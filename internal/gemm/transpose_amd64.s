@@ -11,8 +11,39 @@
 // overwrites; the last one spills 8-ldd floats past dst[(n-1)*ldd+7].
 //
 // Register use: AX BX CX DX SI DI R8 R9 the eight row pointers; R10 dst,
-// R11 ldd in bytes, R12 steps left, R13 store pointer; Y0..Y7 the rows,
-// then the half-transposed pairs; Y8..Y15 scratch, then the columns.
+// moved on by R11 = ldd in bytes a store; R12 steps left, R13 rows; Y0..Y7
+// the rows, then the transposed 4×4 blocks; Y8..Y15 scratch, then the
+// columns.
+
+// ROW loads the next eight floats of the row at p into y.
+#define ROW(p, y) \
+	VMOVUPS (p), y; \
+	ADDQ    $32, p
+
+// TRANSPOSE4 transposes four rows r0..r3 within each 128-bit lane, using
+// t0..t3: afterwards r0 = column 0 | column 4 of the four rows, r1 = column
+// 1 | column 5, and so on.
+#define TRANSPOSE4(r0, r1, r2, r3, t0, t1, t2, t3) \
+	VUNPCKLPS r1, r0, t0; \
+	VUNPCKHPS r1, r0, t1; \
+	VUNPCKLPS r3, r2, t2; \
+	VUNPCKHPS r3, r2, t3; \
+	VSHUFPS   $0x44, t2, t0, r0; \
+	VSHUFPS   $0xEE, t2, t0, r1; \
+	VSHUFPS   $0x44, t3, t1, r2; \
+	VSHUFPS   $0xEE, t3, t1, r3
+
+// JOIN joins the low lanes of rows 0..3 (a) and 4..7 (b) into the column c,
+// their high lanes into the column c4 four places on.
+#define JOIN(a, b, c, c4) \
+	VPERM2F128 $0x20, b, a, c; \
+	VPERM2F128 $0x31, b, a, c4
+
+// PUT stores the column y at R10 and moves R10 to the next step.
+#define PUT(y) \
+	VMOVUPS y, (R10); \
+	ADDQ    R11, R10
+
 TEXT ·transpose8(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), R10
 	MOVQ ldd+8(FP), R11
@@ -31,72 +62,28 @@ TEXT ·transpose8(SB), NOSPLIT, $0-32
 	JZ   done
 
 loop:
-	VMOVUPS (AX), Y0
-	VMOVUPS (BX), Y1
-	VMOVUPS (CX), Y2
-	VMOVUPS (DX), Y3
-	VMOVUPS (SI), Y4
-	VMOVUPS (DI), Y5
-	VMOVUPS (R8), Y6
-	VMOVUPS (R9), Y7
-
-	// Interleave row pairs: Y8 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] ...
-	VUNPCKLPS Y1, Y0, Y8
-	VUNPCKHPS Y1, Y0, Y9
-	VUNPCKLPS Y3, Y2, Y10
-	VUNPCKHPS Y3, Y2, Y11
-	VUNPCKLPS Y5, Y4, Y12
-	VUNPCKHPS Y5, Y4, Y13
-	VUNPCKLPS Y7, Y6, Y14
-	VUNPCKHPS Y7, Y6, Y15
-
-	// Gather four rows per 128-bit lane: Y0 = column 0 | column 4 of rows 0..3.
-	VSHUFPS $0x44, Y10, Y8, Y0
-	VSHUFPS $0xEE, Y10, Y8, Y1
-	VSHUFPS $0x44, Y11, Y9, Y2
-	VSHUFPS $0xEE, Y11, Y9, Y3
-	VSHUFPS $0x44, Y14, Y12, Y4
-	VSHUFPS $0xEE, Y14, Y12, Y5
-	VSHUFPS $0x44, Y15, Y13, Y6
-	VSHUFPS $0xEE, Y15, Y13, Y7
-
-	// Join the rows 0..3 and 4..7 halves: Y8 = column 0, ..., Y15 = column 7.
-	VPERM2F128 $0x20, Y4, Y0, Y8
-	VPERM2F128 $0x20, Y5, Y1, Y9
-	VPERM2F128 $0x20, Y6, Y2, Y10
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y4, Y0, Y12
-	VPERM2F128 $0x31, Y5, Y1, Y13
-	VPERM2F128 $0x31, Y6, Y2, Y14
-	VPERM2F128 $0x31, Y7, Y3, Y15
-
-	MOVQ    R10, R13
-	VMOVUPS Y8, (R13)
-	ADDQ    R11, R13
-	VMOVUPS Y9, (R13)
-	ADDQ    R11, R13
-	VMOVUPS Y10, (R13)
-	ADDQ    R11, R13
-	VMOVUPS Y11, (R13)
-	ADDQ    R11, R13
-	VMOVUPS Y12, (R13)
-	ADDQ    R11, R13
-	VMOVUPS Y13, (R13)
-	ADDQ    R11, R13
-	VMOVUPS Y14, (R13)
-	ADDQ    R11, R13
-	VMOVUPS Y15, (R13)
-	ADDQ    R11, R13
-	MOVQ    R13, R10
-
-	ADDQ $32, AX
-	ADDQ $32, BX
-	ADDQ $32, CX
-	ADDQ $32, DX
-	ADDQ $32, SI
-	ADDQ $32, DI
-	ADDQ $32, R8
-	ADDQ $32, R9
+	ROW(AX, Y0)
+	ROW(BX, Y1)
+	ROW(CX, Y2)
+	ROW(DX, Y3)
+	ROW(SI, Y4)
+	ROW(DI, Y5)
+	ROW(R8, Y6)
+	ROW(R9, Y7)
+	TRANSPOSE4(Y0, Y1, Y2, Y3, Y8, Y9, Y10, Y11)
+	TRANSPOSE4(Y4, Y5, Y6, Y7, Y12, Y13, Y14, Y15)
+	JOIN(Y0, Y4, Y8, Y12)
+	JOIN(Y1, Y5, Y9, Y13)
+	JOIN(Y2, Y6, Y10, Y14)
+	JOIN(Y3, Y7, Y11, Y15)
+	PUT(Y8)
+	PUT(Y9)
+	PUT(Y10)
+	PUT(Y11)
+	PUT(Y12)
+	PUT(Y13)
+	PUT(Y14)
+	PUT(Y15)
 	DECQ R12
 	JNZ  loop
 

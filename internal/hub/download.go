@@ -10,6 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/genq-go/genq/internal/atomicfile"
 )
 
 // Download fetches files of a model repository at a revision ("" means
@@ -188,7 +190,7 @@ func (s *session) finish() (string, error) {
 			if err := os.MkdirAll(filepath.Dir(ref), 0o755); err != nil {
 				return "", fmt.Errorf("hub: %w", err)
 			}
-			if err := writeFileAtomic(ref, func(w io.Writer) error {
+			if err := atomicfile.Write(ref, func(w io.Writer) error {
 				_, err := io.WriteString(w, s.commit)
 				return err
 			}); err != nil {
@@ -229,7 +231,7 @@ func (s *session) link(file, blob string) error {
 		return fmt.Errorf("hub: %w", err)
 	}
 	defer src.Close()
-	if err := writeFileAtomic(ptr, func(w io.Writer) error { _, err := io.Copy(w, src); return err }); err != nil {
+	if err := atomicfile.Write(ptr, func(w io.Writer) error { _, err := io.Copy(w, src); return err }); err != nil {
 		return fmt.Errorf("hub: copying %s to %s: %w", blob, ptr, err)
 	}
 	return nil

@@ -67,16 +67,11 @@ func (s *session) download(ctx context.Context, file string, meta fileMeta, blob
 
 // get runs one GET into the partial file, asking only for the missing bytes.
 func (s *session) get(ctx context.Context, file string, meta fileMeta, partial string) error {
-	f, err := os.OpenFile(partial, os.O_CREATE|os.O_WRONLY, 0o644)
+	f, have, err := openSized(partial, os.O_CREATE|os.O_WRONLY)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	have := st.Size()
 	if have > meta.size {
 		if err := f.Truncate(0); err != nil {
 			return err
@@ -220,19 +215,30 @@ func rangeStart(cr string) int64 {
 	return n
 }
 
+// openSized opens the file p with flag (creating it 0o644 with O_CREATE)
+// and returns it with its size.
+func openSized(p string, flag int) (*os.File, int64, error) {
+	f, err := os.OpenFile(p, flag, 0o644)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
 // verify checks a downloaded file's size and, for LFS files, its sha256.
 func verify(p string, meta fileMeta) error {
-	f, err := os.Open(p)
+	f, size, err := openSized(p, os.O_RDONLY)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if st.Size() != meta.size {
-		return fmt.Errorf("size check failed: the server announced %d bytes, got %d", meta.size, st.Size())
+	if size != meta.size {
+		return fmt.Errorf("size check failed: the server announced %d bytes, got %d", meta.size, size)
 	}
 	if !meta.isLFS() {
 		return nil
@@ -245,29 +251,4 @@ func verify(p string, meta fileMeta) error {
 		return fmt.Errorf("sha256 check failed: the content hashes to %s, the hub says %s", got, meta.etag)
 	}
 	return nil
-}
-
-// writeFileAtomic writes through fill into a temporary file next to path and
-// renames it over path; on error nothing is left behind.
-func writeFileAtomic(path string, fill func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = fill(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -76,15 +76,21 @@ func download(ctx context.Context, opts hub.Options, file string) <-chan error {
 	return done
 }
 
+// heldDownload starts a download of file through gatedClient and returns
+// once it holds the blob's lock, the content on the way: the download ends
+// (on done) after release is closed.
+func heldDownload(f *fakeHub, opts hub.Options, file string) (done <-chan error, release chan struct{}) {
+	started, release := make(chan string, 1), make(chan struct{})
+	opts.Client = gatedClient(f.hub.URL, started, release)
+	done = download(context.Background(), opts, file)
+	<-started
+	return done, release
+}
+
 func TestConcurrentDownloadsShareOneBlob(t *testing.T) {
 	f, opts, cache := newRepo(t)
 	const file = "model.safetensors"
-	started, release := make(chan string, 1), make(chan struct{})
-	slow := opts
-	slow.Client = gatedClient(f.hub.URL, started, release)
-
-	first := download(context.Background(), slow, file)
-	<-started // the first download holds the lock, its content on the way
+	first, release := heldDownload(f, opts, file)
 	second := download(context.Background(), opts, file)
 	waitFor(t, "the second download's HEAD", heads(f, file, 2))
 	time.Sleep(settle)
@@ -103,12 +109,7 @@ func TestConcurrentDownloadsShareOneBlob(t *testing.T) {
 func TestCanceledWhileWaitingForLock(t *testing.T) {
 	f, opts, cache := newRepo(t)
 	const file = "model.safetensors"
-	started, release := make(chan string, 1), make(chan struct{})
-	slow := opts
-	slow.Client = gatedClient(f.hub.URL, started, release)
-
-	first := download(context.Background(), slow, file)
-	<-started
+	first, release := heldDownload(f, opts, file)
 	ctx, cancel := context.WithCancel(context.Background())
 	second := download(ctx, opts, file)
 	waitFor(t, "the second download's HEAD", heads(f, file, 2))
@@ -137,12 +138,7 @@ func TestCanceledWhileWaitingForLock(t *testing.T) {
 
 func TestLockIsPerBlob(t *testing.T) {
 	f, opts, cache := newRepo(t)
-	started, release := make(chan string, 1), make(chan struct{})
-	slow := opts
-	slow.Client = gatedClient(f.hub.URL, started, release)
-
-	first := download(context.Background(), slow, "model.safetensors")
-	<-started
+	first, release := heldDownload(f, opts, "model.safetensors")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := hub.Download(ctx, repoID, "", []string{"spiece.model"}, opts)

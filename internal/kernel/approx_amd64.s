@@ -10,6 +10,14 @@
 // Register use of EXP: Y1 the argument (kept), Y2 r, Y3 t then 2^n, Y4 n then
 // the underflow mask, Y5 the result; Y15 holds lo (-708).
 
+// HORNER4 takes four Horner steps, p = p·x + k, with the coefficients k3,
+// k2, k1, k0 (four-lane constants) in turn: p in register p, x in x.
+#define HORNER4(x, p, k3, k2, k1, k0) \
+	VFMADD213PD k3<>(SB), x, p; \
+	VFMADD213PD k2<>(SB), x, p; \
+	VFMADD213PD k1<>(SB), x, p; \
+	VFMADD213PD k0<>(SB), x, p
+
 // EXP sets Y5 = e^Y1 in each lane: x = n·ln2 + r, e^r by its Taylor series to
 // r⁸ (Horner, with FMA), times 2^n built in the exponent bits; lanes below
 // -708 give 0. The argument is clamped at -708 first, so that the
@@ -23,14 +31,8 @@
 	VFNMADD231PD ln2hi<>(SB), Y4, Y2; \
 	VFNMADD231PD ln2lo<>(SB), Y4, Y2; \
 	VMOVUPD     c8<>(SB), Y5; \
-	VFMADD213PD c7<>(SB), Y2, Y5; \
-	VFMADD213PD c6<>(SB), Y2, Y5; \
-	VFMADD213PD c5<>(SB), Y2, Y5; \
-	VFMADD213PD c4<>(SB), Y2, Y5; \
-	VFMADD213PD c3<>(SB), Y2, Y5; \
-	VFMADD213PD half<>(SB), Y2, Y5; \
-	VFMADD213PD one<>(SB), Y2, Y5; \
-	VFMADD213PD one<>(SB), Y2, Y5; \
+	HORNER4(Y2, Y5, c7, c6, c5, c4); \
+	HORNER4(Y2, Y5, c3, half, one, one); \
 	VPADDQ      bias<>(SB), Y3, Y3; \
 	VPSLLQ      $52, Y3, Y3; \
 	VMULPD      Y3, Y5, Y5; \
@@ -50,10 +52,7 @@
 	VMOVUPD     one<>(SB), Y8; \
 	VDIVPD      Y7, Y8, Y8; \
 	VMOVUPD     a5<>(SB), Y9; \
-	VFMADD213PD a4<>(SB), Y8, Y9; \
-	VFMADD213PD a3<>(SB), Y8, Y9; \
-	VFMADD213PD a2<>(SB), Y8, Y9; \
-	VFMADD213PD a1<>(SB), Y8, Y9; \
+	HORNER4(Y8, Y9, a4, a3, a2, a1); \
 	VMULPD      Y8, Y9, Y9; \
 	VMULPD      half<>(SB), Y9, Y9; \
 	VMULPD      Y5, Y9, Y9; \
@@ -62,16 +61,29 @@
 	VSUBPD      Y9, Y11, Y11; \
 	VBLENDVPD   Y10, Y9, Y11, Y12
 
+// XGROUPS loads x (the first argument of geluAVX2 and geluGradAVX2) into SI
+// and its number of groups of four into CX, jumps to done when there is
+// none, and loads lo into Y15 for EXP.
+#define XGROUPS(done) \
+	MOVQ    x_base+0(FP), SI; \
+	MOVQ    x_len+8(FP), CX; \
+	SHRQ    $2, CX; \
+	JZ      done; \
+	VMOVUPD lo<>(SB), Y15
+
+// NEXT4 moves SI on by four floats and goes back to loop while groups of
+// four are left.
+#define NEXT4(loop) \
+	ADDQ $16, SI; \
+	DECQ CX; \
+	JNZ  loop
+
 // func geluAVX2(x, y []float32)
 // y[i] = x[i]·Φ(x[i]) for the first len(x)/4·4 elements.
 // SI x, DI y, CX groups of four left.
 TEXT ·geluAVX2(SB), NOSPLIT, $0-48
-	MOVQ    x_base+0(FP), SI
-	MOVQ    x_len+8(FP), CX
-	MOVQ    y_base+24(FP), DI
-	SHRQ    $2, CX
-	JZ      geluDone
-	VMOVUPD lo<>(SB), Y15
+	MOVQ y_base+24(FP), DI
+	XGROUPS(geluDone)
 
 geluLoop:
 	VCVTPS2PD  (SI), Y0
@@ -79,10 +91,8 @@ geluLoop:
 	VMULPD     Y12, Y0, Y12
 	VCVTPD2PSY Y12, X12
 	VMOVUPS    X12, (DI)
-	ADDQ       $16, SI
 	ADDQ       $16, DI
-	DECQ       CX
-	JNZ        geluLoop
+	NEXT4(geluLoop)
 
 geluDone:
 	VZEROUPPER
@@ -92,13 +102,9 @@ geluDone:
 // dx[i] = g[i]·(Φ(x[i]) + x[i]·φ(x[i])) for the first len(x)/4·4 elements.
 // SI x, DX g, DI dx, CX groups of four left.
 TEXT ·geluGradAVX2(SB), NOSPLIT, $0-72
-	MOVQ    x_base+0(FP), SI
-	MOVQ    x_len+8(FP), CX
-	MOVQ    g_base+24(FP), DX
-	MOVQ    dx_base+48(FP), DI
-	SHRQ    $2, CX
-	JZ      gradDone
-	VMOVUPD lo<>(SB), Y15
+	MOVQ g_base+24(FP), DX
+	MOVQ dx_base+48(FP), DI
+	XGROUPS(gradDone)
 
 gradLoop:
 	VCVTPS2PD   (SI), Y0
@@ -109,11 +115,9 @@ gradLoop:
 	VMULPD      Y14, Y12, Y12
 	VCVTPD2PSY  Y12, X12
 	VMOVUPS     X12, (DI)
-	ADDQ        $16, SI
 	ADDQ        $16, DX
 	ADDQ        $16, DI
-	DECQ        CX
-	JNZ         gradLoop
+	NEXT4(gradLoop)
 
 gradDone:
 	VZEROUPPER
@@ -140,9 +144,7 @@ expLoop:
 	VADDPD     Y5, Y13, Y13
 	VCVTPD2PSY Y5, X5
 	VMOVUPS    X5, (SI)
-	ADDQ       $16, SI
-	DECQ       CX
-	JNZ        expLoop
+	NEXT4(expLoop)
 
 expDone:
 	VMOVUPD Y13, (DI)
@@ -197,9 +199,7 @@ scaleLoop:
 	VMULPD     Y1, Y0, Y0
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (SI)
-	ADDQ       $16, SI
-	DECQ       CX
-	JNZ        scaleLoop
+	NEXT4(scaleLoop)
 
 scaleDone:
 	VZEROUPPER
