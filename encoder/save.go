@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/genq-go/genq/internal/atomicfile"
 	"github.com/genq-go/genq/internal/checkpoint"
 )
 
@@ -128,10 +129,10 @@ func writeNewFolder(dir string, dirs []string, files map[string][]byte) (err err
 		return fmt.Errorf("encoder: saving: %w", err)
 	}
 	// The temporary folders of a Save that crashed.
-	if err := checkpoint.RemoveTemps(parent, base); err != nil {
+	if err := atomicfile.RemoveTemps(parent, base); err != nil {
 		return fmt.Errorf("encoder: saving: removing what an interrupted Save left: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, checkpoint.TempPrefix(base)+"*")
+	tmp, err := os.MkdirTemp(parent, atomicfile.TempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("encoder: saving: %w", err)
 	}
@@ -149,19 +150,19 @@ func writeNewFolder(dir string, dirs []string, files map[string][]byte) (err err
 		}
 	}
 	for _, name := range sortedNames(files) {
-		if err := checkpoint.WriteFileSynced(filepath.Join(tmp, name), files[name]); err != nil {
+		if err := atomicfile.WriteSynced(filepath.Join(tmp, name), files[name]); err != nil {
 			return fmt.Errorf("encoder: saving: %w", err)
 		}
 	}
 	for _, d := range append(dirs, ".") {
-		if err := checkpoint.SyncDir(filepath.Join(tmp, d)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Join(tmp, d)); err != nil {
 			return fmt.Errorf("encoder: saving: %w", err)
 		}
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("encoder: saving: %w", err)
 	}
-	if err := checkpoint.SyncDir(parent); err != nil {
+	if err := atomicfile.SyncDir(parent); err != nil {
 		return fmt.Errorf("encoder: saving: %w", err)
 	}
 	return nil
@@ -183,7 +184,7 @@ func mkdirSynced(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
-	return checkpoint.SyncDir(up)
+	return atomicfile.SyncDir(up)
 }
 
 // overwriteFolder writes every file next to its destination under a
@@ -204,10 +205,10 @@ func overwriteFolder(dir string, dirs []string, files map[string][]byte) (err er
 	}()
 	for _, name := range names {
 		dst := filepath.Join(dir, name)
-		if err := checkpoint.RemoveTemps(filepath.Dir(dst), filepath.Base(dst)); err != nil {
+		if err := atomicfile.RemoveTemps(filepath.Dir(dst), filepath.Base(dst)); err != nil {
 			return fmt.Errorf("encoder: saving: removing what an interrupted Save left: %w", err)
 		}
-		tmp, err := checkpoint.WriteTemp(filepath.Dir(dst), filepath.Base(dst), files[name])
+		tmp, err := atomicfile.WriteTemp(filepath.Dir(dst), filepath.Base(dst), files[name])
 		if err != nil {
 			return fmt.Errorf("encoder: saving %s: %w", dst, err)
 		}
@@ -220,7 +221,7 @@ func overwriteFolder(dir string, dirs []string, files map[string][]byte) (err er
 		delete(tmps, name)
 	}
 	for _, d := range append(dirs, ".") {
-		if err := checkpoint.SyncDir(filepath.Join(dir, d)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Join(dir, d)); err != nil {
 			return fmt.Errorf("encoder: saving: %w", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genq-go/genq/internal/atomicfile"
 	"github.com/genq-go/genq/internal/checkpoint"
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
@@ -96,14 +97,14 @@ func assertSameWeights(t *testing.T, got, want *Model) {
 func traceSyncs(t *testing.T) map[string]bool {
 	synced := map[string]bool{}
 	tmp := regexp.MustCompile(`^\.(.+)\.tmp-[0-9]+$`)
-	checkpoint.SyncTrace = func(name string) {
+	atomicfile.SyncTrace = func(name string) {
 		parts := strings.Split(filepath.Clean(name), string(filepath.Separator))
 		for i, p := range parts {
 			parts[i] = tmp.ReplaceAllString(p, "$1")
 		}
 		synced[strings.Join(parts, string(filepath.Separator))] = true
 	}
-	t.Cleanup(func() { checkpoint.SyncTrace = nil })
+	t.Cleanup(func() { atomicfile.SyncTrace = nil })
 	return synced
 }
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/atomicfile"
 	"github.com/genq-go/genq/internal/checkpoint"
 )
 
@@ -139,7 +140,7 @@ func (s *Store) Save(c *Checkpoint) (err error) {
 		if err != nil {
 			return fmt.Errorf("train: encoding %s: %w", file, err)
 		}
-		if err := checkpoint.WriteFileSynced(filepath.Join(tmp, file), b); err != nil {
+		if err := atomicfile.WriteSynced(filepath.Join(tmp, file), b); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
 		st.Files[file] = sha256Hex(b)
@@ -148,10 +149,10 @@ func (s *Store) Save(c *Checkpoint) (err error) {
 	if err != nil {
 		return fmt.Errorf("train: encoding %s: %w", stateFile, err)
 	}
-	if err := checkpoint.WriteFileSynced(filepath.Join(tmp, stateFile), b); err != nil {
+	if err := atomicfile.WriteSynced(filepath.Join(tmp, stateFile), b); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if err := checkpoint.SyncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 
@@ -170,7 +171,7 @@ func (s *Store) Save(c *Checkpoint) (err error) {
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("train: publishing checkpoint %s: %w", final, err)
 	}
-	if err := checkpoint.SyncDir(s.Dir); err != nil {
+	if err := atomicfile.SyncDir(s.Dir); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return s.prune(c.Step)
@@ -209,7 +210,7 @@ func (s *Store) mkdir() error {
 	for i := len(missing) - 1; i >= 0; i-- {
 		err := os.Mkdir(missing[i], 0o755)
 		if err == nil || errors.Is(err, os.ErrExist) {
-			err = checkpoint.SyncDir(filepath.Dir(missing[i]))
+			err = atomicfile.SyncDir(filepath.Dir(missing[i]))
 		}
 		if err != nil {
 			return fmt.Errorf("train: the checkpoint folder %s cannot be created: %w; choose a writable folder", s.Dir, err)

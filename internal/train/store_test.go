@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/atomicfile"
 	"github.com/genq-go/genq/internal/checkpoint"
 )
 
@@ -261,8 +262,8 @@ func TestStoreFallsBackToOlder(t *testing.T) {
 // before the rename, and Dir after it.
 func TestStoreSaveSyncs(t *testing.T) {
 	var synced []string
-	checkpoint.SyncTrace = func(name string) { synced = append(synced, name) }
-	t.Cleanup(func() { checkpoint.SyncTrace = nil })
+	atomicfile.SyncTrace = func(name string) { synced = append(synced, name) }
+	t.Cleanup(func() { atomicfile.SyncTrace = nil })
 	dir := filepath.Join(t.TempDir(), "new", "checkpoints")
 	must(t, (&Store{Dir: dir}).Save(newToyRun(t).checkpoint()))
 	require.Len(t, synced, 7, "%q", synced)
