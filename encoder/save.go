@@ -125,7 +125,7 @@ func pyJSON(v any) ([]byte, error) {
 // after it, so dir exists only once all of it is on disk.
 func writeNewFolder(dir string, dirs []string, files map[string][]byte) (err error) {
 	parent, base := filepath.Dir(filepath.Clean(dir)), filepath.Base(filepath.Clean(dir))
-	if err := mkdirSynced(parent); err != nil {
+	if err := atomicfile.MkdirAll(parent); err != nil {
 		return fmt.Errorf("encoder: saving: %w", err)
 	}
 	// The temporary folders of a Save that crashed.
@@ -168,31 +168,12 @@ func writeNewFolder(dir string, dirs []string, files map[string][]byte) (err err
 	return nil
 }
 
-// mkdirSynced creates dir and its missing parents, syncing the folder that
-// receives each new one.
-func mkdirSynced(dir string) error {
-	dir = filepath.Clean(dir)
-	if _, err := os.Stat(dir); err == nil {
-		return nil
-	}
-	up := filepath.Dir(dir)
-	if up != dir {
-		if err := mkdirSynced(up); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
-	}
-	return atomicfile.SyncDir(up)
-}
-
 // overwriteFolder writes every file next to its destination under a
 // temporary name and syncs it, then renames them all into place and syncs
 // the folders. Temporary files an interrupted Save left are removed first.
 func overwriteFolder(dir string, dirs []string, files map[string][]byte) (err error) {
 	for _, d := range dirs {
-		if err := mkdirSynced(filepath.Join(dir, d)); err != nil {
+		if err := atomicfile.MkdirAll(filepath.Join(dir, d)); err != nil {
 			return fmt.Errorf("encoder: saving: %w", err)
 		}
 	}

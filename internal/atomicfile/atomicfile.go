@@ -111,6 +111,29 @@ func syncClose(f *os.File, err error) error {
 	return err
 }
 
+// MkdirAll creates dir and its missing parents as os.MkdirAll does (mode
+// 0o755), syncing the folder that receives each new one, so that what is
+// later synced inside dir is not lost with dir's name.
+func MkdirAll(dir string) error {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		err := os.Mkdir(missing[i], 0o755)
+		if err == nil || os.IsExist(err) {
+			err = SyncDir(filepath.Dir(missing[i]))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SyncTrace, when not nil, is called with the name of every file and folder
 // this package syncs, after the sync succeeded. Tests set it to check that a
 // writer syncs what it must; it is nil otherwise (it is not safe to change

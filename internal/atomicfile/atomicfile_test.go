@@ -95,3 +95,21 @@ func TestWriteSyncs(t *testing.T) {
 	assert.True(t, IsTempOf(filepath.Base(synced[0]), "f"), "first the temporary file, got %q", synced[0])
 	assert.Equal(t, dir, synced[1], "then the folder")
 }
+
+// TestMkdirAll: each new folder is synced into its parent.
+func TestMkdirAll(t *testing.T) {
+	var synced []string
+	SyncTrace = func(name string) { synced = append(synced, name) }
+	t.Cleanup(func() { SyncTrace = nil })
+	root := t.TempDir()
+	dir := filepath.Join(root, "a", "b")
+	require.NoError(t, MkdirAll(dir))
+	assert.DirExists(t, dir)
+	assert.Equal(t, []string{root, filepath.Join(root, "a")}, synced)
+	synced = nil
+	require.NoError(t, MkdirAll(dir))
+	assert.Empty(t, synced, "nothing to create")
+	file := filepath.Join(root, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	assert.Error(t, MkdirAll(filepath.Join(file, "x")))
+}

@@ -200,21 +200,8 @@ func (s *Store) Prepare() error {
 // receives each new one, so that a synced checkpoint is not lost with its
 // folder's name.
 func (s *Store) mkdir() error {
-	var missing []string
-	for d := filepath.Clean(s.Dir); ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
-			break
-		}
-		missing = append(missing, d)
-	}
-	for i := len(missing) - 1; i >= 0; i-- {
-		err := os.Mkdir(missing[i], 0o755)
-		if err == nil || errors.Is(err, os.ErrExist) {
-			err = atomicfile.SyncDir(filepath.Dir(missing[i]))
-		}
-		if err != nil {
-			return fmt.Errorf("train: the checkpoint folder %s cannot be created: %w; choose a writable folder", s.Dir, err)
-		}
+	if err := atomicfile.MkdirAll(s.Dir); err != nil {
+		return fmt.Errorf("train: the checkpoint folder %s cannot be created: %w; choose a writable folder", s.Dir, err)
 	}
 	return nil
 }
