@@ -86,6 +86,19 @@ func WriteSynced(path string, b []byte) error {
 	return nil
 }
 
+// SyncFile syncs the written file path to disk, before it is renamed into
+// place.
+func SyncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	if err := syncClose(f, nil); err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	return nil
+}
+
 // SyncDir makes a folder's entries durable: the files created in it, renamed
 // into it or out of it since the last sync.
 func SyncDir(dir string) error {
