@@ -88,26 +88,20 @@ func WriteSynced(path string, b []byte) error {
 
 // SyncFile syncs the written file path to disk, before it is renamed into
 // place.
-func SyncFile(path string) error {
+func SyncFile(path string) error { return syncPath(path) }
+
+// SyncDir makes a folder's entries durable: the files created in it, renamed
+// into it or out of it since the last sync.
+func SyncDir(dir string) error { return syncPath(dir) }
+
+// syncPath opens the file or folder path and syncs it.
+func syncPath(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	if err := syncClose(f, nil); err != nil {
 		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return nil
-}
-
-// SyncDir makes a folder's entries durable: the files created in it, renamed
-// into it or out of it since the last sync.
-func SyncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := syncClose(f, nil); err != nil {
-		return fmt.Errorf("syncing the folder %s: %w", dir, err)
 	}
 	return nil
 }
