@@ -281,3 +281,19 @@ func TestCrossEncoderHubID(t *testing.T) {
 	require.NoError(t, err)
 	allClose(t, "predict", got, g.T(t, "predict").F32, ceTol, 0)
 }
+
+// TestCrossEncoderPyTorchBin loads the weights from pytorch_model.bin when
+// the folder has no model.safetensors, with the same scores (|Δ| <= 1e-5).
+func TestCrossEncoderPyTorchBin(t *testing.T) {
+	dir := ceVariant(t, nil)
+	require.NoError(t, os.Remove(filepath.Join(dir, "model.safetensors")))
+	b, err := os.ReadFile(testutil.Fixture(ceFixture, "pytorch_model.bin"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), b, 0o644))
+	c, err := LoadCrossEncoder(context.Background(), dir, CrossEncoderOptions{})
+	require.NoError(t, err)
+	g := testutil.LoadGolden(t, ceFixture)
+	got, err := c.Predict(context.Background(), cePairs(t, g))
+	require.NoError(t, err)
+	allClose(t, "predict", got, g.T(t, "predict").F32, ceTol, 0)
+}
