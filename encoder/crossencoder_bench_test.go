@@ -27,11 +27,13 @@ func benchSize(b *testing.B, name string, def int) int {
 
 // BenchmarkCrossEncoderPredict is the cross-encoder workload of
 // BENCHMARKS.md: scoring 256 (query, passage) pairs of 128 tokens each
-// (long passages, truncated longest-first) in batches of 32 — predict:
-// Predict, tokenization included; forward: the pre-tokenized batches — on cross-encoder/ms-marco-MiniLM-L-6-v2's architecture (the
-// all-MiniLM-L6 BERT: 6 layers, hidden 384, 12 heads, intermediate 1536,
-// plus the pooler and a one-label classifier) with random weights. The torch
-// twin is .ci/bench/torch_proxy_ce.py (same shapes, no tokenization):
+// (long passages, truncated longest-first) in batches of 32 on
+// cross-encoder/ms-marco-MiniLM-L-6-v2's architecture (the all-MiniLM-L6
+// BERT: 6 layers, hidden 384, 12 heads, intermediate 1536, plus the pooler
+// and a one-label classifier) with random weights. Sub-benchmark predict
+// times Predict, tokenization included; forward, the pre-tokenized batches.
+// The torch twin is .ci/bench/torch_proxy_ce.py (same shapes and batches, no
+// tokenization: compare it with forward):
 //
 //	go test ./encoder/ -run '^$' -bench CrossEncoderPredict -benchtime 3x -count 6
 //	python3 .ci/bench/torch_proxy_ce.py 256 128

@@ -297,3 +297,27 @@ func TestCrossEncoderPyTorchBin(t *testing.T) {
 	require.NoError(t, err)
 	allClose(t, "predict", got, g.T(t, "predict").F32, ceTol, 0)
 }
+
+// TestCrossEncoderConcurrent: Predict from several goroutines at once gives
+// every caller the scores of a lone call (bit-identical).
+func TestCrossEncoderConcurrent(t *testing.T) {
+	c, g := loadCE(t, CrossEncoderOptions{}), testutil.LoadGolden(t, ceFixture)
+	pairs := cePairs(t, g)
+	want, err := c.Predict(context.Background(), pairs, WithBatchSize(3))
+	require.NoError(t, err)
+	errs := make(chan error, 4)
+	got := make([][]float32, 4)
+	for i := range got {
+		go func() {
+			var err error
+			got[i], err = c.Predict(context.Background(), pairs, WithBatchSize(3))
+			errs <- err
+		}()
+	}
+	for range got {
+		require.NoError(t, <-errs)
+	}
+	for i := range got {
+		assert.Equal(t, want, got[i], "caller %d", i)
+	}
+}
