@@ -274,7 +274,14 @@ func TestCrossEncoderHubID(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644))
 	require.NoError(t, os.MkdirAll(filepath.Join(repo, "snapshots"), 0o755))
 	require.NoError(t, os.Rename(ceVariant(t, nil), filepath.Join(repo, "snapshots", commit)))
-	c, err := LoadCrossEncoder(context.Background(), "cross-encoder/tiny", CrossEncoderOptions{Hub: hub.Options{CacheDir: cache, Offline: true}})
+	predictsGolden(t, "cross-encoder/tiny", CrossEncoderOptions{Hub: hub.Options{CacheDir: cache, Offline: true}})
+}
+
+// predictsGolden loads the cross-encoder nameOrDir and checks its scores
+// of the fixture's pairs against the reference: |Δ| <= 1e-5.
+func predictsGolden(t *testing.T, nameOrDir string, opts CrossEncoderOptions) {
+	t.Helper()
+	c, err := LoadCrossEncoder(context.Background(), nameOrDir, opts)
 	require.NoError(t, err)
 	g := testutil.LoadGolden(t, ceFixture)
 	got, err := c.Predict(context.Background(), cePairs(t, g))
@@ -290,12 +297,7 @@ func TestCrossEncoderPyTorchBin(t *testing.T) {
 	b, err := os.ReadFile(testutil.Fixture(ceFixture, "pytorch_model.bin"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), b, 0o644))
-	c, err := LoadCrossEncoder(context.Background(), dir, CrossEncoderOptions{})
-	require.NoError(t, err)
-	g := testutil.LoadGolden(t, ceFixture)
-	got, err := c.Predict(context.Background(), cePairs(t, g))
-	require.NoError(t, err)
-	allClose(t, "predict", got, g.T(t, "predict").F32, ceTol, 0)
+	predictsGolden(t, dir, CrossEncoderOptions{})
 }
 
 // TestCrossEncoderConcurrent: Predict from several goroutines at once gives
