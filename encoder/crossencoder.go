@@ -223,7 +223,7 @@ func LoadCrossEncoder(ctx context.Context, nameOrDir string, opts CrossEncoderOp
 	if err != nil {
 		return nil, err
 	}
-	if cc.classifier() == "" {
+	if cc.classifier() == "" && len(cc.Architectures) > 0 { // without architectures (old configs), the weights decide
 		return nil, fmt.Errorf("encoder: %s is not a cross-encoder: config.json's architectures %q name no BertForSequenceClassification; a bi-encoder (BertModel, DistilBertModel) loads with encoder.Load", dir, cc.Architectures)
 	}
 	cfg, err := ReadConfig(dir)
@@ -288,6 +288,9 @@ func newCrossEncoder(body *bert, root vars, tok *wordpiece.Tokenizer, maxLen int
 	head := ceHead{pooler: linear{weight: body.pooler.dense.weight, bias: body.pooler.dense.bias}}
 	if root.init != nil {
 		head.pooler = loadLinear(root.pp("bert").pp("pooler").pp("dense"), h, h)
+	}
+	if root.init == nil && !root.path.Pp("classifier").Has("weight") {
+		return nil, errors.New("the checkpoint has no classifier (classifier.weight): it is no BertForSequenceClassification; a bi-encoder loads with encoder.Load")
 	}
 	head.classifier = loadLinear(root.pp("classifier"), h, 1)
 	if err := root.err(); err != nil {

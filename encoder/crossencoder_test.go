@@ -238,6 +238,7 @@ func TestCrossEncoderLoadErrors(t *testing.T) {
 		{name: "distilbert", edit: func(c map[string]any) { c["model_type"] = "distilbert" },
 			err: `cross-encoders on model_type "distilbert" are not supported`},
 		{name: "max length", opts: CrossEncoderOptions{MaxLength: 513}, err: "MaxLength 513 must be in [1, 512]"},
+		{name: "no architectures", edit: func(c map[string]any) { delete(c, "architectures") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadCrossEncoder(ctx, ceVariant(t, tc.edit), tc.opts)
@@ -248,6 +249,16 @@ func TestCrossEncoderLoadErrors(t *testing.T) {
 			}
 		})
 	}
+	// a config without architectures over a bi-encoder's weights
+	dir := ceVariant(t, func(c map[string]any) { delete(c, "architectures") })
+	b, err := os.ReadFile(testutil.Fixture("bert-tiny", "model.safetensors"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "model.safetensors"), b, 0o644))
+	_, err = LoadCrossEncoder(ctx, dir, CrossEncoderOptions{})
+	assert.ErrorContains(t, err, "the checkpoint has no classifier (classifier.weight): it is no BertForSequenceClassification; a bi-encoder loads with encoder.Load")
+	require.NoError(t, os.Remove(filepath.Join(dir, "model.safetensors")))
+	_, err = LoadCrossEncoder(ctx, dir, CrossEncoderOptions{})
+	assert.ErrorContains(t, err, "model.safetensors", "no weights")
 	_, err = LoadCrossEncoder(ctx, "not a model id", CrossEncoderOptions{})
 	assert.ErrorContains(t, err, "neither an existing folder nor a hub model id")
 }
