@@ -252,8 +252,7 @@ func LoadCrossEncoder(ctx context.Context, nameOrDir string, opts CrossEncoderOp
 	if err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
-	bv := newVars(w, "bert")
-	body, err := newBert(bv, cfg)
+	body, err := newBert(newVars(w, "bert"), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -281,8 +280,9 @@ func LoadCrossEncoder(ctx context.Context, nameOrDir string, opts CrossEncoderOp
 	return c, nil
 }
 
-// newCrossEncoder puts the head on body: the pooler body loaded (made with
-// root's init when root makes its weights) and the classifier below root.
+// newCrossEncoder puts the head on body: the pooler that body loaded (or,
+// when root makes its weights with init, a new one) and the classifier
+// below root.
 func newCrossEncoder(body *bert, root vars, tok *wordpiece.Tokenizer, maxLen int, act Activation) (*CrossEncoder, error) {
 	h := body.cfg.Hidden
 	head := ceHead{pooler: linear{weight: body.pooler.dense.weight, bias: body.pooler.dense.bias}}
