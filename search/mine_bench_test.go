@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"runtime/debug"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/genq-go/genq/internal/testutil"
 )
 
 // BenchmarkMine100kx768 mines hard negatives for 1,000 (query, positive)
@@ -51,9 +49,8 @@ func BenchmarkMine100kx768(b *testing.B) {
 			{"relative-margin", []MineOption{WithNegatives(5), WithRelativeMargin(0.05)}},
 		} {
 			b.Run(fmt.Sprintf("%s/%s", src, recipe.name), func(b *testing.B) {
-				debug.FreeOSMemory()
-				before, _ := procStatusMB("VmRSS")
-				resetPeakRSS()
+				testutil.ResetPeakRSS()
+				before, _ := testutil.RSS()
 				for b.Loop() {
 					mined, err := MineHardNegatives(context.Background(), pairs, []Retriever{ret}, recipe.opts...)
 					if err != nil || len(mined) != nq {
@@ -61,30 +58,11 @@ func BenchmarkMine100kx768(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(b.N*nq)/b.Elapsed().Seconds(), "queries/s")
-				if peak, ok := procStatusMB("VmHWM"); ok {
-					b.ReportMetric(peak, "peak-RSS-MB")
-					b.ReportMetric(peak-before, "mining-MB")
+				if peak, ok := testutil.PeakRSS(); ok {
+					b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
+					b.ReportMetric((float64(peak)-float64(before))/(1<<20), "mining-MB")
 				}
 			})
 		}
 	}
-}
-
-// resetPeakRSS resets the process's resident-memory high-water mark
-// (Linux's /proc/self/clear_refs; a no-op elsewhere).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// procStatusMB returns a memory field of /proc/self/status in MB.
-func procStatusMB(field string) (float64, bool) {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1000, err == nil
-		}
-	}
-	return 0, false
 }
