@@ -82,12 +82,12 @@ type optional struct {
 func WithNegatives(n int) MineOption { return func(o *mineOptions) { o.negatives = n } }
 
 // WithRange sets the window of candidate ranks negatives are taken from:
-// mine_hard_negatives' range_min (lo) and range_max (hi). Candidates are a query's
-// best range max + P corpus rows (P the most positives any query has), less
-// its positives and the candidates the score and margin filters remove;
-// negatives come from ranks [lo, hi) of what is left. A hi of 0 takes the
-// reference's default: lo + negatives + P, or lo + 10·negatives + P when a
-// score or margin filter is set, at most the corpus size less P.
+// mine_hard_negatives' range_min (lo) and range_max (hi). A query's
+// candidates are its best hi + P corpus rows (P the most positives any
+// query has), less its positives and those the score and margin filters
+// remove; negatives come from ranks [lo, hi) of what is left. A hi of 0
+// takes the reference's default: lo + negatives + P, or lo + 10·negatives
+// + P when a score or margin filter is set, at most the corpus size less P.
 func WithRange(lo, hi int) MineOption {
 	return func(o *mineOptions) { o.rangeMin, o.rangeMax = lo, hi }
 }
