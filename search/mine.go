@@ -67,6 +67,7 @@ type mineOptions struct {
 	absMargin, relMarg optional
 	random             bool
 	seed               uint64
+	positivesCounted   bool
 	batch              int
 	progress           func(done, total int)
 	search             []Option
@@ -91,6 +92,12 @@ func WithNegatives(n int) MineOption { return func(o *mineOptions) { o.negatives
 func WithRange(lo, hi int) MineOption {
 	return func(o *mineOptions) { o.rangeMin, o.rangeMax = lo, hi }
 }
+
+// WithPositivesCounted makes a query's candidates its best hi corpus rows
+// (WithRange), positives among them, instead of hi + P: GPL's miner takes
+// each retriever's top 50 and then removes the positives, so that a query
+// whose positive ranks among them keeps 49 candidates.
+func WithPositivesCounted() MineOption { return func(o *mineOptions) { o.positivesCounted = true } }
 
 // WithMaxScore leaves out candidates scoring above s (max_score): too
 // similar to the query to be safe negatives.
@@ -305,6 +312,9 @@ func (o *mineOptions) candidates(maxPositives, n int) (int, error) {
 	if k := o.rangeMax + maxPositives; k > n {
 		return 0, fmt.Errorf("search: the corpus has %d rows, fewer than range max %d plus the %d positives a query has (k = %d); lower WithRange's max to at most %d",
 			n, o.rangeMax, maxPositives, k, n-maxPositives)
+	}
+	if o.positivesCounted {
+		return o.rangeMax, nil
 	}
 	return o.rangeMax + maxPositives, nil
 }

@@ -57,6 +57,9 @@ func TestMineHandComputed(t *testing.T) {
 		// range max = 0+3+1 = 4, 5 candidates: 1 2 3 0 4 and 7 6 5 4 0.
 		{"default", single, nil, [][]int{{1, 3, 0}, {6, 5, 4}}},
 		{"range min 1", single, []MineOption{WithRange(1, 0), WithNegatives(2)}, [][]int{{3, 0}, {5, 4}}},
+		// GPL's window: the best 3 (1 2 3 and 7 6 5), positives then removed.
+		{"positives counted", single, []MineOption{WithRange(0, 3), WithPositivesCounted()}, [][]int{{1, 3}, {6, 5}}},
+		{"positives not counted", single, []MineOption{WithRange(0, 3)}, [][]int{{1, 3, 0}, {6, 5, 4}}},
 		{"range window", single, []MineOption{WithRange(2, 4), WithNegatives(2)}, [][]int{{0, 4}, {4, 0}}},
 		// Candidates scoring above the positive's .75 (and above 0) go.
 		{"absolute margin 0", single, []MineOption{WithAbsoluteMargin(0), WithNegatives(2)}, [][]int{{3, 0}, {6, 5}}},
@@ -148,7 +151,7 @@ func TestMineRandomSampling(t *testing.T) {
 // masked to -inf where a candidate is cut (outside the best range max + P,
 // a positive, or filtered), sorted, the first range max kept, the first
 // range min dropped, the first n of what is finite taken.
-func refMine(pairs []Pair, ret Retriever, n, rangeMin, rangeMax int, filter func(s, pos float32) bool) [][]int {
+func refMine(pairs []Pair, ret Retriever, n, rangeMin, rangeMax int, counted bool, filter func(s, pos float32) bool) [][]int {
 	full := oracle(ret.Queries, ret.Corpus, len(ret.Corpus), ret.Score)
 	positives := map[int][]int{}
 	maxPos := 0
@@ -167,7 +170,11 @@ func refMine(pairs []Pair, ret Retriever, n, rangeMin, rangeMax int, filter func
 		for _, pos := range positives[p.Query] {
 			minPos = min(minPos, score[pos])
 		}
-		masked := slices.Clone(ranked[:rangeMax+maxPos])
+		cands := rangeMax + maxPos
+		if counted {
+			cands = rangeMax // GPL: the best range max, positives among them
+		}
+		masked := slices.Clone(ranked[:cands])
 		for j, h := range masked {
 			if slices.Contains(positives[p.Query], h.CorpusID) || filter(h.Score, minPos) {
 				masked[j].Score = float32(math.Inf(-1))
@@ -200,6 +207,7 @@ func TestMineAgainstBruteForce(t *testing.T) {
 	}{
 		{"default", 3, 0, 0, nil, nil},
 		{"window", 5, 3, 20, []MineOption{WithNegatives(5), WithRange(3, 20)}, nil},
+		{"GPL window", 10, 0, 10, []MineOption{WithNegatives(10), WithRange(0, 10), WithPositivesCounted()}, nil},
 		{"absolute margin", 4, 0, 0, []MineOption{WithNegatives(4), WithAbsoluteMargin(0.05)},
 			func(s, pos float32) bool { return s+0.05 > pos }},
 		{"relative margin", 3, 0, 0, []MineOption{WithRelativeMargin(0.1)},
@@ -215,6 +223,11 @@ func TestMineAgainstBruteForce(t *testing.T) {
 			for q := range size.nq {
 				for _, p := range r.Perm(size.nc)[:1+r.IntN(3)] {
 					pairs = append(pairs, Pair{q, p})
+				}
+				if q%2 == 0 { // a query near one of its positives, which then ranks high
+					for j, x := range corpus[pairs[len(pairs)-1].Positive] {
+						queries[q][j] = x + 0.5*queries[q][j]
+					}
 				}
 			}
 			r.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
@@ -238,7 +251,12 @@ func TestMineAgainstBruteForce(t *testing.T) {
 						rMax = tc.rangeMin + 10*tc.n + maxPos
 					}
 				}
-				want := refMine(pairs, ret, tc.n, tc.rangeMin, rMax, filter)
+				counted := slices.ContainsFunc(tc.opts, func(o MineOption) bool {
+					var mo mineOptions
+					o(&mo)
+					return mo.positivesCounted
+				})
+				want := refMine(pairs, ret, tc.n, tc.rangeMin, rMax, counted, filter)
 				for _, split := range [][]MineOption{nil, {WithQueryBatch(7)}, {WithQueryBatch(1000), WithSearchOptions(WithWorkers(3), WithChunkSize(13))}} {
 					name := fmt.Sprintf("%s/%dx%dx%d/%v/%d-split", tc.name, size.nq, size.nc, size.dim, score, len(split))
 					got, err := MineHardNegatives(context.Background(), pairs, []Retriever{ret}, append(slices.Clone(tc.opts), split...)...)
