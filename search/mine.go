@@ -164,7 +164,15 @@ const mineHeapBudget = 64 << 20
 // removed, filtered and windowed by the options, the best
 // WithNegatives(n) of them taken (or n drawn at random). With several
 // retrievers each contributes its own negatives, and the union is kept, as
-// GPL does. Results come one per pair, in the order of pairs.
+// GPL does; GPL's own mining is WithNegatives(50), WithRange(0, 50) and
+// WithPositivesCounted() with its two retrievers. Results come one per
+// pair, in the order of pairs (the reference groups its rows by query: the
+// same order when each query's pairs are adjacent).
+//
+// Errors name what is wrong: no pairs or retrievers, an index outside the
+// embeddings, dimensions that differ between queries and corpus, retrievers
+// that embed different numbers of queries or rows, non-finite values, and a
+// corpus with fewer rows than a query's candidates (k) need.
 //
 // Differences from the reference: corpus rows are ids, so duplicate
 // passages are not merged (a duplicate of a positive can be mined); equal
