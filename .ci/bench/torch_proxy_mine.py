@@ -3,7 +3,7 @@
 # (query, positive) pairs against a 100,000 x 768 corpus, cosine: model.similarity over the whole
 # query set, topk(range_max + max_positives), positives masked to -inf, the margin filter,
 # topk(range_max), [range_min:], the first num_negatives. Two recipes, as in the Go benchmark:
-# gpl-top50 (num_negatives=50, range_max=50) and relative-margin (num_negatives=5,
+# top50 (num_negatives=50, range_max=50) and relative-margin (num_negatives=5,
 # relative_margin=0.05, range_max = 10*5 + 1). Reports queries/s and the process's peak RSS.
 # Usage: /usr/bin/python3 torch_proxy_mine.py [corpus_rows]   (default 100000)
 import resource, sys, time, torch
@@ -24,7 +24,7 @@ def mine(num_negatives, range_max, relative_margin=None):
     neg_scores, local = torch.topk(scores, k=range_max, dim=1)
     idx = indices.gather(1, local)[:, :num_negatives]
     return idx.tolist(), neg_scores[:, :num_negatives].tolist()
-for name, args in [("gpl-top50", (50, 50)), ("relative-margin", (5, 51, 0.05))]:
+for name, args in [("top50", (50, 50)), ("relative-margin", (5, 51, 0.05))]:
     mine(*args)  # warm-up
     t = time.perf_counter(); mine(*args); s = time.perf_counter() - t
     print(f"mine {name} {nq} queries x {n} x {dim}: {nq / s:.1f} queries/s, peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000:.0f} MB", flush=True)
