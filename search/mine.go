@@ -348,17 +348,15 @@ func (o *mineOptions) selectNegatives(cands []Hit, positives []int, minPos float
 	}
 	win := kept[:min(len(kept), o.rangeMax)]
 	win = win[min(len(win), o.rangeMin):]
-	if !o.random || len(win) <= o.negatives {
-		return win[:min(len(win), o.negatives)]
+	if o.random && len(win) > o.negatives {
+		// A partial Fisher–Yates shuffle draws n distinct candidates.
+		for i := range o.negatives {
+			j := i + rng.IntN(len(win)-i)
+			win[i], win[j] = win[j], win[i]
+		}
+		sortHits(win[:o.negatives])
 	}
-	// A partial Fisher–Yates shuffle draws n distinct candidates.
-	for i := range o.negatives {
-		j := i + rng.IntN(len(win)-i)
-		win[i], win[j] = win[j], win[i]
-	}
-	out := win[:o.negatives]
-	sortHits(out)
-	return out
+	return slices.Clone(win[:min(len(win), o.negatives)]) // not the candidates' array
 }
 
 // mineSources checks the retrievers and returns their corpus sources.
