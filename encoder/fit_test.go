@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"os"
 	"path/filepath"
 	"testing"
@@ -61,33 +62,7 @@ func TestFitStep(t *testing.T) {
 			require.Len(t, res.Losses, 1)
 			assert.Equal(t, 1, res.Steps)
 			assert.InDelta(t, g.T(t, "mnrl.loss").F32[0], res.Losses[0], 1e-5+1e-4*res.Losses[0], "the step's loss")
-			var names []string
-			g.Decode(t, "parameter_names", &names)
-			got := map[string][]float32{}
-			for _, p := range append(m.body.params(), m.body.extras()...) {
-				got[p.name] = p.data()
-			}
-			var worst float64
-			noise := 0
-			for _, n := range names {
-				want := g.T(t, "after_step."+n).F32
-				grad, hasGrad := g.Tensors["grad."+n]
-				require.Len(t, got[n], len(want), n)
-				for i, w := range want {
-					d := math.Abs(float64(got[n][i] - w))
-					tol := 5e-6 + 1e-5*math.Abs(float64(w))
-					if hasGrad && math.Abs(float64(grad.F32[i])) < 1e-6 && d > tol {
-						tol, noise = 2*lr, noise+1
-						t.Logf("after_step.%s[%d]: reference gradient %.2g is noise; |Δ| = %.3g", n, i, grad.F32[i], d)
-					} else {
-						worst = math.Max(worst, d)
-					}
-					if !assert.LessOrEqual(t, d, tol, "after_step.%s[%d] = %v, want %v", n, i, got[n][i], w) {
-						break
-					}
-				}
-			}
-			t.Logf("after_step: max |Δ| = %.3g over weights with a real gradient; %d weights with a noise gradient moved differently, within 2·lr", worst, noise)
+			assertAfterStep(t, m, g, "after_step.", "grad.", lr)
 		})
 	}
 }
@@ -415,4 +390,49 @@ func TestFitFallsBackToOlderCheckpoint(t *testing.T) {
 	assert.Contains(t, progress.String(), "resuming from the older checkpoint of step 2")
 	assert.Equal(t, want.Losses, got.Losses)
 	assertSameWeights(t, resumed, whole)
+}
+
+// assertAfterStep compares every parameter of m after one fit step at
+// learning rate lr with the golden tensors after+name of g, at TestFitStep's
+// tolerance (|Δ| <= 5e-6 + 1e-5·|want|, or 2·lr where the golden gradient
+// grad+name is rounding noise). The names are the model's parameters.
+func assertAfterStep(t *testing.T, m *Model, g *testutil.Golden, after, grad string, lr float64) {
+	t.Helper()
+	got := map[string][]float32{}
+	var names []string
+	for _, p := range append(m.body.params(), m.body.extras()...) {
+		got[p.name] = p.data()
+		if _, ok := g.Tensors[after+p.name]; ok {
+			names = append(names, p.name)
+		}
+	}
+	require.NotEmpty(t, names, "no golden %s tensors", after)
+	golden := 0
+	for k := range g.Tensors {
+		if strings.HasPrefix(k, after) {
+			golden++
+		}
+	}
+	require.Len(t, names, golden, "golden %s tensors that name no parameter of the model", after)
+	var worst float64
+	noise := 0
+	for _, n := range names {
+		want := g.T(t, after+n).F32
+		gr, hasGrad := g.Tensors[grad+n]
+		require.Len(t, got[n], len(want), n)
+		for i, w := range want {
+			d := math.Abs(float64(got[n][i] - w))
+			tol := 5e-6 + 1e-5*math.Abs(float64(w))
+			if hasGrad && math.Abs(float64(gr.F32[i])) < 1e-6 && d > tol {
+				tol, noise = 2*lr, noise+1
+				t.Logf("%s%s[%d]: reference gradient %.2g is noise; |Δ| = %.3g", after, n, i, gr.F32[i], d)
+			} else {
+				worst = math.Max(worst, d)
+			}
+			if !assert.LessOrEqual(t, d, tol, "%s%s[%d] = %v, want %v", after, n, i, got[n][i], w) {
+				break
+			}
+		}
+	}
+	t.Logf("%s: max |Δ| = %.3g over weights with a real gradient; %d weights with a noise gradient moved differently, within 2·lr", after, worst, noise)
 }
