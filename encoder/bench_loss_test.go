@@ -122,4 +122,3 @@ func BenchmarkMarginMSEStep(b *testing.B) {
 	flops := 3 * (forwardFLOPs(m.cfg, batch, 16) + 2*forwardFLOPs(m.cfg, batch, 128))
 	benchSteps(b, m, loss.NewMarginMSE(), cols, labels, flops, "triple")
 }
-

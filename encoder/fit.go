@@ -131,6 +131,16 @@ var errInterrupted = errors.New("encoder: Fit interrupted (test hook)")
 // containing "bias", "LayerNorm.bias", "LayerNorm.weight") at the learning
 // rate of the WarmupLinear schedule.
 //
+// The examples' Labels reach the loss as its labels node ([BatchSize,
+// len(Labels)] float32): loss.MarginMSE reads the teacher margins there. A
+// loss.GradCached loss (loss.CachedMNRL) trains with gradient caching, as
+// sentence-transformers' CachedMultipleNegativesRankingLoss does: each text
+// column is embedded MiniBatch texts at a time without a backward graph, the
+// loss's gradient with respect to the batch's embeddings is taken, and each
+// mini-batch runs again, with the same dropout masks, to back-propagate it;
+// the weights' gradients add up over the mini-batches. The update is the one
+// of the whole batch, in the memory of a mini-batch's graphs.
+//
 // With a CheckpointDir, Fit writes a checkpoint every CheckpointEvery steps
 // and at the end; with Resume it continues from the one it finds there
 // without repeating or skipping a step. A loss that is NaN or infinite

@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"math"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
