@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -79,36 +80,42 @@ func resumeRun(t *testing.T) (load func() *Model, pairs []Example, opts FitOptio
 // TestFitResume interrupts a 2-epoch run (dropout 0.1, shuffled
 // NoDuplicates batches, checkpoints every 2 steps) after 3 steps, resumes it
 // in a fresh model from the step-2 checkpoint, and checks that the result,
-// weights and loss history, is bit-identical to an uninterrupted run.
+// weights and loss history, is bit-identical to an uninterrupted run: with
+// MNRL, and with CachedMNRL in mini-batches of 1 (gradient caching draws
+// its dropout masks from seeds of the step and mini-batch too).
 func TestFitResume(t *testing.T) {
-	loadPlain, pairs, opts := resumeRun(t)
-	load := func() *Model {
-		m := loadPlain()
-		m.cfg.HiddenDropout, m.cfg.AttentionDropout = 0.1, 0.1
-		return m
+	for _, l := range []loss.Loss{nil, loss.NewCachedMNRL(1)} {
+		t.Run(fmt.Sprintf("%T", l), func(t *testing.T) {
+			loadPlain, pairs, opts := resumeRun(t)
+			load := func() *Model {
+				m := loadPlain()
+				m.cfg.HiddenDropout, m.cfg.AttentionDropout = 0.1, 0.1
+				return m
+			}
+			ctx := context.Background()
+
+			whole := load()
+			want, err := whole.Fit(ctx, pairs, l, opts)
+			require.NoError(t, err)
+			require.Len(t, want.Losses, 6)
+
+			opts.CheckpointDir, opts.CheckpointEvery = t.TempDir(), 2
+			cut := opts
+			cut.stopAfter = 3
+			part, err := load().Fit(ctx, pairs, l, cut)
+			require.ErrorIs(t, err, errInterrupted)
+			assert.Equal(t, want.Losses[:3], part.Losses, "the losses before the interruption")
+
+			resumed := load()
+			opts.Resume = true
+			got, err := resumed.Fit(ctx, pairs, l, opts)
+			require.NoError(t, err)
+			assert.Equal(t, 4, got.Steps, "steps taken after resuming at the step-2 checkpoint")
+			assert.Equal(t, want.Losses, got.Losses, "the loss history of a resumed run is the uninterrupted run's")
+			assertSameWeights(t, resumed, whole)
+			assertDifferentWeights(t, load(), whole)
+		})
 	}
-	ctx := context.Background()
-
-	whole := load()
-	want, err := whole.Fit(ctx, pairs, nil, opts)
-	require.NoError(t, err)
-	require.Len(t, want.Losses, 6)
-
-	opts.CheckpointDir, opts.CheckpointEvery = t.TempDir(), 2
-	cut := opts
-	cut.stopAfter = 3
-	part, err := load().Fit(ctx, pairs, nil, cut)
-	require.ErrorIs(t, err, errInterrupted)
-	assert.Equal(t, want.Losses[:3], part.Losses, "the losses before the interruption")
-
-	resumed := load()
-	opts.Resume = true
-	got, err := resumed.Fit(ctx, pairs, nil, opts)
-	require.NoError(t, err)
-	assert.Equal(t, 4, got.Steps, "steps taken after resuming at the step-2 checkpoint")
-	assert.Equal(t, want.Losses, got.Losses, "the loss history of a resumed run is the uninterrupted run's")
-	assertSameWeights(t, resumed, whole)
-	assertDifferentWeights(t, load(), whole)
 }
 
 // assertDifferentWeights guards TestFitResume against a run that changes nothing.

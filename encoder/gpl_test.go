@@ -167,7 +167,7 @@ func TestGradCacheDropoutMasks(t *testing.T) {
 	d := m.Dim()
 	cached := make([]float32, 4*d)
 	tr.reseed(cacheSeed(1, 3, 1, 0))
-	require.NoError(t, tr.embedCached(sub, cached))
+	require.NoError(t, tr.embedCached(sub, bucket(sub, m.maxSeqLen), cached))
 
 	ct, err := tr.trainCached(4, bucket(sub, m.maxSeqLen))
 	require.NoError(t, err)

@@ -86,11 +86,12 @@ func (tr *trainer) reseed(s uint64) {
 	tr.attn.Reseed(attnSeed(s))
 }
 
-// embedCached runs a mini-batch through the forward-only graph of its shape
-// and copies its sentence embeddings into dst.
-func (tr *trainer) embedCached(sub tokenized, dst []float32) error {
+// embedCached runs a mini-batch, padded to t tokens, through the
+// forward-only graph of its shape and copies its sentence embeddings into
+// dst.
+func (tr *trainer) embedCached(sub tokenized, t int, dst []float32) error {
 	m, gc := tr.m, tr.cache
-	b, t := len(sub.ids), bucket(sub, m.maxSeqLen)
+	b := len(sub.ids)
 	key := strconv.Itoa(b) + "," + strconv.Itoa(t)
 	f, ok := gc.forward[key]
 	if !ok {
@@ -168,6 +169,13 @@ func (tr *trainer) cachedStep(step int, cols []tokenized, labels [][]float64, lr
 			return 0, fmt.Errorf("encoder: text column %d has %d rows and column 0 %d", i, len(c.ids), b)
 		}
 	}
+	// Every mini-batch of a column is padded to the column's length, as
+	// sentence-transformers slices the batch's padded encoding: one graph
+	// shape per column (and one for a shorter last mini-batch).
+	lens := make([]int, len(cols))
+	for ci, col := range cols {
+		lens[ci] = bucket(col, m.maxSeqLen)
+	}
 	// 1. embed every column, a mini-batch at a time, without a backward graph
 	embs := make([]*tensor.Dense, len(cols))
 	for ci, col := range cols {
@@ -175,7 +183,7 @@ func (tr *trainer) cachedStep(step int, cols []tokenized, labels [][]float64, lr
 		for lo := 0; lo < b; lo += gc.miniBatch {
 			hi := min(lo+gc.miniBatch, b)
 			tr.reseed(cacheSeed(tr.seed, step, ci, lo))
-			if err := tr.embedCached(col.rows(lo, hi), data[lo*d:hi*d]); err != nil {
+			if err := tr.embedCached(col.rows(lo, hi), lens[ci], data[lo*d:hi*d]); err != nil {
 				return 0, err
 			}
 		}
@@ -212,7 +220,7 @@ func (tr *trainer) cachedStep(step int, cols []tokenized, labels [][]float64, lr
 		for lo := 0; lo < b; lo += gc.miniBatch {
 			hi := min(lo+gc.miniBatch, b)
 			sub := col.rows(lo, hi)
-			ct, err := tr.trainCached(hi-lo, bucket(sub, m.maxSeqLen))
+			ct, err := tr.trainCached(hi-lo, lens[ci])
 			if err != nil {
 				return l, err
 			}
