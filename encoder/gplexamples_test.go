@@ -1,0 +1,174 @@
+package encoder
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/genq-go/genq/search"
+)
+
+func TestGPLQueriesPerPassage(t *testing.T) {
+	for _, tc := range []struct{ corpus, want int }{
+		{0, 0}, {1, 250_000}, {1000, 250}, {3, 83_334}, {83_333, 4}, {83_334, 3}, {1_000_000, 3},
+	} {
+		assert.Equal(t, tc.want, GPLQueriesPerPassage(tc.corpus), "corpus %d", tc.corpus)
+	}
+}
+
+// gplCorpus is a small corpus with two generated queries per passage.
+var gplCorpus = []string{
+	"Go is a statically typed language with garbage collection and goroutines.",
+	"Rust guarantees memory safety without a garbage collector through ownership.",
+	"PostgreSQL is a relational database that also stores JSON documents.",
+	"Matplotlib draws plots and charts in Python.",
+	"Kubernetes schedules containers across a cluster of machines.",
+	"Git records the history of a project as a graph of commits.",
+}
+
+func gplQueries() []GeneratedQuery {
+	qs := []string{
+		"go concurrency", "typed language with gc",
+		"memory safety without gc", "rust ownership",
+		"database for json", "relational database",
+		"python plotting library", "draw charts",
+		"container orchestration", "cluster scheduler",
+		"version control history", "commit graph",
+	}
+	out := make([]GeneratedQuery, len(qs))
+	for i, q := range qs {
+		out[i] = GeneratedQuery{Query: q, PassageID: i / 2}
+	}
+	return out
+}
+
+// TestGPLExamples checks the examples against what they are built from: the
+// positive is the query's passage, the negative one of the passages mined
+// for the query (recomputed with search.MineHardNegatives), every pass over
+// the queries a permutation of them, and the label the cross-encoder's
+// logit margin of the cut texts scored pair by pair (|Δ| <= 1e-5: batching
+// and padding change the summation order only).
+func TestGPLExamples(t *testing.T) {
+	ctx := t.Context()
+	rets := []*Model{loadFixture(t, "distilbert-tiny"), loadFixture(t, "bert-tiny")}
+	ce := loadCE(t, CrossEncoderOptions{})
+	queries := gplQueries()
+	opts := DefaultGPLOptions()
+	opts.Steps, opts.BatchSize, opts.Seed = 7, 4, 1
+	opts.MaxSeqLength = 8 // short enough to cut the passages
+	var stages []string
+	opts.Progress = func(stage string, done, total int) {
+		require.LessOrEqual(t, done, total)
+		if len(stages) == 0 || stages[len(stages)-1] != stage {
+			stages = append(stages, stage)
+		}
+	}
+	got, err := GPLExamples(ctx, queries, gplCorpus, rets, ce, opts)
+	require.NoError(t, err)
+	require.Len(t, got, opts.Steps*opts.BatchSize)
+	assert.Equal(t, []string{"embed", "mine", "label"}, stages)
+
+	// The negatives each query may get: the union of both retrievers' top 5
+	// (the corpus has 6 passages: 50 is clamped to 5), positive removed.
+	rs := make([]search.Retriever, len(rets))
+	pairs := make([]search.Pair, len(queries))
+	texts := make([]string, len(queries))
+	for i, q := range queries {
+		pairs[i], texts[i] = search.Pair{Query: i, Positive: q.PassageID}, q.Query
+	}
+	for i, m := range rets {
+		rs[i].Corpus, err = m.Encode(ctx, gplCorpus)
+		require.NoError(t, err)
+		rs[i].Queries, err = m.Encode(ctx, texts)
+		require.NoError(t, err)
+	}
+	mined, err := search.MineHardNegatives(ctx, pairs, rs, search.WithNegatives(5), search.WithRange(0, 5), search.WithPositivesCounted())
+	require.NoError(t, err)
+	byQuery := map[string]int{}
+	for i, q := range queries {
+		byQuery[q.Query] = i
+	}
+	tok := ce.Tokenizer()
+	cut := func(s string) string { return tok.Decode(tok.Encode(strings.TrimSpace(s), opts.MaxSeqLength).IDs, true) }
+	seen := map[string]bool{}
+	for i, ex := range got {
+		require.Len(t, ex.Texts, 3, "example %d", i)
+		require.Len(t, ex.Labels, 1, "example %d", i)
+		qi, ok := byQuery[ex.Texts[0]]
+		require.True(t, ok, "example %d: query %q is not a generated query", i, ex.Texts[0])
+		assert.Equal(t, gplCorpus[queries[qi].PassageID], ex.Texts[1], "example %d: positive", i)
+		var negs []string
+		for _, n := range mined[qi].Negatives {
+			negs = append(negs, gplCorpus[n.CorpusID])
+		}
+		assert.Contains(t, negs, ex.Texts[2], "example %d: negative", i)
+		assert.NotEqual(t, ex.Texts[1], ex.Texts[2], "example %d", i)
+		logits, err := ce.PredictLogits(ctx, [][2]string{{cut(ex.Texts[0]), cut(ex.Texts[1])}})
+		require.NoError(t, err)
+		pos := logits[0]
+		logits, err = ce.PredictLogits(ctx, [][2]string{{cut(ex.Texts[0]), cut(ex.Texts[2])}})
+		require.NoError(t, err)
+		assert.InDelta(t, float64(pos-logits[0]), ex.Labels[0], 1e-5, "example %d: label", i)
+		// A pass is 12 / 4 = 3 batches: each query once.
+		if i%12 == 0 {
+			seen = map[string]bool{}
+		}
+		assert.False(t, seen[ex.Texts[0]], "example %d: query %q twice in one pass", i, ex.Texts[0])
+		seen[ex.Texts[0]] = true
+	}
+
+	again, err := GPLExamples(ctx, queries, gplCorpus, rets, ce, opts)
+	require.NoError(t, err)
+	assert.Equal(t, got, again, "the same seed gives the same examples")
+}
+
+func TestGPLExamplesErrors(t *testing.T) {
+	rets := []*Model{loadFixture(t, "bert-tiny")}
+	ce := loadCE(t, CrossEncoderOptions{})
+	small := func(edit func(*GPLOptions)) GPLOptions {
+		o := DefaultGPLOptions()
+		o.Steps, o.BatchSize = 1, 4
+		if edit != nil {
+			edit(&o)
+		}
+		return o
+	}
+	for _, tc := range []struct {
+		name    string
+		queries []GeneratedQuery
+		corpus  []string
+		rets    []*Model
+		ce      *CrossEncoder
+		opts    GPLOptions
+		want    string
+	}{
+		{"no queries", nil, gplCorpus, rets, ce, small(nil), "no generated queries"},
+		{"tiny corpus", []GeneratedQuery{{"q", 0}}, gplCorpus[:1], rets, ce, small(nil), "at least 2"},
+		{"no retrievers", gplQueries(), gplCorpus, nil, ce, small(nil), "no retrievers"},
+		{"nil retriever", gplQueries(), gplCorpus, []*Model{nil}, ce, small(nil), "retriever 0 is nil"},
+		{"no cross-encoder", gplQueries(), gplCorpus, rets, nil, small(nil), "no cross-encoder"},
+		{"steps", gplQueries(), gplCorpus, rets, ce, small(func(o *GPLOptions) { o.Steps = 0 }), "Steps must be positive"},
+		{"batch", gplQueries(), gplCorpus, rets, ce, small(func(o *GPLOptions) { o.BatchSize = 0 }), "BatchSize must be positive"},
+		{"negatives", gplQueries(), gplCorpus, rets, ce, small(func(o *GPLOptions) { o.Negatives = -1 }), "Negatives must be positive"},
+		{"max length", gplQueries(), gplCorpus, rets, ce, small(func(o *GPLOptions) { o.MaxSeqLength = -1 }), "MaxSeqLength must not be negative"},
+		{"encode batch", gplQueries(), gplCorpus, rets, ce, small(func(o *GPLOptions) { o.EncodeBatch = -1 }), "EncodeBatch must not be negative"},
+		{"batch > queries", gplQueries(), gplCorpus, rets, ce, small(func(o *GPLOptions) { o.BatchSize = 13 }), "fewer than a batch of 13"},
+		{"empty query", []GeneratedQuery{{"a", 0}, {" ", 1}, {"c", 2}, {"d", 3}}, gplCorpus, rets, ce, small(nil), "generated query 1 is empty"},
+		{"passage out of range", []GeneratedQuery{{"a", 0}, {"b", 1}, {"c", 6}, {"d", 3}}, gplCorpus, rets, ce, small(nil), "PassageID 6, outside the corpus of 6"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := GPLExamples(t.Context(), tc.queries, tc.corpus, tc.rets, tc.ce, tc.opts)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	t.Run("canceled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := GPLExamples(ctx, gplQueries(), gplCorpus, rets, ce, small(nil))
+		require.ErrorIs(t, err, context.Canceled)
+	})
+}
