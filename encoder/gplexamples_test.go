@@ -92,7 +92,9 @@ func TestGPLExamples(t *testing.T) {
 		byQuery[q.Query] = i
 	}
 	tok := ce.Tokenizer()
-	cut := func(s string) string { return tok.Decode(tok.Encode(strings.TrimSpace(s), opts.MaxSeqLength).IDs, true) }
+	cut := func(s string) string {
+		return tok.Decode(tok.Encode(strings.TrimSpace(s), opts.MaxSeqLength).IDs, true)
+	}
 	seen := map[string]bool{}
 	for i, ex := range got {
 		require.Len(t, ex.Texts, 3, "example %d", i)
