@@ -265,6 +265,13 @@ func (m *Model) LossAndGrad(ctx context.Context, ids, mask, labels [][]int) (flo
 }
 
 func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, withGrad bool) (float64, map[string]*Tensor, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lossAndGradLocked(ctx, ids, mask, labels, withGrad)
+}
+
+// lossAndGradLocked is lossAndGrad with m.mu held.
+func (m *Model) lossAndGradLocked(ctx context.Context, ids, mask, labels [][]int, withGrad bool) (float64, map[string]*Tensor, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
@@ -288,8 +295,6 @@ func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, with
 	for i := 0; i < b.n; i++ {
 		dec = append(dec, m.ShiftRight(lab[i*t:(i+1)*t])...)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if !withGrad {
 		g, err := m.seq2seqGraph(b.n, b.s, t, false)
 		if err != nil {
