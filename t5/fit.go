@@ -201,15 +201,23 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 		res.GradNorms = append(res.GradNorms, norm)
 		res.Steps++
 		bar.Step(loss)
-		done := step + 1
-		if opts.CheckpointDir != "" && (done == total || (opts.CheckpointEvery > 0 && done%opts.CheckpointEvery == 0)) {
-			if err := store.Save(tr.checkpoint(done, perEpoch, run, res)); err != nil {
-				return res, fmt.Errorf("t5: Fit: writing the checkpoint of step %d: %w", done, err)
+		if opts.checkpointDue(step+1, total) {
+			if err := store.Save(tr.checkpoint(step+1, perEpoch, run, res)); err != nil {
+				return res, fmt.Errorf("t5: Fit: writing the checkpoint after step %d: %w", step, err)
 			}
 		}
 	}
 	bar.Finish()
 	return res, nil
+}
+
+// checkpointDue reports whether a checkpoint is written once done of total
+// steps are complete: every CheckpointEvery steps and at the end.
+func (o FitOptions) checkpointDue(done, total int) bool {
+	if o.CheckpointDir == "" {
+		return false
+	}
+	return done == total || o.CheckpointEvery > 0 && done%o.CheckpointEvery == 0
 }
 
 func (o FitOptions) validate(n int) error {
