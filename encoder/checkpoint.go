@@ -1,6 +1,7 @@
 package encoder
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -46,6 +47,40 @@ func (tr *trainer) checkpoint(step, perEpoch int, run map[string]string, b *trai
 		c.Params[p.name] = &checkpoint.Tensor{DType: "F32", Shape: slices.Clone(p.t.Shape()), F32: p.data()}
 	}
 	return c
+}
+
+// resume prepares store for the run (its folder writable, leftovers of an
+// interrupted write removed) and, when it holds a checkpoint of this run,
+// restores it: the result holds its losses and the damaged newer
+// checkpoints that were passed over, which are also written to Progress.
+func (tr *trainer) resume(store *train.Store, run map[string]string, total int, b *train.NoDuplicates, opts FitOptions) (FitResult, error) {
+	var res FitResult
+	if err := store.Prepare(); err != nil {
+		return res, fmt.Errorf("encoder: Fit: CheckpointDir: %w", err)
+	}
+	c, err := store.Load()
+	switch {
+	case errors.Is(err, train.ErrNoCheckpoint):
+		return res, nil
+	case err != nil:
+		return res, fmt.Errorf("encoder: Fit: reading the checkpoint in %s: %w", opts.CheckpointDir, err)
+	}
+	if err := checkResume(c, run, total, opts); err != nil {
+		return res, err
+	}
+	if err := tr.restore(c, b); err != nil {
+		return res, fmt.Errorf("encoder: Fit: resuming from the checkpoint of step %d in %s: %w", c.Step, opts.CheckpointDir, err)
+	}
+	res.Losses, res.SkippedCheckpoints = c.Losses, c.Skipped
+	if opts.Progress != nil {
+		for _, s := range c.Skipped {
+			fmt.Fprintf(opts.Progress, "skipping a damaged checkpoint: %s\n", s)
+		}
+		if len(c.Skipped) > 0 {
+			fmt.Fprintf(opts.Progress, "resuming from the older checkpoint of step %d\n", c.Step)
+		}
+	}
+	return res, nil
 }
 
 // runDiffs lists the settings of the fingerprint run that checkpoint c does

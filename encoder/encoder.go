@@ -263,7 +263,11 @@ func (m *Model) tokenize(texts []string) (tokenized, error) {
 	if err != nil {
 		return tokenized{}, fmt.Errorf("encoder: tokenizing: %w", err)
 	}
-	return tokenized{ids: ids, types: types, mask: mask}, nil
+	tk := tokenized{ids: ids, types: types, mask: mask}
+	if err := m.checkTokenized(tk, len(texts)); err != nil {
+		return tokenized{}, err
+	}
+	return tk, nil
 }
 
 // normalizeVec scales v to unit L2 norm (v / max(‖v‖, 1e-12)).

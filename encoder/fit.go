@@ -41,7 +41,9 @@ type FitOptions struct {
 
 	// CheckpointDir, when set, receives a checkpoint every CheckpointEvery
 	// steps (0: none on the way) and one at the end of the run, which marks
-	// it finished.
+	// it finished. Fit checks that it can write there before the first step,
+	// keeps the two latest checkpoints, and syncs each to disk before going
+	// on (a checkpoint Fit has written survives a power loss).
 	CheckpointDir   string
 	CheckpointEvery int
 	// Resume continues the run whose checkpoint CheckpointDir holds, from its
@@ -89,6 +91,11 @@ type FitResult struct {
 	// Steps is how many steps this call took (fewer than len(Losses) when
 	// it resumed a run).
 	Steps int
+	// SkippedCheckpoints names the damaged checkpoints a resumed run passed
+	// over for an older one, each with its problem (Fit keeps the two latest
+	// checkpoints so that one damaged file costs the steps since the older
+	// one, not the run). Fit also writes them to Progress.
+	SkippedCheckpoints []string
 }
 
 // DefaultFitOptions returns the settings of the GenQ example script:
@@ -151,21 +158,11 @@ func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts F
 		return FitResult{}, err
 	}
 	run := fitRun(opts, l, total, warmup, batcher)
-	store := &train.Store{Dir: opts.CheckpointDir, Keep: 1}
+	store := &train.Store{Dir: opts.CheckpointDir, Keep: 2}
 	var res FitResult
 	if opts.CheckpointDir != "" {
-		switch c, err := store.Load(); {
-		case errors.Is(err, train.ErrNoCheckpoint):
-		case err != nil:
-			return res, fmt.Errorf("encoder: Fit: reading the checkpoint in %s: %w", opts.CheckpointDir, err)
-		default:
-			if err := checkResume(c, run, total, opts); err != nil {
-				return res, err
-			}
-			if err := tr.restore(c, batcher); err != nil {
-				return res, fmt.Errorf("encoder: Fit: resuming from the checkpoint of step %d in %s: %w", c.Step, opts.CheckpointDir, err)
-			}
-			res.Losses = c.Losses
+		if res, err = tr.resume(store, run, total, batcher, opts); err != nil {
+			return res, err
 		}
 	}
 	start := len(res.Losses)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -361,4 +363,56 @@ func TestFitEvaluate(t *testing.T) {
 	require.ErrorIs(t, err, stop)
 	assert.ErrorContains(t, err, "after step 2")
 	assert.Len(t, res.Losses, 2)
+}
+
+// TestFitCheckpointDirUnwritable: a CheckpointDir that cannot be written is
+// an error before the first step (it used to surface at the first
+// checkpoint, after the steps before it), and the weights are untouched.
+func TestFitCheckpointDirUnwritable(t *testing.T) {
+	load, pairs, opts := resumeRun(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	opts.CheckpointDir = filepath.Join(file, "checkpoints")
+	m, fresh := load(), load()
+	res, err := m.Fit(context.Background(), pairs, nil, opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "CheckpointDir")
+	assert.Contains(t, err.Error(), "choose a writable folder")
+	assert.Zero(t, res.Steps, "steps taken before the error")
+	assertSameWeights(t, m, fresh)
+}
+
+// TestFitFallsBackToOlderCheckpoint: Fit keeps the two latest checkpoints;
+// when the latest is damaged, resuming takes the older one, says so (in the
+// result and on Progress) and still ends bit-identical to an uninterrupted
+// run (it used to keep one checkpoint, and restart from step 0).
+func TestFitFallsBackToOlderCheckpoint(t *testing.T) {
+	load, pairs, opts := resumeRun(t)
+	ctx := context.Background()
+	whole := load()
+	want, err := whole.Fit(ctx, pairs, nil, opts)
+	require.NoError(t, err)
+
+	opts.CheckpointDir, opts.CheckpointEvery = t.TempDir(), 2
+	cut := opts
+	cut.stopAfter = 5
+	_, err = load().Fit(ctx, pairs, nil, cut)
+	require.ErrorIs(t, err, errInterrupted)
+	latest := filepath.Join(opts.CheckpointDir, "step-000000004", "params.safetensors")
+	b, err := os.ReadFile(latest)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(latest, b[:len(b)/2], 0o644))
+
+	var progress bytes.Buffer
+	opts.Resume, opts.Progress = true, &progress
+	resumed := load()
+	got, err := resumed.Fit(ctx, pairs, nil, opts)
+	require.NoError(t, err)
+	assert.Equal(t, 4, got.Steps, "steps after falling back to the step-2 checkpoint")
+	require.Len(t, got.SkippedCheckpoints, 1)
+	assert.Contains(t, got.SkippedCheckpoints[0], "step-000000004")
+	assert.Contains(t, progress.String(), "skipping a damaged checkpoint")
+	assert.Contains(t, progress.String(), "resuming from the older checkpoint of step 2")
+	assert.Equal(t, want.Losses, got.Losses)
+	assertSameWeights(t, resumed, whole)
 }

@@ -240,8 +240,13 @@ func (t *Tower) SeqLen() int { return t.in.t }
 
 // Bind sets the inputs: the token ids, the 0/1 attention mask and BERT's
 // token type ids (nil: all 0), Batch rows each, every row of at most SeqLen
-// tokens; shorter rows are padded (id 0, mask 0).
+// tokens; shorter rows are padded (id 0, mask 0). An id outside the
+// vocabulary (or a type id outside type_vocab_size, a mask value other than
+// 0 and 1) is an error that names it.
 func (t *Tower) Bind(ids, mask, typeIDs [][]int) error {
+	if err := t.m.checkIDs(ids, mask, typeIDs); err != nil {
+		return err
+	}
 	return t.in.bind(ids, typeIDs, mask)
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/genq-go/genq/internal/atomicfile"
 	"github.com/genq-go/genq/internal/checkpoint"
 )
 
@@ -21,7 +22,10 @@ import (
 // A new folder is written under a temporary name and renamed into place; in
 // an existing folder every file is first written to a temporary file and
 // then renamed over the old one, so an interrupted Save never leaves a
-// half-written file behind.
+// half-written file behind. Every file and folder is synced to disk before
+// Save returns: once it has returned, a power loss cannot tear the model.
+// What a crashed Save left (the hidden ".<dir>.tmp-<digits>" folder beside
+// dir, ".<file>.tmp-<digits>" files inside it) is removed by the next Save.
 func (m *Model) Save(dir string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -116,13 +120,19 @@ func pyJSON(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// writeNewFolder writes files into a temporary sibling of dir and renames it to dir.
+// writeNewFolder writes files into a temporary sibling of dir and renames it
+// to dir. Every file and folder is synced before the rename and the parent
+// after it, so dir exists only once all of it is on disk.
 func writeNewFolder(dir string, dirs []string, files map[string][]byte) (err error) {
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	parent, base := filepath.Dir(filepath.Clean(dir)), filepath.Base(filepath.Clean(dir))
+	if err := atomicfile.MkdirAll(parent); err != nil {
 		return fmt.Errorf("encoder: saving: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-*")
+	// The temporary folders of a Save that crashed.
+	if err := atomicfile.RemoveTemps(parent, base); err != nil {
+		return fmt.Errorf("encoder: saving: removing what an interrupted Save left: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, atomicfile.TempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("encoder: saving: %w", err)
 	}
@@ -140,21 +150,30 @@ func writeNewFolder(dir string, dirs []string, files map[string][]byte) (err err
 		}
 	}
 	for _, name := range sortedNames(files) {
-		if err := os.WriteFile(filepath.Join(tmp, name), files[name], 0o644); err != nil {
+		if err := atomicfile.WriteSynced(filepath.Join(tmp, name), files[name]); err != nil {
+			return fmt.Errorf("encoder: saving: %w", err)
+		}
+	}
+	for _, d := range append(dirs, ".") {
+		if err := atomicfile.SyncDir(filepath.Join(tmp, d)); err != nil {
 			return fmt.Errorf("encoder: saving: %w", err)
 		}
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("encoder: saving: %w", err)
 	}
+	if err := atomicfile.SyncDir(parent); err != nil {
+		return fmt.Errorf("encoder: saving: %w", err)
+	}
 	return nil
 }
 
 // overwriteFolder writes every file next to its destination under a
-// temporary name, then renames them all into place.
+// temporary name and syncs it, then renames them all into place and syncs
+// the folders. Temporary files an interrupted Save left are removed first.
 func overwriteFolder(dir string, dirs []string, files map[string][]byte) (err error) {
 	for _, d := range dirs {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+		if err := atomicfile.MkdirAll(filepath.Join(dir, d)); err != nil {
 			return fmt.Errorf("encoder: saving: %w", err)
 		}
 	}
@@ -167,21 +186,25 @@ func overwriteFolder(dir string, dirs []string, files map[string][]byte) (err er
 	}()
 	for _, name := range names {
 		dst := filepath.Join(dir, name)
-		f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-		if err != nil {
-			return fmt.Errorf("encoder: saving: %w", err)
+		if err := atomicfile.RemoveTemps(filepath.Dir(dst), filepath.Base(dst)); err != nil {
+			return fmt.Errorf("encoder: saving: removing what an interrupted Save left: %w", err)
 		}
-		tmps[name] = f.Name()
-		_, werr := f.Write(files[name])
-		if err := errors.Join(werr, f.Chmod(0o644), f.Sync(), f.Close()); err != nil {
+		tmp, err := atomicfile.WriteTemp(filepath.Dir(dst), filepath.Base(dst), files[name])
+		if err != nil {
 			return fmt.Errorf("encoder: saving %s: %w", dst, err)
 		}
+		tmps[name] = tmp
 	}
 	for _, name := range names {
 		if err := os.Rename(tmps[name], filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("encoder: saving: %w", err)
 		}
 		delete(tmps, name)
+	}
+	for _, d := range append(dirs, ".") {
+		if err := atomicfile.SyncDir(filepath.Join(dir, d)); err != nil {
+			return fmt.Errorf("encoder: saving: %w", err)
+		}
 	}
 	return nil
 }

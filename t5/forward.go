@@ -5,6 +5,7 @@ package t5
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/genq-go/genq/internal/kernel"
@@ -109,6 +110,9 @@ func (m *Model) Encode(ctx context.Context, ids, mask [][]int) (*Tensor, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := m.checkIDs(ids, "input id", false); err != nil {
+		return nil, err
+	}
 	b, err := padBatch(ids, mask, m.cfg.PadTokenID, 0)
 	if err != nil {
 		return nil, err
@@ -197,6 +201,9 @@ func (m *Model) Logits(ctx context.Context, ids, mask, decoderIDs [][]int) (*Ten
 	if len(decoderIDs) != len(ids) {
 		return nil, fmt.Errorf("t5: %d encoder rows but %d decoder rows", len(ids), len(decoderIDs))
 	}
+	if err := errors.Join(m.checkIDs(ids, "input id", false), m.checkIDs(decoderIDs, "decoder id", false)); err != nil {
+		return nil, err
+	}
 	b, err := padBatch(ids, mask, m.cfg.PadTokenID, 0)
 	if err != nil {
 		return nil, err
@@ -277,6 +284,9 @@ func (m *Model) lossAndGradLocked(ctx context.Context, ids, mask, labels [][]int
 	}
 	if len(labels) != len(ids) {
 		return 0, nil, fmt.Errorf("t5: %d encoder rows but %d label rows", len(ids), len(labels))
+	}
+	if err := errors.Join(m.checkIDs(ids, "input id", false), m.checkIDs(labels, "label", true)); err != nil {
+		return 0, nil, err
 	}
 	b, err := padBatch(ids, mask, m.cfg.PadTokenID, 0)
 	if err != nil {

@@ -231,6 +231,9 @@ func (m *Model) GenerateIDs(ctx context.Context, inputIDs [][]int, opts Generate
 				i, len(r), opts.maxInputLength())
 		}
 	}
+	if err := m.checkIDs(inputIDs, "input id", false); err != nil {
+		return nil, err
+	}
 	bs := opts.BatchSize
 	if bs == 0 {
 		bs = 8

@@ -32,6 +32,12 @@ func readCorpus(path string) ([]Passage, error) {
 	return parseCorpus(f, path)
 }
 
+// maxLine bounds one line of a corpus or eval file (one JSON document with
+// all its paragraphs): a longer line is an error, not an allocation of
+// whatever size the file implies. The line buffer grows from 4 KiB as lines
+// need it.
+const maxLine = 64 << 20
+
 // parseCorpus reads passages as readCorpus does from r; name is the file name,
 // used in errors and to recognise the JSON-lines format by its extension.
 func parseCorpus(in io.Reader, path string) ([]Passage, error) {
@@ -48,7 +54,7 @@ func parseCorpus(in io.Reader, path string) ([]Passage, error) {
 		r = br
 	}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	sc.Buffer(nil, maxLine)
 	var out []Passage
 	line := 0
 	jsonl := strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".jsonl.gz") ||

@@ -71,7 +71,7 @@ func loadEval(path string) ([]evalQuery, error) {
 
 func parseEval(r io.Reader, name string) ([]evalQuery, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	sc.Buffer(nil, maxLine)
 	var out []evalQuery
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())

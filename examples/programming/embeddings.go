@@ -62,16 +62,40 @@ func (a *app) corpusIndex(ctx context.Context, name string, m *encoder.Model, pa
 	return c, nil
 }
 
-// saveAtomic writes a file with write(tmp) and renames it to path, so that
-// an interrupted write never leaves a truncated file under path.
+// saveAtomic writes a file with write(tmp), syncs it, renames it to path
+// and syncs the folder, so that an interrupted write never leaves a
+// truncated file under path, and a power loss after it returned loses
+// nothing.
 func saveAtomic(path string, write func(string) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	tmp := path + ".tmp"
-	if err := write(tmp); err != nil {
+	err := write(tmp)
+	if err == nil {
+		err = syncPath(tmp)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	return os.Rename(tmp, path)
+	return syncPath(dir)
+}
+
+// syncPath flushes a written file, or a folder's entries (files created,
+// renamed or removed in it), to disk.
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

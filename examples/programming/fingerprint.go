@@ -51,7 +51,8 @@ func fingerprint(ctx context.Context, name string, m *encoder.Model) (string, er
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// probeTexts cover common and rare word pieces for the hub-id fingerprint.
+// probeTexts cover common and rare word pieces, for the hub-id fingerprint
+// and for checking a saved model against the trained one (verifySaved).
 var probeTexts = []string{
 	"The quick brown fox jumps over the lazy dog.",
 	"Go, Rust, C++ and Python: compilers, interpreters, garbage collection, 1234567890.",
@@ -59,11 +60,12 @@ var probeTexts = []string{
 }
 
 // skippedFiles are files of a model folder that no loader here reads:
-// weights for other frameworks, model cards and version-control data.
+// weights for other frameworks, model cards, train's training.json and
+// version-control data.
 func skippedFile(rel string) bool {
 	base := filepath.Base(rel)
 	switch {
-	case base == "README.md" || strings.HasPrefix(base, "."):
+	case base == "README.md" || base == trainingFile || strings.HasPrefix(base, "."):
 		return true
 	case strings.HasSuffix(base, ".h5"), strings.HasSuffix(base, ".msgpack"), strings.HasSuffix(base, ".onnx"),
 		strings.HasSuffix(base, ".ot"), strings.HasSuffix(base, ".tflite"), strings.HasSuffix(base, ".mlmodel"):

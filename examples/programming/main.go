@@ -19,6 +19,24 @@
 //	go run ./examples/programming -h         # subcommands and flags
 //
 // Every step resumes where an interrupted run (Ctrl-C or a crash) stopped.
+// The first Ctrl-C stops a run at its next check; a second one ends the
+// program at once.
+//
+// # Crashes and damaged files
+//
+// What a step has written is on disk (synced) before the step counts as
+// done, so a power loss loses at most the work since then: generate syncs
+// each batch of queries; train writes checkpoints as encoder.Fit does, keeps
+// them until the saved model reads back and embeds as the trained model
+// does, and only then removes them; the digest of the model's files,
+// recorded in its training.json, lets a later run detect a damaged model. A generated_queries.tsv whose last line
+// lacks its newline was cut short while being written: train refuses it and
+// generate completes it. See RELIABILITY.md at the repository root.
+//
+// The readers follow genq's rule: no allocation is sized by a number read
+// from a file before that number is checked against the file's size or a
+// documented cap. A corpus or eval line may be at most 64 MiB; the TSV is
+// read whole, as large as the file is.
 package main
 
 import (
@@ -33,12 +51,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // the first signal cancels the run; a second one kills the program at once
-	}()
 	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	err := a.run(ctx, os.Args[1:])
 	switch {
@@ -56,6 +70,26 @@ func main() {
 	}
 }
 
+// interruptible returns a context that the first SIGINT (Ctrl-C) or SIGTERM
+// cancels, so that the run stops at its next check and can be resumed. The
+// handler is removed before the context is canceled: a second signal finds
+// Go's default action and ends the program at once, even when the run is
+// stuck in a call that ignores its context.
+func interruptible(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		signal.Stop(ch)
+		cancel()
+	}()
+	return ctx, cancel
+}
+
 // errUsage reports a command line that could not be parsed; the usage text
 // has already been printed.
 var errUsage = errors.New("usage")
@@ -71,6 +105,9 @@ type app struct {
 	// is on disk, with the number of passages done (the tests interrupt a
 	// run with it).
 	afterBatch func(done int)
+	// afterSave, when set, is called by train once the model is saved,
+	// before it is verified (the tests damage it there).
+	afterSave func(dir string)
 
 	// facts, reports and table collect what the steps did, for the
 	// report after each step and all's summary.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/genq-go/genq/encoder"
 	"github.com/genq-go/genq/loss"
@@ -25,6 +26,16 @@ type trainingRecord struct {
 	Epochs      int    `json:"epochs"`
 	BatchSize   int    `json:"batch_size"`
 	Seed        uint64 `json:"seed"`
+	// ModelSHA256, in the saved model's copy only, is the digest of the
+	// model's files (modelDigest) once they were verified: a later run
+	// trusts the model only if its files still have it.
+	ModelSHA256 string `json:"model_sha256,omitempty"`
+}
+
+// run is the record without the model's digest: what identifies the run.
+func (r trainingRecord) run() trainingRecord {
+	r.ModelSHA256 = ""
+	return r
 }
 
 const trainingFile = "training.json"
@@ -42,7 +53,7 @@ func (a *app) train(ctx context.Context) error {
 	} else if err != nil {
 		return err
 	}
-	list, err := readPairs(tsv)
+	list, err := parsePairs(data, tsv)
 	if err != nil {
 		return err
 	}
@@ -61,24 +72,40 @@ func (a *app) train(ctx context.Context) error {
 	modelDir := a.trainedDir()
 	steps := len(list) / a.trainBatch * a.epochs
 	ckDir := filepath.Join(a.out, checkpointsDir)
+	// What a crash while removing the checkpoints of a finished run left.
+	if err := os.RemoveAll(retiredPath(ckDir)); err != nil {
+		return err
+	}
 	if a.overwrite {
 		if err := os.RemoveAll(ckDir); err != nil {
 			return err
 		}
 	} else {
-		switch saved, err := readRecord(modelDir); {
-		case err == nil && saved == rec:
-			fmt.Fprintf(a.stderr, "%s is already trained on %s with these settings (-overwrite to train again)\n", modelDir, tsv)
-			a.note("%d pairs, %d training steps → %s (already there)", len(list), steps, modelDir)
-			return nil
-		case err == nil:
-			return fmt.Errorf("%s was trained from other pairs or settings (%+v); run the train subcommand with -overwrite to train it again", modelDir, saved)
-		case !errors.Is(err, os.ErrNotExist):
-			return err
-		}
-		if _, err := os.Stat(modelDir); err == nil {
-			if _, err := readRecord(ckDir); err != nil {
-				return fmt.Errorf("%s exists but was not written by a finished train run; pass -overwrite to replace it", modelDir)
+		saved, err := readRecord(modelDir)
+		if err == nil && saved.run() == rec {
+			if err = a.checkSaved(ctx, modelDir, saved.ModelSHA256); err == nil {
+				fmt.Fprintf(a.stderr, "%s is already trained on %s with these settings (-overwrite to train again)\n", modelDir, tsv)
+				a.note("%d pairs, %d training steps → %s (already there)", len(list), steps, modelDir)
+				return a.removeStaleCheckpoints(ckDir, rec)
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if ck, cerr := readRecord(ckDir); cerr != nil || ck != rec {
+				return fmt.Errorf("%s is damaged (%v) and there are no checkpoints of its run to save it again from; pass -overwrite to train it again", modelDir, err)
+			}
+			fmt.Fprintf(a.stderr, "%s is damaged (%v); saving it again from the checkpoints in %s\n", modelDir, err, ckDir)
+		} else {
+			switch {
+			case err == nil:
+				return fmt.Errorf("%s was trained from other pairs or settings (%+v); run the train subcommand with -overwrite to train it again", modelDir, saved.run())
+			case !errors.Is(err, os.ErrNotExist):
+				return err
+			}
+			if _, err := os.Stat(modelDir); err == nil {
+				if _, err := readRecord(ckDir); err != nil {
+					return fmt.Errorf("%s exists but was not written by a finished train run; pass -overwrite to replace it", modelDir)
+				}
 			}
 		}
 		switch saved, err := readRecord(ckDir); {
@@ -112,25 +139,144 @@ func (a *app) train(ctx context.Context) error {
 	}
 	fmt.Fprintf(a.stderr, "training %s on %d pairs: epochs %d × %d steps of %d pairs, learning rate %g, %g%% warm-up; checkpoints in %s\n",
 		a.base, len(pairs), opts.Epochs, steps/opts.Epochs, opts.BatchSize, opts.LearningRate, 100*opts.WarmupRatio, ckDir)
-	_, err = m.Fit(ctx, pairs, loss.NewMNRL(), opts)
+	res, err := m.Fit(ctx, pairs, loss.NewMNRL(), opts)
 	if err != nil {
 		if opts.Progress != nil {
 			fmt.Fprintln(a.stderr) // an interrupted bar ends without a newline
 		}
 		return err
 	}
+	if opts.Progress == nil {
+		for _, s := range res.SkippedCheckpoints {
+			fmt.Fprintf(a.stderr, "skipped a damaged checkpoint: %s\n", s)
+		}
+	}
+	// The model counts as saved once it is on disk, loads, and embeds as the
+	// trained model does; only then are the checkpoints it came from removed.
+	// Its training.json, written last, marks it finished.
+	if err := removeSynced(filepath.Join(modelDir, trainingFile)); err != nil {
+		return err
+	}
 	if err := m.Save(modelDir); err != nil {
 		return fmt.Errorf("saving the trained model: %w", err)
 	}
-	if err := writeRecord(modelDir, rec); err != nil {
+	if a.afterSave != nil {
+		a.afterSave(modelDir)
+	}
+	if err := a.verifySaved(ctx, modelDir, m); err != nil {
+		return fmt.Errorf("%w; the checkpoints in %s are kept: run the train subcommand again to save it again", err, ckDir)
+	}
+	digest, err := modelDigest(modelDir)
+	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(ckDir); err != nil {
+	done := rec
+	done.ModelSHA256 = digest
+	if err := writeRecord(modelDir, done); err != nil {
+		return err
+	}
+	if err := retire(ckDir); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "saved the trained model to %s\n", modelDir)
 	a.note("%d pairs, %d training steps → %s", len(list), steps, modelDir)
 	return nil
+}
+
+// checkSaved checks the finished model in dir: its files have the digest
+// recorded when it was saved (zeroed or torn blocks fail here), or, for a
+// model recorded without one, it loads and embeds probeTexts.
+func (a *app) checkSaved(ctx context.Context, dir, digest string) error {
+	if digest != "" {
+		got, err := modelDigest(dir)
+		if err != nil {
+			return err
+		}
+		if got != digest {
+			return fmt.Errorf("its files have SHA-256 %s, but %s recorded %s when they were saved", got, trainingFile, digest)
+		}
+		return nil
+	}
+	_, err := loadAndEmbed(ctx, dir)
+	return err
+}
+
+// loadAndEmbed loads the model in dir and embeds probeTexts with it.
+func loadAndEmbed(ctx context.Context, dir string) ([][]float32, error) {
+	m, err := encoder.Load(ctx, dir, encoder.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return m.Encode(ctx, probeTexts)
+}
+
+// modelDigest is the SHA-256 of the files of the model folder dir that a
+// loader reads (hashFolder).
+func modelDigest(dir string) (string, error) {
+	h := sha256.New()
+	if err := hashFolder(h, dir); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// verifySaved checks that the model saved in dir is the trained model m:
+// read back from disk, it embeds probeTexts bit for bit as m does.
+func (a *app) verifySaved(ctx context.Context, dir string, m *encoder.Model) error {
+	got, err := loadAndEmbed(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("the saved model %s does not load: %w", dir, err)
+	}
+	want, err := m.Encode(ctx, probeTexts)
+	if err != nil {
+		return err
+	}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			return fmt.Errorf("the saved model %s, read back, embeds %q differently from the trained model: the file on disk is damaged", dir, probeTexts[i])
+		}
+	}
+	return nil
+}
+
+// retiredPath is where retire moves a folder before removing it.
+func retiredPath(dir string) string {
+	return filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".removing")
+}
+
+// retire removes dir in a way a crash cannot leave half done under its
+// name: it is renamed away first (and the rename synced), then removed; a
+// crash in between leaves retiredPath(dir), which the next run removes.
+func retire(dir string) error {
+	old := retiredPath(dir)
+	if err := os.RemoveAll(old); err != nil {
+		return err
+	}
+	if err := os.Rename(dir, old); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if err := syncPath(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// removeStaleCheckpoints removes the checkpoints folder left beside a
+// finished, verified model by a crash while it was being removed (those of
+// another run, with another training.json, are left for the checks that
+// refuse them).
+func (a *app) removeStaleCheckpoints(ckDir string, rec trainingRecord) error {
+	if _, err := os.Stat(ckDir); err != nil {
+		return nil
+	}
+	if saved, err := readRecord(ckDir); err == nil && saved.run() != rec {
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "removing %s, left over from the run that trained the model\n", ckDir)
+	return retire(ckDir)
 }
 
 // readRecord reads dir/training.json.
@@ -146,7 +292,7 @@ func readRecord(dir string) (trainingRecord, error) {
 	return r, nil
 }
 
-// writeRecord writes dir/training.json atomically.
+// writeRecord writes dir/training.json atomically and durably.
 func writeRecord(dir string, r trainingRecord) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -155,4 +301,17 @@ func writeRecord(dir string, r trainingRecord) error {
 	return saveAtomic(filepath.Join(dir, trainingFile), func(tmp string) error {
 		return os.WriteFile(tmp, append(b, '\n'), 0o644)
 	})
+}
+
+// removeSynced removes a file (a missing one is no error) and syncs its
+// folder, so that the removal is on disk before what follows.
+func removeSynced(path string) error {
+	err := os.Remove(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return syncPath(filepath.Dir(path))
 }

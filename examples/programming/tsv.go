@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -20,32 +20,39 @@ func clean(s string) string {
 // pair is one line of generated_queries.tsv.
 type pair struct{ Query, Passage string }
 
-// readPairs reads query<TAB>passage lines; a line without a tab is an error
-// that names it.
-func readPairs(path string) ([]pair, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+// parsePairs reads the query<TAB>passage lines of data, the content of the
+// file name. Every line must end with a newline: a last line without one is
+// an unfinished write (generate was interrupted, e.g. by a full disk) and is
+// refused rather than used as a pair with a truncated passage; running
+// generate again completes the file. A line without a tab, and a blank line,
+// are errors that name the line.
+func parsePairs(data []byte, name string) ([]pair, error) {
 	var out []pair
-	for n := 1; sc.Scan(); n++ {
-		q, p, ok := strings.Cut(sc.Text(), "\t")
+	for n := 1; len(data) > 0; n++ {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			return nil, fmt.Errorf("%s line %d ends without a newline: it is an unfinished write (generate was interrupted, e.g. by a full disk); run the generate subcommand again to complete the file", name, n)
+		}
+		line := string(data[:nl])
+		data = data[nl+1:]
+		if strings.TrimSpace(line) == "" {
+			return nil, fmt.Errorf("%s line %d is blank, and generate writes no blank lines: remove it (running the generate subcommand again removes blank lines at the end)", name, n)
+		}
+		q, p, ok := strings.Cut(line, "\t")
 		if !ok {
-			return nil, fmt.Errorf("%s line %d: want query<TAB>passage", path, n)
+			return nil, fmt.Errorf("%s line %d: want query<TAB>passage", name, n)
 		}
 		out = append(out, pair{q, p})
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // resumeTSV prepares path for appending whole blocks of perPassage lines.
 // It keeps the complete blocks already written (checking that their passage
-// column matches passages, in order), cuts off a partial line or block left
-// by an interrupted run, and returns the number of passages already done and
-// the file opened for appending.
+// column matches passages, in order), cuts off what an interrupted run left
+// after them — a partial block, a last line without its newline (an
+// unfinished write), blank lines at the end — and returns the number of
+// passages already done and the file opened for appending.
 func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os.File, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
@@ -59,10 +66,21 @@ func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os
 			break // partial last line: dropped
 		}
 		line := string(data[off : off+nl])
+		if strings.TrimSpace(line) == "" {
+			if len(bytes.TrimSpace(data[off:])) == 0 {
+				break // blank lines at the end: dropped
+			}
+			return 0, nil, fmt.Errorf("%s line %d is blank, and generate writes no blank lines: the file was edited; remove the line, or pass -overwrite to generate the file again", path, lines+1)
+		}
 		off += nl + 1
 		_, para, ok := strings.Cut(line, "\t")
 		p := lines / perPassage
-		if !ok || p >= len(passages) || para != clean(passages[p].Text) {
+		switch {
+		case !ok:
+			return 0, nil, fmt.Errorf("%s line %d has no tab: want query<TAB>passage; the file was edited or not written by generate: move it away or pass -overwrite", path, lines+1)
+		case p >= len(passages):
+			return 0, nil, fmt.Errorf("%s holds more lines than %d passages × %d queries (-limit, -queries-per-passage): it was written with other settings; move it away or pass -overwrite", path, len(passages), perPassage)
+		case para != clean(passages[p].Text):
 			return 0, nil, fmt.Errorf("%s line %d does not belong to passage %d of this corpus: it was written for another corpus or other settings; move it away or pass -overwrite", path, lines+1, p+1)
 		}
 		lines++
@@ -73,6 +91,14 @@ func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os
 	f, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return 0, nil, err
+	}
+	if data == nil {
+		// A new file: its name is durable before its first batch counts
+		// as written (the batches themselves are synced as they go).
+		if err := syncPath(filepath.Dir(path)); err != nil {
+			f.Close()
+			return 0, nil, err
+		}
 	}
 	if err := f.Truncate(int64(keep)); err != nil {
 		f.Close()

@@ -28,6 +28,11 @@ func TestResumeTSV(t *testing.T) {
 		{"partial line cut", block(0) + "q1 beta\tbe", 1, block(0), false},
 		{"partial block cut", block(0) + strings.SplitAfter(block(1), "\n")[0], 1, block(0), false},
 		{"all done", block(0) + block(1) + block(2), 3, block(0) + block(1) + block(2), false},
+		{"trailing blank lines cut", block(0) + "\n \n", 1, block(0), false},
+		{"trailing blank line after a partial block", block(0) + strings.SplitAfter(block(1), "\n")[0] + "\n", 1, block(0), false},
+		{"blank line inside", block(0) + "\n" + block(1), 0, "", true},
+		{"no tab", "q1 alpha one\n", 0, "", true},
+		{"more lines than passages", block(0) + block(1) + block(2) + block(2), 0, "", true},
 		{"other corpus", "q\tsomething else\n", 0, "", true},
 	}
 	for _, tc := range tests {
@@ -49,6 +54,30 @@ func TestResumeTSV(t *testing.T) {
 			got, _ := os.ReadFile(path)
 			assert.Equal(t, tc.wantKeep, string(got), "file after resume")
 		})
+	}
+}
+
+// TestParsePairs: train reads only complete lines: a last line without its
+// newline is an unfinished write, not a pair with a truncated passage.
+func TestParsePairs(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		want       []pair
+		err        string
+	}{
+		{"empty", "", nil, ""},
+		{"two", "q1\tp1\nq2\tp2\n", []pair{{"q1", "p1"}, {"q2", "p2"}}, ""},
+		{"torn last line", "q1\tp1\nq2\tp", nil, "f.tsv line 2 ends without a newline: it is an unfinished write"},
+		{"blank", "q1\tp1\n\n", nil, "f.tsv line 2 is blank"},
+		{"no tab", "q1 p1\n", nil, "f.tsv line 1: want query<TAB>passage"},
+	} {
+		got, err := parsePairs([]byte(tc.data), "f.tsv")
+		if tc.err != "" {
+			assert.ErrorContains(t, err, tc.err, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.want, got, tc.name)
 	}
 }
 

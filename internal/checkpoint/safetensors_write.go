@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/genq-go/genq/internal/atomicfile"
 )
 
 // WriteSafetensors writes tensors to path in the safetensors format, byte for
@@ -29,7 +31,7 @@ func WriteSafetensors(path string, tensors map[string]*Tensor, metadata map[stri
 	if err != nil {
 		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
 	}
-	err = writeFileAtomic(path, func(w io.Writer) error {
+	err = atomicfile.Write(path, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
 		if err := plan.write(bw); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/genq-go/genq/internal/atomicfile"
 	"github.com/genq-go/genq/internal/hub"
 )
 
@@ -234,4 +235,28 @@ func TestDownloadCanceled(t *testing.T) {
 	cancel()
 	_, err := hub.Download(ctx, repoID, "", []string{"config.json"}, opts)
 	assert.ErrorContains(t, err, "context canceled")
+}
+
+// TestDownloadSyncsBlobs: a blob is trusted by its name and size once it is
+// in place, so its bytes are synced before the rename and blobs/ after it
+// (issue 12: a power loss right after a download could leave a torn blob of
+// the right size, read as is by every later load).
+func TestDownloadSyncsBlobs(t *testing.T) {
+	_, opts, cache := newRepo(t)
+	synced := map[string]bool{}
+	atomicfile.SyncTrace = func(name string) { synced[name] = true }
+	t.Cleanup(func() { atomicfile.SyncTrace = nil })
+	_, err := hub.Download(context.Background(), repoID, "", []string{"config.json", "model.safetensors"}, opts)
+	require.NoError(t, err)
+	blobs := filepath.Join(cache, "models--org--model", "blobs")
+	entries, err := os.ReadDir(blobs)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".lock") {
+			continue
+		}
+		assert.True(t, synced[filepath.Join(blobs, e.Name()+".incomplete")], "blob %s not synced before its rename", e.Name())
+	}
+	assert.True(t, synced[blobs], "blobs/ not synced after the renames")
 }

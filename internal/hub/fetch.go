@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/genq-go/genq/internal/atomicfile"
 )
 
 // errRetry marks a download failure worth resuming (a dropped connection).
@@ -59,7 +61,15 @@ func (s *session) download(ctx context.Context, file string, meta fileMeta, blob
 		os.Remove(partial)
 		return fmt.Errorf("hub: %s of %s: %w; the download was discarded, try again", file, s.repoID, err)
 	}
+	// The blob is trusted by its name and size from now on: its bytes, and
+	// then its name, are synced to disk first.
+	if err := atomicfile.SyncFile(partial); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
 	if err := os.Rename(partial, blob); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	if err := atomicfile.SyncDir(filepath.Dir(blob)); err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
 	return s.link(file, blob)

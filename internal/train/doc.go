@@ -7,7 +7,10 @@
 //     saved and restored.
 //   - Store: atomic, crash-safe checkpoints of a training run (step, epoch,
 //     batcher state, optimizer state and named parameter tensors), so that an
-//     interrupted run resumes without losing or repeating a step.
+//     interrupted run resumes without losing or repeating a step. Every
+//     checkpoint is synced to disk (files and folders) before Save returns;
+//     the two latest are kept, and Load falls back to the older one when the
+//     latest is damaged.
 //   - Progress: a progress bar with step/total, loss and rate, silent when
 //     disabled.
 //

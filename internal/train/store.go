@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/atomicfile"
 	"github.com/genq-go/genq/internal/checkpoint"
 )
 
@@ -39,6 +40,9 @@ type Checkpoint struct {
 	// Extra holds free-form values (e.g. a fingerprint of the training
 	// configuration, to refuse resuming under another one).
 	Extra map[string]string
+	// Skipped, set by Store.Load, lists the newer checkpoints that could not
+	// be read and were passed over for this one, each with its problem.
+	Skipped []string
 }
 
 // ErrNoCheckpoint is returned by Store.Load when the folder holds no
@@ -54,10 +58,13 @@ var ErrNoCheckpoint = errors.New("train: no checkpoint")
 //	                                            optimizer step counts, extra,
 //	                                            SHA-256 of both tensor files
 //
-// Save writes a checkpoint into a hidden temporary folder, syncs it, and
-// renames it into place, so a crash at any moment leaves either the previous
-// checkpoint or the new one; leftovers of an interrupted Save are ignored by
-// Load and removed by the next Save.
+// Save writes a checkpoint into a hidden temporary folder, syncs every file
+// and the folder, renames it into place and syncs Dir, so a crash or a power
+// loss at any moment leaves either the previous checkpoint or the new one,
+// and a Save that returned is on disk; leftovers of an interrupted Save are
+// ignored by Load and removed by Prepare and the next Save. Keeping two
+// checkpoints (the default) lets Load fall back to the older one when the
+// latest is damaged.
 //
 // Load allocates nothing sized by a number a checkpoint declares before
 // checking it: tensor sizes are checked by the safetensors reader against
@@ -65,9 +72,9 @@ var ErrNoCheckpoint = errors.New("train: no checkpoint")
 // epoch, losses and optimizer moments against each other and the tensors.
 type Store struct {
 	// Dir is the folder of the checkpoints (sentence-transformers'
-	// checkpoint_path); Save creates it.
+	// checkpoint_path); Prepare and Save create it.
 	Dir string
-	// Keep is how many of the latest checkpoints Save keeps; 0 means 1.
+	// Keep is how many of the latest checkpoints Save keeps; 0 means 2.
 	Keep int
 }
 
@@ -105,8 +112,8 @@ func (s *Store) Save(c *Checkpoint) (err error) {
 	if c.Step < 0 {
 		return fmt.Errorf("train: checkpoint step %d; want ≥ 0", c.Step)
 	}
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		return fmt.Errorf("train: creating the checkpoint folder: %w", err)
+	if err := s.mkdir(); err != nil {
+		return err
 	}
 	tmp, err := os.MkdirTemp(s.Dir, tmpPrefix+"step-*")
 	if err != nil {
@@ -133,8 +140,8 @@ func (s *Store) Save(c *Checkpoint) (err error) {
 		if err != nil {
 			return fmt.Errorf("train: encoding %s: %w", file, err)
 		}
-		if err := writeSynced(filepath.Join(tmp, file), b); err != nil {
-			return err
+		if err := atomicfile.WriteSynced(filepath.Join(tmp, file), b); err != nil {
+			return fmt.Errorf("train: %w", err)
 		}
 		st.Files[file] = sha256Hex(b)
 	}
@@ -142,11 +149,11 @@ func (s *Store) Save(c *Checkpoint) (err error) {
 	if err != nil {
 		return fmt.Errorf("train: encoding %s: %w", stateFile, err)
 	}
-	if err := writeSynced(filepath.Join(tmp, stateFile), b); err != nil {
-		return err
+	if err := atomicfile.WriteSynced(filepath.Join(tmp, stateFile), b); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
-	if err := syncDir(tmp); err != nil {
-		return err
+	if err := atomicfile.SyncDir(tmp); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 
 	final := filepath.Join(s.Dir, stepName(c.Step))
@@ -164,15 +171,45 @@ func (s *Store) Save(c *Checkpoint) (err error) {
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("train: publishing checkpoint %s: %w", final, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := atomicfile.SyncDir(s.Dir); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return s.prune(c.Step)
+}
+
+// Prepare makes sure Save will be able to write into Dir before a run
+// spends time on its first steps: it creates Dir (syncing the folders that
+// receive it), writes, syncs and removes a probe file, and removes the
+// leftovers of an interrupted Save. Its error says why Dir is unusable.
+func (s *Store) Prepare() error {
+	if err := s.mkdir(); err != nil {
 		return err
 	}
-	return s.prune()
+	f, err := os.CreateTemp(s.Dir, tmpPrefix+"probe-*")
+	if err == nil {
+		_, err = f.Write([]byte("genq"))
+		err = errors.Join(err, f.Sync(), f.Close(), os.Remove(f.Name()))
+	}
+	if err != nil {
+		return fmt.Errorf("train: the checkpoint folder %s is not writable: %w; choose a writable folder", s.Dir, err)
+	}
+	return s.removeTemps()
+}
+
+// mkdir creates Dir and its missing parents, syncing the folder that
+// receives each new one, so that a synced checkpoint is not lost with its
+// folder's name.
+func (s *Store) mkdir() error {
+	if err := atomicfile.MkdirAll(s.Dir); err != nil {
+		return fmt.Errorf("train: the checkpoint folder %s cannot be created: %w; choose a writable folder", s.Dir, err)
+	}
+	return nil
 }
 
 // Load returns the latest complete checkpoint. A checkpoint folder that is
 // incomplete or corrupt (missing files, checksum mismatch) is skipped in
-// favour of the next older one. It returns ErrNoCheckpoint when the folder
+// favour of the next older one, and named with its problem in the returned
+// checkpoint's Skipped. It returns ErrNoCheckpoint when the folder
 // does not exist or holds no checkpoint, and an error listing the problems
 // when checkpoints exist but none can be read.
 func (s *Store) Load() (*Checkpoint, error) {
@@ -190,6 +227,7 @@ func (s *Store) Load() (*Checkpoint, error) {
 	for i := len(steps) - 1; i >= 0; i-- {
 		c, err := readCheckpoint(filepath.Join(s.Dir, stepName(steps[i])))
 		if err == nil {
+			c.Skipped = problems
 			return c, nil
 		}
 		problems = append(problems, err.Error())
@@ -283,19 +321,34 @@ func (s *Store) steps() ([]int, error) {
 	return steps, nil
 }
 
-// prune removes all but the Keep latest checkpoints and every temporary
+// prune removes the checkpoints of steps after saved (a run that saved
+// step saved went back to an older checkpoint: the later ones are damaged or
+// abandoned), all but the Keep latest of the others, and every temporary
 // folder left by an interrupted Save.
-func (s *Store) prune() error {
+func (s *Store) prune(saved int) error {
 	steps, err := s.steps()
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	keep := max(s.Keep, 1)
-	for i := 0; i < len(steps)-keep; i++ {
+	keep := s.Keep
+	if keep <= 0 {
+		keep = 2
+	}
+	kept := 0
+	for i := len(steps) - 1; i >= 0; i-- {
+		if steps[i] <= saved && kept < keep {
+			kept++
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(s.Dir, stepName(steps[i]))); err != nil {
 			return fmt.Errorf("train: removing an old checkpoint: %w", err)
 		}
 	}
+	return s.removeTemps()
+}
+
+// removeTemps removes the temporary folders an interrupted Save left.
+func (s *Store) removeTemps() error {
 	entries, err := os.ReadDir(s.Dir)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -315,36 +368,4 @@ func stepName(step int) string { return fmt.Sprintf("%s%09d", stepPrefix, step) 
 func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
-}
-
-// writeSynced writes b to a new file and syncs it to disk.
-func writeSynced(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	return nil
-}
-
-// syncDir makes a folder's entries (new files, renames) durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("train: syncing %s: %w", dir, err)
-	}
-	return nil
 }

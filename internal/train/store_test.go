@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/atomicfile"
 	"github.com/genq-go/genq/internal/checkpoint"
 )
 
@@ -126,7 +127,7 @@ func TestStoreResumeIsExact(t *testing.T) {
 
 func TestStoreKeepsLatest(t *testing.T) {
 	r := newToyRun(t)
-	for _, keep := range []int{0, 2} {
+	for _, keep := range []int{0, 1, 2} {
 		dir := t.TempDir()
 		store := &Store{Dir: dir, Keep: keep}
 		for step := 1; step <= 4; step++ {
@@ -139,9 +140,9 @@ func TestStoreKeepsLatest(t *testing.T) {
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		want := []string{"step-000000004"}
-		if keep == 2 {
-			want = []string{"step-000000003", "step-000000004"}
+		want := []string{"step-000000003", "step-000000004"} // the default keeps two
+		if keep == 1 {
+			want = []string{"step-000000004"}
 		}
 		assert.Equal(t, want, names, "Keep=%d", keep)
 	}
@@ -219,6 +220,87 @@ func TestStoreSaveSameStepReplaces(t *testing.T) {
 	assert.Equal(t, "second", got.Extra["config"], "the second save wins")
 	entries, _ := os.ReadDir(dir)
 	assert.Len(t, entries, 1)
+}
+
+// TestStoreFallsBackToOlder: with the two latest checkpoints kept (the
+// default), a corrupt latest one costs the steps since the older one, not
+// the run: Load returns the older one and names the one it skipped and why.
+// The next Save, of an earlier step than the damaged one, removes it.
+func TestStoreFallsBackToOlder(t *testing.T) {
+	dir := t.TempDir()
+	store := &Store{Dir: dir}
+	r := newToyRun(t)
+	for _, at := range []int{2, 4, 6} {
+		r.train(t, at)
+		must(t, store.Save(r.checkpoint()))
+	}
+	p := filepath.Join(dir, "step-000000006", "params.safetensors")
+	b, err := os.ReadFile(p)
+	must(t, err)
+	b[len(b)-1] ^= 1
+	must(t, os.WriteFile(p, b, 0o644))
+
+	c, err := store.Load()
+	require.NoError(t, err)
+	assert.Equal(t, 4, c.Step, "the older checkpoint")
+	require.Len(t, c.Skipped, 1)
+	assert.Contains(t, c.Skipped[0], "step-000000006")
+	assert.Contains(t, c.Skipped[0], "params.safetensors has SHA-256")
+
+	c.Step = 5
+	must(t, store.Save(c))
+	entries, err := os.ReadDir(dir)
+	must(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"step-000000004", "step-000000005"}, names, "the damaged step 6 is gone")
+}
+
+// TestStoreSaveSyncs: every file of a checkpoint and its folder are synced
+// before the rename, and Dir after it.
+func TestStoreSaveSyncs(t *testing.T) {
+	var synced []string
+	atomicfile.SyncTrace = func(name string) { synced = append(synced, name) }
+	t.Cleanup(func() { atomicfile.SyncTrace = nil })
+	dir := filepath.Join(t.TempDir(), "new", "checkpoints")
+	must(t, (&Store{Dir: dir}).Save(newToyRun(t).checkpoint()))
+	require.Len(t, synced, 7, "%q", synced)
+	assert.Equal(t, []string{filepath.Dir(filepath.Dir(dir)), filepath.Dir(dir)}, synced[:2], "the folders that received new folders")
+	var files []string
+	for _, f := range synced[2:5] {
+		files = append(files, filepath.Base(f))
+	}
+	assert.ElementsMatch(t, []string{"params.safetensors", "optimizer.safetensors", "state.json"}, files)
+	assert.Equal(t, "state.json", files[2], "state.json, which names the others' checksums, last")
+	assert.Equal(t, filepath.Dir(synced[2]), synced[5], "the checkpoint's folder")
+	assert.Equal(t, dir, synced[6], "Dir, after the rename")
+}
+
+// TestStorePrepare: a checkpoint folder that cannot be written is found
+// before training starts, with its reason; Prepare also removes what an
+// interrupted Save left.
+func TestStorePrepare(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	must(t, os.WriteFile(file, nil, 0o644))
+	err := (&Store{Dir: filepath.Join(file, "checkpoints")}).Prepare()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot be created")
+	assert.Contains(t, err.Error(), "choose a writable folder")
+
+	dir := t.TempDir()
+	left := filepath.Join(dir, ".tmp-step-77")
+	must(t, os.MkdirAll(left, 0o755))
+	must(t, (&Store{Dir: dir}).Prepare())
+	assert.NoDirExists(t, left)
+	if os.Geteuid() != 0 { // root writes into read-only folders
+		must(t, os.Chmod(dir, 0o555))
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		err := (&Store{Dir: dir}).Prepare()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "is not writable")
+	}
 }
 
 func must(t *testing.T, err error) {
