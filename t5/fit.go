@@ -164,11 +164,11 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 	store := &train.Store{Dir: opts.CheckpointDir, Keep: 1}
 	var res FitResult
 	if opts.CheckpointDir != "" {
-		switch c, err := store.Load(); {
-		case errors.Is(err, train.ErrNoCheckpoint):
-		case err != nil:
+		c, err := store.Load()
+		if err != nil && !errors.Is(err, train.ErrNoCheckpoint) {
 			return res, fmt.Errorf("t5: Fit: reading the checkpoint in %s: %w", opts.CheckpointDir, err)
-		default:
+		}
+		if c != nil {
 			if res, err = tr.resume(c, run, total, opts); err != nil {
 				return FitResult{}, err
 			}
@@ -178,11 +178,8 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 	bar := train.NewProgress(opts.Progress, "Fit", start, total, opts.Progress != nil)
 	var order []int
 	for step := start; step < total; step++ {
-		if err := ctx.Err(); err != nil {
+		if err := opts.stop(ctx, step-start); err != nil {
 			return res, err
-		}
-		if opts.stopAfter > 0 && step-start == opts.stopAfter {
-			return res, errInterrupted
 		}
 		epoch, k := step/perEpoch, step%perEpoch
 		if order == nil || k == 0 {
@@ -209,6 +206,18 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 	}
 	bar.Finish()
 	return res, nil
+}
+
+// stop returns why Fit stops before taking another step after taken steps
+// of this call: ctx's error, or the stopAfter test hook's.
+func (o FitOptions) stop(ctx context.Context, taken int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if o.stopAfter > 0 && taken == o.stopAfter {
+		return errInterrupted
+	}
+	return nil
 }
 
 // checkpointDue reports whether a checkpoint is written once done of total
