@@ -114,8 +114,8 @@
 // gradient-norm clipping, torch's AdamW with no weight decay for biases
 // (relative_attention_bias included) and T5LayerNorm weights, and the
 // linear schedule with warm-up; it writes resumable checkpoints, reports
-// progress, and returns the loss and gradient norm of every step. Dropout
-// is not implemented (FitOptions.NoDropout). Save writes the folder
+// progress, and returns the loss and gradient norm of every step; it
+// applies the config's dropout_rate as model.train() does. Save writes the folder
 // save_pretrained writes (config.json, model.safetensors with the tied
 // embedding once as shared.weight, the tokenizer files), which
 // T5ForConditionalGeneration.from_pretrained, T5Tokenizer.from_pretrained

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/internal/train"
 )
 
@@ -50,10 +51,14 @@ type FitOptions struct {
 	MaxSourceLength int
 	MaxTargetLength int
 
-	// NoDropout trains a checkpoint whose config sets dropout_rate > 0
-	// without dropout. Fit does not implement dropout yet, so it refuses
-	// such a checkpoint (every hub T5 has dropout_rate 0.1) unless this is
-	// set, rather than silently training differently from transformers.
+	// NoDropout trains without dropout. By default Fit applies the
+	// dropout of model.train() at the config's dropout_rate (0.1 for the
+	// hub's T5 checkpoints, T5Config's default when config.json does not
+	// set it; a model made with New has none): on the embeddings, the
+	// attention probabilities, the output of every attention and
+	// feed-forward sublayer, the feed-forward's hidden activation and the
+	// final layer norm's output. Masks come from Seed and the step number,
+	// not from torch's generator.
 	NoDropout bool
 
 	// CheckpointDir, when set, receives a checkpoint every CheckpointEvery
@@ -120,12 +125,14 @@ var errInterrupted = errors.New("t5: Fit interrupted (test hook)")
 // steps completed so far. The model is locked while Fit runs; afterwards
 // Generate, Score and Save use the trained weights.
 //
-// Dropout is not implemented: see FitOptions.NoDropout.
+// Training applies dropout as model.train() does (see
+// FitOptions.NoDropout).
 func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResult, error) {
 	if err := opts.validate(len(pairs)); err != nil {
 		return FitResult{}, err
 	}
-	if err := m.checkDropout(opts); err != nil {
+	rate, err := m.dropoutRate(opts)
+	if err != nil {
 		return FitResult{}, err
 	}
 	tok := m.Tokenizer()
@@ -156,11 +163,11 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer m.mod.weightsChanged()
-	tr, err := m.newFitTrainer(opts)
+	tr, err := m.newFitTrainer(opts, rate)
 	if err != nil {
 		return FitResult{}, err
 	}
-	run := fitFingerprint(pairs, opts, total, warmup)
+	run := fitFingerprint(pairs, opts, total, warmup, rate)
 	store := &train.Store{Dir: opts.CheckpointDir, Keep: 1}
 	var res FitResult
 	if opts.CheckpointDir != "" {
@@ -190,7 +197,7 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 		for i, j := range idx {
 			ids[i], labels[i] = src[j], tgt[j]
 		}
-		loss, norm, err := tr.step(ctx, ids, labels, opts.LearningRate*optim.WarmupLinear(step, warmup, total))
+		loss, norm, err := tr.step(ctx, step, ids, labels, opts.LearningRate*optim.WarmupLinear(step, warmup, total))
 		if err != nil {
 			return res, fmt.Errorf("t5: Fit: step %d (epoch %d): %w", step, epoch, err)
 		}
@@ -260,29 +267,27 @@ func (o FitOptions) validate(n int) error {
 	return nil
 }
 
-// checkDropout refuses to train a model whose config.json asks for dropout
-// (T5Config's dropout_rate, 0.1 when the file does not set it) unless
-// opts.NoDropout accepts training without it. A model made with New has no
-// config.json and trains without dropout.
-func (m *Model) checkDropout(opts FitOptions) error {
+// dropoutRate is the dropout Fit applies: config.json's dropout_rate
+// (T5Config's default 0.1 when the file does not set it), 0 for a model
+// made with New or with opts.NoDropout.
+func (m *Model) dropoutRate(opts FitOptions) (float64, error) {
 	b := m.files["config.json"]
 	if b == nil || opts.NoDropout {
-		return nil
+		return 0, nil
 	}
 	cfg := struct {
 		DropoutRate *float64 `json:"dropout_rate"`
 	}{}
 	if err := json.Unmarshal(b, &cfg); err != nil {
-		return fmt.Errorf("t5: Fit: config.json: %w", err)
+		return 0, fmt.Errorf("t5: Fit: config.json: %w", err)
 	}
-	rate := 0.1 // T5Config's default
-	if cfg.DropoutRate != nil {
-		rate = *cfg.DropoutRate
+	if cfg.DropoutRate == nil {
+		return 0.1, nil
 	}
-	if rate > 0 {
-		return fmt.Errorf("t5: Fit: the model's config sets dropout_rate %v, and Fit does not implement dropout; set FitOptions.NoDropout to train without it (transformers would apply it in train mode)", rate)
+	if r := *cfg.DropoutRate; !(r >= 0 && r < 1) {
+		return 0, fmt.Errorf("t5: Fit: config.json sets dropout_rate %v; want 0 ≤ dropout_rate < 1 (or set FitOptions.NoDropout)", r)
 	}
-	return nil
+	return *cfg.DropoutRate, nil
 }
 
 // fitTrainer is what a Fit run carries from step to step: AdamW over the
@@ -292,15 +297,20 @@ type fitTrainer struct {
 	params      []*optim.Param // in m.mod.order
 	opt         *optim.AdamW
 	maxGradNorm float64
+	drop        *nn.Dropout // nil without dropout
+	seed        uint64
 }
 
 // newFitTrainer sets up AdamW over the model's parameters in two groups, as
 // Trainer.create_optimizer does: weight decay for every parameter outside a
-// T5LayerNorm whose name has no "bias", none for the others. m.mu must be
-// held while it is used.
-func (m *Model) newFitTrainer(opts FitOptions) (*fitTrainer, error) {
+// T5LayerNorm whose name has no "bias", none for the others; and dropout
+// at rate. m.mu must be held while it is used.
+func (m *Model) newFitTrainer(opts FitOptions, rate float64) (*fitTrainer, error) {
 	norms := m.mod.layerNorms()
-	tr := &fitTrainer{m: m, maxGradNorm: opts.MaxGradNorm}
+	tr := &fitTrainer{m: m, maxGradNorm: opts.MaxGradNorm, seed: opts.Seed}
+	if rate > 0 {
+		tr.drop = nn.NewDropout(rate, opts.Seed)
+	}
 	if tr.maxGradNorm == 0 {
 		tr.maxGradNorm = math.Inf(1) // the norm is still measured
 	}
@@ -333,12 +343,14 @@ func (tr *fitTrainer) decayNames() []string {
 	return names
 }
 
-// step is one training step on a batch at learning rate lr: the loss and
-// every gradient from the training graph, global gradient-norm clipping and
-// an AdamW update. It returns the loss and the gradient norm before
-// clipping, and fails when the loss is NaN or infinite.
-func (tr *fitTrainer) step(ctx context.Context, ids, labels [][]int, lr float64) (float64, float64, error) {
-	loss, grads, err := tr.m.lossAndGradLocked(ctx, ids, nil, labels, true)
+// step is training step number step on a batch at learning rate lr: the
+// loss and every gradient from the training graph (with that step's dropout
+// masks), global gradient-norm clipping and an AdamW update. It returns the
+// loss and the gradient norm before clipping, and fails when the loss is
+// NaN or infinite.
+func (tr *fitTrainer) step(ctx context.Context, step int, ids, labels [][]int, lr float64) (float64, float64, error) {
+	tr.drop.Reseed(tr.seed ^ uint64(step+1)*0xbf58476d1ce4e5b9)
+	loss, grads, err := tr.m.lossAndGradLocked(ctx, ids, nil, labels, true, tr.drop)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -396,8 +408,9 @@ func (mod *modules) weightsChanged() {
 }
 
 // fitFingerprint identifies a Fit run in its checkpoints' Extra: the pairs
-// (by a hash) and every setting that shapes the run's trajectory.
-func fitFingerprint(pairs []Pair, opts FitOptions, total, warmup int) map[string]string {
+// (by a hash), every setting that shapes the run's trajectory and the
+// dropout rate.
+func fitFingerprint(pairs []Pair, opts FitOptions, total, warmup int, dropout float64) map[string]string {
 	h := sha256.New()
 	var n [8]byte
 	for _, p := range pairs {
@@ -425,5 +438,6 @@ func fitFingerprint(pairs []Pair, opts FitOptions, total, warmup int) map[string
 		"adam":          g(opts.AdamBeta1, opts.AdamBeta2, opts.AdamEpsilon),
 		"max_grad_norm": g(opts.MaxGradNorm),
 		"max_lengths":   fmt.Sprint(opts.MaxSourceLength, opts.MaxTargetLength),
+		"dropout":       g(dropout),
 	}
 }

@@ -13,8 +13,7 @@ import (
 // a folder that transformers' T5ForConditionalGeneration.from_pretrained and
 // T5Tokenizer.from_pretrained (and t5.Load) read back. The tiny random
 // checkpoint stands in for a real one such as
-// BeIR/query-gen-msmarco-t5-base-v1 (whose config sets dropout_rate 0.1,
-// which Fit refuses unless FitOptions.NoDropout is set).
+// BeIR/query-gen-msmarco-t5-base-v1.
 func ExampleModel_Fit() {
 	ctx := context.Background()
 	m, err := t5.Load(ctx, "../testdata/fixtures/t5-tiny", t5.LoadOptions{})

@@ -2,7 +2,9 @@ package t5
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -93,7 +96,7 @@ func TestFitDecayGroups(t *testing.T) {
 	f := loadFinetune(t)
 	m := freshTiny(t)
 	m.mu.Lock()
-	tr, err := m.newFitTrainer(f.opts)
+	tr, err := m.newFitTrainer(f.opts, 0)
 	m.mu.Unlock()
 	require.NoError(t, err)
 	var want []string
@@ -180,12 +183,12 @@ func TestFitErrors(t *testing.T) {
 		_, err := m.Fit(t.Context(), pairs, DefaultFitOptions())
 		assert.ErrorIs(t, err, errNoTokenizer)
 	})
-	t.Run("dropout", func(t *testing.T) {
+	t.Run("dropout rate of 1", func(t *testing.T) {
 		m := freshTiny(t)
-		m.files["config.json"] = []byte(`{"dropout_rate": 0.1}`)
+		m.files["config.json"] = []byte(`{"dropout_rate": 1}`)
 		_, err := m.Fit(t.Context(), pairs, DefaultFitOptions())
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "NoDropout")
+		assert.Contains(t, err.Error(), "dropout_rate")
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
@@ -296,4 +299,94 @@ func greedy(maxLength int) GenerateOptions {
 	o := DefaultGenerateOptions()
 	o.DoSample, o.NumReturnSequences, o.MaxLength = false, 1, maxLength
 	return o
+}
+
+// withDropout sets the dropout_rate of m's config.json.
+func withDropout(t *testing.T, m *Model, rate float64) {
+	var cfg map[string]any
+	require.NoError(t, json.Unmarshal(m.files["config.json"], &cfg))
+	cfg["dropout_rate"] = rate
+	b, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	m.files["config.json"] = b
+}
+
+// TestFitDropout: Fit applies the config's dropout_rate (the fixture's is
+// 0), with masks that depend on the seed and the step only.
+func TestFitDropout(t *testing.T) {
+	f := loadFinetune(t)
+	run := func(rate float64, change func(o *FitOptions)) (FitResult, *Model) {
+		m := freshTiny(t)
+		withDropout(t, m, rate)
+		o := f.opts
+		change(&o)
+		res, err := m.Fit(t.Context(), f.pairs, o)
+		require.ErrorIs(t, err, errInterrupted)
+		return res, m
+	}
+	same := func(*FitOptions) {}
+	a, ma := run(0.1, same)
+	b, mb := run(0.1, same)
+	assert.Equal(t, a.Losses, b.Losses, "the same seed gives the same masks")
+	assert.Equal(t, ma.Parameter("shared.weight"), mb.Parameter("shared.weight"))
+	c, _ := run(0.1, func(o *FitOptions) { o.Seed = 1 })
+	assert.NotEqual(t, a.Losses, c.Losses, "another seed, other masks")
+	d, md := run(0.1, func(o *FitOptions) { o.NoDropout = true })
+	assert.NotEqual(t, a.Losses, d.Losses, "dropout changes the loss")
+	f.check(t, md, d)
+}
+
+// TestDropoutGradients holds the gradients of the training graph with
+// dropout to central differences of its loss under the same masks
+// (reseeding the source before every pass), for entries of every kind of
+// weight. float32 losses with h = 1e-2: |Δ| <= 2e-3 + 2e-2·|grad|.
+func TestDropoutGradients(t *testing.T) {
+	f := loadFinetune(t)
+	m := freshTiny(t)
+	tok := m.Tokenizer()
+	var ids, labels [][]int
+	for _, p := range f.pairs[:3] {
+		x, err := tok.Encode(p.Passage, 24)
+		require.NoError(t, err)
+		y, err := tok.Encode(p.Query, 8)
+		require.NoError(t, err)
+		ids, labels = append(ids, x), append(labels, y)
+	}
+	drop := nn.NewDropout(0.3, 1)
+	lossAt := func(withGrad bool) (float64, map[string]*Tensor) {
+		drop.Reseed(7)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		l, g, err := m.lossAndGradLocked(t.Context(), ids, nil, labels, withGrad, drop)
+		require.NoError(t, err)
+		return l, g
+	}
+	plain, _, err := m.LossAndGrad(t.Context(), ids, nil, labels)
+	require.NoError(t, err)
+	loss, grads := lossAt(true)
+	assert.NotEqual(t, plain, loss, "dropout is applied")
+	again, _ := lossAt(true)
+	require.Equal(t, loss, again, "reseeding repeats the masks")
+
+	const h = 1e-2
+	for _, name := range []string{
+		"encoder.block.0.layer.0.SelfAttention.q.weight",
+		"encoder.block.1.layer.1.DenseReluDense.wi.weight",
+		"decoder.block.0.layer.1.EncDecAttention.v.weight",
+		"decoder.block.1.layer.2.DenseReluDense.wo.weight",
+		"decoder.final_layer_norm.weight",
+	} {
+		p := m.mod.byName(name)
+		g := grads[name]
+		for _, i := range []int{0, len(p.Data) / 2, len(p.Data) - 1} {
+			orig := p.Data[i]
+			p.Data[i] = orig + h
+			up, _ := lossAt(true)
+			p.Data[i] = orig - h
+			down, _ := lossAt(true)
+			p.Data[i] = orig
+			num := (up - down) / (2 * h)
+			assert.InDelta(t, num, float64(g.Data[i]), 2e-3+2e-2*math.Abs(num), "%s[%d]", name, i)
+		}
+	}
 }

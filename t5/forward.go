@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/genq-go/genq/internal/kernel"
+	"github.com/genq-go/genq/internal/nn"
 	"gorgonia.org/tensor"
 )
 
@@ -274,11 +275,12 @@ func (m *Model) LossAndGrad(ctx context.Context, ids, mask, labels [][]int) (flo
 func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, withGrad bool) (float64, map[string]*Tensor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.lossAndGradLocked(ctx, ids, mask, labels, withGrad)
+	return m.lossAndGradLocked(ctx, ids, mask, labels, withGrad, nil)
 }
 
-// lossAndGradLocked is lossAndGrad with m.mu held.
-func (m *Model) lossAndGradLocked(ctx context.Context, ids, mask, labels [][]int, withGrad bool) (float64, map[string]*Tensor, error) {
+// lossAndGradLocked is lossAndGrad with m.mu held, with dropout from drop
+// in the training graph when it is not nil.
+func (m *Model) lossAndGradLocked(ctx context.Context, ids, mask, labels [][]int, withGrad bool, drop *nn.Dropout) (float64, map[string]*Tensor, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
@@ -320,7 +322,7 @@ func (m *Model) lossAndGradLocked(ctx context.Context, ids, mask, labels [][]int
 		}
 		return crossEntropy(out["logits"], lab, m.cfg.VocabSize)
 	}
-	g, err := m.seq2seqGraph(b.n, b.s, t, true)
+	g, err := m.seq2seqGraphDrop(b.n, b.s, t, true, drop)
 	if err != nil {
 		return 0, nil, err
 	}
