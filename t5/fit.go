@@ -69,12 +69,12 @@ type FitOptions struct {
 	// its last checkpoint, without repeating or skipping a step (a finished
 	// run takes no step and leaves the model with its final weights). It
 	// must be the same run: the same pairs and options. With a
-	// CheckpointDir that holds no checkpoint, the run starts from scratch.
-	// Without Resume, Fit refuses a CheckpointDir that holds a checkpoint.
+	// CheckpointDir that holds no checkpoint, the run starts from scratch;
+	// without Resume, a CheckpointDir holding one is refused.
 	Resume bool
 
-	// Progress, when not nil, receives a progress bar: steps done, loss and
-	// rate (e.g. os.Stderr).
+	// Progress, if set, is where Fit draws its progress bar (steps, the last
+	// loss, steps per second), e.g. os.Stderr.
 	Progress io.Writer
 
 	// stopAfter (tests) interrupts Fit after that many steps of this call.
@@ -91,10 +91,10 @@ func DefaultFitOptions() FitOptions {
 		AdamEpsilon: 1e-8, MaxGradNorm: 1, Seed: 42, MaxSourceLength: 512, MaxTargetLength: 64}
 }
 
-// FitResult is what a Fit run did.
+// FitResult is the history of a Fit run.
 type FitResult struct {
-	// Losses is the loss of every step the run has completed: Losses[k] is
-	// that of step k, including the steps taken before a resume.
+	// Losses[k] is the loss of step k of the whole run, the steps taken
+	// before a resume included.
 	Losses []float64
 	// GradNorms is the total gradient norm of every completed step, before
 	// clipping (the grad_norm Trainer logs).
