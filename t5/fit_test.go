@@ -400,3 +400,38 @@ func TestDropoutGradients(t *testing.T) {
 		}
 	}
 }
+
+// TestFitResumeMidEpoch: a run interrupted inside an epoch and resumed takes
+// the same shuffled batches, dropout masks and steps as one that was not.
+func TestFitResumeMidEpoch(t *testing.T) {
+	pairs := []Pair{{"one passage", "q1"}, {"another passage here", "q2"}, {"a third", "q3"}}
+	o := DefaultFitOptions()
+	o.Epochs, o.BatchSize, o.LearningRate, o.WarmupSteps = 2, 1, 1e-3, 2
+	m := freshTiny(t)
+	withDropout(t, m, 0.1)
+	whole, err := m.Fit(t.Context(), pairs, o)
+	require.NoError(t, err)
+
+	o.CheckpointDir, o.CheckpointEvery = t.TempDir(), 1
+	r := freshTiny(t)
+	withDropout(t, r, 0.1)
+	o.stopAfter = 2
+	_, err = r.Fit(t.Context(), pairs, o)
+	require.ErrorIs(t, err, errInterrupted)
+	r = freshTiny(t)
+	withDropout(t, r, 0.1)
+	o.stopAfter, o.Resume = 0, true
+	resumed, err := r.Fit(t.Context(), pairs, o)
+	require.NoError(t, err)
+	assert.Equal(t, 4, resumed.Steps)
+	assert.Equal(t, whole.Losses, resumed.Losses)
+	assert.Equal(t, whole.GradNorms, resumed.GradNorms)
+	for _, name := range m.ParameterNames() {
+		assert.Equal(t, m.Parameter(name), r.Parameter(name), name)
+	}
+
+	again, err := r.Fit(t.Context(), pairs, o)
+	require.NoError(t, err)
+	assert.Zero(t, again.Steps, "a finished run takes no step")
+	assert.Equal(t, whole.Losses, again.Losses)
+}
