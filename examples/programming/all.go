@@ -13,15 +13,15 @@ var exampleQueries = []string{
 	"which database stores JSON documents",
 }
 
-// all runs the whole recipe: generate, train, eval of the base model against
-// the trained one, and a few searches with the trained model. Steps already
+// all runs the whole recipe: generate, train (GenQ), gpl, eval of the base
+// model against the GenQ and GPL ones, and a few searches with the trained model. Steps already
 // done (a complete TSV, a model trained on it) are skipped, and interrupted
 // ones resume.
 func (a *app) all(ctx context.Context) error {
 	steps := []struct {
 		name string
 		run  func(context.Context) error
-	}{{"generate", a.generate}, {"train", a.train}, {"eval", a.eval}, {"search", a.exampleSearches}}
+	}{{"generate", a.generate}, {"train", a.train}, {"gpl", a.gpl}, {"eval", a.eval}, {"search", a.exampleSearches}}
 	for i, s := range steps {
 		fmt.Fprintf(a.stderr, "\n== step %d/%d: %s\n", i+1, len(steps), s.name)
 		if err := a.timed(s.name, func() error { return s.run(ctx) }); err != nil {

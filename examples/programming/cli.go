@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/genq-go/genq/encoder"
 )
 
 // Names of the files under -out.
@@ -22,10 +24,14 @@ type config struct {
 	corpus, evalFile, out string
 	generator, base       string
 	model, models         string
+	retrievers            string
+	crossEncoder          string
 
 	perPassage, batch  int
 	epochs, trainBatch int
 	checkpointEvery    int
+	gplSteps, gplBatch int
+	negatives          int
 	limit, k           int
 	seed               uint64
 	overwrite, quiet   bool
@@ -60,7 +66,7 @@ func (a *app) flags(name string) *flag.FlagSet {
 		return false
 	}
 	fs.StringVar(&c.out, "out", "output", "folder for generated_queries.tsv, checkpoints/, programming-model/ and cache/")
-	if uses("generate", "search", "eval") {
+	if uses("generate", "gpl", "search", "eval") {
 		fs.StringVar(&c.corpus, "corpus", bundledName, "passages: JSON lines {\"title\", \"paragraphs\": [...]} (optionally gzipped) or plain text, one passage per line; \"bundled\" is the built-in corpus of 30 technologies × 8 paragraphs")
 	}
 	if uses("generate") {
@@ -69,17 +75,26 @@ func (a *app) flags(name string) *flag.FlagSet {
 		fs.IntVar(&c.batch, "batch", 8, "passages per generation batch (the TSV is synced after each)")
 		fs.IntVar(&c.limit, "limit", 0, "generate for the first N passages only, for quick runs (0: all); search and eval use the whole corpus")
 	}
-	if uses("train", "eval") {
+	if uses("train", "gpl", "eval") {
 		fs.StringVar(&c.base, "base", "distilbert-base-uncased", "base model to train (a hub id or a local folder; a plain BERT/DistilBERT gets mean pooling); eval's \"base\"")
+	}
+	if uses("gpl") {
+		fs.StringVar(&c.retrievers, "retrievers", strings.Join(encoder.GPLRetrievers(), ","), "comma-separated bi-encoders that mine GPL's hard negatives (hub ids or folders)")
+		fs.StringVar(&c.crossEncoder, "cross-encoder", encoder.GPLCrossEncoder, "cross-encoder whose logit margins label GPL's triples (a hub id or a folder)")
+		fs.IntVar(&c.gplSteps, "gpl-steps", 0, "GPL training steps, one labelled batch each (0: three passes over the generated queries; GPL's own default is 140000)")
+		fs.IntVar(&c.gplBatch, "gpl-batch", 32, "(query, positive, negative) triples per GPL batch")
+		fs.IntVar(&c.negatives, "negatives", 50, "hard negatives each retriever mines per query")
+	}
+	if uses("train", "gpl") {
+		fs.IntVar(&c.checkpointEvery, "checkpoint-every", 10, "write a resumable checkpoint every N training steps (0: never)")
 	}
 	if uses("train") {
 		fs.IntVar(&c.epochs, "epochs", 3, "training epochs")
 		fs.IntVar(&c.trainBatch, "train-batch", 64, "pairs per training batch (the other passages of a batch are the negatives)")
-		fs.IntVar(&c.checkpointEvery, "checkpoint-every", 10, "write a resumable checkpoint every N training steps (0: never)")
 	}
-	if uses("generate", "train") {
+	if uses("generate", "train", "gpl") {
 		fs.Uint64Var(&c.seed, "seed", 42, "seed for sampling queries and for the training batch order and dropout")
-		fs.BoolVar(&c.overwrite, "overwrite", false, "start over: discard generated queries (generate), checkpoints and the trained model (train)")
+		fs.BoolVar(&c.overwrite, "overwrite", false, "start over: discard generated queries (generate), checkpoints and the trained model (train), GPL's labelled data, checkpoints and model (gpl)")
 	}
 	if uses("search") {
 		fs.StringVar(&c.model, "model", "", "model to search with (default: -out/programming-model)")
@@ -91,11 +106,11 @@ func (a *app) flags(name string) *flag.FlagSet {
 		fs.Var(&c.queries, "q", "a query (repeatable); without -q, search reads queries from stdin, one per line")
 	}
 	if uses("eval") {
-		fs.StringVar(&c.models, "models", "base,trained", "comma-separated models to compare: \"base\" (-base), \"trained\" (-out/programming-model), hub ids or folders")
+		fs.StringVar(&c.models, "models", defaultModels, "comma-separated models to compare: \"base\" (-base), \"trained\" (-out/programming-model), \"gpl\" (-out/gpl-model; left out of the default when gpl has not run), hub ids or folders")
 		fs.StringVar(&c.evalFile, "eval", bundledName, "labelled queries, JSON lines {\"query\", \"relevant\": [{\"title\", \"paragraph\"}]}; \"bundled\" goes with the built-in corpus")
 	}
-	if uses("generate", "train", "eval") {
-		fs.BoolVar(&c.tiny, "tiny", false, "use the tiny random-weight checkpoints of the repository's testdata/fixtures (t5-tiny as -generator, distilbert-tiny as -base, unless given): a quick offline run of every step; needs a genq checkout")
+	if uses("generate", "train", "gpl", "eval") {
+		fs.BoolVar(&c.tiny, "tiny", false, "use the tiny random-weight checkpoints of the repository's testdata/fixtures (t5-tiny as -generator, distilbert-tiny as -base, distilbert-tiny and bert-tiny as -retrievers, cross-encoder-tiny as -cross-encoder, unless given): a quick offline check of the plumbing of every step, not of quality; needs a genq checkout")
 	}
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bars")
 	fs.Usage = func() {
@@ -119,14 +134,14 @@ func validate(fs *flag.FlagSet) error {
 	if fs.Lookup("out").Value.String() == "" {
 		return errors.New("-out must name a folder")
 	}
-	for _, name := range []string{"queries-per-passage", "batch", "epochs", "train-batch", "k"} {
+	for _, name := range []string{"queries-per-passage", "batch", "epochs", "train-batch", "k", "gpl-batch", "negatives"} {
 		if f := fs.Lookup(name); f != nil {
 			if n, err := strconv.Atoi(f.Value.String()); err != nil || n <= 0 {
 				return fmt.Errorf("-%s must be positive, got %s", name, f.Value)
 			}
 		}
 	}
-	for _, name := range []string{"limit", "checkpoint-every"} {
+	for _, name := range []string{"limit", "checkpoint-every", "gpl-steps"} {
 		if f := fs.Lookup(name); f != nil {
 			if n, err := strconv.Atoi(f.Value.String()); err != nil || n < 0 {
 				return fmt.Errorf("-%s must not be negative, got %s", name, f.Value)

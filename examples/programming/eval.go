@@ -10,8 +10,12 @@ import (
 // load and the flag it came from.
 type modelSpec struct{ label, name, flag string }
 
+// defaultModels is eval's -models: "gpl" is left out while there is no GPL
+// model.
+const defaultModels = "base,trained,gpl"
+
 // evalModels expands -models: "base" is -base, "trained" is the model train
-// saved; anything else is a hub id or a folder.
+// saved, "gpl" the one gpl saved; anything else is a hub id or a folder.
 func (a *app) evalModels() ([]modelSpec, error) {
 	var out []modelSpec
 	for _, f := range strings.Split(a.models, ",") {
@@ -21,6 +25,12 @@ func (a *app) evalModels() ([]modelSpec, error) {
 			out = append(out, modelSpec{"base: " + a.base, a.base, "-base"})
 		case "trained":
 			out = append(out, modelSpec{"GenQ: " + a.trainedDir(), a.trainedDir(), "-models"})
+		case "gpl":
+			if _, err := readRecord(a.gplDir()); err != nil && a.models == defaultModels {
+				fmt.Fprintf(a.stderr, "no GPL model in %s yet: its row is left out (run the gpl subcommand to add it)\n", a.gplDir())
+				continue
+			}
+			out = append(out, modelSpec{"GPL: " + a.gplDir(), a.gplDir(), "-models"})
 		default:
 			out = append(out, modelSpec{f, f, "-models"})
 		}
@@ -80,6 +90,9 @@ func (a *app) eval(ctx context.Context) error {
 	fmt.Fprintf(&t, "| model | MRR@%d | nDCG@%d | Recall@%d |\n|:--|--:|--:|--:|\n", a.k, a.k, a.k)
 	for i, spec := range specs {
 		fmt.Fprintf(&t, "| %s | %.4f | %.4f | %.4f |\n", spec.label, rows[i].MRR, rows[i].NDCG, rows[i].Recall)
+	}
+	if a.tiny {
+		fmt.Fprintf(&t, "\n%s\n", tinyCaveat)
 	}
 	a.table = t.String()
 	a.note("%d models on %d labelled queries over %d passages", len(specs), len(qs), len(passages))

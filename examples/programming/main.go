@@ -121,9 +121,10 @@ var commands = []struct {
 	name, summary string
 	run           func(*app, context.Context) error
 }{
-	{"all", "generate → train → eval (base vs trained) → example searches (the default)", (*app).all},
+	{"all", "generate → train → gpl → eval (base vs GenQ vs GPL) → example searches (the default)", (*app).all},
 	{"generate", "write generated_queries.tsv: sampled queries for every passage", (*app).generate},
 	{"train", "fit the base model on generated_queries.tsv with MultipleNegativesRankingLoss", (*app).train},
+	{"gpl", "GPL: mine hard negatives, label them with a cross-encoder, fit the base model with MarginMSE", (*app).gpl},
 	{"search", "answer queries (-q, else lines from stdin) with the best passages", (*app).search},
 	{"eval", "MRR@k, nDCG@k and Recall@k of each model on the labelled queries", (*app).eval},
 }
@@ -189,10 +190,13 @@ subcommands:
 	}
 	fmt.Fprint(w, `
 Files under -out (default output/): generated_queries.tsv, checkpoints/ (while
-training), programming-model/ (the trained model), cache/ (corpus embeddings).
+training), programming-model/ (the GenQ model), gpl_training_data.tsv (GPL's
+labelled triples), gpl-checkpoints/, gpl-model/ (the GPL model), cache/
+(corpus embeddings).
 Every step resumes an interrupted run; -overwrite starts it over.
 -tiny runs on the tiny random-weight checkpoints of the repository's
-testdata/fixtures instead of the hub models: a quick offline try of every step.
+testdata/fixtures instead of the hub models: a quick offline check that every
+step works, not of quality (their queries and scores are meaningless).
 Run "programming <subcommand> -h" for its flags.
 `)
 }

@@ -12,10 +12,17 @@ import (
 // checkpoints of the repository's testdata/fixtures: a quick offline run of
 // every step, with meaningless queries and scores.
 const (
-	tinyGenerator = "t5-tiny"
-	tinyBase      = "distilbert-tiny"
-	modulePath    = "github.com/genq-go/genq"
+	tinyGenerator    = "t5-tiny"
+	tinyBase         = "distilbert-tiny"
+	tinyRetriever2   = "bert-tiny"
+	tinyCrossEncoder = "cross-encoder-tiny"
+	modulePath       = "github.com/genq-go/genq"
 )
+
+// tinyCaveat is what -tiny says under its tables and when it starts.
+const tinyCaveat = "-tiny: these are tiny random-weight checkpoints; they check the plumbing of every step, not quality. " +
+	"Their queries are gibberish and their scores meaningless, so the rows say nothing about GenQ or GPL " +
+	"(and often come out identical). Run without -tiny for real numbers."
 
 // fixturesDir finds testdata/fixtures of the genq checkout: next to this
 // source file (go run, go test), else above the working directory.
@@ -57,7 +64,7 @@ func findFixtures(src, wd string) (string, error) {
 
 // isFixtures reports whether d holds both tiny checkpoints.
 func isFixtures(d string) bool {
-	for _, m := range []string{tinyGenerator, tinyBase} {
+	for _, m := range []string{tinyGenerator, tinyBase, tinyRetriever2, tinyCrossEncoder} {
 		if _, err := os.Stat(filepath.Join(d, m, "config.json")); err != nil {
 			return false
 		}
@@ -65,8 +72,9 @@ func isFixtures(d string) bool {
 	return true
 }
 
-// useTiny points -generator and -base, where the command line left them at
-// their defaults, at the tiny checkpoints.
+// useTiny points -generator, -base, -retrievers and -cross-encoder, where
+// the command line left them at their defaults, at the tiny checkpoints, and
+// says what such a run is for.
 func (a *app) useTiny(set map[string]bool) error {
 	dir, err := fixturesDir()
 	if err != nil {
@@ -78,5 +86,12 @@ func (a *app) useTiny(set map[string]bool) error {
 	if !set["base"] {
 		a.base = filepath.Join(dir, tinyBase)
 	}
+	if !set["retrievers"] {
+		a.retrievers = filepath.Join(dir, tinyBase) + "," + filepath.Join(dir, tinyRetriever2)
+	}
+	if !set["cross-encoder"] {
+		a.crossEncoder = filepath.Join(dir, tinyCrossEncoder)
+	}
+	fmt.Fprintln(a.stderr, tinyCaveat)
 	return nil
 }

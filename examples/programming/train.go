@@ -47,18 +47,11 @@ const trainingFile = "training.json"
 // an interrupted run resumes from the last one.
 func (a *app) train(ctx context.Context) error {
 	tsv := a.queriesPath()
-	data, err := os.ReadFile(tsv)
-	if errors.Is(err, os.ErrNotExist) || (err == nil && len(data) == 0) {
-		return fmt.Errorf("there are no generated queries in %s: run the generate subcommand first (with the same -out)", tsv)
-	} else if err != nil {
-		return err
-	}
-	list, err := parsePairs(data, tsv)
+	list, sum, err := a.readPairs()
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(data)
-	rec := trainingRecord{Base: a.base, PairsSHA256: hex.EncodeToString(sum[:]), Pairs: len(list),
+	rec := trainingRecord{Base: a.base, PairsSHA256: sum, Pairs: len(list),
 		Epochs: a.epochs, BatchSize: a.trainBatch, Seed: a.seed}
 	distinct := map[string]bool{}
 	for _, p := range list {
@@ -69,9 +62,40 @@ func (a *app) train(ctx context.Context) error {
 			tsv, len(distinct), a.trainBatch, len(distinct))
 	}
 
-	modelDir := a.trainedDir()
-	steps := len(list) / a.trainBatch * a.epochs
-	ckDir := filepath.Join(a.out, checkpointsDir)
+	pairs := make([]encoder.Example, len(list))
+	for i, p := range list {
+		pairs[i] = encoder.Example{Texts: []string{p.Query, p.Passage}}
+	}
+	opts := encoder.DefaultFitOptions()
+	opts.Epochs = a.epochs
+	opts.BatchSize = a.trainBatch
+	return a.fitAndSave(ctx, fitJob{cmd: "train", data: tsv, examples: pairs, loss: loss.NewMNRL(), rec: rec,
+		opts: opts, modelDir: a.trainedDir(), ckDir: filepath.Join(a.out, checkpointsDir),
+		what: fmt.Sprintf("%d pairs", len(list))})
+}
+
+// fitJob is one training run of fitAndSave: the examples, made from the
+// file data, the loss, the record identifying the run, the fit options
+// (epochs, batch size, warm-up: the rest fitAndSave sets), where the
+// checkpoints and the model go, and the subcommand (train or gpl) the
+// messages tell to run.
+type fitJob struct {
+	cmd, data, what string
+	examples        []encoder.Example
+	loss            loss.Loss
+	rec             trainingRecord
+	opts            encoder.FitOptions
+	modelDir, ckDir string
+}
+
+// fitAndSave fits -base on the job's examples and saves it as a
+// sentence-transformers model into job.modelDir. Checkpoints go to
+// job.ckDir, and an interrupted run resumes from the last one; a model
+// already trained by the same run is kept.
+func (a *app) fitAndSave(ctx context.Context, job fitJob) error {
+	rec, list, tsv := job.rec, job.examples, job.data
+	modelDir, ckDir := job.modelDir, job.ckDir
+	steps := len(list) / job.opts.BatchSize * job.opts.Epochs
 	// What a crash while removing the checkpoints of a finished run left.
 	if err := os.RemoveAll(retiredPath(ckDir)); err != nil {
 		return err
@@ -85,7 +109,7 @@ func (a *app) train(ctx context.Context) error {
 		if err == nil && saved.run() == rec {
 			if err = a.checkSaved(ctx, modelDir, saved.ModelSHA256); err == nil {
 				fmt.Fprintf(a.stderr, "%s is already trained on %s with these settings (-overwrite to train again)\n", modelDir, tsv)
-				a.note("%d pairs, %d training steps → %s (already there)", len(list), steps, modelDir)
+				a.note("%s, %d training steps → %s (already there)", job.what, steps, modelDir)
 				return a.removeStaleCheckpoints(ckDir, rec)
 			}
 			if ctx.Err() != nil {
@@ -98,13 +122,13 @@ func (a *app) train(ctx context.Context) error {
 		} else {
 			switch {
 			case err == nil:
-				return fmt.Errorf("%s was trained from other pairs or settings (%+v); run the train subcommand with -overwrite to train it again", modelDir, saved.run())
+				return fmt.Errorf("%s was trained from other pairs or settings (%+v); run the "+job.cmd+" subcommand with -overwrite to train it again", modelDir, saved.run())
 			case !errors.Is(err, os.ErrNotExist):
 				return err
 			}
 			if _, err := os.Stat(modelDir); err == nil {
 				if _, err := readRecord(ckDir); err != nil {
-					return fmt.Errorf("%s exists but was not written by a finished train run; pass -overwrite to replace it", modelDir)
+					return fmt.Errorf("%s exists but was not written by a finished "+job.cmd+" run; pass -overwrite to replace it", modelDir)
 				}
 			}
 		}
@@ -123,13 +147,7 @@ func (a *app) train(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pairs := make([]encoder.Example, len(list))
-	for i, p := range list {
-		pairs[i] = encoder.Example{Texts: []string{p.Query, p.Passage}}
-	}
-	opts := encoder.DefaultFitOptions()
-	opts.Epochs = a.epochs
-	opts.BatchSize = a.trainBatch
+	opts := job.opts
 	opts.Seed = a.seed
 	opts.CheckpointDir = ckDir
 	opts.CheckpointEvery = a.checkpointEvery
@@ -137,9 +155,13 @@ func (a *app) train(ctx context.Context) error {
 	if !a.quiet {
 		opts.Progress = a.stderr
 	}
-	fmt.Fprintf(a.stderr, "training %s on %d pairs: epochs %d × %d steps of %d pairs, learning rate %g, %g%% warm-up; checkpoints in %s\n",
-		a.base, len(pairs), opts.Epochs, steps/opts.Epochs, opts.BatchSize, opts.LearningRate, 100*opts.WarmupRatio, ckDir)
-	res, err := m.Fit(ctx, pairs, loss.NewMNRL(), opts)
+	warmup := fmt.Sprintf("%g%% warm-up", 100*opts.WarmupRatio)
+	if opts.WarmupSteps > 0 {
+		warmup = fmt.Sprintf("%d warm-up steps", opts.WarmupSteps)
+	}
+	fmt.Fprintf(a.stderr, "training %s on %s with %s: epochs %d × %d steps of %d, learning rate %g, %s; checkpoints in %s\n",
+		a.base, job.what, lossName(job.loss), opts.Epochs, steps/opts.Epochs, opts.BatchSize, opts.LearningRate, warmup, ckDir)
+	res, err := m.Fit(ctx, list, job.loss, opts)
 	if err != nil {
 		if opts.Progress != nil {
 			fmt.Fprintln(a.stderr) // an interrupted bar ends without a newline
@@ -164,7 +186,7 @@ func (a *app) train(ctx context.Context) error {
 		a.afterSave(modelDir)
 	}
 	if err := a.verifySaved(ctx, modelDir, m); err != nil {
-		return fmt.Errorf("%w; the checkpoints in %s are kept: run the train subcommand again to save it again", err, ckDir)
+		return fmt.Errorf("%w; the checkpoints in %s are kept: run the "+job.cmd+" subcommand again to save it again", err, ckDir)
 	}
 	digest, err := modelDigest(modelDir)
 	if err != nil {
@@ -179,8 +201,19 @@ func (a *app) train(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "saved the trained model to %s\n", modelDir)
-	a.note("%d pairs, %d training steps → %s", len(list), steps, modelDir)
+	a.note("%s, %d training steps → %s", job.what, steps, modelDir)
 	return nil
+}
+
+// lossName names l for the messages.
+func lossName(l loss.Loss) string {
+	switch l.(type) {
+	case loss.MarginMSE:
+		return "MarginMSELoss"
+	case loss.MNRL:
+		return "MultipleNegativesRankingLoss"
+	}
+	return fmt.Sprintf("%T", l)
 }
 
 // checkSaved checks the finished model in dir: its files have the digest
