@@ -199,12 +199,13 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("all", func(t *testing.T) {
 		args := append([]string{"all", "-generator", fixture("t5-tiny"), "-limit", "12", "-queries-per-passage", "2",
 			"-batch", "4"}, trainArgs[1:]...)
+		args = append(args, gplArgs(dir)[1:]...)
 		stdout, stderr, err := invoke(ctx, t, &app{}, args...)
 		require.NoError(t, err, stderr)
-		for _, want := range []string{"already holds", "already trained", "step 4/4"} {
+		for _, want := range []string{"already holds", "already trained", "step 5/5", "-- gpl done in"} {
 			assert.Contains(t, stderr, want)
 		}
-		checkTable(t, stdout, []string{"base: " + fixture("distilbert-tiny"), "GenQ: " + model})
+		checkTable(t, stdout, []string{"base: " + fixture("distilbert-tiny"), "GenQ: " + model, "GPL: " + filepath.Join(dir, gplModelFolder)})
 		checkHits(t, stdout, hitLine, exampleQueries, 3)
 	})
 }

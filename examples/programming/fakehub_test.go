@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/genq-go/genq/encoder"
 )
 
 // fakeHub answers like huggingface.co for a few repositories, each a local
@@ -116,7 +118,9 @@ func (h *fakeHub) downloads() map[string]int {
 // trained model, search hits and the eval table.
 func TestAllThroughHub(t *testing.T) {
 	const generator, base = "BeIR/query-gen-msmarco-t5-base-v1", "distilbert-base-uncased"
-	hub, srv := newFakeHub(t, map[string]string{generator: fixture("t5-tiny"), base: fixture("distilbert-tiny")})
+	retrievers, crossEncoder := encoder.GPLRetrievers(), encoder.GPLCrossEncoder
+	hub, srv := newFakeHub(t, map[string]string{generator: fixture("t5-tiny"), base: fixture("distilbert-tiny"),
+		retrievers[0]: fixture("distilbert-tiny"), retrievers[1]: fixture("bert-tiny"), crossEncoder: fixture("cross-encoder-tiny")})
 	cache := t.TempDir()
 	t.Setenv("HF_ENDPOINT", srv.URL)
 	t.Setenv("HF_HUB_CACHE", cache)
@@ -126,12 +130,15 @@ func TestAllThroughHub(t *testing.T) {
 	dir := t.TempDir()
 
 	stdout, stderr, err := invoke(context.Background(), t, &app{}, "all", "-out", dir, "-limit", "8",
-		"-queries-per-passage", "2", "-batch", "4", "-epochs", "1", "-train-batch", "4", "-quiet")
+		"-queries-per-passage", "2", "-batch", "4", "-epochs", "1", "-train-batch", "4", "-gpl-batch", "4", "-gpl-steps", "3", "-quiet")
 	require.NoError(t, err, stderr)
 
 	for repo, want := range map[string][]string{
-		"models--BeIR--query-gen-msmarco-t5-base-v1": {"config.json", "model.safetensors", "spiece.model"},
-		"models--distilbert-base-uncased":            {"config.json", "model.safetensors", "vocab.txt", "modules.json", "1_Pooling/config.json"},
+		"models--BeIR--query-gen-msmarco-t5-base-v1":                {"config.json", "model.safetensors", "spiece.model"},
+		"models--distilbert-base-uncased":                           {"config.json", "model.safetensors", "vocab.txt", "modules.json", "1_Pooling/config.json"},
+		"models--sentence-transformers--msmarco-distilbert-base-v3": {"config.json", "model.safetensors", "vocab.txt"},
+		"models--sentence-transformers--msmarco-MiniLM-L-6-v3":      {"config.json", "model.safetensors", "vocab.txt"},
+		"models--cross-encoder--ms-marco-MiniLM-L-6-v2":             {"config.json", "model.safetensors", "vocab.txt"},
 	} {
 		snap := filepath.Join(cache, repo, "snapshots", hub.commit)
 		for _, f := range want {
@@ -153,9 +160,10 @@ func TestAllThroughHub(t *testing.T) {
 	}
 	assert.FileExists(t, filepath.Join(dir, modelFolder, "model.safetensors"), "no trained model")
 	model := filepath.Join(dir, modelFolder)
-	checkTable(t, stdout, []string{"base: " + base, "GenQ: " + model})
+	checkTable(t, stdout, []string{"base: " + base, "GenQ: " + model, "GPL: " + filepath.Join(dir, gplModelFolder)})
 	checkHits(t, stdout, hitLine, exampleQueries, 3)
 	for _, want := range []string{
+		"-- gpl done in", "12 labelled triples, 3 training steps → " + filepath.Join(dir, gplModelFolder),
 		"-- generate done in", "8 passages, 16 queries",
 		"-- train done in", "16 pairs, 4 training steps → " + model,
 		"-- eval done in", "== summary", "| base: " + base + " |",

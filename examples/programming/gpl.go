@@ -85,7 +85,7 @@ func (a *app) gpl(ctx context.Context) error {
 		fmt.Fprintf(a.stderr, "leaving out the %d empty queries of %s\n", n, a.queriesPath())
 	}
 	if len(queries) < a.gplBatch {
-		return fmt.Errorf("%s holds %d queries, fewer than a GPL batch of -gpl-batch %d; lower -gpl-batch or generate more queries", a.queriesPath(), len(queries), a.gplBatch)
+		return fmt.Errorf("%s holds %d non-empty queries, fewer than a GPL batch of -gpl-batch %d; lower -gpl-batch or generate more queries", a.queriesPath(), len(queries), a.gplBatch)
 	}
 	steps := a.gplSteps
 	if steps == 0 {

@@ -23,11 +23,17 @@ func TestTiny(t *testing.T) {
 
 	dir := t.TempDir()
 	stdout, stderr, err := invoke(context.Background(), t, &app{}, "all", "-tiny", "-out", dir, "-limit", "4",
-		"-queries-per-passage", "1", "-batch", "4", "-epochs", "1", "-train-batch", "4", "-quiet")
+		"-queries-per-passage", "1", "-batch", "4", "-epochs", "1", "-train-batch", "4", "-gpl-batch", "2", "-gpl-steps", "2", "-quiet")
 	require.NoError(t, err, stderr)
 	base := filepath.Join(fixtures, tinyBase)
-	checkTable(t, stdout, []string{"base: " + base, "GenQ: " + filepath.Join(dir, modelFolder)})
-	assert.Contains(t, stderr, filepath.Join(fixtures, tinyGenerator), "stderr names the tiny generator")
+	checkTable(t, stdout, []string{"base: " + base, "GenQ: " + filepath.Join(dir, modelFolder), "GPL: " + filepath.Join(dir, gplModelFolder)})
+	for _, m := range []string{tinyGenerator, tinyRetriever2, tinyCrossEncoder} {
+		assert.Contains(t, stderr, filepath.Join(fixtures, m), "stderr names the tiny %s", m)
+	}
+	// -tiny says plainly what its numbers are worth, when it starts and
+	// under its table.
+	assert.Contains(t, stderr, "check the plumbing of every step, not quality")
+	assert.Contains(t, stdout, tinyCaveat)
 
 	// A model given explicitly wins over -tiny.
 	_, stderr, err = invoke(context.Background(), t, &app{}, "eval", "-tiny", "-out", dir, "-models", "base", "-base", "my/model")
