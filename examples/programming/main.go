@@ -1,4 +1,4 @@
-// Command programming runs the GenQ recipe end to end on a corpus of passages
+// Command programming runs the GenQ recipe, then GPL, end to end on a corpus of passages
 // about programming technologies, as sentence-transformers'
 // examples/unsupervised_learning/query_generation does in Python:
 //
@@ -7,11 +7,14 @@
 //  2. train: distilbert-base-uncased with mean pooling is fitted on the
 //     (query, paragraph) pairs with MultipleNegativesRankingLoss and saved as
 //     a sentence-transformers model;
-//  3. search: the paragraphs are embedded once and queries are answered by
+//  3. gpl: GPL (UKPLab/gpl) on the same queries: hard negatives mined with
+//     two retrievers, labelled with a cross-encoder's logit margins
+//     (encoder.GPLExamples), the base model fitted with MarginMSE;
+//  4. search: the paragraphs are embedded once and queries are answered by
 //     cosine similarity;
 //
 // and eval measures MRR@10, nDCG@10 and Recall@10 on hand-labelled queries,
-// so the gain of GenQ over the untrained base model is one command.
+// so the gain of GenQ and GPL over the untrained base model is one command.
 //
 // Run it with
 //
