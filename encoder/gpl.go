@@ -169,23 +169,7 @@ func GPLExamples(ctx context.Context, queries []GeneratedQuery, corpus []string,
 	}
 
 	// 2. Sampling: (query, negative) per example.
-	type draw struct{ query, neg int }
-	draws := make([]draw, 0, opts.Steps*opts.BatchSize)
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x6770_6c5f_7361_6d70))
-	perPass := len(queries) / opts.BatchSize
-	var perm []int
-	for step := range opts.Steps {
-		if step%perPass == 0 {
-			perm = rng.Perm(len(queries))
-		}
-		for _, item := range perm[step%perPass*opts.BatchSize : (step%perPass+1)*opts.BatchSize] {
-			q := item
-			for len(negs[q]) == 0 {
-				q = (q + 1) % len(queries)
-			}
-			draws = append(draws, draw{q, negs[q][rng.IntN(len(negs[q]))]})
-		}
-	}
+	draws := sampleGPL(negs, opts.Steps, opts.BatchSize, opts.Seed)
 
 	// 3. Pseudo labels, each distinct pair scored once.
 	lab := newGPLLabeler(ce, opts, qtexts, corpus)
@@ -211,6 +195,34 @@ func GPLExamples(ctx context.Context, queries []GeneratedQuery, corpus []string,
 		progress("label", start+len(part), len(draws))
 	}
 	return out, nil
+}
+
+// gplDraw is one sampled example: a query and one of its negatives.
+type gplDraw struct{ query, neg int }
+
+// sampleGPL draws steps batches of batch examples as GPL's shuffled
+// DataLoader over its HardNegativeDataset does: the queries in a new random
+// order for every pass (the last, partial batch of a pass dropped), a query
+// without negatives replaced by the next one (in query order, wrapping) that
+// has some, and one of the query's negatives drawn at random. negs[q] are
+// query q's negatives; at least one query must have some.
+func sampleGPL(negs [][]int, steps, batch int, seed uint64) []gplDraw {
+	draws := make([]gplDraw, 0, steps*batch)
+	rng := rand.New(rand.NewPCG(seed, 0x6770_6c5f_7361_6d70))
+	perPass := len(negs) / batch
+	var perm []int
+	for step := range steps {
+		if step%perPass == 0 {
+			perm = rng.Perm(len(negs))
+		}
+		for _, q := range perm[step%perPass*batch : (step%perPass+1)*batch] {
+			for len(negs[q]) == 0 {
+				q = (q + 1) % len(negs)
+			}
+			draws = append(draws, gplDraw{q, negs[q][rng.IntN(len(negs[q]))]})
+		}
+	}
+	return draws
 }
 
 // checkGPLInput returns what is wrong with GPLExamples' arguments.

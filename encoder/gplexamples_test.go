@@ -127,6 +127,38 @@ func TestGPLExamples(t *testing.T) {
 	assert.Equal(t, got, again, "the same seed gives the same examples")
 }
 
+// TestSampleGPL checks the sampling against GPL's DataLoader over its
+// HardNegativeDataset: whole batches only, every pass a permutation of the
+// queries, a query without negatives replaced by the next one that has some,
+// each negative one of the query's.
+func TestSampleGPL(t *testing.T) {
+	negs := [][]int{{5, 6}, nil, {7}, nil, nil, {8, 9, 10}, {11}}
+	const steps, batch = 5, 3 // 7 queries: 2 batches per pass, one query left out
+	draws := sampleGPL(negs, steps, batch, 3)
+	require.Len(t, draws, steps*batch)
+	subst := map[int]int{0: 0, 1: 2, 2: 2, 3: 5, 4: 5, 5: 5, 6: 6}
+	for pass := 0; pass*2*batch < len(draws); pass++ {
+		got := map[int]int{}
+		for _, d := range draws[pass*2*batch : min((pass+1)*2*batch, len(draws))] {
+			got[d.query]++
+			assert.Contains(t, negs[d.query], d.neg, "pass %d: negative of query %d", pass, d.query)
+		}
+		// Each substituted query stands for itself and the empty ones
+		// before it: counts bounded by how many map to it.
+		for q, n := range got {
+			want := 0
+			for _, to := range subst {
+				if to == q {
+					want++
+				}
+			}
+			assert.LessOrEqual(t, n, want, "pass %d: query %d drawn %d times", pass, q, n)
+		}
+	}
+	assert.Equal(t, draws, sampleGPL(negs, steps, batch, 3), "same seed")
+	assert.NotEqual(t, draws, sampleGPL(negs, steps, batch, 4), "another seed")
+}
+
 func TestGPLExamplesErrors(t *testing.T) {
 	rets := []*Model{loadFixture(t, "bert-tiny")}
 	ce := loadCE(t, CrossEncoderOptions{})
