@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/genq-go/genq/internal/tokenutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -143,18 +144,9 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte(`{"do_lower_case": false, "never_split": ["[X]"], "model_max_length": 1e30, "strip_accents": null}`),
 		[]byte(`{"additional_special_tokens": ["[X]", {"content": "[Y]"}], "cls_token": "<s>"}`), []byte(`{"<z>": 16000000}`))
 	vocab := smallVocab(f)
-	file := func(name string, b []byte) configFile {
-		if len(b) == 0 {
-			return configFile{path: name} // absent
-		}
-		return configFile{path: name, data: b}
-	}
-	f.Fuzz(func(t *testing.T, tc, sm, at []byte) {
-		if len(tc)+len(sm)+len(at) > testutil.MaxFuzzFile {
-			return
-		}
+	testutil.FuzzConfigFiles(f, func(t *testing.T, files [3]tokenutil.ConfigFile) {
 		opts := DefaultOptions()
-		if err := applyConfig(file("tokenizer_config.json", tc), file("special_tokens_map.json", sm), file("added_tokens.json", at), &opts); err != nil {
+		if err := applyConfig(files[0], files[1], files[2], &opts); err != nil {
 			return
 		}
 		tok, err := build(linesTable(vocab), opts)

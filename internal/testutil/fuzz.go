@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/genq-go/genq/internal/tokenutil"
 )
 
 // MaxFuzzText caps the texts the tokenizer fuzz targets tokenize: longer
@@ -38,4 +40,24 @@ func ReadFixture(tb testing.TB, parts ...string) []byte {
 	b, err := os.ReadFile(Fixture(parts...))
 	require.NoError(tb, err)
 	return b
+}
+
+// FuzzConfigFiles is a fuzz target over the three settings files of a
+// tokenizer folder (tokenutil.ConfigNames): check runs on every triple of
+// contents the fuzzer makes, at most MaxFuzzFile bytes together, an empty
+// content standing for an absent file. Seed f with triples before.
+func FuzzConfigFiles(f *testing.F, check func(t *testing.T, files [3]tokenutil.ConfigFile)) {
+	f.Fuzz(func(t *testing.T, tc, sm, at []byte) {
+		if len(tc)+len(sm)+len(at) > MaxFuzzFile {
+			return
+		}
+		var files [3]tokenutil.ConfigFile
+		for i, b := range [][]byte{tc, sm, at} {
+			files[i].Path = tokenutil.ConfigNames[i]
+			if len(b) > 0 {
+				files[i].Data = b
+			}
+		}
+		check(t, files)
+	})
 }

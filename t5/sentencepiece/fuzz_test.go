@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/genq-go/genq/internal/tokenutil"
 
 	"github.com/stretchr/testify/require"
 )
@@ -139,17 +140,8 @@ func FuzzHFConfig(f *testing.F) {
 	require.NoError(f, err)
 	sp, err := newModel(mp)
 	require.NoError(f, err)
-	file := func(name string, b []byte) jsonFile {
-		if len(b) == 0 {
-			return jsonFile{name: name} // absent
-		}
-		return jsonFile{name: name, data: b}
-	}
-	f.Fuzz(func(t *testing.T, tc, sm, at []byte) {
-		if len(tc)+len(sm)+len(at) > testutil.MaxFuzzFile {
-			return
-		}
-		cfg, err := parseHFConfig(file("tokenizer_config.json", tc), file("special_tokens_map.json", sm), file("added_tokens.json", at))
+	testutil.FuzzConfigFiles(f, func(t *testing.T, files [3]tokenutil.ConfigFile) {
+		cfg, err := parseHFConfig(files[0], files[1], files[2])
 		if err != nil {
 			return
 		}
