@@ -300,28 +300,20 @@ func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, with
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !withGrad {
-		g, err := m.seq2seqGraph(b.n, b.s, t, false)
-		if err != nil {
-			return 0, nil, err
-		}
-		in, err := m.seq2seqInputs(b, dec, t, tl)
-		if err != nil {
-			return 0, nil, err
-		}
-		out, err := g.run(in, "logits")
-		if err != nil {
-			return 0, nil, err
-		}
-		return crossEntropy(out["logits"], lab, m.cfg.VocabSize)
-	}
-	g, err := m.seq2seqGraph(b.n, b.s, t, true)
+	g, err := m.seq2seqGraph(b.n, b.s, t, withGrad)
 	if err != nil {
 		return 0, nil, err
 	}
 	in, err := m.seq2seqInputs(b, dec, t, tl)
 	if err != nil {
 		return 0, nil, err
+	}
+	if !withGrad {
+		out, err := g.run(in, "logits")
+		if err != nil {
+			return 0, nil, err
+		}
+		return crossEntropy(out["logits"], lab, m.cfg.VocabSize)
 	}
 	in["labels"] = intTensor(lab)
 	outs := []string{"loss"}
