@@ -189,24 +189,31 @@ func (m *modelProto) checkComplete() error {
 
 func parsePiece(b []byte) (protoPiece, error) {
 	p := protoPiece{typ: typeNormal}
-	err := decodeInto(b, map[protowire.Number]any{1: &p.piece, 2: &p.score, 3: &p.typ})
+	err := decodeInto(b, []fieldDst{{1, &p.piece}, {2, &p.score}, {3, &p.typ}})
 	return p, err
 }
 
 func (t *trainerSpec) parse(b []byte) error {
-	return decodeInto(b, map[protowire.Number]any{
-		3: &t.modelType, 4: &t.vocabSize, 24: &t.treatWhitespaceAsSuffix,
-		33: &t.hardVocabLimit, 35: &t.byteFallback,
-		40: &t.unkID, 41: &t.bosID, 42: &t.eosID, 43: &t.padID,
-		44: &t.unkSurface, 45: &t.unkPiece, 46: &t.bosPiece, 47: &t.eosPiece, 48: &t.padPiece,
+	return decodeInto(b, []fieldDst{
+		{3, &t.modelType}, {4, &t.vocabSize}, {24, &t.treatWhitespaceAsSuffix},
+		{33, &t.hardVocabLimit}, {35, &t.byteFallback},
+		{40, &t.unkID}, {41, &t.bosID}, {42, &t.eosID}, {43, &t.padID},
+		{44, &t.unkSurface}, {45, &t.unkPiece}, {46, &t.bosPiece}, {47, &t.eosPiece}, {48, &t.padPiece},
 	})
 }
 
 func (n *normalizerSpec) parse(b []byte) error {
-	return decodeInto(b, map[protowire.Number]any{
-		1: &n.name, 2: &n.precompiledCharsmap,
-		3: &n.addDummyPrefix, 4: &n.removeExtraWhitespaces, 5: &n.escapeWhitespaces,
+	return decodeInto(b, []fieldDst{
+		{1, &n.name}, {2, &n.precompiledCharsmap},
+		{3, &n.addDummyPrefix}, {4, &n.removeExtraWhitespaces}, {5, &n.escapeWhitespaces},
 	})
+}
+
+// fieldDst is where decodeInto stores field num: a *bool, *int32, *pieceType,
+// *float32, *string or *[]byte.
+type fieldDst struct {
+	num protowire.Number
+	ptr any
 }
 
 // decodeInto decodes the message b and stores each field whose number dst
@@ -216,13 +223,19 @@ func (n *normalizerSpec) parse(b []byte) error {
 // *string or *[]byte. Other fields, and fields of another wire type, are
 // skipped, as protobuf readers skip unknown fields; the last of a repeated
 // field wins.
-func decodeInto(b []byte, dst map[protowire.Number]any) error {
+func decodeInto(b []byte, dst []fieldDst) error {
 	fs, err := fields(b)
 	if err != nil {
 		return err
 	}
 	for _, f := range fs {
-		switch v := dst[f.num].(type) {
+		var ptr any
+		for _, d := range dst {
+			if d.num == f.num {
+				ptr = d.ptr
+			}
+		}
+		switch v := ptr.(type) {
 		case *bool:
 			if f.typ == protowire.VarintType {
 				*v = f.bool()
