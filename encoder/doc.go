@@ -20,6 +20,19 @@
 // shape; lengths are padded up to multiples of 16, which does not change the
 // results.
 //
+// # Cross-encoders
+//
+// LoadCrossEncoder reads a sentence-transformers CrossEncoder on BERT
+// (BertForSequenceClassification with one label, as
+// cross-encoder/ms-marco-MiniLM-L-6-v2) from a folder or hub id.
+// CrossEncoder.Predict scores (query, passage) pairs as CrossEncoder.predict
+// does: [CLS] query [SEP] passage [SEP] with longest-first truncation, the
+// transformer above, the pooler (dense + tanh on [CLS]) and the classifier,
+// then the activation config.json names (Sigmoid when it names none);
+// PredictLogits returns the raw logits (GPL's pseudo labels). Load and
+// LoadCrossEncoder each reject the other's kind of model with an error that
+// names the right loader.
+//
 // # Training
 //
 // Fit is sentence-transformers' fit: examples of several texts (anchor,
@@ -46,7 +59,7 @@
 // # Accuracy
 //
 // Against golden outputs of the Python libraries (testdata/fixtures), token
-// and sentence embeddings agree to within a few 1e-6, MNRL gradients of every
-// weight to within 2e-6, and one AdamW step to within 1e-7 except where the
+// and sentence embeddings agree to within a few 1e-6, cross-encoder scores
+// to within 1e-6, MNRL gradients of every weight to within 2e-6, and one AdamW step to within 1e-7 except where the
 // reference gradient is pure rounding noise.
 package encoder

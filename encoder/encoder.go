@@ -163,9 +163,10 @@ func (m *Model) Dim() int { return m.pooling.Dim() }
 
 // encodeOptions are Encode's settings.
 type encodeOptions struct {
-	batchSize int
-	normalize bool
-	progress  io.Writer
+	batchSize  int
+	normalize  bool
+	progress   io.Writer
+	activation Activation // CrossEncoder.Predict's
 }
 
 // EncodeOption changes how Encode works.
@@ -193,6 +194,9 @@ func (m *Model) Encode(ctx context.Context, texts []string, opts ...EncodeOption
 	}
 	if o.batchSize <= 0 {
 		return nil, fmt.Errorf("encoder: batch size must be positive, got %d", o.batchSize)
+	}
+	if o.activation != ActivationDefault {
+		return nil, errors.New("encoder: WithActivation applies to cross-encoder scores (CrossEncoder.Predict), not to embeddings")
 	}
 	order := make([]int, len(texts))
 	for i := range order {

@@ -40,6 +40,11 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
+	if mods == nil {
+		if err := notCrossEncoder(dir); err != nil {
+			return nil, err
+		}
+	}
 	var (
 		m       = &Model{graphs: map[[2]int]*inferGraph{}}
 		bodyDir = dir

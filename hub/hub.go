@@ -1,6 +1,6 @@
-// Package hub holds what t5.Load and encoder.Load accept about where a
-// model comes from, as the keyword arguments of Hugging Face's
-// from_pretrained do: the revision, the token, the endpoint, the cache
+// Package hub holds what t5.Load, encoder.Load and encoder.LoadCrossEncoder
+// accept about where a model comes from, as the keyword arguments of
+// Hugging Face's from_pretrained do: the revision, the token, the endpoint, the cache
 // folder, offline mode, the HTTP client, a progress writer and the
 // timeouts. Fetch brings a model into the local Hugging Face cache without
 // loading it.
@@ -78,6 +78,10 @@ const (
 	// SentenceTransformer is a sentence-transformers bi-encoder (or a plain
 	// BERT / DistilBERT), as encoder.Load reads it.
 	SentenceTransformer = Kind(ihub.SentenceTransformer)
+	// CrossEncoder is a sentence-transformers CrossEncoder (a transformers
+	// BertForSequenceClassification and its tokenizer), as
+	// encoder.LoadCrossEncoder reads it.
+	CrossEncoder = Kind(ihub.CrossEncoder)
 )
 
 // String names the kind.
@@ -88,7 +92,7 @@ func (k Kind) String() string {
 	return ihub.ModelKind(k).String()
 }
 
-func (k Kind) valid() bool { return k == T5 || k == SentenceTransformer }
+func (k Kind) valid() bool { return k == T5 || k == SentenceTransformer || k == CrossEncoder }
 
 // Fetch returns a local folder holding the model nameOrDir, as
 // from_pretrained finds it: an existing folder as it is; a hub id ("org/name")
@@ -99,7 +103,7 @@ func (k Kind) valid() bool { return k == T5 || k == SentenceTransformer }
 // Offline, a missing model or file is an error that names it.
 func Fetch(ctx context.Context, nameOrDir string, kind Kind, opts Options) (string, error) {
 	if !kind.valid() {
-		return "", fmt.Errorf("hub: unknown model kind %v (use hub.T5 or hub.SentenceTransformer)", kind)
+		return "", fmt.Errorf("hub: unknown model kind %v (use hub.T5, hub.SentenceTransformer or hub.CrossEncoder)", kind)
 	}
 	return ihub.Fetch(ctx, nameOrDir, opts.Revision, ihub.ModelKind(kind), ihub.Options{
 		Endpoint:        opts.Endpoint,

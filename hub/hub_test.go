@@ -20,7 +20,7 @@ func TestFetchSilentHub(t *testing.T) {
 	t.Setenv("HF_HUB_OFFLINE", "")
 	t.Setenv("HF_TOKEN", "")
 	silent := testutil.SilentEndpoint(t)
-	for _, kind := range []hub.Kind{hub.T5, hub.SentenceTransformer} {
+	for _, kind := range []hub.Kind{hub.T5, hub.SentenceTransformer, hub.CrossEncoder} {
 		t.Run(kind.String()+"/timeout", func(t *testing.T) {
 			opts := hub.Options{Endpoint: silent, CacheDir: t.TempDir(), MetadataTimeout: 300 * time.Millisecond}
 			start := time.Now()

@@ -52,6 +52,20 @@
 // Corpus's normalized rows, sum in different orders and so agree to float32
 // rounding, not bit for bit.
 //
+// # Hard negatives
+//
+// [MineHardNegatives] adds hard negatives to (query, positive) pairs as
+// sentence-transformers' util.mine_hard_negatives does, from embeddings
+// rather than a model (this package holds no model code): each query's best
+// corpus rows less its positives, with the reference's rank window, score
+// and margin filters and top or random sampling, from one or more
+// retrievers whose negatives are pooled as GPL pools those of its two
+// dense retrievers. It scores the corpus with the same blocked machinery
+// as [TopK], a batch of queries at a time, so that mining a corpus of a
+// million rows takes memory for the embeddings and the candidate heaps of
+// one batch, never a queries × corpus score matrix. [Triplets] and
+// [Tuples] give the reference's "triplet" and "n-tuple" output as indices.
+//
 // # Files
 //
 // [LoadCorpus] reads an embeddings file under one rule: no allocation is

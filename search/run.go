@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 
@@ -42,7 +43,7 @@ func search(queries [][]float32, src *source, k int, o options) ([][]Hit, error)
 	if dim != src.dim {
 		return nil, fmt.Errorf("search: queries have dimension %d but the corpus has %d (embeddings from different models?)", dim, src.dim)
 	}
-	return run(q, len(queries), src, k, o)
+	return run(context.Background(), q, len(queries), src, k, o)
 }
 
 // run scores the nq row-major queries q against the corpus rows of src and
@@ -52,8 +53,9 @@ func search(queries [][]float32, src *source, k int, o options) ([][]Hit, error)
 // query's heap. The heaps of the workers are merged at the end. Hits are
 // ordered by (score, id), and each scoring path sums every score in one
 // order wherever it falls in a chunk or tile, so the result does not depend
-// on the number of workers or the chunk size.
-func run(q []float32, nq int, src *source, k int, o options) ([][]Hit, error) {
+// on the number of workers or the chunk size. Workers stop taking chunks
+// once ctx is done, and run returns ctx's error.
+func run(ctx context.Context, q []float32, nq int, src *source, k int, o options) ([][]Hit, error) {
 	dim := src.dim
 	chunk := chunkRows(src.n, o.chunk, o.workers)
 	chunks := (src.n + chunk - 1) / chunk
@@ -75,6 +77,10 @@ func run(q []float32, nq int, src *source, k int, o options) ([][]Hit, error) {
 	var failed atomic.Bool
 	kernel.ForEachOn(workers, chunks, func(w, ci int) {
 		if failed.Load() {
+			return
+		}
+		if ctx.Err() != nil {
+			failed.Store(true)
 			return
 		}
 		defer func() {
@@ -127,6 +133,9 @@ func run(q []float32, nq int, src *source, k int, o options) ([][]Hit, error) {
 			}
 		}
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if failed.Load() {
 		return nil, firstError(src, errs)
 	}

@@ -221,7 +221,7 @@ func (a *Attention) attend(b *builder, q, k, v, bias *G.Node, qOff, kOff, vOff, 
 	dkv := b.cfg.DKV
 	ka := a.kernel(n, s, t, dkv, qOff, kOff, vOff, q.Shape()[1], k.Shape()[1])
 	shape := tensor.Shape{n * s, a.NumHeads * dkv}
-	return b.call(func() (*G.Node, error) { return nn.Attend(q, k, v, bias, ka, shape, nil, out.opts()...) })
+	return b.call(func() (*G.Node, error) { return nn.Attend(q, k, v, bias, ka, shape, b.drop, out.opts()...) })
 }
 
 // graph is the module in a training graph over full sequences: queries from
@@ -369,7 +369,7 @@ func loadAttentionLayer(v vars, cfg Config, module string, withBias, isDecoder b
 func (l *attentionLayer) graphSelf(b *builder, x, bias *G.Node, n, s int) *G.Node {
 	h := l.norm.graph(b, x, b.role("h"))
 	if !b.infer {
-		return b.add(x, l.attn.graph(b, h, h, bias, n, s, s))
+		return b.add(x, b.dropout(l.attn.graph(b, h, h, bias, n, s, s)))
 	}
 	return l.attn.forwardSelf(b, h, x, bias, n, s)
 }
@@ -380,7 +380,7 @@ func (l *attentionLayer) graphSelf(b *builder, x, bias *G.Node, n, s int) *G.Nod
 func (l *attentionLayer) graphCross(b *builder, x, enc, bias *G.Node, n, s, t, layer int) *G.Node {
 	h := l.norm.graph(b, x, b.role("h"))
 	if !b.infer {
-		return b.add(x, l.attn.graph(b, h, enc, bias, n, s, t))
+		return b.add(x, b.dropout(l.attn.graph(b, h, enc, bias, n, s, t)))
 	}
 	return l.attn.forwardCross(b, h, enc, x, bias, n, s, t, layer)
 }

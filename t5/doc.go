@@ -109,6 +109,19 @@
 // and the gradient of every parameter by its hub name in PyTorch layout;
 // a tied shared.weight gets the sum over its four uses.
 //
+// Fit fine-tunes the model on (passage, query) Pairs with transformers'
+// Trainer recipe: shuffled batches every epoch, the seq2seq loss,
+// gradient-norm clipping, torch's AdamW with no weight decay for biases
+// (relative_attention_bias included) and T5LayerNorm weights, and the
+// linear schedule with warm-up; it writes resumable checkpoints, reports
+// progress, and returns the loss and gradient norm of every step; it
+// applies the config's dropout_rate as model.train() does. Save writes the folder
+// save_pretrained writes (config.json, model.safetensors with the tied
+// embedding once as shared.weight, the tokenizer files), which
+// T5ForConditionalGeneration.from_pretrained, T5Tokenizer.from_pretrained
+// and Load read back. Against testdata/fixtures/t5-finetune (two Trainer
+// steps of t5-tiny) every parameter is within 1e-5.
+//
 // # References
 //
 // Raffel et al., "Exploring the Limits of Transfer Learning with a Unified

@@ -97,10 +97,10 @@ func (f *FeedForward) Forward(x *Tensor) (*Tensor, error) {
 func (f *FeedForward) graph(b *builder, x *G.Node) *G.Node {
 	if f.Gated() {
 		gate := b.geluNew(b.linear(x, f.Wi0))
-		return b.linear(b.mul(gate, b.linear(x, f.Wi1)), f.Wo)
+		return b.linear(b.dropout(b.mul(gate, b.linear(x, f.Wi1))), f.Wo)
 	}
 	h := b.call(func() (*G.Node, error) { return nn.ReLU(b.linear(x, f.Wi)) })
-	return b.linear(h, f.Wo)
+	return b.linear(b.dropout(h), f.Wo)
 }
 
 // forward is the module in an inference graph: residual + f(x) in two fused
@@ -151,7 +151,7 @@ func loadFFLayer(v vars, cfg Config) *ffLayer {
 func (l *ffLayer) graph(b *builder, x *G.Node) *G.Node {
 	h := l.norm.graph(b, x, b.role("h"))
 	if !b.infer {
-		return b.add(x, l.ff.graph(b, h))
+		return b.add(x, b.dropout(l.ff.graph(b, h)))
 	}
 	return l.ff.forward(b, h, x)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/genq-go/genq/internal/kernel"
+	"github.com/genq-go/genq/internal/nn"
 	"gorgonia.org/tensor"
 )
 
@@ -272,6 +273,14 @@ func (m *Model) LossAndGrad(ctx context.Context, ids, mask, labels [][]int) (flo
 }
 
 func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, withGrad bool) (float64, map[string]*Tensor, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lossAndGradLocked(ctx, ids, mask, labels, withGrad, nil)
+}
+
+// lossAndGradLocked is lossAndGrad with m.mu held, with dropout from drop
+// in the training graph when it is not nil.
+func (m *Model) lossAndGradLocked(ctx context.Context, ids, mask, labels [][]int, withGrad bool, drop *nn.Dropout) (float64, map[string]*Tensor, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
@@ -298,22 +307,28 @@ func (m *Model) lossAndGrad(ctx context.Context, ids, mask, labels [][]int, with
 	for i := 0; i < b.n; i++ {
 		dec = append(dec, m.ShiftRight(lab[i*t:(i+1)*t])...)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g, err := m.seq2seqGraph(b.n, b.s, t, withGrad)
+	if !withGrad {
+		g, err := m.seq2seqGraph(b.n, b.s, t, false)
+		if err != nil {
+			return 0, nil, err
+		}
+		in, err := m.seq2seqInputs(b, dec, t, tl)
+		if err != nil {
+			return 0, nil, err
+		}
+		out, err := g.run(in, "logits")
+		if err != nil {
+			return 0, nil, err
+		}
+		return crossEntropy(out["logits"], lab, m.cfg.VocabSize)
+	}
+	g, err := m.seq2seqGraphDrop(b.n, b.s, t, true, drop)
 	if err != nil {
 		return 0, nil, err
 	}
 	in, err := m.seq2seqInputs(b, dec, t, tl)
 	if err != nil {
 		return 0, nil, err
-	}
-	if !withGrad {
-		out, err := g.run(in, "logits")
-		if err != nil {
-			return 0, nil, err
-		}
-		return crossEntropy(out["logits"], lab, m.cfg.VocabSize)
 	}
 	in["labels"] = intTensor(lab)
 	outs := []string{"loss"}

@@ -175,9 +175,10 @@ type builder struct {
 	params map[*Tensor]*G.Node
 	err    error
 
-	infer bool   // an inference graph: fused forward-only ops on workspace buffers
-	stack string // the stack being built ("enc", "dec"), which prefixes buffer roles
-	turn  int    // which of the stack's two residual-stream buffers comes next
+	infer bool        // an inference graph: fused forward-only ops on workspace buffers
+	drop  *nn.Dropout // training graphs of Fit: the dropout of modeling_t5.py (nil: none)
+	stack string      // the stack being built ("enc", "dec"), which prefixes buffer roles
+	turn  int         // which of the stack's two residual-stream buffers comes next
 }
 
 func newBuilder(m *Model, infer bool) *builder {
@@ -274,4 +275,13 @@ func (b *builder) scale(x *G.Node, s float32) *G.Node {
 // in) in PyTorch's layout: x·wᵀ, differentiable.
 func (b *builder) linear(x *G.Node, w *Tensor) *G.Node {
 	return b.call(func() (*G.Node, error) { return nn.Linear(x, b.param(w), nil) })
+}
+
+// dropout is nn.Dropout(dropout_rate) in the training graphs of Fit: x
+// itself in every other graph.
+func (b *builder) dropout(x *G.Node) *G.Node {
+	if b.drop == nil {
+		return x
+	}
+	return b.call(func() (*G.Node, error) { return nn.DropoutOp(x, b.drop) })
 }

@@ -23,6 +23,8 @@ type Model struct {
 	tick   int64
 	builds int        // graphs built so far (each shape once while it stays cached)
 	ws     *workspace // buffers of the inference graphs, built on first use
+
+	files map[string][]byte // config.json and generation_config.json as Load read them, for Save
 }
 
 // workspace returns the buffers of the inference graphs. The caller holds m.mu.
@@ -77,6 +79,8 @@ func Load(ctx context.Context, nameOrDir string, opts LoadOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	m.SetTokenizer(tok)
+	if err := m.keepFiles(dir, tok); err != nil {
+		return nil, err
+	}
 	return m, nil
 }

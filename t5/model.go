@@ -22,6 +22,7 @@ import (
 	"math"
 
 	"github.com/genq-go/genq/internal/gemm"
+	"github.com/genq-go/genq/internal/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -138,7 +139,18 @@ func (m *Model) encoderGraph(n, s int) (*compiled, error) {
 // with train it takes labels [n·t] and outputs the loss and the gradient of
 // every parameter (grads keyed by hub name).
 func (m *Model) seq2seqGraph(n, s, t int, train bool) (*compiled, error) {
-	return m.graph(fmt.Sprintf("seq2seq n=%d s=%d t=%d train=%v", n, s, t, train), !train, func(b *builder) *compiled {
+	return m.seq2seqGraphDrop(n, s, t, train, nil)
+}
+
+// seq2seqGraphDrop is seq2seqGraph with dropout from drop in a training
+// graph (Fit's), as model.train() applies it; nil drop is seq2seqGraph.
+func (m *Model) seq2seqGraphDrop(n, s, t int, train bool, drop *nn.Dropout) (*compiled, error) {
+	key := fmt.Sprintf("seq2seq n=%d s=%d t=%d train=%v", n, s, t, train)
+	if drop != nil {
+		key += fmt.Sprintf(" dropout=%p", drop)
+	}
+	return m.graph(key, !train, func(b *builder) *compiled {
+		b.drop = drop
 		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}, grads: map[string]*G.Node{}}
 		in := func(name string, dt tensor.Dtype, shape ...int) *G.Node {
 			x := b.input(name, dt, shape...)

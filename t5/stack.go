@@ -47,10 +47,11 @@ func (s *stack) name() string {
 func (st *stack) graph(b *builder, x, buckets, mask, enc, crossBias *G.Node, n, s, t int) *G.Node {
 	b.stack = st.name()
 	bias := st.biasAttention().biasGraph(b, buckets, mask, st.name()+".bias")
+	x = b.dropout(x)
 	for i, bl := range st.blocks {
 		x = bl.graph(b, x, bias, enc, crossBias, n, s, t, i)
 	}
-	return st.final.graph(b, x, st.name()+".final")
+	return b.dropout(st.final.graph(b, x, st.name()+".final"))
 }
 
 // step runs the decoder on the step's embedded rows st.x and leaves the

@@ -26,14 +26,17 @@ type Tokenizer interface {
 var errNoTokenizer = errors.New("t5: the model has no tokenizer (load it from a folder with spiece.model, or call SetTokenizer)")
 
 // tokenizerBox holds a Tokenizer for Model's atomic pointer.
-type tokenizerBox struct{ t Tokenizer }
+type tokenizerBox struct {
+	t     Tokenizer
+	files map[string][]byte // the files Load read it from, which Save writes back; nil after SetTokenizer
+}
 
 // SetTokenizer replaces the model's tokenizer. The tokenizer must use the
 // model's vocabulary (pad 0, </s> 1 for T5 checkpoints). It is safe to call
 // while other goroutines use the model: a Generate or Score call that has
 // started keeps the tokenizer it started with, for all its passages; calls
 // that start afterwards use t.
-func (m *Model) SetTokenizer(t Tokenizer) { m.tok.Store(&tokenizerBox{t}) }
+func (m *Model) SetTokenizer(t Tokenizer) { m.tok.Store(&tokenizerBox{t: t}) }
 
 // Tokenizer returns the model's tokenizer (nil when none was loaded).
 func (m *Model) Tokenizer() Tokenizer {

@@ -19,6 +19,9 @@ const (
 	T5 ModelKind = iota
 	// SentenceTransformer is a sentence-transformers bi-encoder.
 	SentenceTransformer
+	// CrossEncoder is a sentence-transformers CrossEncoder (a transformers
+	// sequence classifier with its tokenizer).
+	CrossEncoder
 )
 
 // String names the kind.
@@ -28,6 +31,8 @@ func (k ModelKind) String() string {
 		return "T5"
 	case SentenceTransformer:
 		return "SentenceTransformer"
+	case CrossEncoder:
+		return "CrossEncoder"
 	}
 	return fmt.Sprintf("ModelKind(%d)", int(k))
 }
@@ -56,6 +61,10 @@ func ModelFiles(kind ModelKind) (required, optional []string) {
 			"modules.json", "config_sentence_transformers.json", "sentence_bert_config.json",
 			"1_Pooling/config.json", "vocab.txt", "tokenizer.json",
 			"tokenizer_config.json", "special_tokens_map.json",
+		}
+	case CrossEncoder:
+		return []string{"config.json"}, []string{
+			"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
 		}
 	}
 	return nil, nil
