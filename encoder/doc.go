@@ -41,7 +41,9 @@
 // NoDuplicates batching, AdamW with weight decay except for biases and
 // LayerNorm weights (package encoder/optim), global gradient-norm clipping,
 // a linear warm-up and decay schedule, an optional evaluator, and resumable
-// checkpoints. It returns the loss of every step.
+// checkpoints. It returns the loss of every step. Examples carry labels
+// for a loss that takes them (GPL's MarginMSE on cross-encoder margins), and
+// CachedMNRL trains large batches in bounded memory by gradient caching.
 //
 // # In your own graph
 //

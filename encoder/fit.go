@@ -23,9 +23,20 @@ import (
 //	encoder.Example{Texts: []string{query, passage}}
 //	encoder.Example{Texts: []string{query, passage, hardNegative}}
 //
-// Every example of a Fit call has the same number of texts.
+// A loss that takes labels, such as loss.MarginMSE, reads them from Labels:
+// GPL's (query, positive, negative) triple with the cross-encoder margin as
+// label, InputExample(texts=[q, p, n], label=margin), is
+//
+//	encoder.Example{Texts: []string{query, positive, negative}, Labels: []float64{margin}}
+//
+// Every example of a Fit call has the same number of texts, and the same
+// number of labels.
 type Example struct {
 	Texts []string
+	// Labels are the example's labels, in the layout its loss documents
+	// (MarginMSE: one teacher margin per hard negative); nil for a loss
+	// without labels, such as MNRL.
+	Labels []float64
 }
 
 // FitOptions are the settings of Fit. Start from DefaultFitOptions.
@@ -120,6 +131,16 @@ var errInterrupted = errors.New("encoder: Fit interrupted (test hook)")
 // containing "bias", "LayerNorm.bias", "LayerNorm.weight") at the learning
 // rate of the WarmupLinear schedule.
 //
+// The examples' Labels reach the loss as its labels node ([BatchSize,
+// len(Labels)] float32): loss.MarginMSE reads the teacher margins there. A
+// loss.GradCached loss (loss.CachedMNRL) trains with gradient caching, as
+// sentence-transformers' CachedMultipleNegativesRankingLoss does: each text
+// column is embedded MiniBatch texts at a time without a backward graph, the
+// loss's gradient with respect to the batch's embeddings is taken, and each
+// mini-batch runs again, with the same dropout masks, to back-propagate it;
+// the weights' gradients add up over the mini-batches. The update is the one
+// of the whole batch, in the memory of a mini-batch's graphs.
+//
 // With a CheckpointDir, Fit writes a checkpoint every CheckpointEvery steps
 // and at the end; with Resume it continues from the one it finds there
 // without repeating or skipping a step. A loss that is NaN or infinite
@@ -188,7 +209,14 @@ func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts F
 				return res, fmt.Errorf("encoder: Fit: step %d: %w", step, err)
 			}
 		}
-		lv, err := tr.step(step, cols, opts.LearningRate*optim.WarmupLinear(step, warmup, total))
+		var labels [][]float64
+		if len(examples[0].Labels) > 0 {
+			labels = make([][]float64, len(idx))
+			for i, j := range idx {
+				labels[i] = examples[j].Labels
+			}
+		}
+		lv, err := tr.step(step, cols, opts.LearningRate*optim.WarmupLinear(step, warmup, total), labels...)
 		if err != nil {
 			return res, fmt.Errorf("encoder: Fit: step %d (epoch %d): %w", step, step/perEpoch, err)
 		}
@@ -236,6 +264,7 @@ type trainer struct {
 	hidden, attn *nn.Dropout
 	loss         loss.Loss
 	graphs       map[string]*trainGraph
+	cache        *gradCache // gradient caching, for a loss.GradCached loss; nil otherwise
 }
 
 // newTrainer sets up AdamW over the model's weights (weight decay except for
@@ -250,12 +279,15 @@ func (m *Model) newTrainer(opts FitOptions, l loss.Loss) (*trainer, error) {
 		loss:    l,
 		graphs:  map[string]*trainGraph{},
 	}
+	var err error
+	if tr.cache, err = newGradCache(l); err != nil {
+		return nil, err
+	}
 	tr.oparams = make([]*optim.Param, len(tr.all))
 	for i, p := range tr.all {
 		tr.oparams[i] = &optim.Param{Name: p.name, Data: p.data()}
 		tr.byParam[p] = tr.oparams[i]
 	}
-	var err error
 	tr.opt, err = optim.NewAdamW(optim.Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
 		optim.SplitDecay(tr.oparams, opts.WeightDecay)...)
 	if err != nil {
@@ -265,11 +297,15 @@ func (m *Model) newTrainer(opts FitOptions, l loss.Loss) (*trainer, error) {
 }
 
 // step is one training step on a batch, one tokenized batch per text column,
-// at learning rate lr: forward and backward through the graph for the
-// batch's shape (with step's dropout masks), global gradient-norm clipping
-// and an AdamW update. It returns the loss, and fails when the loss is NaN
-// or infinite.
-func (tr *trainer) step(step int, cols []tokenized, lr float64) (float64, error) {
+// and the labels of its examples (none for a loss without labels), at
+// learning rate lr: forward and backward through the graph for the batch's
+// shape (with step's dropout masks), global gradient-norm clipping and an
+// AdamW update (with gradient caching, see gradCache, for a loss.GradCached
+// loss). It returns the loss, and fails when the loss is NaN or infinite.
+func (tr *trainer) step(step int, cols []tokenized, lr float64, labels ...[]float64) (float64, error) {
+	if tr.cache != nil {
+		return tr.cachedStep(step, cols, labels, lr)
+	}
 	m := tr.m
 	lens := make([]int, len(cols))
 	key := strconv.Itoa(len(cols[0].ids))
@@ -280,13 +316,20 @@ func (tr *trainer) step(step int, cols []tokenized, lr float64) (float64, error)
 	tg, ok := tr.graphs[key]
 	if !ok {
 		var err error
-		if tg, err = m.buildTrain(len(cols[0].ids), lens, tr.loss, tr.hidden, tr.attn); err != nil {
+		var nlabels int
+		if len(labels) > 0 {
+			nlabels = len(labels[0])
+		}
+		if tg, err = m.buildTrainLabeled(len(cols[0].ids), lens, tr.loss, nlabels, tr.hidden, tr.attn); err != nil {
 			return 0, err
 		}
 		tr.graphs[key] = tg
 	}
 	tr.hidden.Reseed(tr.seed ^ uint64(2*step+1)*0x9e3779b97f4a7c15)
 	tr.attn.Reseed(tr.seed ^ uint64(2*step+2)*0x9e3779b97f4a7c15)
+	if err := tg.setLabels(labels); err != nil {
+		return 0, err
+	}
 	if err := tg.step(cols...); err != nil {
 		return 0, err
 	}
@@ -326,10 +369,18 @@ func (o FitOptions) validate(examples []Example) error {
 	case o.EvaluateEvery < 0:
 		return fmt.Errorf("encoder: Fit: EvaluateEvery must be ≥ 0, got %d", o.EvaluateEvery)
 	}
-	cols := len(examples[0].Texts)
+	cols, labels := len(examples[0].Texts), len(examples[0].Labels)
 	for i, e := range examples {
 		if len(e.Texts) == 0 || len(e.Texts) != cols {
 			return fmt.Errorf("encoder: Fit: example %d has %d texts and example 0 has %d; every example needs the same texts (anchor, positive, then any hard negatives)", i, len(e.Texts), cols)
+		}
+		if len(e.Labels) != labels {
+			return fmt.Errorf("encoder: Fit: example %d has %d labels and example 0 has %d; every example needs the same number of labels (MarginMSE: one margin per hard negative)", i, len(e.Labels), labels)
+		}
+		for k, v := range e.Labels {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("encoder: Fit: label %d of example %d is %v; labels must be finite", k, i, v)
+			}
 		}
 	}
 	return nil

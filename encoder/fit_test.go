@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,33 +63,7 @@ func TestFitStep(t *testing.T) {
 			require.Len(t, res.Losses, 1)
 			assert.Equal(t, 1, res.Steps)
 			assert.InDelta(t, g.T(t, "mnrl.loss").F32[0], res.Losses[0], 1e-5+1e-4*res.Losses[0], "the step's loss")
-			var names []string
-			g.Decode(t, "parameter_names", &names)
-			got := map[string][]float32{}
-			for _, p := range append(m.body.params(), m.body.extras()...) {
-				got[p.name] = p.data()
-			}
-			var worst float64
-			noise := 0
-			for _, n := range names {
-				want := g.T(t, "after_step."+n).F32
-				grad, hasGrad := g.Tensors["grad."+n]
-				require.Len(t, got[n], len(want), n)
-				for i, w := range want {
-					d := math.Abs(float64(got[n][i] - w))
-					tol := 5e-6 + 1e-5*math.Abs(float64(w))
-					if hasGrad && math.Abs(float64(grad.F32[i])) < 1e-6 && d > tol {
-						tol, noise = 2*lr, noise+1
-						t.Logf("after_step.%s[%d]: reference gradient %.2g is noise; |Δ| = %.3g", n, i, grad.F32[i], d)
-					} else {
-						worst = math.Max(worst, d)
-					}
-					if !assert.LessOrEqual(t, d, tol, "after_step.%s[%d] = %v, want %v", n, i, got[n][i], w) {
-						break
-					}
-				}
-			}
-			t.Logf("after_step: max |Δ| = %.3g over weights with a real gradient; %d weights with a noise gradient moved differently, within 2·lr", worst, noise)
+			assertAfterStep(t, m, g, "after_step.", "grad.", lr)
 		})
 	}
 }
@@ -104,36 +80,42 @@ func resumeRun(t *testing.T) (load func() *Model, pairs []Example, opts FitOptio
 // TestFitResume interrupts a 2-epoch run (dropout 0.1, shuffled
 // NoDuplicates batches, checkpoints every 2 steps) after 3 steps, resumes it
 // in a fresh model from the step-2 checkpoint, and checks that the result,
-// weights and loss history, is bit-identical to an uninterrupted run.
+// weights and loss history, is bit-identical to an uninterrupted run: with
+// MNRL, and with CachedMNRL in mini-batches of 1 (gradient caching draws
+// its dropout masks from seeds of the step and mini-batch too).
 func TestFitResume(t *testing.T) {
-	loadPlain, pairs, opts := resumeRun(t)
-	load := func() *Model {
-		m := loadPlain()
-		m.cfg.HiddenDropout, m.cfg.AttentionDropout = 0.1, 0.1
-		return m
+	for _, l := range []loss.Loss{nil, loss.NewCachedMNRL(1)} {
+		t.Run(fmt.Sprintf("%T", l), func(t *testing.T) {
+			loadPlain, pairs, opts := resumeRun(t)
+			load := func() *Model {
+				m := loadPlain()
+				m.cfg.HiddenDropout, m.cfg.AttentionDropout = 0.1, 0.1
+				return m
+			}
+			ctx := context.Background()
+
+			whole := load()
+			want, err := whole.Fit(ctx, pairs, l, opts)
+			require.NoError(t, err)
+			require.Len(t, want.Losses, 6)
+
+			opts.CheckpointDir, opts.CheckpointEvery = t.TempDir(), 2
+			cut := opts
+			cut.stopAfter = 3
+			part, err := load().Fit(ctx, pairs, l, cut)
+			require.ErrorIs(t, err, errInterrupted)
+			assert.Equal(t, want.Losses[:3], part.Losses, "the losses before the interruption")
+
+			resumed := load()
+			opts.Resume = true
+			got, err := resumed.Fit(ctx, pairs, l, opts)
+			require.NoError(t, err)
+			assert.Equal(t, 4, got.Steps, "steps taken after resuming at the step-2 checkpoint")
+			assert.Equal(t, want.Losses, got.Losses, "the loss history of a resumed run is the uninterrupted run's")
+			assertSameWeights(t, resumed, whole)
+			assertDifferentWeights(t, load(), whole)
+		})
 	}
-	ctx := context.Background()
-
-	whole := load()
-	want, err := whole.Fit(ctx, pairs, nil, opts)
-	require.NoError(t, err)
-	require.Len(t, want.Losses, 6)
-
-	opts.CheckpointDir, opts.CheckpointEvery = t.TempDir(), 2
-	cut := opts
-	cut.stopAfter = 3
-	part, err := load().Fit(ctx, pairs, nil, cut)
-	require.ErrorIs(t, err, errInterrupted)
-	assert.Equal(t, want.Losses[:3], part.Losses, "the losses before the interruption")
-
-	resumed := load()
-	opts.Resume = true
-	got, err := resumed.Fit(ctx, pairs, nil, opts)
-	require.NoError(t, err)
-	assert.Equal(t, 4, got.Steps, "steps taken after resuming at the step-2 checkpoint")
-	assert.Equal(t, want.Losses, got.Losses, "the loss history of a resumed run is the uninterrupted run's")
-	assertSameWeights(t, resumed, whole)
-	assertDifferentWeights(t, load(), whole)
 }
 
 // assertDifferentWeights guards TestFitResume against a run that changes nothing.
@@ -415,4 +397,49 @@ func TestFitFallsBackToOlderCheckpoint(t *testing.T) {
 	assert.Contains(t, progress.String(), "resuming from the older checkpoint of step 2")
 	assert.Equal(t, want.Losses, got.Losses)
 	assertSameWeights(t, resumed, whole)
+}
+
+// assertAfterStep compares every parameter of m after one fit step at
+// learning rate lr with the golden tensors after+name of g, at TestFitStep's
+// tolerance (|Δ| <= 5e-6 + 1e-5·|want|, or 2·lr where the golden gradient
+// grad+name is rounding noise). The names are the model's parameters.
+func assertAfterStep(t *testing.T, m *Model, g *testutil.Golden, after, grad string, lr float64) {
+	t.Helper()
+	got := map[string][]float32{}
+	var names []string
+	for _, p := range append(m.body.params(), m.body.extras()...) {
+		got[p.name] = p.data()
+		if _, ok := g.Tensors[after+p.name]; ok {
+			names = append(names, p.name)
+		}
+	}
+	require.NotEmpty(t, names, "no golden %s tensors", after)
+	golden := 0
+	for k := range g.Tensors {
+		if strings.HasPrefix(k, after) {
+			golden++
+		}
+	}
+	require.Len(t, names, golden, "golden %s tensors that name no parameter of the model", after)
+	var worst float64
+	noise := 0
+	for _, n := range names {
+		want := g.T(t, after+n).F32
+		gr, hasGrad := g.Tensors[grad+n]
+		require.Len(t, got[n], len(want), n)
+		for i, w := range want {
+			d := math.Abs(float64(got[n][i] - w))
+			tol := 5e-6 + 1e-5*math.Abs(float64(w))
+			if hasGrad && math.Abs(float64(gr.F32[i])) < 1e-6 && d > tol {
+				tol, noise = 2*lr, noise+1
+				t.Logf("%s%s[%d]: reference gradient %.2g is noise; |Δ| = %.3g", after, n, i, gr.F32[i], d)
+			} else {
+				worst = math.Max(worst, d)
+			}
+			if !assert.LessOrEqual(t, d, tol, "%s%s[%d] = %v, want %v", after, n, i, got[n][i], w) {
+				break
+			}
+		}
+	}
+	t.Logf("%s: max |Δ| = %.3g over weights with a real gradient; %d weights with a noise gradient moved differently, within 2·lr", after, worst, noise)
 }

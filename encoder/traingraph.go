@@ -7,6 +7,7 @@ import (
 	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/loss"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // trainGraph is a compiled training graph for one shape (batch size and the
@@ -33,6 +34,13 @@ type trainGraph struct {
 	// towers' gathered rows (wordNodes, one per column) after each run
 	words     *wordGrad
 	wordNodes []*G.Node
+
+	// labels is the [B, L] float32 input of the examples' labels (nil for
+	// a loss trained without them).
+	labels *G.Node
+	// keepWords makes step add into words without resetting it first (the
+	// gradient-caching graphs, which share one accumulator).
+	keepWords bool
 }
 
 // scorer is a loss that also exposes its score matrix (MNRL).
@@ -42,23 +50,38 @@ type scorer interface {
 
 // buildTrain builds and compiles the training graph for batches of b
 // examples whose text columns are padded to lens tokens (lens[0] the
-// anchors, lens[1] the positives, …), trained with l. hidden and attn are the
-// dropout sources (nil to train without dropout).
+// anchors, lens[1] the positives, …), trained with l without labels.
+// hidden and attn are the dropout sources (nil to train without dropout).
 func (m *Model) buildTrain(b int, lens []int, l loss.Loss, hidden, attn *nn.Dropout) (*trainGraph, error) {
-	return m.buildTrainGraph(b, lens, func(emb []*G.Node) (cost, scores *G.Node, err error) {
+	return m.buildTrainLabeled(b, lens, l, 0, hidden, attn)
+}
+
+// buildTrainLabeled is buildTrain for examples with nlabels labels each
+// (0: none): the graph gets a [b, nlabels] labels input that the loss takes.
+func (m *Model) buildTrainLabeled(b int, lens []int, l loss.Loss, nlabels int, hidden, attn *nn.Dropout) (*trainGraph, error) {
+	var labels *G.Node
+	tg, err := m.buildTrainGraph(b, lens, func(emb []*G.Node) (cost, scores *G.Node, err error) {
+		if nlabels > 0 {
+			labels = G.NewMatrix(emb[0].Graph(), tensor.Float32, G.WithShape(b, nlabels), G.WithName("labels"))
+		}
 		if s, ok := l.(scorer); ok && len(emb) >= 2 {
 			if scores, err = s.Scores(emb[0], emb[1:]...); err != nil {
 				return nil, nil, err
 			}
 		}
-		if cost, err = l.Compute(emb, nil); err != nil {
+		if cost, err = l.Compute(emb, labels); err != nil {
 			return nil, nil, err
 		}
 		if !cost.IsScalar() {
 			return nil, nil, fmt.Errorf("encoder: the loss %T returned a node of shape %v; want a scalar", l, cost.Shape())
 		}
 		return cost, scores, nil
-	}, hidden, attn)
+	}, hidden, attn, nil)
+	if err != nil {
+		return nil, err
+	}
+	tg.labels = labels
+	return tg, nil
 }
 
 // objective builds a training loss on the sentence embeddings of each text
@@ -68,8 +91,10 @@ type objective func(embeddings []*G.Node) (cost, scores *G.Node, err error)
 // buildTrainGraph builds and compiles the training graph for batches of b
 // examples whose text columns are padded to lens tokens (lens[0] the
 // anchors, lens[1] the positives, …), trained on obj. hidden and attn are
-// the dropout sources (nil to train without dropout).
-func (m *Model) buildTrainGraph(b int, lens []int, obj objective, hidden, attn *nn.Dropout) (tg *trainGraph, err error) {
+// the dropout sources (nil to train without dropout). words, when not nil,
+// is the accumulator of the word embeddings' gradient the graph adds into
+// (by default it gets its own).
+func (m *Model) buildTrainGraph(b int, lens []int, obj objective, hidden, attn *nn.Dropout, words *wordGrad) (tg *trainGraph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("encoder: building the training graph for %d examples × %v tokens: %v", b, lens, r)
@@ -122,7 +147,9 @@ func (m *Model) buildTrainGraph(b int, lens []int, obj objective, hidden, attn *
 			wrt = append(wrt, in.words)
 		}
 		s := gr.b.gathered.t.Shape()
-		tg.words = newWordGrad(s[0], s[1])
+		if tg.words = words; words == nil {
+			tg.words = newWordGrad(s[0], s[1])
+		}
 	}
 	grads, err := G.Grad(cost, wrt...)
 	if err != nil {
@@ -194,7 +221,9 @@ func (tg *trainGraph) step(cols ...tokenized) error {
 		tg.scores = tg.scoresRead.Value([]*G.Node{tg.scoresNode}, 0)
 	}
 	if tg.words != nil {
-		tg.words.reset()
+		if !tg.keepWords {
+			tg.words.reset()
+		}
 		for i, in := range tg.cols {
 			v := tg.reads.Value(nodes, 1+i)
 			if v == nil {
@@ -212,6 +241,34 @@ func (tg *trainGraph) step(cols ...tokenized) error {
 			return fmt.Errorf("encoder: the graph left the gradient of %s unset", n.Name())
 		}
 		k++
+	}
+	return nil
+}
+
+// setLabels binds the labels of the batch's examples, one row per example,
+// to a graph built for labels; a graph without labels takes none.
+func (tg *trainGraph) setLabels(labels [][]float64) error {
+	if tg.labels == nil {
+		if len(labels) > 0 {
+			return fmt.Errorf("encoder: labels bound to a training graph built without them")
+		}
+		return nil
+	}
+	s := tg.labels.Shape()
+	if len(labels) != s[0] {
+		return fmt.Errorf("encoder: %d rows of labels bound to a training graph for batches of %d", len(labels), s[0])
+	}
+	v := make([]float32, 0, s[0]*s[1])
+	for i, r := range labels {
+		if len(r) != s[1] {
+			return fmt.Errorf("encoder: example %d of the batch has %d labels; the graph takes %d", i, len(r), s[1])
+		}
+		for _, x := range r {
+			v = append(v, float32(x))
+		}
+	}
+	if err := G.Let(tg.labels, tensor.New(tensor.WithShape(s...), tensor.WithBacking(v))); err != nil {
+		return fmt.Errorf("encoder: binding the labels: %w", err)
 	}
 	return nil
 }

@@ -34,6 +34,26 @@
 // input nodes of one type and shape into one: name every input
 // (gorgonia.WithName).
 //
+// # MarginMSE
+//
+// [MarginMSE] is sentence-transformers' MarginMSELoss, GPL's training
+// objective: the student's margin score(q, p) − score(q, n) (dot products by
+// default) is regressed onto a teacher's margin, the labels, with the mean
+// squared error. GPL's labels are a cross-encoder's raw logits
+// CE(q, p) − CE(q, n); they reach the loss as the labels node of Compute
+// ([B] or [B, n], one per hard negative), encoder.Example.Labels in Fit.
+//
+// # CachedMNRL and gradient caching
+//
+// [CachedMNRL] is CachedMultipleNegativesRankingLoss (GradCache): MNRL whose
+// trainer embeds the batch in mini-batches, so that large batches fit in
+// the memory of small ones. A loss asks for it by implementing [GradCached];
+// the trainer embeds without a backward graph, takes the loss and its
+// gradient with respect to the embeddings from [EmbeddingGradients], and
+// back-propagates that gradient through each mini-batch again.
+// encoder.Model.Fit does this; the loss and gradients equal MNRL's on the
+// whole batch.
+//
 // # Shapes and dtypes
 //
 // Anchors and every candidate are [B, D] matrices of the same dtype (Float32
@@ -55,5 +75,11 @@
 // Henderson et al. 2017, "Efficient Natural Language Response Suggestion for
 // Smart Reply" (the loss); sentence_transformers/losses/
 // MultipleNegativesRankingLoss.py and util.cos_sim (the reference numbers in
-// testdata/fixtures/{distilbert,bert}-tiny come from them).
+// testdata/fixtures/{distilbert,bert}-tiny come from them). Hofstätter et
+// al. 2020, "Improving Efficient Neural Ranking Models with Cross-Architecture
+// Knowledge Distillation" (MarginMSE); Wang et al. 2022, "GPL" (its use with
+// cross-encoder margins); Gao et al. 2021, "Scaling Deep Contrastive Learning
+// Batch Size under Memory Limited Setup" (GradCache); sentence-transformers
+// 2.7's MarginMSELoss.py and CachedMultipleNegativesRankingLoss.py
+// (testdata/fixtures/gpl).
 package loss

@@ -73,3 +73,54 @@ func ExampleMNRL_Compute() {
 	// Output:
 	// loss 1.1030
 }
+
+// One (query, positive, negative) triple with the teacher's margin 2: the
+// student scores q·p = 1 and q·n = 0.5, a margin of 0.5, so the loss is
+// (0.5 − 2)² = 2.25 and its gradient pushes q·p up and q·n down.
+func ExampleMarginMSE() {
+	g := gorgonia.NewGraph()
+	row := func(name string, v ...float64) *gorgonia.Node {
+		return gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(1, 2), gorgonia.WithName(name),
+			gorgonia.WithValue(tensor.New(tensor.WithShape(1, 2), tensor.WithBacking(v))))
+	}
+	q, p, n := row("query", 1, 1), row("positive", 1, 0), row("negative", 0.5, 0)
+	labels := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(1), gorgonia.WithName("margins"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{2}))))
+	cost, err := loss.NewMarginMSE().Compute([]*gorgonia.Node{q, p, n}, labels)
+	if err != nil {
+		log.Fatal(err)
+	}
+	grads, err := gorgonia.Grad(cost, p, n)
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("loss %.2f\n", cost.Value().Data())
+	fmt.Printf("d loss / d positive %.1f, d loss / d negative %.1f\n", grads[0].Value().Data(), grads[1].Value().Data())
+	// Output:
+	// loss 2.25
+	// d loss / d positive [-3.0 -3.0], d loss / d negative [3.0 3.0]
+}
+
+// EmbeddingGradients is the middle step of gradient caching: the loss of a
+// whole batch of embeddings, computed in mini-batches elsewhere, and its
+// gradient with respect to them, which the trainer then back-propagates
+// through each mini-batch. For CachedMNRL it is MNRL's.
+func ExampleEmbeddingGradients() {
+	column := func(v ...float32) *tensor.Dense {
+		return tensor.New(tensor.WithShape(2, 2), tensor.WithBacking(v))
+	}
+	queries, passages := column(1, 0, 0, 1), column(0.9, 0.1, 0.2, 0.8)
+	l := loss.NewCachedMNRL(32)
+	value, grads, err := loss.EmbeddingGradients(l, []*tensor.Dense{queries, passages}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("loss %.4f, %d gradients of shape %v\n", value, len(grads), grads[0].Shape())
+	// Output:
+	// loss 0.0000, 2 gradients of shape (2, 2)
+}

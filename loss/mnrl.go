@@ -169,24 +169,33 @@ func (l MNRL) check(anchors *gorgonia.Node, candidates []*gorgonia.Node) (b, d i
 	if l.Scale <= 0 || math.IsInf(l.Scale, 0) || math.IsNaN(l.Scale) {
 		return 0, 0, fmt.Errorf("loss: MNRL.Scale is %v; it must be a positive finite number (NewMNRL uses 20)", l.Scale)
 	}
+	if b, d, err = checkColumns(anchors, candidates); err != nil {
+		return 0, 0, err
+	}
+	if n := b * len(candidates); n < 2 {
+		return 0, 0, fmt.Errorf("loss: MNRL over %d anchor and %d candidate: with a single candidate the softmax has one column and the loss is exactly 0, so nothing trains; use batches of at least 2 pairs or add hard negatives", b, n)
+	}
+	return b, d, nil
+}
+
+// checkColumns checks that anchors and candidates are distinct [B, D]
+// matrices of one float dtype in one graph and returns B and D.
+func checkColumns(anchors *gorgonia.Node, candidates []*gorgonia.Node) (b, d int, err error) {
 	if anchors == nil {
-		return 0, 0, fmt.Errorf("loss: MNRL needs an anchors node, got nil")
+		return 0, 0, fmt.Errorf("loss: the loss needs an anchors node, got nil")
 	}
 	if len(candidates) == 0 {
-		return 0, 0, fmt.Errorf("loss: MNRL needs at least one candidates node (the positives), got none")
+		return 0, 0, fmt.Errorf("loss: the loss needs at least one candidates node (the positives), got none")
 	}
 	dt := anchors.Dtype()
 	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return 0, 0, fmt.Errorf("loss: anchors have dtype %v; MNRL supports Float32 and Float64", dt)
+		return 0, 0, fmt.Errorf("loss: anchors have dtype %v; the loss supports Float32 and Float64", dt)
 	}
 	as := anchors.Shape()
 	if as.Dims() != 2 || as[0] < 1 || as[1] < 1 {
 		return 0, 0, fmt.Errorf("loss: anchors have shape %v; want [batch, dim] with batch, dim ≥ 1", as)
 	}
 	b, d = as[0], as[1]
-	if n := b * len(candidates); n < 2 {
-		return 0, 0, fmt.Errorf("loss: MNRL over %d anchor and %d candidate: with a single candidate the softmax has one column and the loss is exactly 0, so nothing trains; use batches of at least 2 pairs or add hard negatives", b, n)
-	}
 	for i, c := range candidates {
 		what := candidateName(i)
 		if c == nil {
