@@ -24,8 +24,10 @@ import (
 // Σ embedding ⊙ cached gradient, whose weight gradients are the loss's
 // share from that mini-batch, and they add up. Both runs of a mini-batch
 // draw the same dropout masks (the dropout sources are reseeded alike), as
-// sentence-transformers' RandContext replays the random state. Memory is
-// that of one mini-batch's graphs, whatever the batch size.
+// sentence-transformers' RandContext replays the random state. Memory does
+// not grow with the batch size: per column, a forward-only graph (its layers
+// sharing buffers) and a training graph of one mini-batch (and of a shorter
+// last one), plus one accumulator per weight.
 type gradCache struct {
 	miniBatch int
 	forward   map[string]*cacheForward

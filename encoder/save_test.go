@@ -2,7 +2,6 @@ package encoder
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,8 +33,8 @@ func TestSave(t *testing.T) {
 			for _, f := range []string{"modules.json", "sentence_bert_config.json", "config_sentence_transformers.json",
 				"1_Pooling/config.json", "config.json", "tokenizer_config.json", "special_tokens_map.json"} {
 				var got, want any
-				readJSONFile(t, filepath.Join(dir, f), &got)
-				readJSONFile(t, filepath.Join(src, f), &want)
+				require.NoError(t, testutil.ReadJSON(filepath.Join(dir, f), &got), "saved %s", f)
+				require.NoError(t, testutil.ReadJSON(filepath.Join(src, f), &want), "fixture's %s", f)
 				assert.Equal(t, want, got, "%s differs", f)
 			}
 			for _, f := range []string{"README.md", "vocab.txt", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"} {
@@ -60,13 +59,6 @@ func TestSave(t *testing.T) {
 			assert.Len(t, entries, 1, "Save left entries next to the folder")
 		})
 	}
-}
-
-func readJSONFile(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, v), path)
 }
 
 func bitsEqual(a, b []float32) bool {

@@ -13,6 +13,15 @@
 	LEAQ (DI)(R9*1), R13; \
 	LEAQ (R13)(R9*1), R14
 
+// CORPUSARGS loads the arguments c, cstride, n and out, which stand from
+// off(FP) on, into DI, R9, CX and DX, then does CORPUS3.
+#define CORPUSARGS(off) \
+	MOVQ c+(off)(FP), DI; \
+	MOVQ cstride+(off+8)(FP), R9; \
+	MOVQ n+(off+16)(FP), CX; \
+	MOVQ out+(off+24)(FP), DX; \
+	CORPUS3
+
 // ZERO3 clears the three accumulators of one query row.
 #define ZERO3(a0, a1, a2) \
 	VXORPS a0, a0, a0; \
@@ -50,11 +59,7 @@
 TEXT ·dot4x3(SB), NOSPLIT, $0-48
 	MOVQ q+0(FP), SI
 	MOVQ qstride+8(FP), BX
-	MOVQ c+16(FP), DI
-	MOVQ cstride+24(FP), R9
-	MOVQ n+32(FP), CX
-	MOVQ out+40(FP), DX
-	CORPUS3
+	CORPUSARGS(16)
 	LEAQ (SI)(BX*1), R10
 	LEAQ (R10)(BX*1), R11
 	LEAQ (R11)(BX*1), R12
@@ -88,11 +93,7 @@ loop4x3:
 // corpus row j (j < 3, rows cstride bytes apart).
 TEXT ·dot1x3(SB), NOSPLIT, $0-40
 	MOVQ q+0(FP), SI
-	MOVQ c+8(FP), DI
-	MOVQ cstride+16(FP), R9
-	MOVQ n+24(FP), CX
-	MOVQ out+32(FP), DX
-	CORPUS3
+	CORPUSARGS(8)
 	ZERO3(Y0, Y1, Y2)
 	XORQ AX, AX
 

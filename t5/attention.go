@@ -385,22 +385,12 @@ func (l *attentionLayer) graphCross(b *builder, x, enc, bias *G.Node, n, s, t, l
 	return l.attn.forwardCross(b, h, enc, x, bias, n, s, t, layer)
 }
 
-// stepSelf runs the self-attention layer of decoder block layer on the
-// step's rows st.x in place.
-func (l *attentionLayer) stepSelf(st *stepper, layer int) error {
+// step runs an attention layer of decoder block layer on the step's rows
+// st.x in place: attend is l.attn's stepSelf for the self-attention layer,
+// its stepCross for the cross-attention layer.
+func (l *attentionLayer) step(st *stepper, layer int, attend func(st *stepper, layer int, dst, x []float32) error) error {
 	l.norm.step(st.h, st.x)
-	if err := l.attn.stepSelf(st, layer, st.out, st.h); err != nil {
-		return err
-	}
-	addTo(st.x, st.out)
-	return nil
-}
-
-// stepCross runs the cross-attention layer of decoder block layer on the
-// step's rows st.x in place.
-func (l *attentionLayer) stepCross(st *stepper, layer int) error {
-	l.norm.step(st.h, st.x)
-	if err := l.attn.stepCross(st, layer, st.out, st.h); err != nil {
+	if err := attend(st, layer, st.out, st.h); err != nil {
 		return err
 	}
 	addTo(st.x, st.out)

@@ -43,10 +43,10 @@ func (bl *block) graph(b *builder, x, selfBias, enc, crossBias *G.Node, n, s, t,
 
 // step runs decoder block i on the step's rows st.x in place.
 func (bl *block) step(st *stepper, i int) error {
-	if err := bl.self.stepSelf(st, i); err != nil {
+	if err := bl.self.step(st, i, bl.self.attn.stepSelf); err != nil {
 		return err
 	}
-	if err := bl.cross.stepCross(st, i); err != nil {
+	if err := bl.cross.step(st, i, bl.cross.attn.stepCross); err != nil {
 		return err
 	}
 	bl.ff.step(st)

@@ -3,22 +3,12 @@ package wordpiece
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// allocated returns the bytes fn allocates.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // TestIDsSizeNoAllocation checks that an id read from a file sizes no
 // allocation: a token at id 16 million (in added_tokens.json, or in
@@ -42,7 +32,7 @@ func TestIDsSizeNoAllocation(t *testing.T) {
 		{"added_tokens.json", "<far>", func() { tok, err = Load(vocab) }},
 		{"tokenizer.json", "a", func() { tok, err = LoadTokenizerJSON(js) }},
 	} {
-		n := allocated(c.load)
+		n := testutil.Allocated(c.load)
 		require.NoError(t, err, c.name)
 		assert.Less(t, n, uint64(32<<20), "%s: bytes allocated", c.name)
 		assert.Equal(t, 16000001, tok.VocabSize(), c.name)

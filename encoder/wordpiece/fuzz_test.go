@@ -2,41 +2,25 @@ package wordpiece
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/genq-go/genq/internal/tokenutil"
 	"github.com/stretchr/testify/require"
 )
-
-// maxFuzzText caps the texts FuzzTokenize tokenizes: longer ones reach no new
-// code and only slow each run (and the minimization of what it finds).
-const maxFuzzText = 512
-
-// maxFuzzFile caps the files the parser fuzz targets read: bigger ones reach
-// no new code, and the peak memory of a run stays a few times this.
-const maxFuzzFile = 64 << 10
 
 // FuzzTokenize feeds arbitrary bytes (invalid UTF-8 included) through every
 // entry point: nothing may panic, ids must be valid, [CLS]/[SEP] in place,
 // truncation within bounds, Tokens and IDs in step. The tokenizer is loaded
 // once per fuzzing process.
 func FuzzTokenize(f *testing.F) {
-	for _, s := range []string{
+	tok := loadBert(f, "bert-tiny")
+	testutil.FuzzText(f, []string{
 		"", "Hello, world!", "[CLS][SEP] [PAD]x[MASK]", "東京 ﬀ Ⅳ 🧑\u200d🚀", "\xff\xfe\x00\r\n\t",
 		"\u0130\u03a3\u2028\u0085", strings.Repeat("a", 150), "e\u0301\u0301", "[UNK", "##ing",
-	} {
-		f.Add(s, 8)
-	}
-	tok := loadBert(f, "bert-tiny")
-	f.Fuzz(func(t *testing.T, text string, maxLen int) {
-		if len(text) > maxFuzzText {
-			return
-		}
-		checkTokenizer(t, tok, text, maxLen)
-	})
+	}, func(t *testing.T, text string, maxLen int) { checkTokenizer(t, tok, text, maxLen) })
 }
 
 // checkTokenizer is what every fuzz target asks of a tokenizer it could
@@ -88,9 +72,7 @@ func checkParsed(t *testing.T, tok *Tokenizer) {
 // makes every run slow.
 func smallVocab(t testing.TB) []string {
 	t.Helper()
-	b, err := os.ReadFile(testutil.Fixture("bert-tiny", "vocab.txt"))
-	require.NoError(t, err)
-	lines := strings.Split(string(b), "\n")
+	lines := strings.Split(string(testutil.ReadFixture(t, "bert-tiny", "vocab.txt")), "\n")
 	v := append([]string{lines[0]}, lines[100:104]...) // [PAD], [UNK], [CLS], [SEP], [MASK]
 	v = append(v, lines[999:1200]...)                  // characters
 	v = append(v, lines[1996:2100]...)                 // words
@@ -109,7 +91,7 @@ func FuzzVocab(f *testing.F) {
 	f.Add([]byte("[UNK]\r\n[CLS]\r[SEP]\nhello\n##lo\nhello\n"))
 	f.Add([]byte("\n\n\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > maxFuzzFile {
+		if len(b) > testutil.MaxFuzzFile {
 			return
 		}
 		lines, err := parseVocab(b)
@@ -136,7 +118,7 @@ func FuzzTokenizerJSON(f *testing.F) {
 		"added_tokens": [{"id": 3, "content": "[CLS]", "special": true}], "normalizer": {"type": "BertNormalizer", "lowercase": false},
 		"post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 3], "sep": ["[SEP]", 4]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > maxFuzzFile {
+		if len(b) > testutil.MaxFuzzFile {
 			return
 		}
 		opts := DefaultOptions()
@@ -157,27 +139,14 @@ func FuzzTokenizerJSON(f *testing.F) {
 // vocabulary: ids of added tokens, special tokens and lengths come from the
 // files, and no value they hold may size an allocation unchecked.
 func FuzzConfig(f *testing.F) {
-	read := func(name string) []byte {
-		b, err := os.ReadFile(testutil.Fixture("bert-tiny", name))
-		require.NoError(f, err)
-		return b
-	}
+	read := func(name string) []byte { return testutil.ReadFixture(f, "bert-tiny", name) }
 	f.Add(read("tokenizer_config.json"), read("special_tokens_map.json"), []byte(nil))
 	f.Add([]byte(`{"do_lower_case": false, "never_split": ["[X]"], "model_max_length": 1e30, "strip_accents": null}`),
 		[]byte(`{"additional_special_tokens": ["[X]", {"content": "[Y]"}], "cls_token": "<s>"}`), []byte(`{"<z>": 16000000}`))
 	vocab := smallVocab(f)
-	file := func(name string, b []byte) configFile {
-		if len(b) == 0 {
-			return configFile{path: name} // absent
-		}
-		return configFile{path: name, data: b}
-	}
-	f.Fuzz(func(t *testing.T, tc, sm, at []byte) {
-		if len(tc)+len(sm)+len(at) > maxFuzzFile {
-			return
-		}
+	testutil.FuzzConfigFiles(f, func(t *testing.T, files [3]tokenutil.ConfigFile) {
 		opts := DefaultOptions()
-		if err := applyConfig(file("tokenizer_config.json", tc), file("special_tokens_map.json", sm), file("added_tokens.json", at), &opts); err != nil {
+		if err := applyConfig(files[0], files[1], files[2], &opts); err != nil {
 			return
 		}
 		tok, err := build(linesTable(vocab), opts)

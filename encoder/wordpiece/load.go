@@ -3,14 +3,14 @@ package wordpiece
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/genq-go/genq/internal/tokenutil"
 )
 
 // Load reads a BERT / DistilBERT tokenizer from a HuggingFace model folder:
@@ -97,39 +97,24 @@ func parseVocab(data []byte) ([]string, error) {
 	return vocab, nil
 }
 
-// configFile is one optional JSON file of a tokenizer folder: its path, for
-// errors, and its bytes (nil when the folder has no such file).
-type configFile struct {
-	path string
-	data []byte
-}
-
 // readConfig applies tokenizer_config.json, special_tokens_map.json and
 // added_tokens.json (each optional) to opts.
 func readConfig(dir string, opts *Options) error {
-	var files [3]configFile
-	for i, name := range []string{"tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"} {
-		files[i].path = filepath.Join(dir, name)
-		data, err := os.ReadFile(files[i].path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("wordpiece: reading %s: %w", files[i].path, err)
-		}
-		files[i].data = data
+	files, err := tokenutil.ReadConfigFiles(dir)
+	if err != nil {
+		return fmt.Errorf("wordpiece: %w", err)
 	}
 	return applyConfig(files[0], files[1], files[2], opts)
 }
 
 // applyConfig applies the contents of tokenizer_config.json, special_tokens_map.json
 // and added_tokens.json to opts.
-func applyConfig(tokConfig, specialMap, addedFile configFile, opts *Options) error {
+func applyConfig(tokConfig, specialMap, addedFile tokenutil.ConfigFile, opts *Options) error {
 	var cfg map[string]json.RawMessage
-	if err := tokConfig.decode(&cfg); err != nil {
+	if err := decodeConfig(tokConfig, &cfg); err != nil {
 		return err
 	}
-	path := tokConfig.path
+	path := tokConfig.Path
 	fields := []struct {
 		key string
 		dst any
@@ -186,10 +171,10 @@ func applyConfig(tokConfig, specialMap, addedFile configFile, opts *Options) err
 	}
 
 	var smap map[string]json.RawMessage
-	if err := specialMap.decode(&smap); err != nil {
+	if err := decodeConfig(specialMap, &smap); err != nil {
 		return err
 	}
-	if err := readSpecialTokens(specialMap.path, smap, opts); err != nil {
+	if err := readSpecialTokens(specialMap.Path, smap, opts); err != nil {
 		return err
 	}
 	return readAddedTokensFile(addedFile, opts)
@@ -198,9 +183,9 @@ func applyConfig(tokConfig, specialMap, addedFile configFile, opts *Options) err
 // readAddedTokensFile reads the legacy added_tokens.json ({"token": id}):
 // tokens not yet known become added tokens, special when they are one of the
 // special tokens.
-func readAddedTokensFile(f configFile, opts *Options) error {
+func readAddedTokensFile(f tokenutil.ConfigFile, opts *Options) error {
 	var legacy map[string]int
-	if err := f.decode(&legacy); err != nil {
+	if err := decodeConfig(f, &legacy); err != nil {
 		return err
 	}
 	known := make(map[int]bool)
@@ -288,13 +273,10 @@ func readSpecialTokens(path string, m map[string]json.RawMessage, opts *Options)
 	return nil
 }
 
-// decode decodes the file into v; a missing file leaves v untouched.
-func (f configFile) decode(v any) error {
-	if f.data == nil {
-		return nil
-	}
-	if err := json.Unmarshal(f.data, v); err != nil {
-		return fmt.Errorf("wordpiece: parsing %s: %w", f.path, err)
+// decodeConfig decodes the file f into v; a missing file leaves v untouched.
+func decodeConfig(f tokenutil.ConfigFile, v any) error {
+	if _, err := f.Decode(v); err != nil {
+		return fmt.Errorf("wordpiece: parsing %w", err)
 	}
 	return nil
 }

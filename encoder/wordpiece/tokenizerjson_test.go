@@ -18,25 +18,16 @@ import (
 // untruncated and truncated at 16, and decode as the original does.
 func TestTokenizerJSONRoundTrip(t *testing.T) {
 	orig := loadBert(t, "bert-tiny")
-	dir := t.TempDir()
-	path := testutil.WriteFile(t, filepath.Join(dir, "tokenizer.json"), orig.WriteTokenizerJSON)
-
-	fromFile, err := LoadTokenizerJSON(path)
-	require.NoError(t, err)
-	fromDir, err := Load(dir)
-	require.NoError(t, err)
 	rows := testutil.TokenizerRows(t)
-	for name, tok := range map[string]*Tokenizer{"LoadTokenizerJSON": fromFile, "Load": fromDir} {
-		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, []int{orig.ClsID(), orig.SepID(), orig.PadID(), orig.UnkID(), orig.MaskID(), orig.VocabSize()},
-				[]int{tok.ClsID(), tok.SepID(), tok.PadID(), tok.UnkID(), tok.MaskID(), tok.VocabSize()}, "cls, sep, pad, unk, mask, vocab size")
-			for i, r := range rows {
-				assert.Equal(t, r.BertIDs, tok.Encode(r.Text, 0).IDs, "row %d %q", i, r.Text)
-				assert.Equal(t, r.BertTrunc16, tok.Encode(r.Text, 16).IDs, "row %d %q truncated at 16", i, r.Text)
-				assert.Equal(t, orig.Decode(r.BertIDs, true), tok.Decode(r.BertIDs, true), "row %d %q decoded", i, r.Text)
-			}
-		})
-	}
+	testutil.TokenizerJSONRoundTrip(t, orig.WriteTokenizerJSON, LoadTokenizerJSON, Load, func(t *testing.T, tok *Tokenizer) {
+		assert.Equal(t, []int{orig.ClsID(), orig.SepID(), orig.PadID(), orig.UnkID(), orig.MaskID(), orig.VocabSize()},
+			[]int{tok.ClsID(), tok.SepID(), tok.PadID(), tok.UnkID(), tok.MaskID(), tok.VocabSize()}, "cls, sep, pad, unk, mask, vocab size")
+		for i, r := range rows {
+			assert.Equal(t, r.BertIDs, tok.Encode(r.Text, 0).IDs, "row %d %q", i, r.Text)
+			assert.Equal(t, r.BertTrunc16, tok.Encode(r.Text, 16).IDs, "row %d %q truncated at 16", i, r.Text)
+			assert.Equal(t, orig.Decode(r.BertIDs, true), tok.Decode(r.BertIDs, true), "row %d %q decoded", i, r.Text)
+		}
+	})
 }
 
 // TestLoadTokenizerJSONComponents reads hand-written tokenizer.json files the

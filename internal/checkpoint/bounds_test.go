@@ -6,12 +6,12 @@ import (
 	"compress/flate"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/testutil"
 )
 
 // record is one zip record of a crafted archive: written stored or deflated
@@ -57,15 +57,6 @@ func deflated(t *testing.T, data []byte) []byte {
 	return b.Bytes()
 }
 
-// allocated returns the bytes allocated while f runs.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // TestPyTorchBoundedByFileSize reads archives whose records or views declare
 // far more than the file holds: each must be refused before the allocation
 // it asks for (less than 1 MiB allocated in all, for archives of under
@@ -109,7 +100,7 @@ func TestPyTorchBoundedByFileSize(t *testing.T) {
 			require.NoError(t, err)
 			require.Less(t, st.Size(), int64(100_000), "the crafted archive")
 			var m map[string]*checkpoint.Tensor
-			n := allocated(func() { m, err = checkpoint.ReadPyTorch(tc.path) })
+			n := testutil.Allocated(func() { m, err = checkpoint.ReadPyTorch(tc.path) })
 			require.ErrorContains(t, err, tc.want, "read %v", m)
 			require.Less(t, n, uint64(mib), "bytes allocated to refuse the archive")
 		})

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // proseSentences is ordinary English prose of the kind GenQ generates queries
@@ -84,4 +87,36 @@ func Passages(n int) []string {
 		out[i] = sb.String()
 	}
 	return out
+}
+
+// PassageCorpus is the corpus of the tokenizer passage benchmarks: 10,000
+// Passages and how many tokens they make together.
+type PassageCorpus struct {
+	Passages []string
+	Tokens   int
+}
+
+// PassageBench skips b under -short, and otherwise returns the corpus of
+// 10,000 passages, whose tokens count counts (one passage's ids, truncated as
+// the benchmark truncates); their average must be 300 ± 50.
+func PassageBench(b *testing.B, count func(passage string) int) *PassageCorpus {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("10,000 passages: skipped under -short")
+	}
+	c := &PassageCorpus{Passages: Passages(10_000)}
+	for _, p := range c.Passages {
+		c.Tokens += count(p)
+	}
+	require.InDelta(b, 300, c.Tokens/len(c.Passages), 50, "average tokens of a passage")
+	return c
+}
+
+// Report reports the throughput of b, each of whose ops went over the whole
+// corpus: passages/s, tokens/s and tokens/passage.
+func (c *PassageCorpus) Report(b *testing.B) {
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(len(c.Passages)*b.N)/s, "passages/s")
+	b.ReportMetric(float64(c.Tokens*b.N)/s, "tokens/s")
+	b.ReportMetric(float64(c.Tokens)/float64(len(c.Passages)), "tokens/passage")
 }

@@ -72,3 +72,10 @@ func TestHelpersFail(t *testing.T) {
 		})
 	}
 }
+
+var allocSink []byte
+
+func TestAllocated(t *testing.T) {
+	n := Allocated(func() { allocSink = make([]byte, 1<<20) })
+	assert.GreaterOrEqual(t, n, uint64(1<<20), "a 1 MiB slice")
+}

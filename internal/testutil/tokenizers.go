@@ -3,6 +3,7 @@ package testutil
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -46,4 +47,23 @@ func WriteFile(t testing.TB, path string, write func(io.Writer) error) string {
 	}
 	require.NoError(t, f.Close())
 	return path
+}
+
+// TokenizerJSONRoundTrip writes a tokenizer.json with write into a new
+// folder and reads it back on its own, with loadFile (a LoadTokenizerJSON),
+// and as the only tokenizer file of the folder, with loadDir (a Load); check
+// runs on each tokenizer read, in a subtest named after the loader.
+func TokenizerJSONRoundTrip[T any](t *testing.T, write func(io.Writer) error, loadFile, loadDir func(string) (T, error), check func(t *testing.T, tok T)) {
+	t.Helper()
+	dir := t.TempDir()
+	fromFile, err := loadFile(WriteFile(t, filepath.Join(dir, "tokenizer.json"), write))
+	require.NoError(t, err)
+	fromDir, err := loadDir(dir)
+	require.NoError(t, err)
+	for _, l := range []struct {
+		name string
+		tok  T
+	}{{"LoadTokenizerJSON", fromFile}, {"Load", fromDir}} {
+		t.Run(l.name, func(t *testing.T) { check(t, l.tok) })
+	}
 }

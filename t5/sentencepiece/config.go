@@ -2,11 +2,10 @@ package sentencepiece
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/genq-go/genq/internal/tokenutil"
 )
 
 // hfConfig is what the HuggingFace tokenizer files around spiece.model say:
@@ -77,45 +76,9 @@ type tokenizerConfigJSON struct {
 	AddedTokensDecoder map[string]addedTokenJSON `json:"added_tokens_decoder"`
 }
 
-// jsonFile is one optional JSON file of a tokenizer folder: its name, for
-// errors, and its bytes (nil when the folder has no such file).
-type jsonFile struct {
-	name string
-	data []byte
-}
-
-// readJSONFiles reads the named files of dir; a missing one has nil data.
-func readJSONFiles(dir string, names ...string) ([]jsonFile, error) {
-	out := make([]jsonFile, len(names))
-	for i, name := range names {
-		path := filepath.Join(dir, name)
-		out[i].name = path
-		b, err := os.ReadFile(path)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[i].data = b
-	}
-	return out, nil
-}
-
-// unmarshal decodes the file into v; it reports false when there is no file.
-func (f jsonFile) unmarshal(v any) (bool, error) {
-	if f.data == nil {
-		return false, nil
-	}
-	if err := json.Unmarshal(f.data, v); err != nil {
-		return true, fmt.Errorf("%s: %w", f.name, err)
-	}
-	return true, nil
-}
-
 // readHFConfig reads the optional HuggingFace tokenizer files in dir.
 func readHFConfig(dir string) (hfConfig, error) {
-	files, err := readJSONFiles(dir, "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json")
+	files, err := tokenutil.ReadConfigFiles(dir)
 	if err != nil {
 		return defaultHFConfig(), err
 	}
@@ -124,14 +87,14 @@ func readHFConfig(dir string) (hfConfig, error) {
 
 // parseHFConfig reads tokenizer_config.json, special_tokens_map.json and
 // added_tokens.json over T5Tokenizer's defaults.
-func parseHFConfig(tokConfig, specialMap, addedFile jsonFile) (hfConfig, error) {
+func parseHFConfig(tokConfig, specialMap, addedFile tokenutil.ConfigFile) (hfConfig, error) {
 	c := defaultHFConfig()
 	var tc tokenizerConfigJSON
-	if _, err := tokConfig.unmarshal(&tc); err != nil {
+	if _, err := tokConfig.Decode(&tc); err != nil {
 		return c, err
 	}
 	var sm tokenizerConfigJSON // special_tokens_map.json has the same keys
-	if _, err := specialMap.unmarshal(&sm); err != nil {
+	if _, err := specialMap.Decode(&sm); err != nil {
 		return c, err
 	}
 	pick := func(dst *string, vals ...*tokenValue) {
@@ -179,7 +142,7 @@ func parseHFConfig(tokConfig, specialMap, addedFile jsonFile) (hfConfig, error) 
 		}
 	}
 	var at map[string]int
-	if ok, err := addedFile.unmarshal(&at); err != nil {
+	if ok, err := addedFile.Decode(&at); err != nil {
 		return c, err
 	} else if ok {
 		c.addedTokensFile = at

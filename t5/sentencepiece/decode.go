@@ -1,6 +1,10 @@
 package sentencepiece
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/genq-go/genq/internal/tokenutil"
+)
 
 // Decode turns ids back into text as tokenizer.decode(ids,
 // skip_special_tokens=skipSpecial) does: sentencepiece decodes the pieces
@@ -24,28 +28,7 @@ func (t *Tokenizer) decode(ids []int, skipSpecial bool) string {
 			toks = append(toks, tok)
 		}
 	}
-	var subTexts, current []string
-	for _, tok := range toks {
-		if t.legacyAdded[tok] {
-			if len(current) > 0 {
-				if s := t.tokensToString(current); s != "" {
-					subTexts = append(subTexts, s)
-				}
-				current = nil
-			}
-			subTexts = append(subTexts, tok)
-			continue
-		}
-		current = append(current, tok)
-	}
-	if len(current) > 0 {
-		subTexts = append(subTexts, t.tokensToString(current))
-	}
-	text := strings.Join(subTexts, " ")
-	if t.cleanUp {
-		text = cleanUpTokenization(text)
-	}
-	return text
+	return tokenutil.Join(toks, t.legacyAdded, t.tokensToString, t.cleanUp)
 }
 
 // tokensToString is T5Tokenizer.convert_tokens_to_string: runs of ordinary
@@ -76,15 +59,4 @@ func (t *Tokenizer) tokensToString(toks []string) string {
 	}
 	out.WriteString(t.sp.decodePieces(current))
 	return pyStrip(out.String())
-}
-
-// cleanUpTokenization is PreTrainedTokenizerBase.clean_up_tokenization.
-var cleanUpReplacer = []string{" .", ".", " ?", "?", " !", "!", " ,", ",", " ' ", "'", " n't", "n't", " 'm", "'m", " 's", "'s", " 've", "'ve", " 're", "'re"}
-
-func cleanUpTokenization(s string) string {
-	// Python chains str.replace calls: each one runs over the previous result.
-	for i := 0; i < len(cleanUpReplacer); i += 2 {
-		s = strings.ReplaceAll(s, cleanUpReplacer[i], cleanUpReplacer[i+1])
-	}
-	return s
 }

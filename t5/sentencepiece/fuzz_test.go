@@ -3,19 +3,15 @@ package sentencepiece
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/genq-go/genq/internal/tokenutil"
 
 	"github.com/stretchr/testify/require"
 )
-
-// maxFuzzText caps the texts the fuzz targets tokenize: longer ones reach
-// no new code and only slow each run (and the minimization of what it finds).
-const maxFuzzText = 512
 
 // FuzzEncodeDecode checks that no input makes Encode, Pieces or Decode panic,
 // that ids stay inside the vocabulary and end with </s>, that truncation
@@ -23,19 +19,11 @@ const maxFuzzText = 512
 // loaded once per fuzzing process.
 func FuzzEncodeDecode(f *testing.F) {
 	tok := loadT5(f)
-	for _, s := range []string{
+	testutil.FuzzText(f, []string{
 		"", " ", "Hello, world!", "a\r\nb\tc", "<extra_id_0>", "</s></s>", "<pad><unk>",
 		"ﬃ ｈｅｌｌｏ ²", "東京 🙂 \u200b\u200e", "\xff\xfe\xe2\x82", "▁▁ ▁", "<extra_id_", "\x00\x01",
 		strings.Repeat("x", 300),
-	} {
-		f.Add(s, 8)
-	}
-	f.Fuzz(func(t *testing.T, text string, maxLen int) {
-		if len(text) > maxFuzzText {
-			return
-		}
-		checkTokenizer(t, tok, text, maxLen)
-	})
+	}, func(t *testing.T, text string, maxLen int) { checkTokenizer(t, tok, text, maxLen) })
 }
 
 // checkTokenizer is what every fuzz target asks of a tokenizer it could
@@ -81,9 +69,12 @@ func smallModel(t testing.TB) []byte {
 // fuzzTexts are the texts the parser fuzz targets tokenize with what they built.
 var fuzzTexts = []string{"Hello, world! <extra_id_0>", " a\xff  </s><pad>b ", ""}
 
-// maxFuzzFile caps the files the parser fuzz targets read: bigger ones
-// reach no new code, and the peak memory of a run stays a few times this.
-const maxFuzzFile = 64 << 10
+// checkParsed runs checkTokenizer over fuzzTexts.
+func checkParsed(t *testing.T, tok *Tokenizer) {
+	for _, s := range fuzzTexts {
+		checkTokenizer(t, tok, s, 0)
+	}
+}
 
 // FuzzModelProto feeds arbitrary bytes to the spiece.model reader
 // (parseModelProto, then the model and tokenizer built on it): nothing may
@@ -91,11 +82,9 @@ const maxFuzzFile = 64 << 10
 func FuzzModelProto(f *testing.F) {
 	f.Add(smallModel(f))
 	f.Add(buildModelProto([]protoPiece{{"<unk>", 0, typeUnknown}, {"</s>", 0, typeControl}, {"▁", -1, typeNormal}, {"a", -2, typeNormal}}, false))
-	full, err := os.ReadFile(testutil.Fixture("t5-tiny", "spiece.model"))
-	require.NoError(f, err)
-	f.Add(full[:4096])
+	f.Add(testutil.ReadFixture(f, "t5-tiny", "spiece.model")[:4096])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > maxFuzzFile {
+		if len(b) > testutil.MaxFuzzFile {
 			return
 		}
 		mp, err := parseModelProto(b)
@@ -110,9 +99,7 @@ func FuzzModelProto(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, s := range fuzzTexts {
-			checkTokenizer(t, tok, s, 0)
-		}
+		checkParsed(t, tok)
 	})
 }
 
@@ -129,16 +116,14 @@ func FuzzTokenizerJSON(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte(`{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0], ["▁a", -1]]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > maxFuzzFile {
+		if len(b) > testutil.MaxFuzzFile {
 			return
 		}
 		tok, err := loadTokenizerJSON(b, defaultHFConfig())
 		if err != nil {
 			return
 		}
-		for _, s := range fuzzTexts {
-			checkTokenizer(t, tok, s, 0)
-		}
+		checkParsed(t, tok)
 	})
 }
 
@@ -147,11 +132,7 @@ func FuzzTokenizerJSON(f *testing.F) {
 // small model: extra_ids, added-token ids and special tokens come from the
 // files, and no value they hold may size an allocation unchecked.
 func FuzzHFConfig(f *testing.F) {
-	read := func(name string) []byte {
-		b, err := os.ReadFile(testutil.Fixture("t5-tiny", name))
-		require.NoError(f, err)
-		return b
-	}
+	read := func(name string) []byte { return testutil.ReadFixture(f, "t5-tiny", name) }
 	f.Add(read("tokenizer_config.json"), read("special_tokens_map.json"), read("added_tokens.json"))
 	f.Add([]byte(`{"extra_ids": 100000000}`), []byte(nil), []byte(nil))
 	f.Add([]byte(`{"extra_ids": 3, "eos_token": {"content": "a"}, "legacy": true}`), []byte(`{"additional_special_tokens": ["<extra_id_0>", "x"]}`), []byte(`{"<y>": 7}`))
@@ -159,17 +140,8 @@ func FuzzHFConfig(f *testing.F) {
 	require.NoError(f, err)
 	sp, err := newModel(mp)
 	require.NoError(f, err)
-	file := func(name string, b []byte) jsonFile {
-		if len(b) == 0 {
-			return jsonFile{name: name} // absent
-		}
-		return jsonFile{name: name, data: b}
-	}
-	f.Fuzz(func(t *testing.T, tc, sm, at []byte) {
-		if len(tc)+len(sm)+len(at) > maxFuzzFile {
-			return
-		}
-		cfg, err := parseHFConfig(file("tokenizer_config.json", tc), file("special_tokens_map.json", sm), file("added_tokens.json", at))
+	testutil.FuzzConfigFiles(f, func(t *testing.T, files [3]tokenutil.ConfigFile) {
+		cfg, err := parseHFConfig(files[0], files[1], files[2])
 		if err != nil {
 			return
 		}
@@ -178,9 +150,7 @@ func FuzzHFConfig(f *testing.F) {
 			return
 		}
 		require.LessOrEqual(t, tok.VocabSize(), maxID+1)
-		for _, s := range fuzzTexts {
-			checkTokenizer(t, tok, s, 0)
-		}
+		checkParsed(t, tok)
 	})
 }
 

@@ -188,88 +188,78 @@ func (m *modelProto) checkComplete() error {
 }
 
 func parsePiece(b []byte) (protoPiece, error) {
-	fs, err := fields(b)
-	if err != nil {
-		return protoPiece{}, err
-	}
 	p := protoPiece{typ: typeNormal}
-	for _, f := range fs {
-		switch {
-		case f.num == 1 && f.typ == protowire.BytesType:
-			p.piece = f.str()
-		case f.num == 2 && f.typ == protowire.Fixed32Type:
-			p.score = f.float()
-		case f.num == 3 && f.typ == protowire.VarintType:
-			p.typ = pieceType(f.int32())
-		}
-	}
-	return p, nil
+	err := decodeInto(b, []fieldDst{{1, &p.piece}, {2, &p.score}, {3, &p.typ}})
+	return p, err
 }
 
 func (t *trainerSpec) parse(b []byte) error {
-	fs, err := fields(b)
-	if err != nil {
-		return err
-	}
-	for _, f := range fs {
-		if f.typ == protowire.VarintType {
-			switch f.num {
-			case 3:
-				t.modelType = f.int32()
-			case 4:
-				t.vocabSize = f.int32()
-			case 33:
-				t.hardVocabLimit = f.bool()
-			case 24:
-				t.treatWhitespaceAsSuffix = f.bool()
-			case 35:
-				t.byteFallback = f.bool()
-			case 40:
-				t.unkID = f.int32()
-			case 41:
-				t.bosID = f.int32()
-			case 42:
-				t.eosID = f.int32()
-			case 43:
-				t.padID = f.int32()
-			}
-			continue
-		}
-		if f.typ == protowire.BytesType {
-			switch f.num {
-			case 44:
-				t.unkSurface = f.str()
-			case 45:
-				t.unkPiece = f.str()
-			case 46:
-				t.bosPiece = f.str()
-			case 47:
-				t.eosPiece = f.str()
-			case 48:
-				t.padPiece = f.str()
-			}
-		}
-	}
-	return nil
+	return decodeInto(b, []fieldDst{
+		{3, &t.modelType}, {4, &t.vocabSize}, {24, &t.treatWhitespaceAsSuffix},
+		{33, &t.hardVocabLimit}, {35, &t.byteFallback},
+		{40, &t.unkID}, {41, &t.bosID}, {42, &t.eosID}, {43, &t.padID},
+		{44, &t.unkSurface}, {45, &t.unkPiece}, {46, &t.bosPiece}, {47, &t.eosPiece}, {48, &t.padPiece},
+	})
 }
 
 func (n *normalizerSpec) parse(b []byte) error {
+	return decodeInto(b, []fieldDst{
+		{1, &n.name}, {2, &n.precompiledCharsmap},
+		{3, &n.addDummyPrefix}, {4, &n.removeExtraWhitespaces}, {5, &n.escapeWhitespaces},
+	})
+}
+
+// fieldDst is where decodeInto stores field num: a *bool, *int32, *pieceType,
+// *float32, *string or *[]byte.
+type fieldDst struct {
+	num protowire.Number
+	ptr any
+}
+
+// decodeInto decodes the message b and stores each field whose number dst
+// names into the variable dst points it to, when the field's wire type is the
+// one that variable's proto type is written with: a varint into *bool,
+// *int32 or *pieceType, a fixed32 into *float32, a length-delimited field into
+// *string or *[]byte. Other fields, and fields of another wire type, are
+// skipped, as protobuf readers skip unknown fields; the last of a repeated
+// field wins.
+func decodeInto(b []byte, dst []fieldDst) error {
 	fs, err := fields(b)
 	if err != nil {
 		return err
 	}
 	for _, f := range fs {
-		switch {
-		case f.num == 1 && f.typ == protowire.BytesType:
-			n.name = f.str()
-		case f.num == 2 && f.typ == protowire.BytesType:
-			n.precompiledCharsmap = f.bytes
-		case f.num == 3 && f.typ == protowire.VarintType:
-			n.addDummyPrefix = f.bool()
-		case f.num == 4 && f.typ == protowire.VarintType:
-			n.removeExtraWhitespaces = f.bool()
-		case f.num == 5 && f.typ == protowire.VarintType:
-			n.escapeWhitespaces = f.bool()
+		var ptr any
+		for _, d := range dst {
+			if d.num == f.num {
+				ptr = d.ptr
+			}
+		}
+		switch v := ptr.(type) {
+		case *bool:
+			if f.typ == protowire.VarintType {
+				*v = f.bool()
+			}
+		case *int32:
+			if f.typ == protowire.VarintType {
+				*v = f.int32()
+			}
+		case *pieceType:
+			if f.typ == protowire.VarintType {
+				*v = pieceType(f.int32())
+			}
+		case *float32:
+			if f.typ == protowire.Fixed32Type {
+				*v = f.float()
+			}
+		case *string:
+			if f.typ == protowire.BytesType {
+				*v = f.str()
+			}
+		case *[]byte:
+			if f.typ == protowire.BytesType {
+				*v = f.bytes
+			}
 		}
 	}
 	return nil

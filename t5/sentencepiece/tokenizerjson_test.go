@@ -12,38 +12,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// writeTokenizerJSON writes t5-tiny's tokenizer (spiece.model and its
-// config files) into dir as the tokenizer.json that transformers'
-// T5Converter produces, and returns its path.
-func writeTokenizerJSON(t *testing.T, dir string) string {
-	t.Helper()
-	return testutil.WriteFile(t, filepath.Join(dir, "tokenizer.json"), loadT5(t).WriteTokenizerJSON)
-}
-
 // TestTokenizerJSON checks that tokenizer.json, read on its own
 // (LoadTokenizerJSON) or as the only tokenizer file of a folder (Load),
 // tokenizes every golden row as the slow tokenizer does on spiece.model:
 // ids, ids truncated at 16, pieces and decode(skip_special_tokens=True).
 func TestTokenizerJSON(t *testing.T) {
-	dir := t.TempDir()
-	path := writeTokenizerJSON(t, dir)
-	fromFile, err := LoadTokenizerJSON(path)
-	require.NoError(t, err)
-	fromDir, err := Load(dir)
-	require.NoError(t, err)
 	rows := testutil.TokenizerRows(t)
-	for name, tok := range map[string]*Tokenizer{"LoadTokenizerJSON": fromFile, "Load": fromDir} {
-		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, []int{32100, 32099, 32000}, []int{tok.Len(), tok.PieceToID("<extra_id_0>"), tok.sp.size()},
-				"Len, id of <extra_id_0>, sentencepiece pieces")
-			for i, r := range rows {
-				assert.Equal(t, r.T5IDs, tok.encode(r.Text, 0), "row %d %q", i, r.Text)
-				assert.Equal(t, r.T5IDsTrunc16, tok.encode(r.Text, 16), "row %d %q truncated at 16", i, r.Text)
-				assert.Equal(t, r.T5Pieces, tok.Pieces(r.Text), "row %d %q pieces", i, r.Text)
-				assert.Equal(t, r.T5Decode, tok.decode(r.T5IDs, true), "row %d %q decoded", i, r.Text)
-			}
-		})
-	}
+	testutil.TokenizerJSONRoundTrip(t, loadT5(t).WriteTokenizerJSON, LoadTokenizerJSON, Load, func(t *testing.T, tok *Tokenizer) {
+		assert.Equal(t, []int{32100, 32099, 32000}, []int{tok.Len(), tok.PieceToID("<extra_id_0>"), tok.sp.size()},
+			"Len, id of <extra_id_0>, sentencepiece pieces")
+		for i, r := range rows {
+			assert.Equal(t, r.T5IDs, tok.encode(r.Text, 0), "row %d %q", i, r.Text)
+			assert.Equal(t, r.T5IDsTrunc16, tok.encode(r.Text, 16), "row %d %q truncated at 16", i, r.Text)
+			assert.Equal(t, r.T5Pieces, tok.Pieces(r.Text), "row %d %q pieces", i, r.Text)
+			assert.Equal(t, r.T5Decode, tok.decode(r.T5IDs, true), "row %d %q decoded", i, r.Text)
+		}
+	})
 }
 
 // TestLoadTokenizerJSONErrors checks that what genq's T5 tokenizer cannot

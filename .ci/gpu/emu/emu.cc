@@ -73,6 +73,15 @@ void deviceCheck(const char *what, uint64_t p, size_t n) {
 	abort();
 }
 
+// deviceToDevice copies n bytes between two device allocations, which may
+// overlap, for cuMemcpyDtoD_v2 and cuMemcpy; dstWhat and srcWhat name the
+// ends in deviceCheck's messages.
+void deviceToDevice(const char *dstWhat, const char *srcWhat, uint64_t dst, uint64_t src, size_t n) {
+	deviceCheck(dstWhat, dst, n);
+	deviceCheck(srcWhat, src, n);
+	memmove((void *)dst, (void *)src, n);
+}
+
 uint64_t allocate(size_t n) {
 	void *p = nullptr;
 	if (posix_memalign(&p, 256, n ? n : 1) != 0) abort();
@@ -196,16 +205,12 @@ CUresult cuMemcpyDtoH_v2(void *dst, uint64_t src, size_t n) {
 }
 CUresult cuMemcpyDtoD_v2(uint64_t dst, uint64_t src, size_t n) {
 	TRACE; NEED_CONTEXT;
-	deviceCheck("cuMemcpyDtoD destination", dst, n);
-	deviceCheck("cuMemcpyDtoD source", src, n);
-	memmove((void *)dst, (void *)src, n);
+	deviceToDevice("cuMemcpyDtoD destination", "cuMemcpyDtoD source", dst, src, n);
 	return 0;
 }
 CUresult cuMemcpy(uint64_t dst, uint64_t src, size_t n) {
 	TRACE; NEED_CONTEXT;
-	deviceCheck("cuMemcpy destination", dst, n);
-	deviceCheck("cuMemcpy source", src, n);
-	memmove((void *)dst, (void *)src, n);
+	deviceToDevice("cuMemcpy destination", "cuMemcpy source", dst, src, n);
 	return 0;
 }
 
