@@ -2,12 +2,15 @@ package encoder
 
 import (
 	"context"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/genq-go/genq/internal/testutil"
 	"github.com/genq-go/genq/search"
 )
 
@@ -125,6 +128,56 @@ func TestGPLExamples(t *testing.T) {
 	again, err := GPLExamples(ctx, queries, gplCorpus, rets, ce, opts)
 	require.NoError(t, err)
 	assert.Equal(t, got, again, "the same seed gives the same examples")
+}
+
+// TestGPLLabelsGolden checks GPLExamples' labeller against the gpl
+// fixture's pseudo labels, cross-encoder-tiny's margins CE(q, p⁺) − CE(q, p⁻)
+// over (query_i, passage_i) and (query_i, passage_{i+1 mod 6}) scored by
+// sentence-transformers: |Δ| <= 1e-5, the cross-encoder's tolerance. With
+// GPL's MaxSeqLength 350 the texts go through GPL's retokenization first
+// (encode, cut, decode without special tokens): the same tokens for most
+// texts, but [UNK] tokens are dropped (HF counts unk among the special
+// tokens), so tuples 3 and 4, with [UNK]s, get other labels there, which
+// must equal the cross-encoder's margin over the decoded texts.
+func TestGPLLabelsGolden(t *testing.T) {
+	g := testutil.LoadGolden(t, "gpl")
+	want := g.T(t, "margin.label").F32
+	var tuples []gplTuple
+	g.Decode(t, "tuples", &tuples)
+	require.Len(t, want, len(tuples))
+	queries, corpus := make([]string, len(tuples)), make([]string, len(tuples))
+	for i, tu := range tuples {
+		queries[i], corpus[i] = tu.Query, tu.Positive
+	}
+	for i, tu := range tuples {
+		require.Equal(t, corpus[(i+1)%len(corpus)], tu.Negative, "tuple %d: the negative is the next tuple's positive", i)
+	}
+	for _, maxLen := range []int{0, 350} {
+		opts := DefaultGPLOptions()
+		opts.MaxSeqLength, opts.EncodeBatch = maxLen, 4
+		l := newGPLLabeler(loadCE(t, CrossEncoderOptions{}), opts, queries, corpus)
+		for i := range tuples {
+			l.want(i, i)
+			l.want(i, (i+1)%len(corpus))
+			l.want(i, i) // asked twice, scored once
+		}
+		require.Len(t, l.pending, 2*len(tuples))
+		require.NoError(t, l.score(t.Context()))
+		tok := l.ce.Tokenizer()
+		for i := range tuples {
+			got := l.scores[[2]int{i, i}] - l.scores[[2]int{i, (i + 1) % len(corpus)}]
+			q, p, n := queries[i], corpus[i], corpus[(i+1)%len(corpus)]
+			if maxLen > 0 && slices.Contains(tok.IDs(q+" "+p+" "+n), tok.UnkID()) {
+				cut := func(s string) string { return tok.Decode(tok.Encode(s, maxLen).IDs, true) }
+				logits, err := l.ce.PredictLogits(t.Context(), [][2]string{{cut(q), cut(p)}, {cut(q), cut(n)}})
+				require.NoError(t, err)
+				assert.InDelta(t, logits[0]-logits[1], got, ceTol, "MaxSeqLength %d: label %d (texts with [UNK])", maxLen, i)
+				assert.Greater(t, math.Abs(float64(want[i]-got)), 1e-3, "MaxSeqLength %d: label %d: dropping [UNK] changed nothing", maxLen, i)
+				continue
+			}
+			assert.InDelta(t, want[i], got, ceTol, "MaxSeqLength %d: label %d", maxLen, i)
+		}
+	}
 }
 
 // TestSampleGPL checks the sampling against GPL's DataLoader over its
