@@ -61,9 +61,11 @@ type GPLOptions struct {
 	// positive removed. A corpus of n passages takes at most n − 1.
 	Negatives int
 	// MaxSeqLength caps each text, in cross-encoder tokens with [CLS] and
-	// [SEP], before the pair is labelled (GPL's retokenization: each text is
-	// truncated on its own, not the pair as a whole). 0 leaves the texts
-	// whole.
+	// [SEP], before the pair is labelled, by GPL's retokenization: each text
+	// is tokenized, cut on its own (not the pair as a whole) and decoded
+	// back without special tokens, which, as in GPL, also drops its [UNK]
+	// tokens. The examples keep the original texts. 0 labels the texts as
+	// they are.
 	MaxSeqLength int
 	// Seed seeds the query order and the choice of each example's negative.
 	Seed uint64
