@@ -157,6 +157,9 @@ func (a *app) gplData(ctx context.Context, want gplRecord, queries []encoder.Gen
 		}
 		rets[i] = m
 	}
+	if err := checkKind(a.crossEncoder, "-cross-encoder", kindCrossEncoder); err != nil {
+		return nil, "", err
+	}
 	ce, err := encoder.LoadCrossEncoder(ctx, a.crossEncoder, encoder.CrossEncoderOptions{Hub: a.hubOptions()})
 	if err != nil {
 		return nil, "", fmt.Errorf("loading the cross-encoder %q (-cross-encoder): %w\n%s", a.crossEncoder, err, modelHint(a.crossEncoder, "-cross-encoder", err))

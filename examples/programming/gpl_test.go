@@ -121,8 +121,9 @@ func TestGPL(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"bi-encoder as cross-encoder", []string{"-cross-encoder", fixture("distilbert-tiny")}, "-cross-encoder"},
-		{"cross-encoder as retriever", []string{"-retrievers", fixture("cross-encoder-tiny")}, "-retrievers"},
+		{"bi-encoder as cross-encoder", []string{"-cross-encoder", fixture("distilbert-tiny")}, "-cross-encoder " + fixture("distilbert-tiny") + " is not a cross-encoder"},
+		{"T5 as cross-encoder", []string{"-cross-encoder", fixture("t5-tiny")}, "not a cross-encoder: -cross-encoder takes"},
+		{"cross-encoder as retriever", []string{"-retrievers", fixture("cross-encoder-tiny")}, "-retrievers " + fixture("cross-encoder-tiny") + " is a cross-encoder"},
 		{"batch larger than the queries", []string{"-gpl-batch", "1000"}, "fewer than a GPL batch of -gpl-batch 1000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

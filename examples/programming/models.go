@@ -27,7 +27,7 @@ func (a *app) hubOptions() hub.Options {
 
 // loadGenerator loads the T5 query generator named by -generator.
 func (a *app) loadGenerator(ctx context.Context, name string) (*t5.Model, error) {
-	if err := checkKind(name, "-generator", true); err != nil {
+	if err := checkKind(name, "-generator", kindT5); err != nil {
 		return nil, err
 	}
 	m, err := t5.Load(ctx, name, t5.LoadOptions{Hub: a.hubOptions()})
@@ -42,7 +42,7 @@ func (a *app) loadGenerator(ctx context.Context, name string) (*t5.Model, error)
 
 // loadEncoder loads a bi-encoder given by flag (-base, -model or -models).
 func (a *app) loadEncoder(ctx context.Context, name, flag string) (*encoder.Model, error) {
-	if err := checkKind(name, flag, false); err != nil {
+	if err := checkKind(name, flag, kindBiEncoder); err != nil {
 		return nil, err
 	}
 	m, err := encoder.Load(ctx, name, encoder.LoadOptions{Hub: a.hubOptions()})
@@ -52,11 +52,23 @@ func (a *app) loadEncoder(ctx context.Context, name, flag string) (*encoder.Mode
 	return m, nil
 }
 
+// modelKind is what a model flag takes.
+type modelKind int
+
+const (
+	kindBiEncoder    modelKind = iota // -base, -model, -models, -retrievers
+	kindT5                            // -generator
+	kindCrossEncoder                  // -cross-encoder
+)
+
 // checkKind refuses a model folder of the wrong kind before it is loaded: a
-// T5 checkpoint where a bi-encoder is wanted, or the other way round. It
-// goes by config.json's model_type and architectures; names that are not
-// folders, and folders without a readable config.json, are left to Load.
-func checkKind(name, flag string, wantT5 bool) error {
+// T5 checkpoint where a bi-encoder or cross-encoder is wanted, a bi-encoder
+// (a folder with modules.json) as the cross-encoder, a cross-encoder (a
+// *ForSequenceClassification without modules.json) as a bi-encoder, or
+// anything else as the generator. It goes by config.json's model_type and
+// architectures; names that are not folders, and folders without a
+// readable config.json, are left to Load.
+func checkKind(name, flag string, want modelKind) error {
 	b, err := os.ReadFile(filepath.Join(name, "config.json"))
 	if err != nil {
 		return nil
@@ -69,15 +81,25 @@ func checkKind(name, flag string, wantT5 bool) error {
 		return nil
 	}
 	isT5 := cfg.ModelType == "t5" || slices.ContainsFunc(cfg.Architectures, func(a string) bool { return strings.HasPrefix(a, "T5") })
+	_, stErr := os.Stat(filepath.Join(name, "modules.json"))
+	isCE := !isT5 && stErr != nil && slices.ContainsFunc(cfg.Architectures, func(a string) bool { return strings.HasSuffix(a, "ForSequenceClassification") })
 	kind := cfg.ModelType
 	if kind == "" {
 		kind = strings.Join(cfg.Architectures, ", ")
 	}
 	switch {
-	case wantT5 && !isT5:
+	case want == kindT5 && !isT5:
 		return fmt.Errorf("%s %s is a %s model, not a T5 query generator: its config.json has model_type %q; pass a T5 checkpoint such as BeIR/query-gen-msmarco-t5-base-v1 (or a folder save_pretrained wrote for one)", flag, name, kind, cfg.ModelType)
-	case !wantT5 && isT5:
-		return fmt.Errorf("%s %s is a T5 model (config.json: model_type %q), not a bi-encoder: %s takes a BERT/DistilBERT or sentence-transformers model such as distilbert-base-uncased; T5 checkpoints belong to -generator", flag, name, cfg.ModelType, flag)
+	case want != kindT5 && isT5:
+		what := "a bi-encoder: " + flag + " takes a BERT/DistilBERT or sentence-transformers model such as distilbert-base-uncased"
+		if want == kindCrossEncoder {
+			what = "a cross-encoder: " + flag + " takes a sentence-transformers CrossEncoder such as " + encoder.GPLCrossEncoder
+		}
+		return fmt.Errorf("%s %s is a T5 model (config.json: model_type %q), not %s; T5 checkpoints belong to -generator", flag, name, cfg.ModelType, what)
+	case want == kindCrossEncoder && !isCE:
+		return fmt.Errorf("%s %s is not a cross-encoder (a sentence-transformers CrossEncoder folder: BertForSequenceClassification with one label, no modules.json) but a %s bi-encoder; pass one such as %s, and bi-encoders to -retrievers", flag, name, kind, encoder.GPLCrossEncoder)
+	case want == kindBiEncoder && isCE:
+		return fmt.Errorf("%s %s is a cross-encoder (config.json: %s), which scores (query, passage) pairs instead of embedding texts; it belongs to -cross-encoder, and %s takes a bi-encoder such as distilbert-base-uncased", flag, name, strings.Join(cfg.Architectures, ", "), flag)
 	}
 	return nil
 }
