@@ -173,7 +173,8 @@ func GPLExamples(ctx context.Context, queries []GeneratedQuery, corpus []string,
 	// 2. Sampling: (query, negative) per example.
 	draws := sampleGPL(negs, opts.Steps, opts.BatchSize, opts.Seed)
 
-	// 3. Pseudo labels, each distinct pair scored once.
+	// 3. Pseudo labels, each (query, positive) pair scored once, each
+	// (query, negative) pair once per chunk.
 	lab := newGPLLabeler(ce, opts, qtexts, corpus)
 	out := make([]Example, len(draws))
 	const chunk = 4096
@@ -193,6 +194,12 @@ func GPLExamples(ctx context.Context, queries []GeneratedQuery, corpus []string,
 			pos := queries[d.query].PassageID
 			margin := lab.scores[[2]int{d.query, pos}] - lab.scores[[2]int{d.query, d.neg}]
 			out[start+i] = Example{Texts: []string{qtexts[d.query], corpus[pos], corpus[d.neg]}, Labels: []float64{float64(margin)}}
+		}
+		// A (query, positive) score serves every pass over the queries; a
+		// (query, negative) one seldom comes again: memory stays bounded
+		// by the queries, not by Steps × BatchSize.
+		for _, d := range part {
+			delete(lab.scores, [2]int{d.query, d.neg})
 		}
 		progress("label", start+len(part), len(draws))
 	}
@@ -270,7 +277,8 @@ func checkGPLInput(queries []GeneratedQuery, corpus []string, retrievers []*Mode
 }
 
 // gplLabeler scores (query, passage) pairs with the cross-encoder's logits,
-// each distinct pair once, with each text cut at MaxSeqLength tokens first.
+// each pair it holds a score for once, with each text cut at MaxSeqLength
+// tokens first.
 type gplLabeler struct {
 	ce              *CrossEncoder
 	opts            GPLOptions

@@ -87,6 +87,9 @@ func (a *app) gpl(ctx context.Context) error {
 	if len(queries) < a.gplBatch {
 		return fmt.Errorf("%s holds %d non-empty queries, fewer than a GPL batch of -gpl-batch %d; lower -gpl-batch or generate more queries", a.queriesPath(), len(queries), a.gplBatch)
 	}
+	if a.negatives > len(corpus)-1 {
+		fmt.Fprintf(a.stderr, "the corpus has %d passages: each retriever mines at most %d negatives per query, not -negatives %d (GPL clamps the same way)\n", len(corpus), len(corpus)-1, a.negatives)
+	}
 	steps := a.gplSteps
 	if steps == 0 {
 		steps = max(1, 3*len(queries)/a.gplBatch)
