@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"strings"
 
@@ -171,7 +172,7 @@ func stateDict(obj any) (map[string]*Tensor, error) {
 	add := func(k, v any) error {
 		name, ok := k.(string)
 		if !ok {
-			return fmt.Errorf("state dict key %v is a %T, not a string", k, k)
+			return fmt.Errorf("state dict key %s is not a string", describe(k))
 		}
 		t, ok := v.(*Tensor)
 		if !ok {
@@ -214,6 +215,22 @@ func describe(v any) string {
 		return fmt.Sprintf("an object of class %s.%s", x.Class.Module, x.Class.Name)
 	case *Tensor:
 		return "a tensor " + x.String()
+	case string:
+		return "the string " + quoted(x)
+	case int, int64, *big.Int:
+		return "the integer " + strings.Trim(quoted(fmt.Sprint(x)), `"`)
+	case float64:
+		return fmt.Sprintf("the number %g", x)
+	case bool:
+		return fmt.Sprintf("the boolean %t", x)
+	case *types.Tuple:
+		return fmt.Sprintf("a tuple of %d items", x.Len())
+	case *types.List:
+		return fmt.Sprintf("a list of %d items", x.Len())
+	case *types.Dict:
+		return fmt.Sprintf("a dict of %d items", x.Len())
 	}
+	// Never %v: a pickle can build containers that hold themselves, which
+	// fmt would print forever.
 	return fmt.Sprintf("a %T", v)
 }

@@ -106,22 +106,22 @@ func (r *torchReader) findClass(module, name string) (any, error) {
 func (r *torchReader) persistentLoad(pid any) (any, error) {
 	t, ok := pid.(*types.Tuple)
 	if !ok || t.Len() != 5 {
-		return nil, fmt.Errorf("persistent id %v: want ('storage', class, key, location, numel)", pid)
+		return nil, fmt.Errorf("persistent id %s: want ('storage', class, key, location, numel)", describe(pid))
 	}
 	if tag, _ := t.Get(0).(string); tag != "storage" {
-		return nil, fmt.Errorf("persistent id %v: unknown kind %v", pid, t.Get(0))
+		return nil, fmt.Errorf("persistent id: unknown kind %s, want 'storage'", describe(t.Get(0)))
 	}
 	class, ok := t.Get(1).(*storageClass)
 	if !ok {
-		return nil, fmt.Errorf("persistent id %v: %s is not a storage class", pid, describe(t.Get(1)))
+		return nil, fmt.Errorf("persistent id: %s is not a storage class", describe(t.Get(1)))
 	}
 	key, ok := t.Get(2).(string)
 	if !ok {
-		return nil, fmt.Errorf("persistent id %v: storage key is not a string", pid)
+		return nil, fmt.Errorf("persistent id: storage key is %s, not a string", describe(t.Get(2)))
 	}
 	numel, err := toInt(t.Get(4))
 	if err != nil || numel < 0 {
-		return nil, fmt.Errorf("persistent id %v: bad element count %v", pid, t.Get(4))
+		return nil, fmt.Errorf("persistent id of storage %s: bad element count %s", quoted(key), describe(t.Get(4)))
 	}
 	size := dtypes[class.dtype].size
 	if numel > maxTensorBytes/size {

@@ -279,7 +279,7 @@ func TestPyTorchRejects(t *testing.T) {
 			p.view(view{class: "ComplexFloatStorage", key: "0", numel: 3, size: []int{3}, stride: []int{1}})
 		}), six,
 			"torch.ComplexFloatStorage: storage type not supported"},
-		{"non-tensor value", withValue(func(p *pickler) { p.int(5) }), six, `state dict entry "x" is a int, not a tensor`},
+		{"non-tensor value", withValue(func(p *pickler) { p.int(5) }), six, `state dict entry "x" is the integer 5, not a tensor`},
 		{"view past the storage", withValue(func(p *pickler) {
 			p.view(view{class: "FloatStorage", key: "0", numel: 6, size: []int{7}, stride: []int{1}})
 		}), six,
@@ -402,7 +402,7 @@ func TestPyTorchGlobals(t *testing.T) {
 		}, "pickle global copy_reg._reconstructor is not allowed"},
 		{"INST", func(p *pickler) { p.WriteString("(ios\nsystem\n") }, "pickle global os.system is not allowed"},
 		{"STACK_GLOBAL os.system", stackGlobal("os", "system"), "pickle global os.system is not allowed"},
-		{"STACK_GLOBAL builtins.list", stackGlobal("builtins", "list"), `state dict entry "x" is a *types.List, not a tensor`},
+		{"STACK_GLOBAL builtins.list", stackGlobal("builtins", "list"), `state dict entry "x" is a list of 0 items, not a tensor`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
