@@ -2,8 +2,10 @@ package encoder
 
 import (
 	"fmt"
-	"math"
 	"testing"
+
+	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSharedBuffers checks that the inference graph whose layers share their
@@ -29,29 +31,17 @@ func TestSharedBuffers(t *testing.T) {
 			var outs [2][2][]float32
 			for i, share := range []bool{false, true} {
 				ig, err := m.buildInference(n, tl, share)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := ig.in.bind(batch.ids, batch.types, batch.mask); err != nil {
-					t.Fatal(err)
-				}
-				if err := run(ig.vm); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
+				require.NoError(t, ig.in.bind(batch.ids, batch.types, batch.mask))
+				require.NoError(t, run(ig.vm))
 				outs[i][0] = append([]float32(nil), ig.tokens.Value().Data().([]float32)...)
 				outs[i][1] = append([]float32(nil), ig.pooled.Value().Data().([]float32)...)
 				ig.vm.Close()
 			}
 			for j, name := range []string{"token embeddings", "sentence embeddings"} {
 				want, got := outs[0][j], outs[1][j]
-				if len(got) != len(want) || len(got) == 0 {
-					t.Fatalf("%s: %d values with shared buffers, %d without", name, len(got), len(want))
-				}
-				for i := range want {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%s: value %d is %v with shared buffers, %v without", name, i, got[i], want[i])
-					}
-				}
+				require.NotEmpty(t, want, name)
+				testutil.Identical(t, name+" (shared buffers against none)", got, want)
 			}
 		})
 	}

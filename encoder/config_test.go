@@ -3,8 +3,6 @@ package encoder
 import (
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/genq-go/genq/internal/checkpoint"
@@ -40,28 +38,22 @@ func TestParseConfig(t *testing.T) {
 // named, and that "bert."-prefixed names load like bare ones.
 func TestLoadWeightErrors(t *testing.T) {
 	cfg, err := ReadConfig(testutil.Fixture("bert-tiny"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w, err := checkpoint.Open(testutil.Fixture("bert-tiny"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	prefixed := map[string]*checkpoint.Tensor{}
 	for n, x := range w.Tensors {
 		prefixed["bert."+n] = x
 	}
-	if _, err := loadBody(checkpoint.NewWeights(prefixed, "prefixed"), cfg); err != nil {
-		t.Errorf("prefixed names: %v", err)
-	}
+	_, err = loadBody(checkpoint.NewWeights(prefixed, "prefixed"), cfg)
+	assert.NoError(t, err, "prefixed names")
 	delete(prefixed, "bert.encoder.layer.1.output.dense.bias")
 	delete(prefixed, "bert.embeddings.word_embeddings.weight")
 	prefixed["bert.pooler.dense.weight"] = &checkpoint.Tensor{DType: "F32", Shape: []int{3}, F32: make([]float32, 3)}
 	_, err = loadBody(checkpoint.NewWeights(prefixed, "broken"), cfg)
+	require.Error(t, err)
 	for _, want := range []string{"encoder.layer.1.output.dense.bias", "embeddings.word_embeddings.weight", "pooler.dense.weight"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("error %v does not name %s", err, want)
-		}
+		assert.ErrorContains(t, err, want)
 	}
 }
 
@@ -71,37 +63,21 @@ func TestLoadWeightErrors(t *testing.T) {
 func TestUnusedWeights(t *testing.T) {
 	for _, name := range fixtures {
 		m, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u := m.UnusedWeights(); len(u) != 0 {
-			t.Errorf("%s: unused tensors %v, want none", name, u)
-		}
+		require.NoError(t, err)
+		assert.Empty(t, m.UnusedWeights(), "%s: unused tensors", name)
 	}
 	dir := t.TempDir()
 	src := testutil.Fixture("distilbert-tiny")
 	for _, f := range []string{"config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"} {
 		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
 	}
 	ts, err := checkpoint.ReadSafetensors(filepath.Join(src, "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ts["vocab_projector.bias"] = &checkpoint.Tensor{DType: "F32", Shape: []int{4}, F32: make([]float32, 4)}
-	if err := checkpoint.WriteSafetensors(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, checkpoint.WriteSafetensors(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}))
 	m, err := Load(t.Context(), dir, LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u := m.UnusedWeights(); !reflect.DeepEqual(u, []string{"vocab_projector.bias"}) {
-		t.Errorf("unused tensors %v, want [vocab_projector.bias]", u)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []string{"vocab_projector.bias"}, m.UnusedWeights())
 }

@@ -3,11 +3,12 @@ package encoder
 import (
 	"context"
 	"runtime"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/genq-go/genq/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestEncodeAfterFit checks that the inference graphs, which keep their
@@ -17,36 +18,23 @@ import (
 func TestEncodeAfterFit(t *testing.T) {
 	g := testutil.LoadGolden(t, "bert-tiny")
 	m, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	texts := []string{"what is python", "Python is a programming language."}
 	ctx := context.Background()
 	before, err := m.Encode(ctx, texts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	opts := DefaultFitOptions()
 	opts.Epochs, opts.BatchSize, opts.LearningRate = 1, 6, 1e-2
-	if _, err := m.Fit(ctx, fixturePairs(t, g), nil, opts); err != nil {
-		t.Fatal(err)
-	}
+	_, err = m.Fit(ctx, fixturePairs(t, g), nil, opts)
+	require.NoError(t, err)
 	after, err := m.Encode(ctx, texts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m.graphs = map[[2]int]*inferGraph{} // rebuild: pack the trained weights afresh
 	fresh, err := m.Encode(ctx, texts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range texts {
-		if !slices.Equal(after[i], fresh[i]) {
-			t.Errorf("text %d: Encode after Fit differs from Encode on fresh graphs", i)
-		}
-		if slices.Equal(after[i], before[i]) {
-			t.Errorf("text %d: Fit did not change the embedding", i)
-		}
+		assert.Equal(t, fresh[i], after[i], "text %d: Encode after Fit differs from Encode on fresh graphs", i)
+		assert.NotEqual(t, before[i], after[i], "text %d: Fit did not change the embedding", i)
 	}
 }
 
@@ -58,12 +46,9 @@ func TestModelFreed(t *testing.T) {
 	freed := make(chan struct{})
 	func() {
 		m, err := Load(t.Context(), testutil.Fixture("bert-tiny"), LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := m.Encode(context.Background(), []string{"what is python"}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		_, err = m.Encode(context.Background(), []string{"what is python"})
+		require.NoError(t, err)
 		runtime.SetFinalizer(m, func(*Model) { close(freed) })
 	}()
 	for range 10 {
@@ -74,5 +59,5 @@ func TestModelFreed(t *testing.T) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Error("an unreferenced Model that has encoded is never freed")
+	assert.Fail(t, "an unreferenced Model that has encoded is never freed")
 }

@@ -54,7 +54,7 @@ func TestSecondInterruptEndsProgram(t *testing.T) {
 		case got := <-lines:
 			require.Equal(t, want, got)
 		case <-time.After(10 * time.Second):
-			t.Fatalf("the child did not print %q within 10 s", want)
+			require.FailNowf(t, "timeout", "the child did not print %q within 10 s", want)
 		}
 	}
 	expect("ready")
@@ -75,6 +75,6 @@ func TestSecondInterruptEndsProgram(t *testing.T) {
 		require.True(t, ok)
 		assert.True(t, ws.Signaled() && ws.Signal() == syscall.SIGINT, "want death by SIGINT, got %v", ws)
 	case <-time.After(10 * time.Second):
-		t.Fatal("the second Ctrl-C did not end the program within 10 s")
+		require.FailNow(t, "the second Ctrl-C did not end the program within 10 s")
 	}
 }
