@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/testutil"
 	"github.com/genq-go/genq/loss"
 )
 
@@ -17,7 +18,7 @@ import (
 //	go test ./encoder/ -run '^$' -bench 'GradCache/CachedMNRL' -benchtime 3x -count 6
 //	go test ./encoder/ -run '^$' -bench MarginMSEStep -benchtime 3x -count 6
 //
-// Run the GradCache cases in separate processes, as above: peak-RSS-MB is
+// Run the GradCache cases in separate processes, as above: peak-RSS-MiB is
 // the process's. GENQ_BENCH_SMALL=1 swaps in a 2-layer model of width 64, a
 // check that the benchmarks run, not a figure.
 
@@ -73,13 +74,13 @@ func benchSteps(b *testing.B, m *Model, l loss.Loss, cols []tokenized, labels []
 	n := float64(len(cols[0].ids) * b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), unit+"/s")
 	b.ReportMetric(b.Elapsed().Seconds()/n*1e3, "ms/"+unit)
-	reportPeakRSS(b)
+	testutil.ReportPeakRSS(b)
 }
 
 // BenchmarkGradCache is deliverable 2's memory and speed check of
 // CachedMNRL: one training step on 256 pairs in mini-batches of 32 against
 // an MNRL step on 32 pairs, queries of 16 tokens and passages of 128.
-// Targets: CachedMNRL's peak-RSS-MB ≤ 1.3× MNRL's, its ms/pair ≤ 1.5×.
+// Targets: CachedMNRL's peak-RSS-MiB ≤ 1.3× MNRL's, its ms/pair ≤ 1.5×.
 func BenchmarkGradCache(b *testing.B) {
 	if testing.Short() {
 		b.Skip("full-size training steps; skipped with -short")

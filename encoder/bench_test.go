@@ -1,14 +1,9 @@
 package encoder
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"runtime"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,7 +22,7 @@ import (
 //	go test ./encoder/ -run '^$' -bench 'P2|P3' -benchtime 3x -count 6
 //
 // Each reports its throughput and the process's peak resident memory during
-// the timed runs (peak-RSS-MB, Linux only).
+// the timed runs (peak-RSS-MiB, Linux only).
 
 // benchText is bench_hf.py's BASE_TEXT.
 const benchText = "Python is an interpreted, high-level and general-purpose programming language. Python's design philosophy " +
@@ -144,7 +139,7 @@ func reportWork(b *testing.B, cpu time.Duration, flops float64) {
 // timeRuns times b.N calls of run, each doing flops floating-point
 // operations, with allocations reported and the peak RSS reset first.
 func timeRuns(b *testing.B, flops float64, run func()) {
-	resetPeakRSS()
+	testutil.ResetPeakRSS()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -153,34 +148,6 @@ func timeRuns(b *testing.B, flops float64, run func()) {
 	}
 	b.StopTimer()
 	reportWork(b, cpuTime()-cpu0, flops)
-}
-
-// resetPeakRSS frees what the garbage collector can and restarts the
-// kernel's count of the process's peak resident set (Linux; elsewhere a no-op).
-func resetPeakRSS() {
-	runtime.GC()
-	debug.FreeOSMemory()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
-// reportPeakRSS reports the peak resident set since resetPeakRSS in MB
-// (VmHWM of /proc/self/status; nothing where that file does not exist).
-func reportPeakRSS(b *testing.B) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			if err == nil {
-				b.ReportMetric(float64(kb)/1024, "peak-RSS-MB")
-			}
-			return
-		}
-	}
 }
 
 // BenchmarkP2TrainStep is bench_hf.py's P2: one MNRL training step of
@@ -227,7 +194,7 @@ func BenchmarkP2TrainStep(b *testing.B) {
 		b.Errorf("%d training graphs built for one shape", len(tr.graphs))
 	}
 	b.ReportMetric(float64(16*b.N)/b.Elapsed().Seconds(), "pairs/s")
-	reportPeakRSS(b)
+	testutil.ReportPeakRSS(b)
 }
 
 // benchEncode times Encode of 256 passages, each over 128 tokens, in batches of 32.
@@ -259,7 +226,7 @@ func benchEncodeShape(b *testing.B, cfg *Config, batch, maxLen int) {
 		b.Errorf("Encode built %d more graphs after the first run", len(m.graphs)-graphs)
 	}
 	b.ReportMetric(float64(len(corpus)*b.N)/b.Elapsed().Seconds(), "passages/s")
-	reportPeakRSS(b)
+	testutil.ReportPeakRSS(b)
 }
 
 // BenchmarkP3Encode is bench_hf.py's P3: Encode of 256 passages truncated to

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/genq-go/genq/encoder/wordpiece"
+	"github.com/genq-go/genq/internal/testutil"
 )
 
 // benchSize reads a positive integer from the environment variable name, or
@@ -94,7 +95,7 @@ func BenchmarkCrossEncoderPredict(b *testing.B) {
 			b.Errorf("Predict built %d more graphs after the first run", len(c.graphs)-graphs)
 		}
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "pairs/s")
-		reportPeakRSS(b)
+		testutil.ReportPeakRSS(b)
 	})
 	// forward: the same batches pre-tokenized, as the torch proxy runs them
 	b.Run("forward", func(b *testing.B) {
@@ -120,6 +121,6 @@ func BenchmarkCrossEncoderPredict(b *testing.B) {
 		run()
 		timeRuns(b, forwardFLOPs(cfg, n, maxLen), run)
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "pairs/s")
-		reportPeakRSS(b)
+		testutil.ReportPeakRSS(b)
 	})
 }

@@ -2,7 +2,6 @@ package hub_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -50,11 +49,4 @@ func TestFetchErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "not a valid revision")
 	_, err = hub.Fetch(context.Background(), "org/model", hub.T5, hub.Options{CacheDir: t.TempDir(), Offline: true})
 	assert.ErrorContains(t, err, "the Offline option is set")
-}
-
-// A local folder is used as it is, as from_pretrained does.
-func ExampleFetch() {
-	dir, err := hub.Fetch(context.Background(), "../testdata/fixtures/t5-tiny", hub.T5, hub.Options{Offline: true})
-	fmt.Println(dir, err)
-	// Output: ../testdata/fixtures/t5-tiny <nil>
 }

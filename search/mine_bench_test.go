@@ -18,7 +18,7 @@ import (
 // Corpus. It reports queries/s, the peak resident memory of the process
 // while mining (the high-water mark is reset first, on Linux; the process
 // holds the 307 MB of corpus rows and a 307 MB prepared Corpus) and how
-// much of it mining added (mining-MB: the peak less the resident memory
+// much of it mining added (mining-MiB: the peak less the resident memory
 // before). .ci/bench/torch_proxy_mine.py does the same work in torch.
 // Skipped with -short; run once with -benchtime=1x to check it works.
 func BenchmarkMine100kx768(b *testing.B) {
@@ -58,7 +58,7 @@ func BenchmarkMine100kx768(b *testing.B) {
 
 // BenchmarkMineScaling mines the top 50 negatives for 200 queries against
 // corpora of 100k and 1M rows of dimension 768 given as rows (the larger is
-// 3 GB), to show that the memory mining adds (mining-MB) does not grow with
+// 3 GB), to show that the memory mining adds (mining-MiB) does not grow with
 // the corpus while its time grows linearly. Skipped with -short.
 func BenchmarkMineScaling(b *testing.B) {
 	if testing.Short() {
@@ -98,7 +98,7 @@ func benchMine(b *testing.B, pairs []Pair, ret Retriever, opts ...MineOption) {
 	}
 	b.ReportMetric(float64(b.N*len(pairs))/b.Elapsed().Seconds(), "queries/s")
 	if peak, ok := testutil.PeakRSS(); ok {
-		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
-		b.ReportMetric((float64(peak)-float64(before))/(1<<20), "mining-MB")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+		b.ReportMetric((float64(peak)-float64(before))/(1<<20), "mining-MiB")
 	}
 }

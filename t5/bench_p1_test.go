@@ -3,18 +3,15 @@
 package t5
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"runtime/metrics"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -62,10 +59,8 @@ func watchMemory() *memWatch {
 func (w *memWatch) report(b *testing.B) {
 	close(w.stop)
 	w.done.Wait()
-	b.ReportMetric(float64(w.peak)/(1<<20), "peak-heap-MB")
-	if rss := peakRSS(); rss > 0 {
-		b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MB")
-	}
+	b.ReportMetric(float64(w.peak)/(1<<20), "peak-heap-MiB")
+	testutil.ReportPeakRSS(b)
 }
 
 // cpuSeconds returns the process's user plus system CPU time.
@@ -75,23 +70,6 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-// peakRSS returns the process's peak resident set in bytes (Linux), or 0.
-func peakRSS() uint64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // benchGenerate times GenerateIDs on passages × length random ids and

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"os"
+	"testing"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -38,4 +39,13 @@ func procStatus(field string) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// ReportPeakRSS reports PeakRSS as the benchmark metric "peak-RSS-MiB"
+// (nothing where it is not available). Call ResetPeakRSS before the work it
+// should measure.
+func ReportPeakRSS(b *testing.B) {
+	if peak, ok := PeakRSS(); ok {
+		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+	}
 }
