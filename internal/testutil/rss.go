@@ -2,11 +2,11 @@ package testutil
 
 import (
 	"os"
-	"testing"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // ResetPeakRSS returns freed memory to the OS and resets the process's
