@@ -396,6 +396,7 @@ func (mod *modules) layerNorms() map[*Tensor]bool {
 // packed layouts), after Fit changed the weights in place.
 func (mod *modules) weightsChanged() {
 	mod.packedHead = nil
+	mod.dev.weightsChanged()
 	for _, s := range []*stack{mod.encoder, mod.decoder} {
 		for _, bl := range s.blocks {
 			bl.self.attn.packed = nil
