@@ -54,6 +54,10 @@ func (m *Model) deviceStep(st *stepper, hidden []float32) (stepDevice, error) {
 	}
 	cfg := m.cfg
 	n, dm, inner, passages := st.n, cfg.DModel, cfg.InnerDim(), st.n/st.rep
+	if cfg.DKV > kernels.MaxHeadDim || st.e > kernels.MaxKeys {
+		return nil, fmt.Errorf("t5: the decoder step on the GPU supports heads of at most %d values and inputs of at most %d tokens, not d_kv %d and %d tokens",
+			kernels.MaxHeadDim, kernels.MaxKeys, cfg.DKV, st.e)
+	}
 	ds := &deviceStep{d: d, st: st}
 	gated := 0
 	if cfg.Gated() {
@@ -136,6 +140,9 @@ func (ds *deviceStep) cacheSlot(cache cu.DevicePtr, pos int) cu.DevicePtr {
 // head for position st.pos and reads the logits back into st.logits.
 func (ds *deviceStep) step(ids []int) error {
 	st, d := ds.st, ds.d
+	if st.pos >= kernels.MaxKeys {
+		return fmt.Errorf("t5: the decoder step on the GPU attends over at most %d positions (output tokens); lower MaxLength or MaxNewTokens", kernels.MaxKeys)
+	}
 	if err := ds.grow(); err != nil {
 		return err
 	}
