@@ -6,3 +6,5 @@
  */
 #include "norm.cu"
 #include "softmax.cu"
+#include "act.cu"
+#include "embed.cu"

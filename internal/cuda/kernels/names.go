@@ -15,6 +15,19 @@ const (
 	kSoftmaxBackward
 	kLogSoftmax
 	kLogSoftmaxBackward
+	kFill
+	kReLU
+	kReLUBackward
+	kGELU
+	kGELUBackward
+	kGELUNew
+	kGELUNewBackward
+	kGatedGELUNew
+	kGatedGELUNewBackward
+	kGather
+	kScatterAdd
+	kPositionBias
+	kPositionBiasBackward
 	numKernels
 )
 
@@ -28,6 +41,19 @@ var kernelNames = [numKernels]string{
 	kSoftmaxBackward:       "genq_softmax_backward",
 	kLogSoftmax:            "genq_log_softmax",
 	kLogSoftmaxBackward:    "genq_log_softmax_backward",
+	kFill:                  "genq_fill",
+	kReLU:                  "genq_relu",
+	kReLUBackward:          "genq_relu_backward",
+	kGELU:                  "genq_gelu",
+	kGELUBackward:          "genq_gelu_backward",
+	kGELUNew:               "genq_gelu_new",
+	kGELUNewBackward:       "genq_gelu_new_backward",
+	kGatedGELUNew:          "genq_gated_gelu_new",
+	kGatedGELUNewBackward:  "genq_gated_gelu_new_backward",
+	kGather:                "genq_gather",
+	kScatterAdd:            "genq_scatter_add",
+	kPositionBias:          "genq_position_bias",
+	kPositionBiasBackward:  "genq_position_bias_backward",
 }
 
 // Modes of genq_colsum (GENQ_COLSUM_* in norm.cu).
