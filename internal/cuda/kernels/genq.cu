@@ -6,5 +6,6 @@
  */
 #include "norm.cu"
 #include "softmax.cu"
+#include "attention.cu"
 #include "act.cu"
 #include "embed.cu"

@@ -28,6 +28,9 @@ const (
 	kScatterAdd
 	kPositionBias
 	kPositionBiasBackward
+	kAttend
+	kAttendBackwardRows
+	kAttendBackwardKeys
 	numKernels
 )
 
@@ -54,6 +57,9 @@ var kernelNames = [numKernels]string{
 	kScatterAdd:            "genq_scatter_add",
 	kPositionBias:          "genq_position_bias",
 	kPositionBiasBackward:  "genq_position_bias_backward",
+	kAttend:                "genq_attend",
+	kAttendBackwardRows:    "genq_attend_backward_rows",
+	kAttendBackwardKeys:    "genq_attend_backward_keys",
 }
 
 // Modes of genq_colsum (GENQ_COLSUM_* in norm.cu).
