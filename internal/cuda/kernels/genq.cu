@@ -9,3 +9,5 @@
 #include "attention.cu"
 #include "act.cu"
 #include "embed.cu"
+#include "loss.cu"
+#include "optim.cu"
