@@ -6,5 +6,8 @@
  */
 #include "norm.cu"
 #include "softmax.cu"
+#include "attention.cu"
 #include "act.cu"
 #include "embed.cu"
+#include "loss.cu"
+#include "optim.cu"

@@ -28,6 +28,19 @@ const (
 	kScatterAdd
 	kPositionBias
 	kPositionBiasBackward
+	kAttend
+	kAttendBackwardRows
+	kAttendBackwardKeys
+	kXentRows
+	kXentCount
+	kXentMean
+	kXentBackward
+	kL2Normalize
+	kL2NormalizeBackward
+	kAdamW
+	kSumSq
+	kClipCoef
+	kClipScale
 	numKernels
 )
 
@@ -54,6 +67,19 @@ var kernelNames = [numKernels]string{
 	kScatterAdd:            "genq_scatter_add",
 	kPositionBias:          "genq_position_bias",
 	kPositionBiasBackward:  "genq_position_bias_backward",
+	kAttend:                "genq_attend",
+	kAttendBackwardRows:    "genq_attend_backward_rows",
+	kAttendBackwardKeys:    "genq_attend_backward_keys",
+	kXentRows:              "genq_xent_rows",
+	kXentCount:             "genq_xent_count",
+	kXentMean:              "genq_xent_mean",
+	kXentBackward:          "genq_xent_backward",
+	kL2Normalize:           "genq_l2_normalize",
+	kL2NormalizeBackward:   "genq_l2_normalize_backward",
+	kAdamW:                 "genq_adamw",
+	kSumSq:                 "genq_sumsq",
+	kClipCoef:              "genq_clip_coef",
+	kClipScale:             "genq_clip_scale",
 }
 
 // Modes of genq_colsum (GENQ_COLSUM_* in norm.cu).
