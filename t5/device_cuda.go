@@ -7,12 +7,13 @@ package t5
 // the step's buffers. The step itself is step_cuda.go.
 //
 // The device has a CUDA context of its own, not one of gorgonia's machines
-// (which run the encoder graph): every driver call, kernel launch and
-// cuBLAS call goes through the context's Do, which runs it on the one OS
-// thread the context is current on (a gorgonia.org/cu Ctx locks a goroutine
-// to it), so callers may use any goroutine; Model.mu orders them. Kernels,
-// cuBLAS and the synchronous copies all use the context's NULL stream, so
-// they run in call order.
+// (which run the encoder graph). Its work runs on the one OS thread the
+// context is current on (a gorgonia.org/cu Ctx locks a goroutine to it),
+// a whole step at a time (device.run), so callers may use any goroutine;
+// Model.mu orders them. Within run, driver calls, cuBLAS and genq's kernels
+// are called directly: the kernels' Launcher sees the context as onThread.
+// Kernels, cuBLAS and the synchronous copies all use the context's NULL
+// stream, so they run in call order.
 
 import (
 	"errors"
@@ -106,16 +107,42 @@ func (d *device) open() (err error) {
 	if m.err != nil {
 		return fmt.Errorf("t5: creating a CUDA context for the decoder step: %w", m.err)
 	}
-	d.blas = &cublas.Standard{}
-	if err := d.ctx.Do(func() error { return d.blas.Init(cublas.WithContext(d.ctx)) }); err != nil {
-		d.blas = nil
-		return fmt.Errorf("t5: creating the decoder step's cuBLAS handle: %w", err)
-	}
-	if d.k, err = kernels.Load(d.ctx); err != nil {
-		return fmt.Errorf("t5: loading genq's kernels for the decoder step: %w", err)
-	}
 	d.weights, d.bufs = map[*Tensor]cu.DevicePtr{}, map[string]deviceBuf{}
-	return nil
+	return d.run(func() error {
+		b := &cublas.Standard{}
+		if err := b.Init(cublas.WithContext(d.ctx)); err != nil {
+			return fmt.Errorf("t5: creating the decoder step's cuBLAS handle: %w", err)
+		}
+		d.blas = b
+		k, err := kernels.Load(onThread{d.ctx})
+		if err != nil {
+			return fmt.Errorf("t5: loading genq's kernels for the decoder step: %w", err)
+		}
+		d.k = k
+		return nil
+	})
+}
+
+// onThread is the device's context as its Launcher sees it: the Launcher
+// is only called within run, on the context's thread, so its Do runs the
+// work right away.
+type onThread struct{ *cu.Ctx }
+
+// Do runs f.
+func (onThread) Do(f func() error) error { return f() }
+
+// run runs f on the context's thread, where f may call the driver, cuBLAS
+// and d.k directly; a panic (gorgonia.org/cu/blas panics on bad
+// arguments) becomes an error.
+func (d *device) run(f func() error) error {
+	return d.ctx.Do(func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("t5: the decoder step on the GPU panicked: %v", r)
+			}
+		}()
+		return f()
+	})
 }
 
 // close frees everything the device holds: destroying the context frees
@@ -124,12 +151,15 @@ func (d *device) close() {
 	if d.ctx == nil {
 		return
 	}
-	if d.k != nil {
-		_ = d.k.Close()
-	}
-	if d.blas != nil {
-		_ = d.ctx.Do(d.blas.Close)
-	}
+	_ = d.run(func() error {
+		if d.k != nil {
+			_ = d.k.Close()
+		}
+		if d.blas != nil {
+			_ = d.blas.Close()
+		}
+		return nil
+	})
 	_ = d.ctx.Close()
 	d.ctx, d.k, d.blas, d.weights, d.bufs = nil, nil, nil, nil, nil
 }
@@ -141,7 +171,7 @@ func (d *device) weightsChanged() {
 	if d == nil || d.ctx == nil {
 		return
 	}
-	_ = d.ctx.Do(func() error {
+	_ = d.run(func() error {
 		for _, p := range d.weights {
 			_ = cu.MemFree(p)
 		}
@@ -150,19 +180,19 @@ func (d *device) weightsChanged() {
 	clear(d.weights)
 }
 
+// The methods below run within run.
+
 // weight returns w's values on the device, uploading them on first use.
 func (d *device) weight(w *Tensor) (cu.DevicePtr, error) {
 	if p, ok := d.weights[w]; ok {
 		return p, nil
 	}
-	n := int64(4 * len(w.Data))
-	var p cu.DevicePtr
-	err := d.ctx.Do(func() (err error) {
-		if p, err = cu.MemAlloc(max(n, 4)); err != nil || n == 0 {
-			return err
+	p, err := cu.MemAlloc(max(4*int64(len(w.Data)), 4))
+	if err == nil {
+		if err = upload(p, w.Data); err != nil {
+			_ = cu.MemFree(p)
 		}
-		return cu.MemcpyHtoD(p, unsafe.Pointer(&w.Data[0]), n)
-	})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("t5: uploading a %v weight to the GPU: %w", w.Shape, err)
 	}
@@ -179,11 +209,8 @@ func (d *device) buf(role string, size, keep int64) (cu.DevicePtr, error) {
 		return b.p, nil
 	}
 	size = max(size, 4)
-	err := d.ctx.Do(func() error {
-		p, err := cu.MemAlloc(size)
-		if err != nil {
-			return err
-		}
+	p, err := cu.MemAlloc(size)
+	if err == nil {
 		if ok {
 			if keep = min(keep, b.size); keep > 0 {
 				err = cu.MemcpyDtoD(p, b.p, keep)
@@ -191,9 +218,6 @@ func (d *device) buf(role string, size, keep int64) (cu.DevicePtr, error) {
 			err = errors.Join(err, cu.MemFree(b.p))
 		}
 		b = deviceBuf{p, size}
-		return err
-	})
-	if b.p != 0 {
 		d.bufs[role] = b
 	}
 	if err != nil {
@@ -207,12 +231,12 @@ func (d *device) floats(role string, n int) (cu.DevicePtr, error) { return d.buf
 
 // upload copies the host values src (float32 or int, which genq's kernels
 // take as int64) to dst on the device.
-func upload[T float32 | int](d *device, dst cu.DevicePtr, src []T) error {
+func upload[T float32 | int](dst cu.DevicePtr, src []T) error {
 	if len(src) == 0 {
 		return nil
 	}
 	n := int64(unsafe.Sizeof(src[0])) * int64(len(src))
-	if err := d.ctx.Do(func() error { return cu.MemcpyHtoD(dst, unsafe.Pointer(&src[0]), n) }); err != nil {
+	if err := cu.MemcpyHtoD(dst, unsafe.Pointer(&src[0]), n); err != nil {
 		return fmt.Errorf("t5: copying %d bytes to the GPU: %w", n, err)
 	}
 	return nil
@@ -221,23 +245,23 @@ func upload[T float32 | int](d *device, dst cu.DevicePtr, src []T) error {
 // download copies len(dst) float32 values from src on the device to dst;
 // it waits for the work queued before it, and reports the first error of
 // the kernels that ran.
-func (d *device) download(dst []float32, src cu.DevicePtr) error {
+func download(dst []float32, src cu.DevicePtr) error {
 	if len(dst) == 0 {
 		return nil
 	}
 	n := 4 * int64(len(dst))
-	if err := d.ctx.Do(func() error { return cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), src, n) }); err != nil {
+	if err := cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), src, n); err != nil {
 		return fmt.Errorf("t5: reading %d bytes back from the GPU: %w", n, err)
 	}
 	return nil
 }
 
 // copyDevice copies n float32 values from src to dst on the device.
-func (d *device) copyDevice(dst, src cu.DevicePtr, n int) error {
+func copyDevice(dst, src cu.DevicePtr, n int) error {
 	if n == 0 {
 		return nil
 	}
-	if err := d.ctx.Do(func() error { return cu.MemcpyDtoD(dst, src, 4*int64(n)) }); err != nil {
+	if err := cu.MemcpyDtoD(dst, src, 4*int64(n)); err != nil {
 		return fmt.Errorf("t5: copying %d values on the GPU: %w", n, err)
 	}
 	return nil
@@ -257,12 +281,9 @@ func (d *device) linear(y cu.DevicePtr, ldy int, x cu.DevicePtr, ldx int, w *Ten
 	if rows == 0 || out == 0 {
 		return nil
 	}
-	err = d.ctx.Do(func() error {
-		d.blas.Sgemm(blas.Trans, blas.NoTrans, out, rows, in, alpha,
-			deviceFloats(wp, out*in), in, deviceFloats(x, rows*ldx), ldx, beta, deviceFloats(y, rows*ldy), ldy)
-		return d.blas.Err()
-	})
-	if err != nil {
+	d.blas.Sgemm(blas.Trans, blas.NoTrans, out, rows, in, alpha,
+		deviceFloats(wp, out*in), in, deviceFloats(x, rows*ldx), ldx, beta, deviceFloats(y, rows*ldy), ldy)
+	if err := d.blas.Err(); err != nil {
 		return fmt.Errorf("t5: a %d×%d by %d×%d product on cuBLAS: %w", rows, in, in, out, err)
 	}
 	return nil

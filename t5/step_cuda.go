@@ -12,7 +12,10 @@ package t5
 // internal/kernel). The host keeps the stepper's position, slot count and
 // biases (shared with the CPU step) and reads back each step's logits [n,
 // vocab] only, so that the warpers, sampling and beam bookkeeping run
-// unchanged: the same seed gives the same queries as on the CPU.
+// unchanged: the same seed gives the same queries as on the CPU. A step,
+// a reorder and a stepper's setup each run as one piece of work on the
+// device's thread (device.run), as do all the methods below but step and
+// reorder.
 //
 // The cache is position-major, [slots, n, inner] per layer: a position's
 // keys and values are one contiguous block that the k and v products write
@@ -53,12 +56,23 @@ func (m *Model) deviceStep(st *stepper, hidden []float32) (stepDevice, error) {
 		return nil, err
 	}
 	cfg := m.cfg
-	n, dm, inner, passages := st.n, cfg.DModel, cfg.InnerDim(), st.n/st.rep
 	if cfg.DKV > kernels.MaxHeadDim || st.e > kernels.MaxKeys {
 		return nil, fmt.Errorf("t5: the decoder step on the GPU supports heads of at most %d values and inputs of at most %d tokens, not d_kv %d and %d tokens",
 			kernels.MaxHeadDim, kernels.MaxKeys, cfg.DKV, st.e)
 	}
 	ds := &deviceStep{d: d, st: st}
+	if err := d.run(func() error { return ds.open(hidden) }); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// open allocates ds's buffers and projects the encoder output hidden to
+// the cross-attention keys and values.
+func (ds *deviceStep) open(hidden []float32) error {
+	st, d, cfg := ds.st, ds.d, ds.st.m.cfg
+	n, dm, inner, passages := st.n, cfg.DModel, cfg.InnerDim(), st.n/st.rep
+	var err error
 	gated := 0
 	if cfg.Gated() {
 		gated = 1
@@ -73,38 +87,35 @@ func (m *Model) deviceStep(st *stepper, hidden []float32) (stepDevice, error) {
 		{&ds.crossBias, "crossBias", len(st.crossBias)}, {&ds.ids, "ids", 2 * n}, // int64s
 	} {
 		if *b.p, err = d.floats("step."+b.role, b.n); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	enc, err := d.floats("step.hidden", len(hidden))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := upload(d, enc, hidden); err != nil {
-		return nil, err
+	if err := upload(enc, hidden); err != nil {
+		return err
 	}
-	if err := upload(d, ds.crossBias, st.crossBias); err != nil {
-		return nil, err
+	if err := upload(ds.crossBias, st.crossBias); err != nil {
+		return err
 	}
-	for i, bl := range m.mod.decoder.blocks {
+	for i, bl := range st.m.mod.decoder.blocks {
 		ck, err := d.floats(fmt.Sprintf("step.ck%d", i), passages*st.e*inner)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		cv, err := d.floats(fmt.Sprintf("step.cv%d", i), passages*st.e*inner)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := bl.cross.attn.deviceKeysValues(d, ck, cv, enc, passages*st.e); err != nil {
-			return nil, err
+			return err
 		}
 		ds.ck, ds.cv = append(ds.ck, ck), append(ds.cv, cv)
 	}
 	ds.k, ds.v = make([]cu.DevicePtr, len(ds.ck)), make([]cu.DevicePtr, len(ds.ck))
-	if err := ds.grow(); err != nil {
-		return nil, err
-	}
-	return ds, nil
+	return ds.grow()
 }
 
 // grow makes the device's cache as wide as the stepper's (st.L slots),
@@ -139,15 +150,20 @@ func (ds *deviceStep) cacheSlot(cache cu.DevicePtr, pos int) cu.DevicePtr {
 // step is stepper.step on the GPU: it embeds ids, runs the decoder and the
 // head for position st.pos and reads the logits back into st.logits.
 func (ds *deviceStep) step(ids []int) error {
-	st, d := ds.st, ds.d
-	if st.pos >= kernels.MaxKeys {
+	if ds.st.pos >= kernels.MaxKeys {
 		return fmt.Errorf("t5: the decoder step on the GPU attends over at most %d positions (output tokens); lower MaxLength or MaxNewTokens", kernels.MaxKeys)
 	}
+	return ds.d.run(func() error { return ds.run(ids) })
+}
+
+// run is step on the device's thread.
+func (ds *deviceStep) run(ids []int) error {
+	st, d := ds.st, ds.d
 	if err := ds.grow(); err != nil {
 		return err
 	}
 	cfg := st.m.cfg
-	if err := upload(d, ds.ids, ids); err != nil {
+	if err := upload(ds.ids, ids); err != nil {
 		return err
 	}
 	shared, err := d.weight(st.m.mod.shared)
@@ -163,13 +179,18 @@ func (ds *deviceStep) step(ids []int) error {
 	if err := st.m.mod.deviceStepHead(ds); err != nil {
 		return err
 	}
-	return d.download(st.logits, ds.logits)
+	return download(st.logits, ds.logits)
 }
 
 // reorder is stepper.reorder on the GPU: row r of every filled cache slot
 // becomes row from[r] of the old cache, gathered into scratch memory and
 // copied back.
 func (ds *deviceStep) reorder(from []int) error {
+	return ds.d.run(func() error { return ds.reorderRows(from) })
+}
+
+// reorderRows is reorder on the device's thread.
+func (ds *deviceStep) reorderRows(from []int) error {
 	st, d := ds.st, ds.d
 	n, inner, filled := st.n, st.m.cfg.InnerDim(), st.pos
 	rows := make([]int, filled*n) // slot i's row r comes from row i·n + from[r] of the old cache
@@ -186,7 +207,7 @@ func (ds *deviceStep) reorder(from []int) error {
 	if err != nil {
 		return err
 	}
-	if err := upload(d, idx, rows); err != nil {
+	if err := upload(idx, rows); err != nil {
 		return err
 	}
 	for i := range ds.k {
@@ -194,7 +215,7 @@ func (ds *deviceStep) reorder(from []int) error {
 			if err := d.k.Gather(tmp, c, idx, len(rows), inner, ds.slots*n); err != nil {
 				return deviceError("beam reorder", err)
 			}
-			if err := d.copyDevice(c, tmp, len(rows)*inner); err != nil {
+			if err := copyDevice(c, tmp, len(rows)*inner); err != nil {
 				return err
 			}
 		}
@@ -342,7 +363,7 @@ func (s *stack) deviceStep(ds *deviceStep) error {
 	if err := s.stepBias(ds.st); err != nil {
 		return err
 	}
-	if err := upload(ds.d, ds.selfBias, ds.st.selfBias); err != nil {
+	if err := upload(ds.selfBias, ds.st.selfBias); err != nil {
 		return err
 	}
 	for i, bl := range s.blocks {
