@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/genq-go/genq/internal/cuda"
@@ -43,6 +44,7 @@ type device struct {
 	weights map[*Tensor]cu.DevicePtr
 	bufs    map[string]deviceBuf
 	err     error // why the device could not be set up, returned from then on
+	freed   atomic.Bool
 }
 
 // deviceBuf is a buffer of the device's workspace.
@@ -162,6 +164,7 @@ func (d *device) close() {
 	})
 	_ = d.ctx.Close()
 	d.ctx, d.k, d.blas, d.weights, d.bufs = nil, nil, nil, nil, nil
+	d.freed.Store(true)
 }
 
 // weightsChanged drops the uploaded weights, after Fit changed the host's

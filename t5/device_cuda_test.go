@@ -5,7 +5,9 @@ package t5
 import (
 	"context"
 	"math"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
@@ -82,4 +84,21 @@ func TestDeviceWeightsChanged(t *testing.T) {
 		assert.Equal(t, 0, after[i].IDs[1], "sequence %d: first token with a zero lm_head", i)
 		assert.InDelta(t, -math.Log(float64(m.cfg.VocabSize)), after[i].LogProbs[0], 1e-5, "sequence %d: log(1/vocab)", i)
 	}
+}
+
+// TestDeviceFreedWithModel: a Model's GPU context, and with it the
+// uploaded weights and the step's buffers, is freed once the Model is
+// garbage collected (there is no Close).
+func TestDeviceFreedWithModel(t *testing.T) {
+	m, err := Load(t.Context(), testutil.Fixture("t5-tiny"), LoadOptions{})
+	require.NoError(t, err)
+	_, err = m.GenerateIDs(context.Background(), unpadded(t, testutil.LoadGolden(t, "t5-tiny")), greedyOptions(4))
+	require.NoError(t, err)
+	d := m.mod.dev
+	require.NotNil(t, d.ctx, "the step did not run on the GPU")
+	m = nil
+	assert.Eventually(t, func() bool {
+		runtime.GC()
+		return d.freed.Load()
+	}, 20*time.Second, 10*time.Millisecond, "the device of a collected Model is not freed")
 }
