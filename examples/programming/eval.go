@@ -77,7 +77,7 @@ func (a *app) eval(ctx context.Context) error {
 		for j, hs := range hits {
 			ranked := make([]string, len(hs))
 			for r, h := range hs {
-				ranked[r] = passages[h.CorpusID].ID()
+				ranked[r] = passages[h.CorpusID].ID
 			}
 			m := score(ranked, relevant[j], a.k)
 			rows[i].MRR += m.MRR / float64(len(qs))

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/genq-go/genq/examples/internal/corpus"
 )
 
 // clean makes a text safe for one TSV field as the original script does:
@@ -53,7 +55,7 @@ func parsePairs(data []byte, name string) ([]pair, error) {
 // after them — a partial block, a last line without its newline (an
 // unfinished write), blank lines at the end — and returns the number of
 // passages already done and the file opened for appending.
-func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os.File, err error) {
+func resumeTSV(path string, passages []corpus.Passage, perPassage int) (done int, f *os.File, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return 0, nil, err
