@@ -103,20 +103,7 @@ func scanLines(r io.Reader, name string, fn func(n int, line []byte) error) erro
 // document in file order. A bad line, or an _id seen before, is an error
 // naming the line; blank lines are skipped.
 func ReadCorpus(r io.Reader, name string) ([]Doc, error) {
-	var out []Doc
-	seen := map[string]int{}
-	err := scanLines(r, name, func(n int, line []byte) error {
-		d, err := ParseCorpusLine(line)
-		if err != nil {
-			return err
-		}
-		if first, ok := seen[d.ID]; ok {
-			return fmt.Errorf("_id %q was already used on line %d: document ids must be unique", d.ID, first)
-		}
-		seen[d.ID] = n
-		out = append(out, d)
-		return nil
-	})
+	out, err := readRecords(r, name, "document", ParseCorpusLine, func(d Doc) string { return d.ID })
 	if err == nil && len(out) == 0 {
 		err = fmt.Errorf("%s holds no documents", name)
 	}
@@ -125,18 +112,24 @@ func ReadCorpus(r io.Reader, name string) ([]Doc, error) {
 
 // ReadQueries reads a queries.jsonl from r as ReadCorpus reads a corpus.
 func ReadQueries(r io.Reader, name string) ([]Query, error) {
-	var out []Query
+	return readRecords(r, name, "query", ParseQueryLine, func(q Query) string { return q.ID })
+}
+
+// readRecords parses every line of r with parse, refusing an id seen
+// before.
+func readRecords[T any](r io.Reader, name, what string, parse func([]byte) (T, error), id func(T) string) ([]T, error) {
+	var out []T
 	seen := map[string]int{}
 	err := scanLines(r, name, func(n int, line []byte) error {
-		q, err := ParseQueryLine(line)
+		rec, err := parse(line)
 		if err != nil {
 			return err
 		}
-		if first, ok := seen[q.ID]; ok {
-			return fmt.Errorf("_id %q was already used on line %d: query ids must be unique", q.ID, first)
+		if first, ok := seen[id(rec)]; ok {
+			return fmt.Errorf("_id %q was already used on line %d: %s ids must be unique", id(rec), first, what)
 		}
-		seen[q.ID] = n
-		out = append(out, q)
+		seen[id(rec)] = n
+		out = append(out, rec)
 		return nil
 	})
 	return out, err
