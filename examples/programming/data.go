@@ -99,20 +99,20 @@ func parseEval(r io.Reader, name string) ([]evalQuery, error) {
 }
 
 // checkEval verifies that every relevant paragraph of qs is a passage of the
-// corpus, and returns the set of relevant passage ids of each query.
-func checkEval(qs []evalQuery, passages []corpus.Passage, evalName string) ([]map[string]bool, error) {
+// corpus, and returns the relevant passage ids of each query, each graded 1.
+func checkEval(qs []evalQuery, passages []corpus.Passage, evalName string) ([]map[string]int, error) {
 	have := make(map[string]bool, len(passages))
 	for _, p := range passages {
 		have[p.ID] = true
 	}
-	out := make([]map[string]bool, len(qs))
+	out := make([]map[string]int, len(qs))
 	for i, q := range qs {
-		out[i] = map[string]bool{}
+		out[i] = map[string]int{}
 		for _, id := range q.relevantIDs() {
 			if !have[id] {
 				return nil, fmt.Errorf("eval query %d (%q) marks %s as relevant, but the corpus has no such paragraph; with your own -corpus, pass -eval with queries about it", i+1, q.Query, id)
 			}
-			out[i][id] = true
+			out[i][id] = 1
 		}
 	}
 	return out, nil

@@ -112,3 +112,47 @@ func resumeTSV(path string, passages []corpus.Passage, perPassage int) (done int
 	}
 	return lines / perPassage, f, nil
 }
+
+// tsvOut appends generate's queries to generated_queries.tsv, one
+// "query<TAB>passage" line each, as the original script writes them.
+type tsvOut struct {
+	f       *os.File
+	created bool // no passage was done: abandon removes the file
+	lines   int
+}
+
+func (o *tsvOut) add(passages []corpus.Passage, queries [][]string) (int, error) {
+	var b strings.Builder
+	n := 0
+	for i, qs := range queries {
+		para := clean(passages[i].Text)
+		for _, q := range qs {
+			b.WriteString(clean(q))
+			b.WriteByte('\t')
+			b.WriteString(para)
+			b.WriteByte('\n')
+			n++
+		}
+	}
+	if _, err := o.f.WriteString(b.String()); err != nil {
+		return 0, fmt.Errorf("writing %s: %w", o.f.Name(), err)
+	}
+	if err := o.f.Sync(); err != nil {
+		return 0, fmt.Errorf("writing %s: %w", o.f.Name(), err)
+	}
+	o.lines += n
+	return n, nil
+}
+
+func (o *tsvOut) total() int { return o.lines }
+
+func (o *tsvOut) path() string { return o.f.Name() }
+
+func (o *tsvOut) close() error { return o.f.Close() }
+
+func (o *tsvOut) abandon() {
+	o.f.Close()
+	if o.created {
+		os.Remove(o.f.Name())
+	}
+}

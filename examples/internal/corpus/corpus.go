@@ -59,6 +59,12 @@ type Passage struct {
 // the key the programming example's eval.jsonl uses.
 func PassageID(title string, n int) string { return fmt.Sprintf("%s#%d", title, n) }
 
+// FromDoc is the passage of BEIR document d at position (Position):
+// its _id, title, and the text BEIR's models read (beir.Doc.Passage).
+func FromDoc(d beir.Doc, position int) Passage {
+	return Passage{ID: d.ID, Title: d.Title, Text: d.Passage(), Position: position}
+}
+
 // MaxLine bounds one line of a corpus file (one JSON document with all its
 // paragraphs): a longer line is an error, not an allocation of whatever
 // size the file implies.
@@ -194,7 +200,7 @@ func (r *Reader) parse(text string) error {
 		if err != nil {
 			return err
 		}
-		r.pending = append(r.pending, Passage{ID: d.ID, Title: d.Title, Text: d.Passage()})
+		r.pending = append(r.pending, FromDoc(d, 0))
 	case docs:
 		var doc struct {
 			Title      string   `json:"title"`
