@@ -70,7 +70,7 @@ func (a *app) flags(name string) *flag.FlagSet {
 	}
 	fs.StringVar(&c.out, "out", "output", "folder for generated_queries.tsv, checkpoints/, programming-model/ and cache/")
 	if uses("generate", "gpl", "search", "eval") {
-		fs.StringVar(&c.corpus, "corpus", bundledName, "passages: JSON lines {\"title\", \"paragraphs\": [...]} (optionally gzipped) or plain text, one passage per line; \"bundled\" is the built-in corpus of 30 technologies × 8 paragraphs")
+		fs.StringVar(&c.corpus, "corpus", bundledName, "passages: JSON lines {\"title\", \"paragraphs\": [...]}, a BEIR corpus.jsonl ({\"_id\", \"title\", \"text\"}; either optionally gzipped) or plain text, one passage per line; \"bundled\" is the built-in corpus of 30 technologies × 8 paragraphs")
 	}
 	if uses("generate") {
 		fs.StringVar(&c.generator, "generator", "BeIR/query-gen-msmarco-t5-base-v1", "T5 query generator: a hub id or a local folder")

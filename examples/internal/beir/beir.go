@@ -72,8 +72,7 @@ var (
 	ErrNotJSON = errors.New("not a JSON object")
 	// ErrNoID: the object has no "_id", or an empty or non-scalar one.
 	ErrNoID = errors.New("no _id")
-	// ErrNoText: the record has nothing to read: a corpus document with
-	// an empty title and text, a query with an empty text.
+	// ErrNoText: a corpus document with an empty title and text.
 	ErrNoText = errors.New("no text")
 )
 
@@ -151,7 +150,9 @@ func ParseCorpusLine(line []byte) (Doc, error) {
 }
 
 // ParseQueryLine parses one line of queries.jsonl, as ParseCorpusLine
-// does a corpus line.
+// does a corpus line, except that an empty or missing text is kept as ""
+// (the error wraps ErrNotJSON or ErrNoID): BEIR's GenQ writes an empty
+// query when the model samples one, and BEIR's loader reads it back.
 func ParseQueryLine(line []byte) (Query, error) {
 	r, id, err := parseRecord(line)
 	if err != nil {
@@ -160,9 +161,6 @@ func ParseQueryLine(line []byte) (Query, error) {
 	q := Query{ID: id}
 	if r.Text != nil {
 		q.Text = *r.Text
-	}
-	if Strip(q.Text) == "" {
-		return Query{}, fmt.Errorf("%w: query %q has an empty text", ErrNoText, id)
 	}
 	return q, nil
 }

@@ -51,7 +51,8 @@ func TestParseQueryLine(t *testing.T) {
 		err        error
 	}{
 		{"query", `{"_id": "q1", "text": "what is go", "metadata": {}}`, Query{"q1", "what is go"}, nil},
-		{"title is not a query's text", `{"_id": "q1", "title": "what is go"}`, Query{}, ErrNoText},
+		{"title is not a query's text; empty is kept", `{"_id": "q1", "title": "what is go"}`, Query{ID: "q1"}, nil},
+		{"empty text as GenQ writes it", `{"_id": "genQ3", "text": "", "metadata": {}}`, Query{ID: "genQ3"}, nil},
 		{"not JSON", `q1	what is go`, Query{}, ErrNotJSON},
 		{"no _id", `{"text": "what is go"}`, Query{}, ErrNoID},
 	}
