@@ -198,6 +198,30 @@ func TestGenerateBEIR(t *testing.T) {
 		assert.Empty(t, batches)
 	})
 
+	t.Run("a BEIR corpus in the output folder is read and left as it is", func(t *testing.T) {
+		out := t.TempDir()
+		src, err := os.ReadFile(filepath.Join("testdata", "beir", "corpus.jsonl"))
+		require.NoError(t, err)
+		path := filepath.Join(out, "corpus.jsonl")
+		require.NoError(t, os.WriteFile(path, src, 0o644))
+		_, stderr, err := invoke(ctx, t, &app{}, "generate", "-out", out, "-corpus", path, "-generator", fixture("t5-tiny"),
+			"-queries-per-passage", "2", "-seed", "7", "-quiet", "-format", "beir")
+		require.NoError(t, err, stderr)
+		got, _ := os.ReadFile(path)
+		assert.Equal(t, string(src), string(got), "corpus.jsonl was rewritten")
+		ds, err := beir.LoadPrefix(out, "gen", "train")
+		require.NoError(t, err)
+		var ids []string
+		for _, q := range ds.Queries {
+			for id := range ds.Qrels[q.ID] {
+				if len(ids) == 0 || ids[len(ids)-1] != id {
+					ids = append(ids, id)
+				}
+			}
+		}
+		assert.Equal(t, []string{"d1", "d2", "d3", "d4", "d5", "d6"}, ids, "the passages of the queries, in order")
+	})
+
 	t.Run("files of another corpus are refused", func(t *testing.T) {
 		other := filepath.Join(t.TempDir(), "other.txt")
 		require.NoError(t, os.WriteFile(other, []byte("one passage\nanother passage\n"), 0o644))

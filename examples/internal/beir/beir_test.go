@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -206,4 +207,35 @@ func TestLoad(t *testing.T) {
 			assert.Len(t, ds.Corpus, 2)
 		})
 	}
+}
+
+// FuzzLines: the line parsers never panic; what they accept has an id; a
+// query and a judgement written by AppendQuery and AppendQrel read back
+// unchanged (Python's ASCII-escaped JSON is JSON Go reads the same).
+func FuzzLines(f *testing.F) {
+	for _, s := range []string{`{"_id": "d1", "title": "T", "text": "x"}`, `{"_id": 3}`, "q1\td1\t1", "\"a\"\"b\"\tc\t2\r\n", "{", `{"_id": "\ud83d"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if d, err := ParseCorpusLine(line); err == nil {
+			require.NotEmpty(t, Strip(d.ID))
+			require.NotEmpty(t, d.Passage())
+		}
+		if q, err := ParseQueryLine(line); err == nil {
+			require.NotEmpty(t, Strip(q.ID))
+		}
+		if r, err := ParseQrelsLine(string(line)); err == nil {
+			require.NotEmpty(t, r.QueryID)
+			require.NotEmpty(t, r.CorpusID)
+		}
+		text := strings.ToValidUTF8(string(line), "\uFFFD")
+		q, err := ParseQueryLine(AppendQuery(nil, Query{ID: "genQ1", Text: text}))
+		require.NoError(t, err)
+		require.Equal(t, Query{ID: "genQ1", Text: text}, q)
+		if id := strings.TrimRight(text, "\r\n"); id != "" {
+			r, err := ParseQrelsLine(string(AppendQrel(nil, Qrel{QueryID: id, CorpusID: "d", Score: 1})))
+			require.NoError(t, err)
+			require.Equal(t, Qrel{QueryID: id, CorpusID: "d", Score: 1}, r)
+		}
+	})
 }
