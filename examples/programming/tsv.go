@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,7 +89,7 @@ func resumeTSV(path string, passages []corpus.Passage, perPassage int) (done int
 			keep = off
 		}
 	}
-	f, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err = openTruncated(path, int64(keep))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -101,14 +100,6 @@ func resumeTSV(path string, passages []corpus.Passage, perPassage int) (done int
 			f.Close()
 			return 0, nil, err
 		}
-	}
-	if err := f.Truncate(int64(keep)); err != nil {
-		f.Close()
-		return 0, nil, err
-	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
-		return 0, nil, err
 	}
 	return lines / perPassage, f, nil
 }
