@@ -10,8 +10,9 @@
 //
 // Each may be gzipped (recognised by its magic bytes). A JSON-lines file
 // is recognised by its extension (.jsonl, .json, with or without .gz) or a
-// first line that starts with "{"; which of the two JSON formats by its
-// first record ("_id" makes it BEIR's).
+// first line that starts with "{"; each JSON line is a document of the
+// programming format when it has "paragraphs" and no "_id", else a BEIR
+// document (a line that is neither is refused: not JSON, or no _id).
 //
 // Reader streams the passages one at a time, so that a pipeline can read
 // a corpus of any size and shard the passages; ReadAll and ReadFile
@@ -84,8 +85,7 @@ type format int
 const (
 	unknown format = iota
 	plain
-	docs
-	beirDocs
+	jsonLines
 )
 
 // Reader reads passages from a corpus file one at a time.
@@ -185,38 +185,33 @@ func (r *Reader) parse(text string) error {
 	if r.format == unknown {
 		r.format = plain
 		if r.jsonl || (r.line == 1 && strings.HasPrefix(text, "{")) {
-			r.format = docs
-			var probe struct {
-				ID json.RawMessage `json:"_id"`
-			}
-			if json.Unmarshal([]byte(text), &probe) == nil && len(probe.ID) > 0 {
-				r.format = beirDocs
-			}
+			r.format = jsonLines
 		}
 	}
-	switch r.format {
-	case beirDocs:
-		d, err := beir.ParseCorpusLine([]byte(text))
-		if err != nil {
-			return err
-		}
-		r.pending = append(r.pending, FromDoc(d, 0))
-	case docs:
-		var doc struct {
-			Title      string   `json:"title"`
-			Paragraphs []string `json:"paragraphs"`
-		}
-		if err := json.Unmarshal([]byte(text), &doc); err != nil {
-			return fmt.Errorf("%w: want {\"title\": ..., \"paragraphs\": [...]}: %v", beir.ErrNotJSON, err)
-		}
-		for i, p := range doc.Paragraphs {
-			if p = strings.TrimSpace(p); p != "" {
-				r.pending = append(r.pending, Passage{ID: PassageID(doc.Title, i), Title: doc.Title, Paragraph: i, Text: p})
-			}
-		}
-	default:
+	if r.format == plain {
 		title := fmt.Sprintf("line %d", r.line)
 		r.pending = append(r.pending, Passage{ID: PassageID(title, 0), Title: title, Text: text})
+		return nil
+	}
+	// Each JSON line is a document of the programming format when it has
+	// "paragraphs" and no "_id", else a BEIR document.
+	var doc struct {
+		ID         json.RawMessage `json:"_id"`
+		Title      string          `json:"title"`
+		Paragraphs *[]string       `json:"paragraphs"`
+	}
+	if err := json.Unmarshal([]byte(text), &doc); err != nil || doc.Paragraphs == nil || doc.ID != nil {
+		d, err := beir.ParseCorpusLine([]byte(text))
+		if err != nil {
+			return fmt.Errorf("%w (want {\"_id\": ..., \"title\": ..., \"text\": ...} or {\"title\": ..., \"paragraphs\": [...]})", err)
+		}
+		r.pending = append(r.pending, FromDoc(d, 0))
+		return nil
+	}
+	for i, p := range *doc.Paragraphs {
+		if p = strings.TrimSpace(p); p != "" {
+			r.pending = append(r.pending, Passage{ID: PassageID(doc.Title, i), Title: doc.Title, Paragraph: i, Text: p})
+		}
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ func TestReadAllErrors(t *testing.T) {
 		{"programming line not JSON", "c.jsonl", docsJSONL + "{oops\n", "line 3: not a JSON object"},
 		{"BEIR line without _id", "corpus.jsonl", beirJSONL + `{"text": "x"}` + "\n", "line 4: no _id"},
 		{"BEIR line without text", "corpus.jsonl", beirJSONL + `{"_id": "e", "title": " ", "text": ""}` + "\n", "line 4: no text"},
+		{"programming line without paragraphs", "c.jsonl", docsJSONL + `{"title": "X"}` + "\n", "line 3: no _id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,11 +96,12 @@ func TestReadAllErrors(t *testing.T) {
 }
 
 // A Reader with OnBadLine reports each bad line with its reason and goes
-// on; Positions count only the passages it yields.
+// on; Positions count only the passages it yields. A bad first line does
+// not decide the format of the others.
 func TestReaderOnBadLine(t *testing.T) {
-	data := `{"_id": "a", "text": "first"}` + "\n" +
+	data := `{"title": "no id", "text": "x"}` + "\n" +
+		`{"_id": "a", "text": "first"}` + "\n" +
 		"not json\n" +
-		`{"title": "no id", "text": "x"}` + "\n" +
 		`{"_id": "b", "text": "  "}` + "\n" +
 		`{"_id": "c", "text": "second"}` + "\n"
 	rd, err := NewReader(strings.NewReader(data), "corpus.jsonl")
@@ -124,7 +126,7 @@ func TestReaderOnBadLine(t *testing.T) {
 	for i, want := range []struct {
 		line int
 		err  error
-	}{{2, beir.ErrNotJSON}, {3, beir.ErrNoID}, {4, beir.ErrNoText}} {
+	}{{1, beir.ErrNoID}, {3, beir.ErrNotJSON}, {4, beir.ErrNoText}} {
 		assert.Equal(t, want.line, bad[i].Line, "bad line %d", i)
 		assert.Equal(t, "corpus.jsonl", bad[i].Name)
 		assert.True(t, errors.Is(bad[i].Err, want.err), "bad line %d: %v, want %v", i, bad[i].Err, want.err)
