@@ -9,6 +9,7 @@ GPU_TESTS=(
 	"t5 t5 ^(TestEncoderHiddenState|TestDecoderLogits|TestLossAndGradients|TestGreedy|TestBeamSearch|TestScoreIDs)$"
 	"encoder encoder ^(TestForward|TestEncode|TestGradients|TestFitStep)$"
 	"nn internal/nn ^TestDeviceProducts$"
+	"kernels internal/cuda/kernels ^Test"
 )
 
 # The benchmarks run on the CPU and on the GPU, side by side: NAME
