@@ -181,7 +181,7 @@ func checkDeviceCase(t *testing.T, c gradCase) {
 			t.Fatalf("%v runs on the CPU", n.Op())
 		}
 	}
-	all := append(append(G.Nodes{}, ops...), in...)
+	all := append(append(G.Nodes{dy}, ops...), in...)
 	reads, err := cuda.ReadBack(all...)
 	require.NoError(t, err)
 	vm, err := cuda.NewMachine(g)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/genq-go/genq/internal/cuda/kernels"
 	"github.com/genq-go/genq/internal/kernel"
 	"gorgonia.org/cu"
 	G "gorgonia.org/gorgonia"
@@ -42,12 +43,14 @@ type launcher interface {
 	Fill(dst cu.DevicePtr, n int, v float32) error
 	CrossEntropy(loss, logits, labels cu.DevicePtr, n, v int) error
 	CrossEntropyBackward(dlogits, logits, labels cu.DevicePtr, n, v int, dloss cu.DevicePtr) error
-	Attend(a *kernel.Attention, out, q, k, v, bias, keep cu.DevicePtr) error
-	AttendBackward(a *kernel.Attention, dq, dk, dv, dbias, q, k, v, bias, keep, dout cu.DevicePtr) error
+	Attend(a *kernels.Attention, out, q, k, v, bias, keep cu.DevicePtr) error
+	AttendBackward(a *kernels.Attention, dq, dk, dv, dbias, q, k, v, bias, keep, dout cu.DevicePtr) error
 	Pool(dst, x, mask cu.DevicePtr, batch, seq, d, mode int) error
 	PoolBackward(dx, x, mask, dy cu.DevicePtr, batch, seq, d, mode int) error
-	Dropout(dst, x, keep cu.DevicePtr, n int, scale float32) error
+	Dropout(dst, x, keep cu.DevicePtr, n int, scale float64) error
 }
+
+var _ launcher = (*kernels.Launcher)(nil)
 
 // launchers caches one launcher per CUDA engine, tagged with the engine's
 // context: a machine closed and another created at the same address gets a
@@ -73,9 +76,18 @@ func launcherFor(e *gcuda.Engine) (launcher, error) {
 	return l, nil
 }
 
+var hostLauncher func(l *kernels.Launcher, e *gcuda.Engine) launcher // TEMPORARY
+
 // newLauncher makes the launcher of e's kernels.
 func newLauncher(e *gcuda.Engine) (launcher, error) {
-	return nil, fmt.Errorf("internal/cuda/kernels is not merged yet")
+	l, err := kernels.FromEngine(e)
+	if err != nil {
+		return nil, err
+	}
+	if hostLauncher != nil {
+		return hostLauncher(l, e), nil
+	}
+	return l, nil
 }
 
 // launch runs the op's device twin from in into out.
@@ -248,7 +260,7 @@ func (d *deviceOp) launchWith(l launcher, mem *devMem, out devVal, in []devVal) 
 		if err != nil {
 			return err
 		}
-		return l.Dropout(out.p, ptr(0), keep, out.size(), float32(ds.scale))
+		return l.Dropout(out.p, ptr(0), keep, out.size(), ds.scale)
 	case devPart:
 		n := out.size()
 		if in[0].size() < t.off+n {
@@ -289,7 +301,7 @@ func (d *deviceOp) attend(l launcher, mem *devMem, out devVal, in []devVal) erro
 		if len(in) > s.nx {
 			bias = in[s.nx].p
 		}
-		return l.Attend(s.a, out.p, x(0), x(1), x(2), bias, keep)
+		return l.Attend(deviceAttention(s.a), out.p, x(0), x(1), x(2), bias, keep)
 	}
 	// inputs: the distinct q/k/v, [bias,] dout
 	if err := l.Fill(out.p, out.size(), 0); err != nil { // columns of a fused projection outside the heads get 0
@@ -303,5 +315,12 @@ func (d *deviceOp) attend(l launcher, mem *devMem, out devVal, in []devVal) erro
 			dbias = g(s.nx)
 		}
 	}
-	return l.AttendBackward(s.a, g(s.which[0]), g(s.which[1]), g(s.which[2]), dbias, x(0), x(1), x(2), bias, keep, in[len(in)-1].p)
+	return l.AttendBackward(deviceAttention(s.a), g(s.which[0]), g(s.which[1]), g(s.which[2]), dbias, x(0), x(1), x(2), bias, keep, in[len(in)-1].p)
+}
+
+// deviceAttention is a's description for the device kernels (the same
+// layouts; the dropout mask goes to the kernels separately).
+func deviceAttention(a *kernel.Attention) *kernels.Attention {
+	return &kernels.Attention{Batch: a.Batch, Heads: a.Heads, Queries: a.Queries, Keys: a.Keys, HeadDim: a.HeadDim,
+		Scale: a.Scale, Q: a.Q, K: a.K, V: a.V, Out: a.Out, Bias: a.Bias, KeepScale: a.KeepScale}
 }

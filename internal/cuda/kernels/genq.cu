@@ -6,3 +6,4 @@
  */
 #include "norm.cu"
 #include "softmax.cu"
+#include "pool.cu"

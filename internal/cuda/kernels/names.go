@@ -15,6 +15,9 @@ const (
 	kSoftmaxBackward
 	kLogSoftmax
 	kLogSoftmaxBackward
+	kPool
+	kPoolBackward
+	kDropout
 	numKernels
 )
 
@@ -28,6 +31,9 @@ var kernelNames = [numKernels]string{
 	kSoftmaxBackward:       "genq_softmax_backward",
 	kLogSoftmax:            "genq_log_softmax",
 	kLogSoftmaxBackward:    "genq_log_softmax_backward",
+	kPool:                  "genq_pool",
+	kPoolBackward:          "genq_pool_backward",
+	kDropout:               "genq_dropout",
 }
 
 // Modes of genq_colsum (GENQ_COLSUM_* in norm.cu).
