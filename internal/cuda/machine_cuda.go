@@ -139,7 +139,17 @@ func ReadBack(nodes ...*G.Node) (*Reader, error) {
 	if !Enabled() {
 		return nil, nil
 	}
-	return newReader(nodes)
+	read := make([]*G.Node, len(nodes))
+	for i, n := range nodes {
+		if n == nil {
+			continue
+		}
+		var err error
+		if read[i], err = onDevice(n); err != nil {
+			return nil, err
+		}
+	}
+	return newReader(read)
 }
 
 // deviceVM runs a CUDA TapeMachine on one locked OS thread: gorgonia makes

@@ -158,7 +158,7 @@ func (d *deviceOp) product(extern G.External, dev G.Device, e *gcuda.Engine, out
 		defer extern.Put(dev, ones, int64(4*mm))
 	}
 	ctx := e.Context()
-	ctx.DoWork()
+	flush(e)
 	bl := e.BLASContext()
 	if err := ctx.Do(func() error {
 		for i := range batch {
@@ -176,6 +176,14 @@ func (d *deviceOp) product(extern G.External, dev G.Device, e *gcuda.Engine, out
 	}
 	return nil
 }
+
+// flush runs the CUDA calls gorgonia's machine has batched on e so far
+// (copies of inputs, its own kernels), so that the op's work follows them.
+// gorgonia's machine runs the batch from two goroutines (the program's, at
+// a flush, and the engine's worker, when the batch fills up), unordered, so
+// the build scripts patch gorgonia.org/cu to serialize it (see
+// internal/cuda's doc).
+func flush(e *gcuda.Engine) { e.Context().DoWork() }
 
 // floats is a []float32 header over n floats of device memory at p, for
 // cuBLAS, which reads only its address: the host never touches it.

@@ -119,7 +119,7 @@ type heldMem struct {
 // do runs f on the engine's context after the work queued before it.
 func (m *devMem) do(f func() error) error {
 	ctx := m.e.Context()
-	ctx.DoWork()
+	flush(m.e)
 	if err := ctx.Errors(); err != nil {
 		return fmt.Errorf("an earlier CUDA call failed: %w", err)
 	}
