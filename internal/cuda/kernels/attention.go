@@ -3,6 +3,8 @@
 package kernels
 
 import (
+	"fmt"
+
 	"gorgonia.org/cu"
 
 	"github.com/genq-go/genq/internal/kernel"
@@ -46,7 +48,47 @@ type Attention struct {
 // as kernel.SoftmaxRow's. q, k and v may be one fused projection. It writes
 // every head row of out and nothing else.
 func (l *Launcher) Attend(a *Attention, out, q, k, v, bias, keep cu.DevicePtr) error {
-	return errNotYet("Attend")
+	if err := a.check("Attend", false); err != nil || a.Queries == 0 || a.Batch == 0 {
+		return err
+	}
+	if err := need("Attend", out, q, k, v); err != nil {
+		return err
+	}
+	args := append([]any{out, q, k, v, bias, keep}, a.args()...)
+	return l.launch(kAttend, dims{a.Queries, a.Heads, a.Batch}, rowBlock(a.Keys), args...)
+}
+
+// check reports sizes the kernels cannot take: the limits of shared memory
+// (MaxKeys, MaxHeadDim; the backward pass also holds a column of Queries)
+// and of the grid (Heads and Batch below 65536).
+func (a *Attention) check(what string, backward bool) error {
+	if a == nil {
+		return fmt.Errorf("kernels: %s of a nil Attention", what)
+	}
+	if a.Batch < 0 || a.Heads <= 0 || a.Queries < 0 || a.Keys <= 0 || a.HeadDim <= 0 {
+		return fmt.Errorf("kernels: %s over %d sequences, %d heads, %d queries, %d keys of dim %d: every size must be positive", what, a.Batch, a.Heads, a.Queries, a.Keys, a.HeadDim)
+	}
+	switch {
+	case a.Keys > MaxKeys:
+		return fmt.Errorf("kernels: %s over %d keys: at most %d on the device", what, a.Keys, MaxKeys)
+	case backward && a.Queries > MaxKeys:
+		return fmt.Errorf("kernels: %s over %d queries: the backward pass takes at most %d", what, a.Queries, MaxKeys)
+	case a.HeadDim > MaxHeadDim:
+		return fmt.Errorf("kernels: %s with heads of dim %d: at most %d on the device", what, a.HeadDim, MaxHeadDim)
+	case a.Heads > 65535 || a.Batch > 65535:
+		return fmt.Errorf("kernels: %s over %d sequences of %d heads: at most 65535 of each", what, a.Batch, a.Heads)
+	}
+	return checkSizes(what, a.Queries, a.Batch*a.Heads*a.Queries*a.Keys)
+}
+
+// args returns the kernels' arguments after the pointers: sizes, scales and
+// the five layouts.
+func (a *Attention) args() []any {
+	args := []any{a.Heads, a.Queries, a.Keys, a.HeadDim, float32(a.Scale), float32(a.KeepScale)}
+	for _, l := range []kernel.Layout{a.Q, a.K, a.V, a.Out, a.Bias} {
+		args = append(args, l.Off, l.Batch, l.Head, l.Row)
+	}
+	return args
 }
 
 // AttendBackward computes the gradients of Attend from its inputs and the
@@ -58,5 +100,27 @@ func (l *Launcher) Attend(a *Attention, out, q, k, v, bias, keep cu.DevicePtr) e
 // scratch memory (per query row statistics), and no atomic additions: dk and
 // dv are summed over the queries by one block per key row.
 func (l *Launcher) AttendBackward(a *Attention, dq, dk, dv, dbias, q, k, v, bias, keep, dout cu.DevicePtr) error {
-	return errNotYet("AttendBackward")
+	if err := a.check("AttendBackward", true); err != nil || a.Queries == 0 || a.Batch == 0 {
+		return err
+	}
+	if err := need("AttendBackward", q, k, v, dout); err != nil {
+		return err
+	}
+	if dq == 0 && dk == 0 && dv == 0 && dbias == 0 {
+		return nil
+	}
+	stats, err := l.scratchPtr(3 * 8 * int64(a.Batch*a.Heads*a.Queries))
+	if err != nil {
+		return err
+	}
+	rest := a.args()
+	if err := l.launch(kAttendBackwardRows, dims{a.Queries, a.Heads, a.Batch}, rowBlock(a.Keys),
+		append([]any{dq, dbias, stats, q, k, v, bias, keep, dout}, rest...)...); err != nil {
+		return err
+	}
+	if dk == 0 && dv == 0 {
+		return nil
+	}
+	return l.launch(kAttendBackwardKeys, dims{a.Keys, a.Heads, a.Batch}, dims{block, 1, 1},
+		append([]any{dk, dv, stats, q, k, v, bias, keep, dout}, rest...)...)
 }

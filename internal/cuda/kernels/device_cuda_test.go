@@ -139,3 +139,6 @@ func requireClose(t *testing.T, name string, got []float32, want []float64) {
 var rowShapes = []struct{ rows, d int }{
 	{1, 1}, {3, 7}, {5, 64}, {4, 256}, {2, 300}, {3, 1030}, {0, 16},
 }
+
+// unsafePointer returns the address of v's first element (v not empty).
+func unsafePointer(v []float32) unsafe.Pointer { return unsafe.Pointer(&v[0]) }

@@ -6,4 +6,9 @@
  */
 #include "norm.cu"
 #include "softmax.cu"
+#include "attention.cu"
+#include "act.cu"
+#include "embed.cu"
+#include "loss.cu"
+#include "optim.cu"
 #include "pool.cu"

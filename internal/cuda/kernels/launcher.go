@@ -256,8 +256,3 @@ func need(what string, ptrs ...cu.DevicePtr) error {
 	}
 	return nil
 }
-
-// errNotYet is the error of a kernel not written yet.
-func errNotYet(name string) error {
-	return fmt.Errorf("kernels: %s has no CUDA kernel yet (issue 14)", name)
-}
