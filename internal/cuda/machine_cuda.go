@@ -202,8 +202,42 @@ func (d *deviceVM) Close() error {
 	if d.work == nil {
 		return nil
 	}
-	err := d.do(d.vm.Close)
+	err := d.do(func() error {
+		if cm, ok := d.vm.(G.CUDAMachine); ok {
+			engines := cm.Engines()
+			for i := range engines {
+				engineClosed(&engines[i])
+			}
+		}
+		return d.vm.Close()
+	})
 	close(d.work)
 	d.work = nil
 	return err
+}
+
+// closers are the functions OnEngineClose registered.
+var closers struct {
+	sync.Mutex
+	fs []func(*gcuda.Engine)
+}
+
+// OnEngineClose registers f to run, on the machine's thread, for each CUDA
+// engine of a machine NewMachine made when the machine closes, before
+// gorgonia frees the engine's context: internal/nn frees the kernel
+// launcher (and its device scratch memory) it keeps per engine.
+func OnEngineClose(f func(e *gcuda.Engine)) {
+	closers.Lock()
+	defer closers.Unlock()
+	closers.fs = append(closers.fs, f)
+}
+
+// engineClosed runs the OnEngineClose functions for e.
+func engineClosed(e *gcuda.Engine) {
+	closers.Lock()
+	fs := closers.fs
+	closers.Unlock()
+	for _, f := range fs {
+		f(e)
+	}
 }

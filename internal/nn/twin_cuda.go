@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/genq-go/genq/internal/cuda"
 	"github.com/genq-go/genq/internal/cuda/kernels"
 	"github.com/genq-go/genq/internal/kernel"
 	"gorgonia.org/cu"
@@ -14,74 +15,37 @@ import (
 	gcuda "gorgonia.org/gorgonia/cuda"
 )
 
-// launcher is what the device twins launch: internal/cuda/kernels'
-// Launcher, whose methods take device addresses (float32 tensors, and Go
-// int = int64 tensors for ids, labels and buckets; 0 for a nil slice) and
-// sizes in internal/kernel's parameter order.
-type launcher interface {
-	GELU(dst, x cu.DevicePtr, n int) error
-	GELUBackward(dx, x, dy cu.DevicePtr, n int) error
-	GELUNew(dst, x cu.DevicePtr, n int) error
-	GELUNewBackward(dx, x, dy cu.DevicePtr, n int) error
-	ReLU(dst, x cu.DevicePtr, n int) error
-	ReLUBackward(dx, x, dy cu.DevicePtr, n int) error
-	Softmax(dst, x cu.DevicePtr, rows, d int) error
-	SoftmaxBackward(dx, y, dy cu.DevicePtr, rows, d int) error
-	LogSoftmax(dst, x cu.DevicePtr, rows, d int) error
-	LogSoftmaxBackward(dx, y, dy cu.DevicePtr, rows, d int) error
-	L2Normalize(dst, x cu.DevicePtr, rows, d int) error
-	L2NormalizeBackward(dx, x, dy cu.DevicePtr, rows, d int) error
-	LayerNorm(dst, x, res, w, b cu.DevicePtr, rows, d int, eps float32) error
-	LayerNormBackward(dx, dw, db, x, res, w, dy cu.DevicePtr, rows, d int, eps float32) error
-	RMSNorm(dst, x, w cu.DevicePtr, rows, d int, eps float32) error
-	RMSNormBackward(dx, dw, x, w, dy cu.DevicePtr, rows, d int, eps float32) error
-	SumRows(dst, x cu.DevicePtr, rows, d int) error
-	Gather(dst, table, ids cu.DevicePtr, n, d, vocab int) error
-	ScatterAdd(dtable, dy, ids cu.DevicePtr, n, d int) error
-	PositionBias(dst, table, buckets, mask cu.DevicePtr, positions, batch, heads int) error
-	PositionBiasBackward(dtable, dy, buckets cu.DevicePtr, positions, batch, heads, numBuckets int) error
-	Fill(dst cu.DevicePtr, n int, v float32) error
-	CrossEntropy(loss, logits, labels cu.DevicePtr, n, v int) error
-	CrossEntropyBackward(dlogits, logits, labels cu.DevicePtr, n, v int, dloss cu.DevicePtr) error
-	Attend(a *kernels.Attention, out, q, k, v, bias, keep cu.DevicePtr) error
-	AttendBackward(a *kernels.Attention, dq, dk, dv, dbias, q, k, v, bias, keep, dout cu.DevicePtr) error
-	Pool(dst, x, mask cu.DevicePtr, batch, seq, d, mode int) error
-	PoolBackward(dx, x, mask, dy cu.DevicePtr, batch, seq, d, mode int) error
-	Dropout(dst, x, keep cu.DevicePtr, n int, scale float64) error
-}
-
-var _ launcher = (*kernels.Launcher)(nil)
-
-// launchers caches one launcher per CUDA engine, tagged with the engine's
-// context: a machine closed and another created at the same address gets a
-// fresh one.
+// launchers caches one launcher per CUDA engine, with the engine's context
+// (a machine made otherwise than by cuda.NewMachine, closed, and another
+// made at the same address gets a fresh launcher); internal/cuda drops an
+// engine's launcher, freeing its scratch memory, when the machine
+// cuda.NewMachine made closes.
 var launchers sync.Map // *gcuda.Engine → engineLauncher
 
 type engineLauncher struct {
 	ctx cu.CUContext
-	l   launcher
+	l   *kernels.Launcher
+}
+
+func init() {
+	cuda.OnEngineClose(func(e *gcuda.Engine) {
+		if v, ok := launchers.LoadAndDelete(e); ok {
+			_ = v.(engineLauncher).l.Close() // best effort: the context goes next
+		}
+	})
 }
 
 // launcherFor returns the launcher of e's kernels.
-func launcherFor(e *gcuda.Engine) (launcher, error) {
+func launcherFor(e *gcuda.Engine) (*kernels.Launcher, error) {
 	ctx := e.Context().CUDAContext()
 	if v, ok := launchers.Load(e); ok && v.(engineLauncher).ctx == ctx {
 		return v.(engineLauncher).l, nil
 	}
-	l, err := newLauncher(e)
-	if err != nil {
-		return nil, err
-	}
-	launchers.Store(e, engineLauncher{ctx, l})
-	return l, nil
-}
-
-// newLauncher makes the launcher of e's kernels.
-func newLauncher(e *gcuda.Engine) (launcher, error) {
 	l, err := kernels.FromEngine(e)
 	if err != nil {
 		return nil, err
 	}
+	launchers.Store(e, engineLauncher{ctx, l})
 	return l, nil
 }
 
@@ -156,7 +120,7 @@ func (m *devMem) release() {
 }
 
 // launchWith runs the twin through l.
-func (d *deviceOp) launchWith(l launcher, mem *devMem, out devVal, in []devVal) error {
+func (d *deviceOp) launchWith(l *kernels.Launcher, mem *devMem, out devVal, in []devVal) error {
 	defer mem.release()
 	t := d.dev
 	back := t.grad > 0
@@ -278,7 +242,7 @@ func (d *deviceOp) launchWith(l launcher, mem *devMem, out devVal, in []devVal) 
 
 // attend runs Attend's twins: the forward attention, or the gradients of its
 // distinct inputs into one flat output (see attendGrad).
-func (d *deviceOp) attend(l launcher, mem *devMem, out devVal, in []devVal) error {
+func (d *deviceOp) attend(l *kernels.Launcher, mem *devMem, out devVal, in []devVal) error {
 	s := d.dev.attn
 	var keep cu.DevicePtr
 	if s.mask != nil {
