@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/genq-go/genq/internal/cuda"
+	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/search"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -70,6 +72,9 @@ func (l MNRL) Scores(anchors *gorgonia.Node, candidates ...*gorgonia.Node) (*gor
 			return nil, fmt.Errorf("loss: concatenating %d candidate matrices: %w", len(cs), err)
 		}
 	}
+	if cuda.Enabled() {
+		return deviceScores(a, c, l.Scale)
+	}
 	n := b * len(cs)
 	// Batched [1, B, D] × [1, N, D]ᵀ: unlike gorgonia.Mul it does not turn a
 	// 1-row or 1-column matrix into a vector product.
@@ -112,6 +117,9 @@ func (l MNRL) Loss(anchors *gorgonia.Node, candidates ...*gorgonia.Node) (*gorgo
 		return nil, err
 	}
 	b, n := s.Shape()[0], s.Shape()[1]
+	if cuda.Enabled() {
+		return deviceLoss(s)
+	}
 	// Log-softmax over axis 1 of [B, N, 1]: a non-last axis, which gorgonia
 	// computes with each row's own maximum (see the package comment).
 	s3, err := gorgonia.Reshape(s, tensor.Shape{b, n, 1})
@@ -249,4 +257,42 @@ func one(dt tensor.Dtype) any {
 		return float32(1)
 	}
 	return 1.0
+}
+
+// deviceScores is Scores from the normalized anchors a and candidates c
+// when the graphs run on a GPU (cuda.Enabled): one product of internal/nn
+// and gorgonia's scaling, both of which run on the device (gorgonia's
+// BatchedMatMul and reshapes would not keep the scores there).
+func deviceScores(a, c *gorgonia.Node, scale float64) (*gorgonia.Node, error) {
+	s, err := nn.MatMul(a, c, false, true)
+	if err != nil {
+		return nil, fmt.Errorf("loss: anchor × candidate similarities: %w", err)
+	}
+	k, err := scalarLike(a, scale)
+	if err != nil {
+		return nil, err
+	}
+	if s, err = gorgonia.Mul(s, k); err != nil {
+		return nil, fmt.Errorf("loss: scaling the scores: %w", err)
+	}
+	return s, nil
+}
+
+// deviceLoss is Loss from the scores s [B, N] when the graphs run on a GPU
+// (cuda.Enabled): internal/nn's cross-entropy of each row against its own
+// column (torch's CrossEntropyLoss, the log-softmax from each row's maximum
+// in float64), which runs on the device, where gorgonia's LogSoftMax and
+// Sum would run on the CPU.
+func deviceLoss(s *gorgonia.Node) (*gorgonia.Node, error) {
+	b := s.Shape()[0]
+	labels := make([]int, b)
+	for i := range labels {
+		labels[i] = i
+	}
+	lab := gorgonia.NewConstant(tensor.New(tensor.WithShape(b), tensor.WithBacking(labels)), gorgonia.WithName(fmt.Sprintf("mnrl_labels_%d", b)))
+	out, err := nn.CrossEntropy(s, lab)
+	if err != nil {
+		return nil, fmt.Errorf("loss: cross-entropy of the scores: %w", err)
+	}
+	return out, nil
 }

@@ -56,6 +56,14 @@ prepare_cuda() {
 	cu=$(pwd)/$CACHE/cu-nocudnn
 	rm -rf "$cu" && cp -r "$src" "$cu" && chmod -R u+w "$cu"
 	rm -rf "$cu/dnn" && mkdir -p "$cu/dnn" && cp "$GPU/nocudnn/dnn.go" "$cu/dnn/"
+	# BatchedContext.DoWork runs the batched calls with no lock, and
+	# gorgonia's CUDA machine runs it from two goroutines at once (the
+	# engine's worker when the batch fills up, the machine's program at a
+	# flush), which corrupts the batch once more than 63 calls wait (a graph
+	# whose ops all run on the device): serialize it.
+	grep -q '^func (ctx \*BatchedContext) DoWork() {$' "$cu/batch.go" || { echo "prepare.sh: gorgonia.org/cu's BatchedContext.DoWork changed; update the lock patch" >&2; return 1; }
+	sed -i 's/^func (ctx \*BatchedContext) DoWork() {$/&\n\tdoWorkMu.Lock()\n\tdefer doWorkMu.Unlock()/' "$cu/batch.go"
+	printf 'package cu\n\nimport "sync"\n\n// doWorkMu serializes BatchedContext.DoWork (patched in by genq'"'"'s .ci/gpu/prepare.sh).\nvar doWorkMu sync.Mutex\n' >"$cu/genq_dowork_lock.go"
 	cp go.mod "$CACHE/go.cuda.mod" && cp go.sum "$CACHE/go.cuda.sum"
 	echo "replace gorgonia.org/cu => $cu" >>"$CACHE/go.cuda.mod"
 	MODFLAG=-modfile=$(pwd)/$CACHE/go.cuda.mod

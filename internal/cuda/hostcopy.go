@@ -101,3 +101,13 @@ func (c *hostCopy) Hashcode() uint32 {
 	return h.Sum32()
 }
 func (c *hostCopy) String() string { return "HostCopy" }
+
+// DiffWRT reports that a host copy has no gradient. It makes the copy a
+// gorgonia.SDOp, so that differentiating a graph that reads a node back
+// skips the copy instead of refusing the graph.
+func (c *hostCopy) DiffWRT(n int) []bool { return make([]bool, n) }
+
+// SymDiff fails: a host copy has no gradient (see DiffWRT).
+func (c *hostCopy) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("cuda: a host copy has no gradient")
+}

@@ -139,7 +139,17 @@ func ReadBack(nodes ...*G.Node) (*Reader, error) {
 	if !Enabled() {
 		return nil, nil
 	}
-	return newReader(nodes)
+	read := make([]*G.Node, len(nodes))
+	for i, n := range nodes {
+		if n == nil {
+			continue
+		}
+		var err error
+		if read[i], err = onDevice(n); err != nil {
+			return nil, err
+		}
+	}
+	return newReader(read)
 }
 
 // deviceVM runs a CUDA TapeMachine on one locked OS thread: gorgonia makes
@@ -192,8 +202,42 @@ func (d *deviceVM) Close() error {
 	if d.work == nil {
 		return nil
 	}
-	err := d.do(d.vm.Close)
+	err := d.do(func() error {
+		if cm, ok := d.vm.(G.CUDAMachine); ok {
+			engines := cm.Engines()
+			for i := range engines {
+				engineClosed(&engines[i])
+			}
+		}
+		return d.vm.Close()
+	})
 	close(d.work)
 	d.work = nil
 	return err
+}
+
+// closers are the functions OnEngineClose registered.
+var closers struct {
+	sync.Mutex
+	fs []func(*gcuda.Engine)
+}
+
+// OnEngineClose registers f to run, on the machine's thread, for each CUDA
+// engine of a machine NewMachine made when the machine closes, before
+// gorgonia frees the engine's context: internal/nn frees the kernel
+// launcher (and its device scratch memory) it keeps per engine.
+func OnEngineClose(f func(e *gcuda.Engine)) {
+	closers.Lock()
+	defer closers.Unlock()
+	closers.fs = append(closers.fs, f)
+}
+
+// engineClosed runs the OnEngineClose functions for e.
+func engineClosed(e *gcuda.Engine) {
+	closers.Lock()
+	fs := closers.fs
+	closers.Unlock()
+	for _, f := range fs {
+		f(e)
+	}
 }

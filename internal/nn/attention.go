@@ -128,6 +128,8 @@ func Attend(q, k, v, bias *G.Node, a *kernel.Attention, out tensor.Shape, drop *
 	if bias != nil && !biasGrad {
 		o.diff[nx] = false
 	}
+	st2 := &attendState{a: &at, which: which, nx: nx, mask: st, drop: drop, biasGrad: biasGrad}
+	o.dev = twin{kind: devAttend, attn: st2}
 	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		// One op computes every input's gradient into one flat tensor; views
 		// cut it into the gradients.
@@ -140,12 +142,19 @@ func Attend(q, k, v, bias *G.Node, a *kernel.Attention, out tensor.Shape, drop *
 		}
 		offs[len(in)] = total
 		children := append(append(G.Nodes{}, in...), grad)
-		g, err := gradOp(name+"Grad", tensor.Shape{total}, attendGrad[float32](&at, which, nx, biasGrad, offs),
+		b, err := newOp(name+"Grad", q.Dtype(), tensor.Shape{total}, attendGrad[float32](&at, which, nx, biasGrad, offs),
 			attendGrad[float64](&at, which, nx, biasGrad, offs), children...)
 		if err != nil {
 			return nil, err
 		}
-		g.Op().(*op).unique = unique
+		b.unique = unique
+		bs := *st2
+		bs.offs = offs
+		b.dev = twin{kind: devAttend, grad: 1, attn: &bs}
+		g, err := apply(b, children...)
+		if err != nil {
+			return nil, err
+		}
 		grads := make(G.Nodes, len(in))
 		for i, n := range in {
 			if i < nx || (i == nx && biasGrad) {
@@ -157,6 +166,21 @@ func Attend(q, k, v, bias *G.Node, a *kernel.Attention, out tensor.Shape, drop *
 		return grads, nil
 	}
 	return applyWith(o, opts, in...)
+}
+
+// attendState is what Attend's device twins need beyond the inputs: the
+// attention (layouts, scale, dropout scale), which distinct input q, k and v
+// are, where the bias is, the dropout mask drawn on the host and its source,
+// whether the bias gets a gradient, and (backward) where each input's
+// gradient lies in the flat output.
+type attendState struct {
+	a        *kernel.Attention
+	which    [3]int
+	nx       int
+	mask     *maskState // nil without dropout
+	drop     *Dropout
+	biasGrad bool
+	offs     []int
 }
 
 // attendKernel runs kernel.Attend on the distinct inputs (q, k, v at

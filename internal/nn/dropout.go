@@ -65,6 +65,15 @@ type maskState struct {
 
 var stateIDs atomic.Uint64
 
+// dropState is what a dropout site's device twins need: the mask the
+// forward op draws on the host (the backward op reuses it), its source and
+// the survivors' scale.
+type dropState struct {
+	mask  *maskState
+	src   *Dropout
+	scale float64
+}
+
 // DropoutOp applies dropout from src to x. With an inactive src it returns x
 // unchanged (no node is added), which is what inference graphs want.
 func DropoutOp(x *G.Node, src *Dropout) (*G.Node, error) {
@@ -81,14 +90,16 @@ func DropoutOp(x *G.Node, src *Dropout) (*G.Node, error) {
 		return nil, err
 	}
 	id := stateIDs.Add(1)
+	ds := &dropState{mask: st, src: src, scale: scale}
 	o := &op{name: fmt.Sprintf("Dropout{p=%g}", src.P), in: typesOf(x), shape: shapeOf(x), dtype: x.Dtype(), fwd: fwd,
-		unique: id, diff: []bool{true}}
+		unique: id, diff: []bool{true}, dev: twin{kind: devDropout, drop: ds}}
 	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		f, err := pick(x.Dtype(), dropoutKernel[float32](st, src, scale, false), dropoutKernel[float64](st, src, scale, false))
 		if err != nil {
 			return nil, err
 		}
-		d, err := apply(&op{name: "DropoutGrad", in: typesOf(grad), shape: shapeOf(grad), dtype: grad.Dtype(), fwd: f, unique: id}, grad)
+		d, err := apply(&op{name: "DropoutGrad", in: typesOf(grad), shape: shapeOf(grad), dtype: grad.Dtype(), fwd: f, unique: id,
+			dev: twin{kind: devDropout, grad: 1, drop: ds}}, grad)
 		return G.Nodes{d}, err
 	}
 	return apply(o, x)

@@ -27,7 +27,8 @@ func Embedding(table, ids *G.Node, opts ...Option) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.back = firstGrad("EmbeddingGrad", scatterKernel[float32], scatterKernel[float64])
+	o.dev = dev(devEmbedding)
+	o.back = firstGrad("EmbeddingGrad", scatterKernel[float32], scatterKernel[float64], o.dev.back(1))
 	return applyWith(o, opts, table, ids)
 }
 
@@ -57,7 +58,8 @@ func CrossEntropy(logits, labels *G.Node, opts ...Option) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.back = firstGrad("CrossEntropyGrad", xentGrad[float32], xentGrad[float64])
+	o.dev = dev(devCrossEntropy)
+	o.back = firstGrad("CrossEntropyGrad", xentGrad[float32], xentGrad[float64], o.dev.back(1))
 	return applyWith(o, opts, logits, labels)
 }
 

@@ -47,14 +47,15 @@ func layerNorm(x, res, weight, bias *G.Node, eps float64, opts []Option) (*G.Nod
 	if err != nil {
 		return nil, err
 	}
+	o.dev = twin{kind: devLayerNorm, eps: eps, res: res != nil}
 	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		x, w := in[0], in[len(in)-2]
 		inputs := append(in[:len(in)-1:len(in)-1], grad) // x, [res,] w, dy
-		dx, err := gradOp(name+"GradX", shapeOf(x), layerNormGrad[float32](eps, 0), layerNormGrad[float64](eps, 0), inputs...)
+		dx, err := gradOp(name+"GradX", shapeOf(x), layerNormGrad[float32](eps, 0), layerNormGrad[float64](eps, 0), o.dev.back(1), inputs...)
 		if err != nil {
 			return nil, err
 		}
-		dw, err := gradOp(name+"GradW", shapeOf(w), layerNormGrad[float32](eps, 1), layerNormGrad[float64](eps, 1), inputs...)
+		dw, err := gradOp(name+"GradW", shapeOf(w), layerNormGrad[float32](eps, 1), layerNormGrad[float64](eps, 1), o.dev.back(2), inputs...)
 		if err != nil {
 			return nil, err
 		}
@@ -71,13 +72,13 @@ func layerNorm(x, res, weight, bias *G.Node, eps float64, opts []Option) (*G.Nod
 }
 
 // gradOp adds a backward op (no gradient of its own) computing a kernel of
-// children into an output of the given shape.
-func gradOp(name string, shape tensor.Shape, f32, f64 kfunc, children ...*G.Node) (*G.Node, error) {
+// children into an output of the given shape, with device twin tw.
+func gradOp(name string, shape tensor.Shape, f32, f64 kfunc, tw twin, children ...*G.Node) (*G.Node, error) {
 	o, err := newOp(name, children[0].Dtype(), shape, f32, f64, children...)
 	if err != nil {
 		return nil, err
 	}
-	return apply(o, children...)
+	return apply(withTwin(o, tw), children...)
 }
 
 // layerNormKernel runs kernel.LayerNorm on inputs x, [res,] w, b.
@@ -122,12 +123,13 @@ func RMSNorm(x, weight *G.Node, eps float64, opts ...Option) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.dev = twin{kind: devRMSNorm, eps: eps}
 	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		dx, err := gradOp(name+"GradX", shapeOf(in[0]), rmsNormKernel[float32](eps, 0), rmsNormKernel[float64](eps, 0), in[0], in[1], grad)
+		dx, err := gradOp(name+"GradX", shapeOf(in[0]), rmsNormKernel[float32](eps, 0), rmsNormKernel[float64](eps, 0), o.dev.back(1), in[0], in[1], grad)
 		if err != nil {
 			return nil, err
 		}
-		dw, err := gradOp(name+"GradW", shapeOf(in[1]), rmsNormKernel[float32](eps, 1), rmsNormKernel[float64](eps, 1), in[0], in[1], grad)
+		dw, err := gradOp(name+"GradW", shapeOf(in[1]), rmsNormKernel[float32](eps, 1), rmsNormKernel[float64](eps, 1), o.dev.back(2), in[0], in[1], grad)
 		return G.Nodes{dx, dw}, err
 	}
 	return applyWith(o, opts, x, weight)
@@ -155,5 +157,5 @@ func rmsNormKernel[T float](eps float64, which int) kfunc {
 // bias added to each row.
 func sumRows(x *G.Node) (*G.Node, error) {
 	_, d := rows(x.Shape())
-	return gradOp("SumRows", tensor.Shape{d}, unary(kernel.SumRows[float32]), unary(kernel.SumRows[float64]), x)
+	return gradOp("SumRows", tensor.Shape{d}, unary(kernel.SumRows[float32]), unary(kernel.SumRows[float64]), dev(devSumRows), x)
 }

@@ -31,9 +31,7 @@ func MatMul(a, b *G.Node, transA, transB bool, opts ...Option) (*G.Node, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(as) == 2 {
-		o.gemm = &product{transA: transA, transB: transB}
-	}
+	o.gemm = &product{transA: transA, transB: transB, batched: len(as) == 3}
 	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		var da, db *G.Node
 		var err error

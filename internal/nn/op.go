@@ -46,6 +46,9 @@ type op struct {
 	// build may run on the GPU (see product and placed).
 	gemm *product
 
+	// dev is the op's device twin (see twin); kind devNone: it has none.
+	dev twin
+
 	// shared, when set, replaces out: a buffer other ops write too (see
 	// ShareOutput).
 	shared *Buffer
@@ -231,7 +234,8 @@ func pick(dt tensor.Dtype, f32, f64 kfunc) (kfunc, error) {
 // on every run.
 func part(packed *G.Node, off int, shape tensor.Shape) (*G.Node, error) {
 	n := shape.TotalSize()
-	o := &op{name: fmt.Sprintf("Part{%d}", off), in: typesOf(packed), shape: shape.Clone(), dtype: packed.Dtype()}
+	o := &op{name: fmt.Sprintf("Part{%d}", off), in: typesOf(packed), shape: shape.Clone(), dtype: packed.Dtype(),
+		dev: twin{kind: devPart, off: off}}
 	o.view = func(in []*tensor.Dense) (*tensor.Dense, error) {
 		if in[0].Shape().TotalSize() < off+n {
 			return nil, fmt.Errorf("part [%d, %d) of %v does not fit in %v", off, off+n, shape, in[0].Shape())
@@ -318,12 +322,14 @@ func rowwise[T float](f1 func(dst, x []T, d int), f2 func(dst, a, b []T, d int))
 }
 
 // pointwise adds y = f(x), of x's shape, whose gradient is g(x or y, dy):
-// from the input x, or from the output y when fromOut.
-func pointwise(name string, x *G.Node, f32, f64, g32, g64 kfunc, fromOut bool, opts []Option) (*G.Node, error) {
+// from the input x, or from the output y when fromOut; k is the family of
+// their device twins.
+func pointwise(name string, k devKind, x *G.Node, f32, f64, g32, g64 kfunc, fromOut bool, opts []Option) (*G.Node, error) {
 	o, err := newOp(name, x.Dtype(), shapeOf(x), f32, f64, x)
 	if err != nil {
 		return nil, err
 	}
+	o.dev = dev(k)
 	o.back = func(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 		src := in[0]
 		if fromOut {
@@ -333,7 +339,7 @@ func pointwise(name string, x *G.Node, f32, f64, g32, g64 kfunc, fromOut bool, o
 		if err != nil {
 			return nil, err
 		}
-		dx, err := apply(b, src, grad)
+		dx, err := apply(withTwin(b, dev(k).back(1)), src, grad)
 		return G.Nodes{dx}, err
 	}
 	return applyWith(o, opts, x)
@@ -342,10 +348,10 @@ func pointwise(name string, x *G.Node, f32, f64, g32, g64 kfunc, fromOut bool, o
 // firstGrad is the pullback of an op differentiable in its first input
 // only: one op named name computes that gradient (of the first input's
 // shape) from every input and the output gradient, the last input of g32
-// and g64.
-func firstGrad(name string, g32, g64 kfunc) pullback {
+// and g64; tw is its device twin.
+func firstGrad(name string, g32, g64 kfunc, tw twin) pullback {
 	return func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		d, err := gradOp(name, shapeOf(in[0]), g32, g64, append(append(G.Nodes{}, in...), grad)...)
+		d, err := gradOp(name, shapeOf(in[0]), g32, g64, tw, append(append(G.Nodes{}, in...), grad)...)
 		out := make(G.Nodes, len(in))
 		out[0] = d
 		return out, err

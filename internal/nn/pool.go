@@ -51,7 +51,8 @@ func Pool(x, mask *G.Node, mode PoolMode) (*G.Node, error) {
 		return nil, err
 	}
 	o.diff[1] = false
-	o.back = firstGrad("PoolGrad{"+mode.String()+"}", poolGrad[float32](mode), poolGrad[float64](mode))
+	o.dev = twin{kind: devPool, mode: mode}
+	o.back = firstGrad("PoolGrad{"+mode.String()+"}", poolGrad[float32](mode), poolGrad[float64](mode), o.dev.back(1))
 	return apply(o, x, mask)
 }
 
@@ -170,6 +171,6 @@ func poolGrad[T float](mode PoolMode) kfunc {
 // Normalize scales each row of x [N, D] to unit L2 norm, x / max(‖x‖, 1e-12),
 // as torch.nn.functional.normalize and sentence-transformers' Normalize module.
 func Normalize(x *G.Node, opts ...Option) (*G.Node, error) {
-	return pointwise("Normalize", x, rowwise(kernel.L2Normalize[float32], nil), rowwise(kernel.L2Normalize[float64], nil),
+	return pointwise("Normalize", devNormalize, x, rowwise(kernel.L2Normalize[float32], nil), rowwise(kernel.L2Normalize[float64], nil),
 		rowwise(nil, kernel.L2NormalizeBackward[float32]), rowwise(nil, kernel.L2NormalizeBackward[float64]), false, opts)
 }

@@ -8,6 +8,7 @@ package nn
 type product struct {
 	transA, transB bool // op(A) = Aᵀ, op(B) = Bᵀ
 	bias           bool // a third input [cols] is added to each row
+	batched        bool // [B, m, k]·[B, k, n]: one product per matrix
 }
 
 // dims returns the sizes of the product for output rows×cols and A holding

@@ -34,7 +34,8 @@ func Stack(whole *G.Node, parts ...*G.Node) (*G.Node, error) {
 	}
 	var buf *tensor.Dense // the copy, when the parts are not views of whole
 	o := &op{name: fmt.Sprintf("Stack{%d}", len(parts)), in: typesOf(append(G.Nodes{whole}, parts...)...),
-		shape: ws.Clone(), dtype: whole.Dtype(), diff: append([]bool{false}, slices.Repeat([]bool{true}, len(parts))...)}
+		shape: ws.Clone(), dtype: whole.Dtype(), diff: append([]bool{false}, slices.Repeat([]bool{true}, len(parts))...),
+		dev: dev(devStack)}
 	o.view = func(in []*tensor.Dense) (*tensor.Dense, error) {
 		if buf == nil {
 			buf = tensor.New(tensor.Of(whole.Dtype()), tensor.WithShape(ws.Clone()...))

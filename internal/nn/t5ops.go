@@ -25,7 +25,8 @@ func PositionBias(table, buckets, mask *G.Node, opts ...Option) (*G.Node, error)
 		return nil, err
 	}
 	o.diff[2] = false
-	o.back = firstGrad(fmt.Sprintf("PositionBiasGrad{%d,%d}", b, h), biasGrad[float32](b, h), biasGrad[float64](b, h))
+	o.dev = twin{kind: devPositionBias, heads: h}
+	o.back = firstGrad(fmt.Sprintf("PositionBiasGrad{%d,%d}", b, h), biasGrad[float32](b, h), biasGrad[float64](b, h), o.dev.back(1))
 	return applyWith(o, opts, table, buckets, mask)
 }
 

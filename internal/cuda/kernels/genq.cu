@@ -11,3 +11,4 @@
 #include "embed.cu"
 #include "loss.cu"
 #include "optim.cu"
+#include "pool.cu"

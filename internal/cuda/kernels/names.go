@@ -41,6 +41,9 @@ const (
 	kSumSq
 	kClipCoef
 	kClipScale
+	kPool
+	kPoolBackward
+	kDropout
 	numKernels
 )
 
@@ -80,6 +83,9 @@ var kernelNames = [numKernels]string{
 	kSumSq:                 "genq_sumsq",
 	kClipCoef:              "genq_clip_coef",
 	kClipScale:             "genq_clip_scale",
+	kPool:                  "genq_pool",
+	kPoolBackward:          "genq_pool_backward",
+	kDropout:               "genq_dropout",
 }
 
 // Modes of genq_colsum (GENQ_COLSUM_* in norm.cu).
