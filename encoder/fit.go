@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/devopt"
 	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/internal/train"
 	"github.com/genq-go/genq/loss"
@@ -83,6 +84,9 @@ type FitOptions struct {
 	inOrder bool
 	// stopAfter (tests) interrupts Fit after that many steps of this call.
 	stopAfter int
+	// hostOptimizer (tests) clips and steps on the host even where a
+	// device optimizer would run (see internal/devopt).
+	hostOptimizer bool
 }
 
 // FitStatus is where a Fit run stands when it calls FitOptions.Evaluate.
@@ -178,6 +182,7 @@ func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts F
 	if err != nil {
 		return FitResult{}, err
 	}
+	defer tr.dev.Close()
 	run := fitRun(opts, l, total, warmup, batcher)
 	store := &train.Store{Dir: opts.CheckpointDir, Keep: 2}
 	var res FitResult
@@ -225,6 +230,9 @@ func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts F
 		bar.Step(lv)
 		done := step + 1
 		if opts.CheckpointDir != "" && (done == total || (opts.CheckpointEvery > 0 && done%opts.CheckpointEvery == 0)) {
+			if err := tr.download(); err != nil {
+				return res, fmt.Errorf("encoder: Fit: the checkpoint of step %d: %w", done, err)
+			}
 			if err := store.Save(tr.checkpoint(done, perEpoch, run, batcher, res.Losses)); err != nil {
 				return res, fmt.Errorf("encoder: Fit: writing the checkpoint of step %d: %w", done, err)
 			}
@@ -265,6 +273,9 @@ type trainer struct {
 	loss         loss.Loss
 	graphs       map[string]*trainGraph
 	cache        *gradCache // gradient caching, for a loss.GradCached loss; nil otherwise
+	// dev clips and steps on the GPU where the graphs run there (nil on
+	// the CPU): the graphs hand it their gradients on the device.
+	dev *devopt.Optimizer
 }
 
 // newTrainer sets up AdamW over the model's weights (weight decay except for
@@ -288,12 +299,25 @@ func (m *Model) newTrainer(opts FitOptions, l loss.Loss) (*trainer, error) {
 		tr.oparams[i] = &optim.Param{Name: p.name, Data: p.data()}
 		tr.byParam[p] = tr.oparams[i]
 	}
-	tr.opt, err = optim.NewAdamW(optim.Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
-		optim.SplitDecay(tr.oparams, opts.WeightDecay)...)
+	cfg := optim.Config{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	tr.opt, err = optim.NewAdamW(cfg, optim.SplitDecay(tr.oparams, opts.WeightDecay)...)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: Fit: %w", err)
 	}
+	if !opts.hostOptimizer {
+		if tr.dev, err = devopt.New(tr.opt, cfg, opts.MaxGradNorm); err != nil {
+			return nil, fmt.Errorf("encoder: Fit: %w", err)
+		}
+	}
 	return tr, nil
+}
+
+// download brings a device optimizer's state into tr.opt, for a checkpoint.
+func (tr *trainer) download() error {
+	if tr.dev == nil {
+		return nil
+	}
+	return tr.dev.Download()
 }
 
 // step is one training step on a batch, one tokenized batch per text column,
@@ -320,7 +344,7 @@ func (tr *trainer) step(step int, cols []tokenized, lr float64, labels ...[]floa
 		if len(labels) > 0 {
 			nlabels = len(labels[0])
 		}
-		if tg, err = m.buildTrainLabeled(len(cols[0].ids), lens, tr.loss, nlabels, tr.hidden, tr.attn); err != nil {
+		if tg, err = m.buildTrainLabeled(len(cols[0].ids), lens, tr.loss, nlabels, tr.hidden, tr.attn, tr.dev); err != nil {
 			return 0, err
 		}
 		tr.graphs[key] = tg
@@ -330,12 +354,17 @@ func (tr *trainer) step(step int, cols []tokenized, lr float64, labels ...[]floa
 	if err := tg.setLabels(labels); err != nil {
 		return 0, err
 	}
+	tr.dev.Begin()
 	if err := tg.step(cols...); err != nil {
 		return 0, err
 	}
 	l := tg.lossValue()
 	if math.IsNaN(l) || math.IsInf(l, 0) {
 		return l, fmt.Errorf("the loss is %v; lower the learning rate or check the data", l)
+	}
+	if tr.dev != nil {
+		_, err := tr.dev.Step(lr)
+		return l, err
 	}
 	for _, op := range tr.oparams {
 		op.Grad = nil

@@ -76,7 +76,7 @@ func TestMarginMSEGradients(t *testing.T) {
 	examples := gplExamples(t, g)
 	cols := tokenizeColumns(t, m, examples)
 	lens := []int{len(cols[0].ids[0]), len(cols[1].ids[0]), len(cols[2].ids[0])}
-	tg, err := m.buildTrainLabeled(len(examples), lens, loss.NewMarginMSE(), 1, nil, nil)
+	tg, err := m.buildTrainLabeled(len(examples), lens, loss.NewMarginMSE(), 1, nil, nil, nil)
 	require.NoError(t, err)
 	labels := make([][]float64, len(examples))
 	for i, e := range examples {

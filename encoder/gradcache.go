@@ -148,7 +148,7 @@ func (tr *trainer) trainCached(b, t int) (*cacheTrain, error) {
 			return nil, nil, fmt.Errorf("encoder: %w", err)
 		}
 		return cost, nil, nil
-	}, tr.hidden, tr.attn, gc.words)
+	}, tr.hidden, tr.attn, gc.words, tr.dev)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,9 @@ func (tr *trainer) cachedStep(step int, cols []tokenized, labels [][]float64, lr
 	if math.IsNaN(l) || math.IsInf(l, 0) {
 		return l, fmt.Errorf("the loss is %v; lower the learning rate or check the data", l)
 	}
-	// 3. back-propagate each mini-batch's share, accumulating the weights' gradients
+	// 3. back-propagate each mini-batch's share, accumulating the weights'
+	// gradients (on the device, with a device optimizer)
+	tr.dev.Begin()
 	if gc.words != nil {
 		gc.words.reset()
 	}
@@ -234,8 +236,14 @@ func (tr *trainer) cachedStep(step int, cols []tokenized, labels [][]float64, lr
 			if err := ct.tg.step(sub); err != nil {
 				return l, err
 			}
-			tr.accumulate(ct.tg)
+			if tr.dev == nil {
+				tr.accumulate(ct.tg)
+			}
 		}
+	}
+	if tr.dev != nil {
+		_, err := tr.dev.Step(lr)
+		return l, err
 	}
 	for _, op := range tr.oparams {
 		op.Grad = nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/genq-go/genq/internal/cuda"
+	"github.com/genq-go/genq/internal/devopt"
 	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/loss"
 	G "gorgonia.org/gorgonia"
@@ -41,6 +42,9 @@ type trainGraph struct {
 	// keepWords makes step add into words without resetting it first (the
 	// gradient-caching graphs, which share one accumulator).
 	keepWords bool
+	// dev, when not nil, takes the gradients on the device (see
+	// devopt.Optimizer.Feed): a run then reads back only the loss.
+	dev *devopt.Optimizer
 }
 
 // scorer is a loss that also exposes its score matrix (MNRL).
@@ -53,12 +57,13 @@ type scorer interface {
 // anchors, lens[1] the positives, …), trained with l without labels.
 // hidden and attn are the dropout sources (nil to train without dropout).
 func (m *Model) buildTrain(b int, lens []int, l loss.Loss, hidden, attn *nn.Dropout) (*trainGraph, error) {
-	return m.buildTrainLabeled(b, lens, l, 0, hidden, attn)
+	return m.buildTrainLabeled(b, lens, l, 0, hidden, attn, nil)
 }
 
 // buildTrainLabeled is buildTrain for examples with nlabels labels each
 // (0: none): the graph gets a [b, nlabels] labels input that the loss takes.
-func (m *Model) buildTrainLabeled(b int, lens []int, l loss.Loss, nlabels int, hidden, attn *nn.Dropout) (*trainGraph, error) {
+// dev, when not nil, takes the gradients on the device.
+func (m *Model) buildTrainLabeled(b int, lens []int, l loss.Loss, nlabels int, hidden, attn *nn.Dropout, dev *devopt.Optimizer) (*trainGraph, error) {
 	var labels *G.Node
 	tg, err := m.buildTrainGraph(b, lens, func(emb []*G.Node) (cost, scores *G.Node, err error) {
 		if nlabels > 0 {
@@ -76,7 +81,7 @@ func (m *Model) buildTrainLabeled(b int, lens []int, l loss.Loss, nlabels int, h
 			return nil, nil, fmt.Errorf("encoder: the loss %T returned a node of shape %v; want a scalar", l, cost.Shape())
 		}
 		return cost, scores, nil
-	}, hidden, attn, nil)
+	}, hidden, attn, nil, dev)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +98,9 @@ type objective func(embeddings []*G.Node) (cost, scores *G.Node, err error)
 // anchors, lens[1] the positives, …), trained on obj. hidden and attn are
 // the dropout sources (nil to train without dropout). words, when not nil,
 // is the accumulator of the word embeddings' gradient the graph adds into
-// (by default it gets its own).
-func (m *Model) buildTrainGraph(b int, lens []int, obj objective, hidden, attn *nn.Dropout, words *wordGrad) (tg *trainGraph, err error) {
+// (by default it gets its own). dev, when not nil, takes the gradients on
+// the device instead (see trainGraph.dev).
+func (m *Model) buildTrainGraph(b int, lens []int, obj objective, hidden, attn *nn.Dropout, words *wordGrad, dev *devopt.Optimizer) (tg *trainGraph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("encoder: building the training graph for %d examples × %v tokens: %v", b, lens, r)
@@ -168,6 +174,11 @@ func (m *Model) buildTrainGraph(b int, lens []int, obj objective, hidden, attn *
 	}
 	tg.lossNode, tg.scoresNode = cost, scores
 	tg.grads = make([]G.Value, len(tg.params))
+	if tg.dev = dev; dev != nil {
+		if err := tg.feed(gr.b.gathered); err != nil {
+			return nil, err
+		}
+	}
 	if tg.reads, err = cuda.ReadBack(tg.readNodes()...); err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
@@ -189,10 +200,35 @@ func columnTag(i int) string {
 	return fmt.Sprintf("negative%d.", i-1)
 }
 
+// feed hands every gradient to tg.dev on the device; gathered is the word
+// embeddings, whose gradient comes as the columns' gathered rows.
+func (tg *trainGraph) feed(gathered *param) error {
+	for i, n := range tg.wordNodes {
+		if n != nil {
+			in := tg.cols[i]
+			if err := tg.dev.FeedRows(n, gathered.name, func() []int { return in.flatIDs }); err != nil {
+				return fmt.Errorf("encoder: %w", err)
+			}
+		}
+	}
+	for i, n := range tg.gradNodes {
+		if n != nil {
+			if err := tg.dev.Feed(n, tg.params[i].name); err != nil {
+				return fmt.Errorf("encoder: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 // readNodes lists the nodes a step reads after each run, in the order of
 // tg.reads: the loss, the word-embedding gradient of each column (nil
-// without them) and the gradients of the other weights.
+// without them) and the gradients of the other weights; only the loss when
+// the gradients go to a device optimizer.
 func (tg *trainGraph) readNodes() []*G.Node {
+	if tg.dev != nil {
+		return []*G.Node{tg.lossNode}
+	}
 	nodes := append([]*G.Node{tg.lossNode}, tg.wordNodes...)
 	for _, n := range tg.gradNodes {
 		if n != nil {
@@ -219,6 +255,9 @@ func (tg *trainGraph) step(cols ...tokenized) error {
 	tg.loss = tg.reads.Value(nodes, 0)
 	if tg.scoresNode != nil {
 		tg.scores = tg.scoresRead.Value([]*G.Node{tg.scoresNode}, 0)
+	}
+	if tg.dev != nil {
+		return nil
 	}
 	if tg.words != nil {
 		if !tg.keepWords {

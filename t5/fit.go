@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder/optim"
+	"github.com/genq-go/genq/internal/devopt"
 	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/internal/train"
 )
@@ -79,6 +80,9 @@ type FitOptions struct {
 
 	// stopAfter (tests) interrupts Fit after that many steps of this call.
 	stopAfter int
+	// hostOptimizer (tests) clips and steps on the host even where a
+	// device optimizer would run (see internal/devopt).
+	hostOptimizer bool
 }
 
 // DefaultFitOptions returns TrainingArguments' defaults (3 epochs, batches
@@ -167,6 +171,9 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 	if err != nil {
 		return FitResult{}, err
 	}
+	defer tr.dev.Close()
+	m.fitDev = tr.dev
+	defer func() { m.fitDev = nil }()
 	run := fitFingerprint(pairs, opts, total, warmup, rate)
 	store := &train.Store{Dir: opts.CheckpointDir, Keep: 1}
 	var res FitResult
@@ -206,6 +213,9 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 		res.Steps++
 		bar.Step(loss)
 		if opts.checkpointDue(step+1, total) {
+			if err := tr.download(); err != nil {
+				return res, fmt.Errorf("t5: Fit: the checkpoint after step %d: %w", step, err)
+			}
 			if err := store.Save(tr.checkpoint(step+1, perEpoch, run, res)); err != nil {
 				return res, fmt.Errorf("t5: Fit: writing the checkpoint after step %d: %w", step, err)
 			}
@@ -299,6 +309,9 @@ type fitTrainer struct {
 	maxGradNorm float64
 	drop        *nn.Dropout // nil without dropout
 	seed        uint64
+	// dev clips and steps on the GPU where the graphs run there (nil on
+	// the CPU): the training graphs hand it their gradients on the device.
+	dev *devopt.Optimizer
 }
 
 // newFitTrainer sets up AdamW over the model's parameters in two groups, as
@@ -326,11 +339,25 @@ func (m *Model) newFitTrainer(opts FitOptions, rate float64) (*fitTrainer, error
 		}
 	}
 	var err error
-	tr.opt, err = optim.NewAdamW(optim.Config{Beta1: opts.AdamBeta1, Beta2: opts.AdamBeta2, Eps: opts.AdamEpsilon}, decay, none)
+	cfg := optim.Config{Beta1: opts.AdamBeta1, Beta2: opts.AdamBeta2, Eps: opts.AdamEpsilon}
+	tr.opt, err = optim.NewAdamW(cfg, decay, none)
 	if err != nil {
 		return nil, fmt.Errorf("t5: Fit: %w", err)
 	}
+	if !opts.hostOptimizer {
+		if tr.dev, err = devopt.New(tr.opt, cfg, tr.maxGradNorm); err != nil {
+			return nil, fmt.Errorf("t5: Fit: %w", err)
+		}
+	}
 	return tr, nil
+}
+
+// download brings a device optimizer's state into tr.opt, for a checkpoint.
+func (tr *fitTrainer) download() error {
+	if tr.dev == nil {
+		return nil
+	}
+	return tr.dev.Download()
 }
 
 // decayNames lists the parameters the optimizer decays, in
@@ -350,12 +377,17 @@ func (tr *fitTrainer) decayNames() []string {
 // NaN or infinite.
 func (tr *fitTrainer) step(ctx context.Context, step int, ids, labels [][]int, lr float64) (float64, float64, error) {
 	tr.drop.Reseed(tr.seed ^ uint64(step+1)*0xbf58476d1ce4e5b9)
+	tr.dev.Begin()
 	loss, grads, err := tr.m.lossAndGradLocked(ctx, ids, nil, labels, true, tr.drop)
 	if err != nil {
 		return 0, 0, err
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, 0, fmt.Errorf("the loss is %v; lower the learning rate or check the data", loss)
+	}
+	if tr.dev != nil {
+		norm, err := tr.dev.Step(lr)
+		return loss, norm, err
 	}
 	gs := make([][]float32, len(tr.params))
 	for i, p := range tr.params {

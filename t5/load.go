@@ -8,6 +8,7 @@ import (
 
 	"github.com/genq-go/genq/hub"
 	"github.com/genq-go/genq/internal/checkpoint"
+	"github.com/genq-go/genq/internal/devopt"
 )
 
 // Model is a T5ForConditionalGeneration: the weights, the tokenizer when one
@@ -23,6 +24,9 @@ type Model struct {
 	tick   int64
 	builds int        // graphs built so far (each shape once while it stays cached)
 	ws     *workspace // buffers of the inference graphs, built on first use
+	// fitDev, while Fit runs with a device optimizer, takes the training
+	// graphs' gradients on the device (see internal/devopt); guarded by mu.
+	fitDev *devopt.Optimizer
 
 	files map[string][]byte // config.json and generation_config.json as Load read them, for Save
 }

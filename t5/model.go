@@ -150,6 +150,12 @@ func (m *Model) seq2seqGraphDrop(n, s, t int, train bool, drop *nn.Dropout) (*co
 	if drop != nil {
 		key += fmt.Sprintf(" dropout=%p", drop)
 	}
+	dev := m.fitDev
+	if !train {
+		dev = nil
+	} else if dev != nil {
+		key += fmt.Sprintf(" devopt=%p", dev)
+	}
 	return m.graph(key, !train, func(b *builder) *compiled {
 		b.drop = drop
 		c := &compiled{inputs: map[string]*G.Node{}, outputs: map[string]*G.Node{}, grads: map[string]*G.Node{}}
@@ -187,7 +193,11 @@ func (m *Model) seq2seqGraphDrop(n, s, t int, train bool, drop *nn.Dropout) (*co
 		grads, err := G.Grad(loss, wrt...)
 		b.fail(err)
 		for i, p := range mod.order {
-			if i < len(grads) {
+			switch {
+			case i >= len(grads):
+			case dev != nil: // the gradients stay on the device
+				b.fail(dev.Feed(grads[i], mod.names[p]))
+			default:
 				c.grads[mod.names[p]] = grads[i]
 			}
 		}

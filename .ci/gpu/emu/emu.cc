@@ -360,6 +360,20 @@ CUresult cuMemcpy(uint64_t dst, uint64_t src, size_t n) {
 	deviceToDevice("cuMemcpy destination", "cuMemcpy source", dst, src, n);
 	return 0;
 }
+// cuMemcpyPeer copies between the memory of two contexts (genq's device
+// optimizer takes gradients from a machine's context into its own): each
+// end is checked against its own context.
+CUresult cuMemcpyPeer(uint64_t dst, void *dstCtx, uint64_t src, void *srcCtx, size_t n) {
+	TRACE; NEED_CONTEXT;
+	void *was = current;
+	current = dstCtx;
+	deviceCheck("cuMemcpyPeer destination", dst, n);
+	current = srcCtx;
+	deviceCheck("cuMemcpyPeer source", src, n);
+	current = was;
+	memmove((void *)dst, (void *)src, n);
+	return 0;
+}
 
 CUresult cuModuleLoadData(void **module, const void *image) { TRACE; NEED_CONTEXT; *module = parsePTX((const char *)image); return 0; }
 CUresult cuModuleUnload(void *module) { TRACE; NEED_CONTEXT; delete (Module *)module; return 0; }
