@@ -173,7 +173,7 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 	}
 	defer tr.dev.Close()
 	m.fitDev = tr.dev
-	defer func() { m.fitDev = nil }()
+	defer m.dropFitGraphs()
 	run := fitFingerprint(pairs, opts, total, warmup, rate)
 	store := &train.Store{Dir: opts.CheckpointDir, Keep: 1}
 	var res FitResult
@@ -350,6 +350,22 @@ func (m *Model) newFitTrainer(opts FitOptions, rate float64) (*fitTrainer, error
 		}
 	}
 	return tr, nil
+}
+
+// dropFitGraphs closes the training graphs that fed the device optimizer of
+// the Fit that ends, and forgets the optimizer. m.mu must be held.
+func (m *Model) dropFitGraphs() {
+	if m.fitDev == nil {
+		return
+	}
+	key := devoptKey(m.fitDev)
+	for k, c := range m.graphs {
+		if strings.HasSuffix(k, key) {
+			c.vm.Close()
+			delete(m.graphs, k)
+		}
+	}
+	m.fitDev = nil
 }
 
 // download brings a device optimizer's state into tr.opt, for a checkpoint.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/genq-go/genq/internal/devopt"
 	"github.com/genq-go/genq/internal/gemm"
 	"github.com/genq-go/genq/internal/nn"
 	G "gorgonia.org/gorgonia"
@@ -154,7 +155,7 @@ func (m *Model) seq2seqGraphDrop(n, s, t int, train bool, drop *nn.Dropout) (*co
 	if !train {
 		dev = nil
 	} else if dev != nil {
-		key += fmt.Sprintf(" devopt=%p", dev)
+		key += devoptKey(dev)
 	}
 	return m.graph(key, !train, func(b *builder) *compiled {
 		b.drop = drop
@@ -204,6 +205,9 @@ func (m *Model) seq2seqGraphDrop(n, s, t int, train bool, drop *nn.Dropout) (*co
 		return c
 	})
 }
+
+// devoptKey marks the keys of the training graphs that feed dev.
+func devoptKey(dev *devopt.Optimizer) string { return fmt.Sprintf(" devopt=%p", dev) }
 
 // ---------------------------------------------------------------- step
 

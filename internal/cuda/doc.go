@@ -35,6 +35,27 @@
 // for the GPU (.ci/gpu/run.sh makes one), or call RegisterKernels before the
 // first graph; otherwise NewMachine returns Err.
 //
+// # Training
+//
+// encoder.Fit and t5.Fit clip the gradients to their global norm and take
+// AdamW's step on the device (internal/devopt): the parameters, their
+// gradients and the two moments live in a CUDA context of the optimizer's
+// own for the whole Fit; each training graph hands every gradient to it
+// device to device (cuMemcpyPeer) the moment it is computed, the word
+// embeddings' gathered rows scattered into their table there, and the
+// clipping and AdamW kernels of internal/cuda/kernels run there. What
+// still crosses between host and device each step: to the device, the
+// batch's inputs (ids, masks, labels; the bi-encoder's word embedding rows,
+// which it gathers on the host, B·T·D floats a column), every weight,
+// which gorgonia's machine uploads again from its host value at each run,
+// and the ids of the gathered rows (8 bytes a token) for the optimizer's
+// scatter; to the host, the loss (and MNRL's score matrix), the gradient
+// norm (4 bytes) and the updated parameters, once a step (4 bytes a
+// parameter), which the next run's upload needs. A checkpoint also reads
+// back AdamW's moments, and a resumed run uploads them once. With
+// CachedMNRL the forward-only passes read back the batch's embeddings and
+// the loss's gradient for them goes back up, as on the CPU path.
+//
 // # Building it
 //
 // .ci/gpu/build.sh builds the test binaries, .ci/gpu/run.sh runs them on a
