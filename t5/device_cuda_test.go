@@ -3,57 +3,102 @@
 package t5
 
 import (
+	"context"
+	"math"
+	"runtime"
 	"testing"
+	"time"
 
-	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	G "gorgonia.org/gorgonia"
 )
 
-// TestTrainGraphOnDevice builds T5's training graph (with dropout, as Fit
-// trains) and checks that every op between the inputs and the loss, and
-// between them and every gradient, is one gorgonia's CUDA machine runs on
-// the device (a CUDADoer calling the device).
-func TestTrainGraphOnDevice(t *testing.T) {
-	eachFixture(t, func(t *testing.T, m *Model, _ *testutil.Golden) {
-		m.mu.Lock()
-		c, err := m.seq2seqGraphDrop(2, lengthBucket, lengthBucket, true, nn.NewDropout(0.1, 1))
-		m.mu.Unlock()
-		require.NoError(t, err)
-		roots := []*G.Node{c.outputs["loss"]}
-		for _, n := range c.grads {
-			roots = append(roots, n)
-		}
-		require.Len(t, c.grads, len(m.ParameterNames()))
-		graph := roots[0].Graph()
-		seen := map[*G.Node]bool{}
-		var onDevice int
-		var walk func(n *G.Node)
-		walk = func(n *G.Node) {
-			if seen[n] {
-				return
-			}
-			seen[n] = true
-			var children []*G.Node
-			for it := graph.From(n.ID()); it.Next(); {
-				children = append(children, it.Node().(*G.Node))
-			}
-			if len(children) > 0 { // an op, not an input or a constant
-				_, ok := n.Op().(G.CUDADoer)
-				if assert.True(t, ok, "%v (%T) runs on the CPU", n.Op(), n.Op()) {
-					assert.True(t, n.Op().CallsExtern(), "%v does not call the device", n.Op())
-					onDevice++
+// TestDeviceGenerationMatchesCPU: the decoder step on the GPU gives the CPU
+// step's token ids exactly — greedy, beam search (several sequences) and
+// top-p sampling with a seed, on both fixtures, with a cache that starts at
+// 3 slots so that it grows twice — and its log-probabilities and scores
+// within 1e-5 + 1e-4·|want|, the golden tests' tolerance.
+func TestDeviceGenerationMatchesCPU(t *testing.T) {
+	defer func(n int) { initialSlots = n }(initialSlots)
+	initialSlots = 3
+	sampled := DefaultGenerateOptions()
+	sampled.MaxLength, sampled.NumReturnSequences, sampled.Seed, sampled.BatchSize = 12, 3, 11, 2
+	beam := GenerateOptions{MaxLength: 12, NumReturnSequences: 2, NumBeams: 4, LengthPenalty: 1, BatchSize: 3}
+	cases := []struct {
+		name string
+		opts GenerateOptions
+	}{
+		{"greedy", greedyOptions(12)},
+		{"beam", beam},
+		{"top-p", sampled},
+	}
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			gpu := loadFixture(t, name)
+			cpu, err := Load(t.Context(), testutil.Fixture(name), LoadOptions{})
+			require.NoError(t, err)
+			cpu.mod.dev = &device{onCPU: true}
+			ids := unpadded(t, testutil.LoadGolden(t, name))
+			for _, c := range cases {
+				want, err := cpu.GenerateIDs(context.Background(), ids, c.opts)
+				require.NoError(t, err, "%s on the CPU", c.name)
+				got, err := gpu.GenerateIDs(context.Background(), ids, c.opts)
+				require.NoError(t, err, "%s on the GPU", c.name)
+				require.NotNil(t, gpu.mod.dev, "the GPU model has no device")
+				require.NotNil(t, gpu.mod.dev.ctx, "%s did not run on the GPU", c.name)
+				require.Len(t, got, len(want), c.name)
+				var lpGot, lpWant, scGot, scWant []float32
+				for i := range want {
+					assert.Equal(t, want[i].IDs, got[i].IDs, "%s: sequence %d", c.name, i)
+					if len(want[i].LogProbs) == len(got[i].LogProbs) {
+						lpGot, lpWant = append(lpGot, got[i].LogProbs...), append(lpWant, want[i].LogProbs...)
+					}
+					scGot, scWant = append(scGot, float32(got[i].Score)), append(scWant, float32(want[i].Score))
 				}
+				testutil.AllClose(t, c.name+" log-probs, GPU vs CPU", lpGot, lpWant, 1e-5, 1e-4)
+				testutil.AllClose(t, c.name+" scores, GPU vs CPU", scGot, scWant, 1e-5, 1e-4)
 			}
-			for _, c := range children {
-				walk(c)
-			}
-		}
-		for _, r := range roots {
-			walk(r)
-		}
-		t.Logf("%d ops on the device between the inputs, the loss and %d gradients", onDevice, len(roots)-1)
-	})
+		})
+	}
+}
+
+// TestDeviceWeightsChanged: after Fit changes the weights (weightsChanged),
+// the GPU step uses the new ones, as the CPU step repacks its own: zeroing
+// lm_head of the untied model makes every token equally likely.
+func TestDeviceWeightsChanged(t *testing.T) {
+	m, err := Load(t.Context(), testutil.Fixture("t5-tiny-gated"), LoadOptions{})
+	require.NoError(t, err)
+	require.False(t, m.mod.tied, "the gated fixture has its own lm_head")
+	ids := unpadded(t, testutil.LoadGolden(t, "t5-tiny-gated"))
+	opts := greedyOptions(4)
+	before, err := m.GenerateIDs(context.Background(), ids, opts)
+	require.NoError(t, err)
+	clear(m.mod.lmHead.Data)
+	m.mod.weightsChanged()
+	after, err := m.GenerateIDs(context.Background(), ids, opts)
+	require.NoError(t, err)
+	require.Len(t, after, len(before))
+	for i := range after {
+		// Zero logits: every token is equally likely, argmax is token 0.
+		assert.Equal(t, 0, after[i].IDs[1], "sequence %d: first token with a zero lm_head", i)
+		assert.InDelta(t, -math.Log(float64(m.cfg.VocabSize)), after[i].LogProbs[0], 1e-5, "sequence %d: log(1/vocab)", i)
+	}
+}
+
+// TestDeviceFreedWithModel: a Model's GPU context, and with it the
+// uploaded weights and the step's buffers, is freed once the Model is
+// garbage collected (there is no Close).
+func TestDeviceFreedWithModel(t *testing.T) {
+	m, err := Load(t.Context(), testutil.Fixture("t5-tiny"), LoadOptions{})
+	require.NoError(t, err)
+	_, err = m.GenerateIDs(context.Background(), unpadded(t, testutil.LoadGolden(t, "t5-tiny")), greedyOptions(4))
+	require.NoError(t, err)
+	d := m.mod.dev
+	require.NotNil(t, d.ctx, "the step did not run on the GPU")
+	m = nil
+	assert.Eventually(t, func() bool {
+		runtime.GC()
+		return d.freed.Load()
+	}, 20*time.Second, 10*time.Millisecond, "the device of a collected Model is not freed")
 }
