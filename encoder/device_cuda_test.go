@@ -14,21 +14,28 @@ import (
 )
 
 // TestTrainGraphOnDevice builds the bi-encoder's MNRL training graph (with
-// dropout, as Fit trains) and checks that every op between the inputs and
-// the loss, and between them and every gradient, is one gorgonia's CUDA
-// machine runs on the device: nothing of the forward or backward pass comes
-// back to the CPU on the way. Then it runs a step.
+// dropout, as Fit trains), on pairs and on triplets with a hard negative,
+// and checks that every op between the inputs and the loss, and between
+// them and every gradient, is one gorgonia's CUDA machine runs on the
+// device: nothing of the forward or backward pass comes back to the CPU on
+// the way. Then it runs a step.
 func TestTrainGraphOnDevice(t *testing.T) {
 	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
 		q, p := goldenBatch(t, g, "query"), goldenBatch(t, g, "passage")
-		hidden, attn := nn.NewDropout(0.1, 1), nn.NewDropout(0.1, 2)
-		tg, err := m.buildTrain(len(q.ids), []int{len(q.ids[0]), len(p.ids[0])}, loss.NewMNRL(), hidden, attn)
-		require.NoError(t, err)
-		defer tg.vm.Close()
-		nodes := tg.readNodes() // the loss, then the gradients
-		ops := testutil.AssertOnDevice(t, nodes...)
-		t.Logf("%d ops on the device between the inputs, the loss and %d gradients", ops, len(nodes)-1)
-		require.NoError(t, tg.step(q, p))
-		assert.False(t, math.IsNaN(tg.lossValue()), "the loss is NaN")
+		for _, cols := range [][]tokenized{{q, p}, {q, p, p}} {
+			lens := make([]int, len(cols))
+			for i, c := range cols {
+				lens[i] = len(c.ids[0])
+			}
+			hidden, attn := nn.NewDropout(0.1, 1), nn.NewDropout(0.1, 2)
+			tg, err := m.buildTrain(len(q.ids), lens, loss.NewMNRL(), hidden, attn)
+			require.NoError(t, err)
+			nodes := tg.readNodes() // the loss, then the gradients
+			ops := testutil.AssertOnDevice(t, nodes...)
+			t.Logf("%d columns: %d ops on the device between the inputs, the loss and %d gradients", len(cols), ops, len(nodes)-1)
+			require.NoError(t, tg.step(cols...))
+			assert.False(t, math.IsNaN(tg.lossValue()), "the loss is NaN")
+			require.NoError(t, tg.vm.Close())
+		}
 	})
 }
