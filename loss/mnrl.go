@@ -68,7 +68,11 @@ func (l MNRL) Scores(anchors *gorgonia.Node, candidates ...*gorgonia.Node) (*gor
 	}
 	c := cs[0]
 	if len(cs) > 1 {
-		if c, err = gorgonia.Concat(0, cs...); err != nil {
+		concat := func(cs ...*gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Concat(0, cs...) }
+		if cuda.Enabled() {
+			concat = nn.Concat // gorgonia's Concat has no device implementation
+		}
+		if c, err = concat(cs...); err != nil {
 			return nil, fmt.Errorf("loss: concatenating %d candidate matrices: %w", len(cs), err)
 		}
 	}

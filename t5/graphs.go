@@ -43,9 +43,9 @@ type compiled struct {
 
 // graph returns the cached graph under key, building it with build on a miss
 // (an inference graph when infer is set, see builder). When the graphs run
-// on a GPU (cuda.Enabled) every graph is a training-style graph, whose
-// matrix products (nn.Linear) and gorgonia's elementwise arithmetic the
-// CUDA machine runs on the device, rather than one of fused inference ops,
+// on a GPU (cuda.Enabled) every graph is a training-style graph, all of
+// whose ops (internal/nn's and gorgonia's elementwise arithmetic) the CUDA
+// machine runs on the device, rather than one of fused inference ops,
 // which run on the CPU. The caller holds m.mu.
 func (m *Model) graph(key string, infer bool, build func(b *builder) *compiled) (*compiled, error) {
 	infer = infer && !cuda.Enabled()

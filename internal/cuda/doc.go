@@ -8,18 +8,47 @@
 // # The `cuda` build
 //
 // Built with `-tags cuda`, gorgonia swaps in its CUDA machine, which places
-// every op that has a CUDA implementation on device 0 and copies values
-// between host and device where a CPU op feeds a GPU op or back. genq then
-// runs its graphs on the GPU as follows:
+// every op that has a CUDA implementation (a gorgonia.CUDADoer) on device 0
+// and copies values between host and device where a CPU op feeds a GPU op
+// or back. genq then runs its graphs on the GPU as follows:
 //
-//   - t5 builds every graph from gorgonia's own ops (the graphs it uses for
-//     training), whose matrix products run on cuBLAS and whose elementwise
-//     arithmetic runs as gorgonia's PTX kernels; the fused CPU inference ops
-//     are not used. The norms, softmax, embedding lookups and the
-//     hand-written decoder step of generation stay on the CPU.
-//   - the bi-encoder's linear layers and their gradients (internal/nn's
-//     Linear, LinearGradX, LinearGradW) run on cuBLAS, bias rows included;
-//     the rest of the encoder, the pooling and MNRL's softmax stay on the CPU.
+//   - Every float32 op of internal/nn runs on the device: matrix products
+//     (Linear, its gradients, MatMul, batched too) on cuBLAS, and every
+//     other op family (RMS and layer norm, the GELU variants and ReLU,
+//     softmax and log-softmax, embedding gather and scatter-add, T5's
+//     position bias, attention over fused q/k/v layouts with its bias and
+//     dropout, cross-entropy, pooling, L2 normalization, dropout, and the
+//     views Part and Stack as device copies) as its device twin, a kernel
+//     of internal/cuda/kernels launched through one kernels.Launcher per
+//     engine. Each op records which twin it needs (internal/nn's twin, the
+//     same in every build); only the `cuda` build launches it, reading and
+//     writing the device memory the machine preallocates, so nothing comes
+//     back to the host between two of them. Dropout masks are drawn on the
+//     host, as on the CPU, and copied to the device, so a seed gives the
+//     same masks on both. Token ids, labels and buckets are Go ints (int64)
+//     on the device; a scalar (a loss, its gradient) is one float32 of
+//     device memory, never read on the host.
+//   - Gorgonia's own elementwise ops (the encoder's additive mask, the sums
+//     of embeddings and of gradients, T5's residuals and scalings) run as
+//     gorgonia's PTX kernels. So the bi-encoder's MNRL training graph
+//     (inputs, embeddings, layers, pooling, normalization, scores,
+//     cross-entropy, and the whole backward pass) and T5's training-style
+//     graphs (encoder, teacher-forced seq2seq, loss and gradients) run
+//     wholly on the device; the tests TestTrainGraphOnDevice of both
+//     packages check that no op of them is left on the CPU. On the GPU the
+//     loss package scores MNRL with nn.MatMul and takes nn.CrossEntropy of
+//     the scores, where the default build uses gorgonia's BatchedMatMul,
+//     LogSoftMax and Sum, which have no device implementation.
+//   - Still on the CPU (gorgonia copies around them): float64 ops, the
+//     fused inference ops Project and LinearPacked (which a `cuda` build's
+//     models do not use), and gorgonia ops without a CUDA implementation:
+//     Concat (MNRL with hard negatives, several pooling modes at once), Sum
+//     (CachedMNRL's embedding graphs, MarginMSE), Slice and Square
+//     (MarginMSE). The optimizer (AdamW, clipping) runs on the host over
+//     the gradients read back; its device kernels exist in
+//     internal/cuda/kernels but the models do not use them yet.
+//   - t5's cached decoder step of generation runs on the device outside
+//     gorgonia's machine (see t5's step_cuda.go).
 //   - NewMachine runs each machine on an OS thread of its own (gorgonia makes
 //     the machine's CUDA context current only on the thread that creates
 //     it, and the driver rejects calls from other threads), so the models'
@@ -92,8 +121,23 @@
 //     moment it is computed into memory the machine never sees, models read
 //     values only through it, and the bi-encoder reads its MNRL scores
 //     right after they are built.
-//   - View ops (internal/nn's fused q/k/v split) copy instead of aliasing
-//     their input on the GPU, for the same register reuse.
+//   - View ops (internal/nn's Part and Stack) copy on the device instead of
+//     aliasing their input, for the same register reuse.
+//   - The machine lets an elementwise op (a sum of two gradients, say) write
+//     in place into the device memory of its first input, and then copies
+//     the node's value to the host from where the input was, before the op
+//     has run: a gradient summed over the two towers of the bi-encoder came
+//     back as one tower's. ReadBack therefore first copies a node computed
+//     on the device into device memory of its own (an op that runs after
+//     the node), and reads that copy.
+//   - The machine runs gorgonia.org/cu's batch of queued CUDA calls
+//     (BatchedContext.DoWork) from two goroutines at once: the engine's
+//     worker, when 63 calls wait, and the machine's program, at each flush.
+//     Once a graph keeps that many calls queued (one whose ops all run on
+//     the device), the two corrupt the batch. The build scripts patch their
+//     copy of gorgonia.org/cu to hold a lock in DoWork (.ci/gpu/prepare.sh);
+//     internal/nn's device ops run the batch before their own work, as the
+//     machine's flush does.
 //
 // # What is verified
 //
@@ -107,12 +151,14 @@
 // Against .ci/gpu/emu, a CPU emulator of the driver and cuBLAS functions the
 // machine calls (it flags driver calls made without the context current and
 // device memory used out of bounds), with gorgonia.org/cu v0.9.6 and no
-// cuDNN: the same checks, and genq's own fixture tests with their graphs on
-// the emulated GPU (.ci/gpu/tests.sh: T5 encoder states, logits, loss and
-// every gradient, greedy and beam sequences, scores; bi-encoder token and
-// sentence embeddings, MNRL loss, scores and every gradient, one fit step;
-// the products against the CPU kernels), all passing with the CPU tests'
-// tolerances. The emulator checks the control flow and the index
+// cuDNN, genq's own kernels (internal/cuda/kernels) compiled for the CPU
+// from the same source: the same checks, and genq's own fixture tests with
+// their graphs on the emulated GPU (.ci/gpu/tests.sh: T5 encoder states,
+// logits, loss and every gradient, greedy and beam sequences, scores;
+// bi-encoder token and sentence embeddings, MNRL loss, scores and every
+// gradient, one fit step; every op family of internal/nn, forward and
+// backward, against its CPU op; the training graphs wholly on the device),
+// all passing with the CPU tests' tolerances. The emulator checks the control flow and the index
 // arithmetic, not the real libraries: scripts/gpu-check.sh runs the same
 // tests and the P1-P3 benchmarks on a GPU.
 package cuda

@@ -23,6 +23,13 @@
 // own MatMul). LinearPacked keeps an inference graph's weights packed for
 // the matrix kernel between runs (Weights reports when they change).
 //
+// Each op also records its device twin (twin.go): which kernel of
+// internal/cuda/kernels computes it, with its arguments. Builds without the
+// `cuda` tag never read it; a `cuda` build whose graphs run on a GPU places
+// every float32 op with a twin or a matrix product on the device as a
+// gorgonia CUDADoer (device_cuda.go, twin_cuda.go), held to the CPU op by
+// TestDeviceOps (see internal/cuda's doc for what runs where).
+//
 // Shapes are static, as everywhere in gorgonia: an op is built for the shapes
 // of its inputs, and a new batch shape needs a new graph.
 package nn

@@ -71,6 +71,8 @@ func gradCases() []gradCase {
 			func(in []*G.Node) (*G.Node, error) { return Normalize(in[0]) }},
 		{"Stack", []input{{shape: tensor.Shape{5, 3}}, {shape: tensor.Shape{2, 3}, diff: true}, {shape: tensor.Shape{3, 3}, diff: true}},
 			func(in []*G.Node) (*G.Node, error) { return Stack(in[0], in[1], in[2]) }},
+		{"Concat", []input{{shape: tensor.Shape{2, 3}, diff: true}, {shape: tensor.Shape{3, 3}, diff: true}},
+			func(in []*G.Node) (*G.Node, error) { return Concat(in[0], in[1]) }},
 		{"GELUNew", []input{{shape: tensor.Shape{3, 5}, diff: true}},
 			func(in []*G.Node) (*G.Node, error) { return GELUNew(in[0]) }},
 		{"ReLU", []input{{shape: tensor.Shape{3, 5}, diff: true}},

@@ -22,7 +22,7 @@ const (
 	devPool                 // Pool and its gradient
 	devDropout              // Dropout and its gradient (the mask drawn on the host)
 	devPart                 // a view of part of the input: a device copy
-	devStack                // the concatenation of the parts: a device copy
+	devStack                // the concatenation of the parts (Stack, Concat): a device copy
 )
 
 // twin describes an op's device twin: which kernel of
@@ -41,7 +41,7 @@ type twin struct {
 	res   bool     // LayerNorm of x + res (inputs x, res, w, ...)
 	heads int      // PositionBias: attention heads
 	mode  PoolMode // Pool
-	off   int      // Part: where the part starts in its input
+	off   int      // Part: where the part starts in its input; Stack: the input index of the first part
 	attn  *attendState
 	drop  *dropState
 }

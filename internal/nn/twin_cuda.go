@@ -227,9 +227,9 @@ func (d *deviceOp) launchWith(l *kernels.Launcher, mem *devMem, out devVal, in [
 		}
 		return mem.copy(out.p, in[0].at(t.off), 4*n)
 	case devStack:
-		// inputs whole, parts...: the parts copied one after the other
+		// inputs [whole,] parts... (from t.off): copied one after the other
 		off := 0
-		for _, p := range in[1:] {
+		for _, p := range in[t.off:] {
 			if err := mem.copy(out.at(off), p.p, 4*p.size()); err != nil {
 				return err
 			}

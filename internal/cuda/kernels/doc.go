@@ -4,7 +4,8 @@
 // attention, cross-entropy, L2 normalization, column sums, AdamW and
 // gradient clipping), forward and backward, written once in CUDA C
 // (genq.cu and the files it includes) and held to internal/kernel by this
-// package's tests.
+// package's tests; and those of internal/nn's pooling and dropout
+// (pool.cu), held to internal/nn's CPU ops by its TestDeviceOps.
 //
 // gen.sh compiles the sources with nvcc into one PTX module, genq.ptx,
 // whose first line records the sha256 of the sources; a default-build test
