@@ -10,6 +10,7 @@ GPU_TESTS=(
 	"encoder encoder ^(TestForward|TestEncode|TestGradients|TestFitStep|TestTrainGraphOnDevice|TestFitDeviceOptimizer|TestFitDeviceResume)$"
 	"nn internal/nn ^(TestDeviceProducts|TestDeviceOps)$"
 	"kernels internal/cuda/kernels ^Test"
+	"devopt internal/devopt ^Test"
 )
 
 # The benchmarks run on the CPU and on the GPU, side by side: NAME
