@@ -145,6 +145,10 @@ var errInterrupted = errors.New("encoder: Fit interrupted (test hook)")
 // the weights' gradients add up over the mini-batches. The update is the one
 // of the whole batch, in the memory of a mini-batch's graphs.
 //
+// In a `cuda` build the clipping and the AdamW step run on the GPU too:
+// the gradients (summed over the mini-batches with gradient caching) stay
+// in device memory, as do the optimizer's moments for the whole run.
+//
 // With a CheckpointDir, Fit writes a checkpoint every CheckpointEvery steps
 // and at the end; with Resume it continues from the one it finds there
 // without repeating or skipping a step. A loss that is NaN or infinite

@@ -120,7 +120,9 @@ var errInterrupted = errors.New("t5: Fit interrupted (test hook)")
 // torch.optim.AdamW step at the learning rate of the linear schedule with
 // warm-up (get_linear_schedule_with_warmup). Weight decay spares the
 // parameters Trainer spares: names containing "bias" (T5's
-// relative_attention_bias among them) and the T5LayerNorm weights.
+// relative_attention_bias among them) and the T5LayerNorm weights. In a
+// `cuda` build the clipping and the AdamW step run on the GPU too, with the
+// optimizer's moments in device memory for the whole run.
 //
 // With a CheckpointDir, Fit writes a checkpoint every CheckpointEvery steps
 // and at the end; with Resume it continues from the one it finds there. A

@@ -83,7 +83,10 @@
 // parameter), which the next run's upload needs. A checkpoint also reads
 // back AdamW's moments, and a resumed run uploads them once. With
 // CachedMNRL the forward-only passes read back the batch's embeddings and
-// the loss's gradient for them goes back up, as on the CPU path.
+// the loss's gradient for them goes back up, as on the CPU path. The device
+// optimizer is held to encoder/optim by internal/devopt's tests, and Fit
+// with it to Fit with the host optimizer and to the fit fixtures by the
+// encoder's and t5's tests on the emulator (.ci/gpu/tests.sh).
 //
 // # Building it
 //
