@@ -389,8 +389,9 @@ CUresult cuModuleGetFunction(void **fn, void *module, const char *name) {
 // device memory; its blocks run one after another, each as fibers.
 static CUresult launchGenq(Function *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                            void **args) {
-	if ((size_t)bx * by * bz > 1024 || bx * by * bz == 0) {
-		fprintf(stderr, "EMU: kernel %s launched with block (%u,%u,%u)\n", fn->name.c_str(), bx, by, bz);
+	if ((size_t)bx * by * bz > 256 || bx * by * bz == 0) {  // genq's kernels keep to 256 threads a block
+		fprintf(stderr, "EMU: kernel %s launched with block (%u,%u,%u): genq's kernels take 1 to 256 threads\n",
+		        fn->name.c_str(), bx, by, bz);
 		return 1;  // CUDA_ERROR_INVALID_VALUE
 	}
 	for (size_t i = 0; i < fn->kernel->params.size(); i++) {

@@ -46,6 +46,21 @@ __device__ __forceinline__ float genq_keep(const unsigned char *keep, i64 at, fl
 	return keep ? (keep[at] ? keepScale : 0.0f) : 1.0f;
 }
 
+// genq_row_probs sets p (keys values of shared memory) to the attention
+// probabilities of query row i of sequence b, head h, from qs, the query
+// row in shared memory: the scores, then genq_softmax_row. Called by all
+// threads of the block; it returns the reciprocal of the softmax's sum and
+// sets *hi to its maximum.
+__device__ __forceinline__ double genq_row_probs(float *p, const float *qs, const float *k, const float *bias,
+                                                 genq_layout K, genq_layout B, int b, int h, int i, int keys,
+                                                 int hd, float scale, float *fbuf, double *dbuf, float *hi) {
+	const float *brow = bias ? bias + genq_at(B, b, h, i) : 0;
+	for (int j = threadIdx.x; j < keys; j += blockDim.x)
+		p[j] = genq_score(qs, k + genq_at(K, b, h, j), hd, scale, brow ? brow + j : 0);
+	__syncthreads();
+	return genq_softmax_row(p, p, 0, keys, fbuf, dbuf, hi);
+}
+
 GENQ_KERNEL(genq_attend, (float *out, const float *q, const float *k, const float *v, const float *bias,
                           const unsigned char *keep, int heads, int queries, int keys, int hd, float scale,
                           float keepScale, GENQ_LAYOUT_PARAMS(Q), GENQ_LAYOUT_PARAMS(K), GENQ_LAYOUT_PARAMS(V),
@@ -59,11 +74,8 @@ GENQ_KERNEL(genq_attend, (float *out, const float *q, const float *k, const floa
 	const float *qrow = q + genq_at(Q, b, h, i);
 	for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = qrow[d];
 	__syncthreads();
-	const float *brow = bias ? bias + genq_at(B, b, h, i) : 0;
-	for (int j = threadIdx.x; j < keys; j += blockDim.x)
-		p[j] = genq_score(qs, k + genq_at(K, b, h, j), hd, scale, brow ? brow + j : 0);
-	__syncthreads();
-	genq_softmax_row(p, p, 0, keys, fbuf, dbuf);
+	float hi;
+	genq_row_probs(p, qs, k, bias, K, B, b, h, i, keys, hd, scale, fbuf, dbuf, &hi);
 	if (keep) {
 		i64 base = (((i64)b * heads + h) * queries + i) * keys;
 		for (int j = threadIdx.x; j < keys; j += blockDim.x) p[j] = p[j] * genq_keep(keep, base + j, keepScale);
@@ -97,24 +109,10 @@ GENQ_KERNEL(genq_attend_backward_rows,
 		gs[d] = grow[d];
 	}
 	__syncthreads();
-	const float *brow = bias ? bias + genq_at(B, b, h, i) : 0;
-	float hi = -INFINITY;
-	for (int j = threadIdx.x; j < keys; j += blockDim.x) {
-		float s = genq_score(qs, k + genq_at(K, b, h, j), hd, scale, brow ? brow + j : 0);
-		p[j] = s;
-		if (s > hi || s != s) hi = s;
-	}
-	hi = genq_block_max(hi, fbuf);
-	double sum = 0;
-	for (int j = threadIdx.x; j < keys; j += blockDim.x) {
-		double e = exp((double)p[j] - (double)hi);
-		p[j] = (float)e;
-		sum += e;
-	}
-	double inv = 1.0 / genq_block_sum(sum, dbuf);
+	float hi;
+	double inv = genq_row_probs(p, qs, k, bias, K, B, b, h, i, keys, hd, scale, fbuf, dbuf, &hi);
 	double dot = 0;
 	for (int j = threadIdx.x; j < keys; j += blockDim.x) {
-		p[j] = (float)((double)p[j] * inv);
 		const float *vrow = v + genq_at(V, b, h, j);
 		float dp = 0;
 		for (int d = 0; d < hd; d++) dp += gs[d] * vrow[d];

@@ -209,7 +209,7 @@ func (l *Launcher) launch(k entry, grid, blk dims, args ...any) error {
 		case float64:
 			slots[i] = uint64(math.Float32bits(float32(v)))
 		default:
-			panic(fmt.Sprintf("kernels: %s: argument %d of unsupported type %T", kernelNames[k], i, a))
+			return fmt.Errorf("kernels: %s: argument %d of unsupported type %T", kernelNames[k], i, a)
 		}
 		ptrs[i] = unsafe.Pointer(&slots[i])
 	}
