@@ -117,7 +117,7 @@ func (l *Launcher) Close() error {
 	err := l.do(func() error {
 		var errs []error
 		if l.scratch != 0 {
-			errs = append(errs, cu.MemFree(l.scratch))
+			errs = append(errs, cu.Synchronize(), cu.MemFree(l.scratch))
 			l.scratch, l.size = 0, 0
 		}
 		if l.loaded {
@@ -153,14 +153,17 @@ func (l *Launcher) ready() error {
 }
 
 // scratchPtr returns device scratch memory of at least n bytes, valid until
-// the next call; it grows the buffer (freeing the old one, which waits for
-// the kernels using it) when too small.
+// the next call; it grows the buffer when too small, freeing the old one
+// once the kernels launched so far (which may use it) have finished.
 func (l *Launcher) scratchPtr(n int64) (cu.DevicePtr, error) {
 	if n <= l.size {
 		return l.scratch, nil
 	}
 	err := l.do(func() error {
 		if l.scratch != 0 {
+			if err := cu.Synchronize(); err != nil {
+				return err
+			}
 			if err := cu.MemFree(l.scratch); err != nil {
 				return err
 			}
