@@ -4,9 +4,9 @@
  * AttendBackward, with the same operand layouts (kernel.Layout: element j
  * of row i of head h of sequence b at off + b·batch + h·head + i·row + j).
  *
- *  - genq_attend: one block per (query row i, head h, sequence b) = (blockIdx.x,
- *    .y, .z): the row's scores in shared memory, softmax as
- *    kernel.SoftmaxRow's, dropout, then the row of out = p·v.
+ *  - genq_attend: one block per tile of up to 8 query rows of a head h of
+ *    sequence b: the rows' scores in shared memory, softmax as
+ *    kernel.SoftmaxRow's, dropout, then the rows of out = p·v.
  *  - genq_attend_backward_rows: one block per query row: recomputes the row
  *    of p, dp = g·vᵀ through dropout, D = Σ dp⊙p, ds = p⊙(dp − D), the
  *    bias gradient row (ds) and dq = scale·ds·k; keeps (max, 1/sum, D) of
@@ -61,31 +61,72 @@ __device__ __forceinline__ double genq_row_probs(float *p, const float *qs, cons
 	return genq_softmax_row(p, p, 0, keys, fbuf, dbuf, hi);
 }
 
+// The forward kernel's tile: up to GENQ_ATTN_TILE query rows a block (their
+// scores, at most GENQ_ATTN_SCORES floats, in shared memory), so that each
+// key and value row is read once for the whole tile.
+#define GENQ_ATTN_TILE 8
+#define GENQ_ATTN_SCORES 6144
+
+// genq_attend: one block per tile of `tile` query rows (blockIdx.x), head
+// (blockIdx.y) and sequence (blockIdx.z), GENQ_BLOCK threads: the tile's
+// scores, a softmax per row, dropout, then out = p·v, the keys split among
+// GENQ_BLOCK/hd groups of threads whose partial sums are added in order.
 GENQ_KERNEL(genq_attend, (float *out, const float *q, const float *k, const float *v, const float *bias,
-                          const unsigned char *keep, int heads, int queries, int keys, int hd, float scale,
+                          const unsigned char *keep, int heads, int queries, int keys, int hd, int tile, float scale,
                           float keepScale, GENQ_LAYOUT_PARAMS(Q), GENQ_LAYOUT_PARAMS(K), GENQ_LAYOUT_PARAMS(V),
                           GENQ_LAYOUT_PARAMS(O), GENQ_LAYOUT_PARAMS(B))) {
-	__shared__ float qs[GENQ_MAX_HEAD_DIM];
-	__shared__ float p[GENQ_MAX_KEYS];
+	__shared__ float qs[GENQ_ATTN_TILE * GENQ_MAX_HEAD_DIM];
+	__shared__ float p[GENQ_ATTN_SCORES];
+	__shared__ float part[GENQ_ATTN_TILE * GENQ_BLOCK];
 	__shared__ float fbuf[GENQ_BLOCK];
 	__shared__ double dbuf[GENQ_BLOCK];
-	int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+	int i0 = blockIdx.x * tile, h = blockIdx.y, b = blockIdx.z;
+	int rows = genq_imin(tile, queries - i0);
 	genq_layout Q = GENQ_LAYOUT(Q), K = GENQ_LAYOUT(K), V = GENQ_LAYOUT(V), O = GENQ_LAYOUT(O), B = GENQ_LAYOUT(B);
-	const float *qrow = q + genq_at(Q, b, h, i);
-	for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = qrow[d];
+	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) qs[t] = q[genq_at(Q, b, h, i0 + t / hd) + t % hd];
 	__syncthreads();
-	float hi;
-	genq_row_probs(p, qs, k, bias, K, B, b, h, i, keys, hd, scale, fbuf, dbuf, &hi);
-	if (keep) {
-		i64 base = (((i64)b * heads + h) * queries + i) * keys;
-		for (int j = threadIdx.x; j < keys; j += blockDim.x) p[j] = p[j] * genq_keep(keep, base + j, keepScale);
+	for (int j = threadIdx.x; j < keys; j += blockDim.x) {
+		const float *krow = k + genq_at(K, b, h, j);
+		float acc[GENQ_ATTN_TILE];
+		for (int r = 0; r < GENQ_ATTN_TILE; r++) acc[r] = 0;
+		for (int d = 0; d < hd; d++) {
+			float kd = krow[d];
+			for (int r = 0; r < GENQ_ATTN_TILE; r++)
+				if (r < rows) acc[r] += qs[r * hd + d] * kd;
+		}
+		for (int r = 0; r < rows; r++) {
+			float s = acc[r] * scale;
+			p[r * keys + j] = bias ? s + bias[genq_at(B, b, h, i0 + r) + j] : s;
+		}
 	}
 	__syncthreads();
-	float *orow = out + genq_at(O, b, h, i);
-	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-		float acc = 0;
-		for (int j = 0; j < keys; j++) acc += p[j] * v[genq_at(V, b, h, j) + d];
-		orow[d] = acc;
+	for (int r = 0; r < rows; r++) {
+		float hi;
+		genq_softmax_row(p + r * keys, p + r * keys, 0, keys, fbuf, dbuf, &hi);
+	}
+	if (keep) {
+		i64 base = (((i64)b * heads + h) * queries + i0) * keys;
+		for (int t = threadIdx.x; t < rows * keys; t += blockDim.x) p[t] = p[t] * genq_keep(keep, base + t, keepScale);
+	}
+	__syncthreads();
+	int groups = blockDim.x / hd;
+	if ((int)threadIdx.x < groups * hd) {
+		int g = threadIdx.x / hd, d = threadIdx.x % hd;
+		float acc[GENQ_ATTN_TILE];
+		for (int r = 0; r < GENQ_ATTN_TILE; r++) acc[r] = 0;
+		for (int j = g; j < keys; j += groups) {
+			float vd = v[genq_at(V, b, h, j) + d];
+			for (int r = 0; r < GENQ_ATTN_TILE; r++)
+				if (r < rows) acc[r] += p[r * keys + j] * vd;
+		}
+		for (int r = 0; r < rows; r++) part[(g * GENQ_ATTN_TILE + r) * hd + d] = acc[r];
+	}
+	__syncthreads();
+	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) {
+		int r = t / hd, d = t % hd;
+		float s = 0;
+		for (int g = 0; g < groups; g++) s += part[(g * GENQ_ATTN_TILE + r) * hd + d];
+		out[genq_at(O, b, h, i0 + r) + d] = s;
 	}
 }
 

@@ -44,7 +44,8 @@ type Attention struct {
 
 // Attend computes a's attention into out from q, k, v, bias (0 for none)
 // and keep (the dropout keep mask, 0 for none), as kernel.Attend: one block
-// per (sequence, head, query row), the scores in shared memory, the softmax
+// per (sequence, head) and tile of up to 8 query rows (so that each key and
+// value row is read once a tile), the scores in shared memory, the softmax
 // as kernel.SoftmaxRow's. q, k and v may be one fused projection. It writes
 // every head row of out and nothing else.
 func (l *Launcher) Attend(a *Attention, out, q, k, v, bias, keep cu.DevicePtr) error {
@@ -54,8 +55,10 @@ func (l *Launcher) Attend(a *Attention, out, q, k, v, bias, keep cu.DevicePtr) e
 	if err := need("Attend", out, q, k, v); err != nil {
 		return err
 	}
-	args := append([]any{out, q, k, v, bias, keep}, a.args()...)
-	return l.launch(kAttend, dims{a.Queries, a.Heads, a.Batch}, rowBlock(a.Keys), args...)
+	// tiles of up to attnTile query rows whose scores fit attnScores floats
+	tile := min(attnTile, attnScores/a.Keys, a.Queries)
+	args := append([]any{out, q, k, v, bias, keep}, a.args(tile)...)
+	return l.launch(kAttend, dims{(a.Queries + tile - 1) / tile, a.Heads, a.Batch}, dims{block, 1, 1}, args...)
 }
 
 // check reports sizes the kernels cannot take: the limits of shared memory
@@ -81,10 +84,19 @@ func (a *Attention) check(what string, backward bool) error {
 	return checkSizes(what, a.Queries, a.Batch*a.Heads*a.Queries*a.Keys)
 }
 
-// args returns the kernels' arguments after the pointers: sizes, scales and
-// the five layouts.
-func (a *Attention) args() []any {
-	args := []any{a.Heads, a.Queries, a.Keys, a.HeadDim, float32(a.Scale), float32(a.KeepScale)}
+// The forward kernel's query tile: GENQ_ATTN_TILE and GENQ_ATTN_SCORES of
+// attention.cu.
+const (
+	attnTile   = 8
+	attnScores = 6144
+)
+
+// args returns the kernels' arguments after the pointers: sizes, then tile
+// (the forward kernel's rows a block) when given, scales and the five
+// layouts.
+func (a *Attention) args(tile ...any) []any {
+	args := append([]any{a.Heads, a.Queries, a.Keys, a.HeadDim}, tile...)
+	args = append(args, float32(a.Scale), float32(a.KeepScale))
 	for _, l := range []kernel.Layout{a.Q, a.K, a.V, a.Out, a.Bias} {
 		args = append(args, l.Off, l.Batch, l.Head, l.Row)
 	}

@@ -66,6 +66,16 @@ func attentionCases() []attentionCase {
 			nq: b * h * s * hd, nk: b * h * t * hd, nv: b * h * t * hd, nout: b * h * s * hd,
 		})
 	}
+	{ // the limits: MaxKeys keys (a forward tile of 3 rows), MaxHeadDim, dropout
+		const b, h, s, t, hd = 1, 1, 7, MaxKeys, MaxHeadDim
+		cs = append(cs, attentionCase{
+			name: "max keys and head dim", dropout: true,
+			a: Attention{Batch: b, Heads: h, Queries: s, Keys: t, HeadDim: hd, Scale: 1 / 16.0, KeepScale: 1 / 0.9,
+				Q: kernel.Blocks(h, s, hd), K: kernel.Blocks(h, t, hd), V: kernel.Blocks(h, t, hd),
+				Out: kernel.Blocks(h, s, hd), Bias: kernel.Blocks(h, s, t)},
+			nq: b * h * s * hd, nk: b * h * t * hd, nv: b * h * t * hd, nout: b * h * s * hd, nb: b * h * s * t,
+		})
+	}
 	return cs
 }
 
