@@ -7,13 +7,18 @@
  *  - genq_attend: one block per tile of up to 8 query rows of a head h of
  *    sequence b: the rows' scores in shared memory, softmax as
  *    kernel.SoftmaxRow's, dropout, then the rows of out = p·v.
- *  - genq_attend_backward_rows: one block per query row: recomputes the row
- *    of p, dp = g·vᵀ through dropout, D = Σ dp⊙p, ds = p⊙(dp − D), the
- *    bias gradient row (ds) and dq = scale·ds·k; keeps (max, 1/sum, D) of
- *    the row for the next kernel.
- *  - genq_attend_backward_keys: one block per key row j: recomputes column j
- *    of p and ds from those statistics, then dv = Σ_i dropout(p)_ij·g_i and
- *    dk = scale·Σ_i ds_ij·q_i, with no atomic additions.
+ *  - genq_attend_backward_rows: one block per tile of up to 4 query rows:
+ *    recomputes the rows of p, dp = g·vᵀ through dropout, D = Σ dp⊙p,
+ *    ds = p⊙(dp − D), the bias gradient rows (ds) and dq = scale·ds·k;
+ *    keeps (max, 1/sum, D) of each row for the next kernel.
+ *  - genq_attend_backward_keys: one block per tile of up to 4 key rows:
+ *    recomputes those columns of p and ds from the statistics (the same
+ *    float operations in the same order, so the same values), then
+ *    dv = Σ_i dropout(p)_ij·g_i and dk = scale·Σ_i ds_ij·q_i, with no
+ *    atomic additions.
+ *
+ * Scores are q·k summed in float in order over the head dimension, then
+ * times scale, plus the bias, in every kernel.
  */
 #include "genq.h"
 
@@ -29,36 +34,10 @@ __device__ __forceinline__ i64 genq_at(genq_layout l, int b, int h, int i) {
 	return (i64)l.off + (i64)b * l.batch + (i64)h * l.head + (i64)i * l.row;
 }
 
-// genq_score is scale·(q·k) + bias (bias null for none), the dot product in
-// float in order over the head dimension: every kernel computes a score the
-// same way, so the backward kernels recompute the forward's probabilities
-// exactly.
-__device__ __forceinline__ float genq_score(const float *q, const float *k, int hd, float scale, const float *bias) {
-	float s = 0;
-	for (int d = 0; d < hd; d++) s += q[d] * k[d];
-	s *= scale;
-	return bias ? s + *bias : s;
-}
-
 // genq_keep returns the dropout factor of one probability: keepScale where
 // kept, 0 where dropped, 1 without a mask.
 __device__ __forceinline__ float genq_keep(const unsigned char *keep, i64 at, float keepScale) {
 	return keep ? (keep[at] ? keepScale : 0.0f) : 1.0f;
-}
-
-// genq_row_probs sets p (keys values of shared memory) to the attention
-// probabilities of query row i of sequence b, head h, from qs, the query
-// row in shared memory: the scores, then genq_softmax_row. Called by all
-// threads of the block; it returns the reciprocal of the softmax's sum and
-// sets *hi to its maximum.
-__device__ __forceinline__ double genq_row_probs(float *p, const float *qs, const float *k, const float *bias,
-                                                 genq_layout K, genq_layout B, int b, int h, int i, int keys,
-                                                 int hd, float scale, float *fbuf, double *dbuf, float *hi) {
-	const float *brow = bias ? bias + genq_at(B, b, h, i) : 0;
-	for (int j = threadIdx.x; j < keys; j += blockDim.x)
-		p[j] = genq_score(qs, k + genq_at(K, b, h, j), hd, scale, brow ? brow + j : 0);
-	__syncthreads();
-	return genq_softmax_row(p, p, 0, keys, fbuf, dbuf, hi);
 }
 
 // The forward kernel's tile: up to GENQ_ATTN_TILE query rows a block (their
@@ -130,94 +109,172 @@ GENQ_KERNEL(genq_attend, (float *out, const float *q, const float *k, const floa
 	}
 }
 
+// The backward kernels' tiles: up to GENQ_ATTN_BTILE query rows (key rows)
+// a block, their GENQ_ATTN_BSCORES (GENQ_ATTN_KSCORES) values of p and ds
+// in shared memory.
+#define GENQ_ATTN_BTILE 4
+#define GENQ_ATTN_BSCORES 4096
+#define GENQ_ATTN_KSCORES 3584
+
+// genq_attend_backward_rows: one block per tile of `tile` query rows, head
+// and sequence, GENQ_BLOCK threads: each row's p (softmax of the scores) and
+// dp = dropout(g·vᵀ), D = Σ dp⊙p, ds = p⊙(dp − D) into dbias, stats (max,
+// 1/sum, D) of each row for genq_attend_backward_keys, and dq = scale·ds·k.
 GENQ_KERNEL(genq_attend_backward_rows,
             (float *dq, float *dbias, double *stats, const float *q, const float *k, const float *v,
              const float *bias, const unsigned char *keep, const float *dout, int heads, int queries, int keys,
-             int hd, float scale, float keepScale, GENQ_LAYOUT_PARAMS(Q), GENQ_LAYOUT_PARAMS(K),
+             int hd, int tile, float scale, float keepScale, GENQ_LAYOUT_PARAMS(Q), GENQ_LAYOUT_PARAMS(K),
              GENQ_LAYOUT_PARAMS(V), GENQ_LAYOUT_PARAMS(O), GENQ_LAYOUT_PARAMS(B))) {
-	__shared__ float qs[GENQ_MAX_HEAD_DIM];
-	__shared__ float gs[GENQ_MAX_HEAD_DIM];
-	__shared__ float p[GENQ_MAX_KEYS];
-	__shared__ float ds[GENQ_MAX_KEYS];
+	__shared__ float qs[GENQ_ATTN_BTILE * GENQ_MAX_HEAD_DIM];
+	__shared__ float gs[GENQ_ATTN_BTILE * GENQ_MAX_HEAD_DIM];
+	__shared__ float p[GENQ_ATTN_BSCORES];
+	__shared__ float ds[GENQ_ATTN_BSCORES];
+	__shared__ float part[GENQ_ATTN_BTILE * GENQ_BLOCK];
 	__shared__ float fbuf[GENQ_BLOCK];
 	__shared__ double dbuf[GENQ_BLOCK];
-	int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+	int i0 = blockIdx.x * tile, h = blockIdx.y, b = blockIdx.z;
+	int rows = genq_imin(tile, queries - i0);
 	genq_layout Q = GENQ_LAYOUT(Q), K = GENQ_LAYOUT(K), V = GENQ_LAYOUT(V), O = GENQ_LAYOUT(O), B = GENQ_LAYOUT(B);
-	i64 row = ((i64)b * heads + h) * queries + i;  // the (b, h, i) row of the [B, H, S, T] tensors
-	const float *qrow = q + genq_at(Q, b, h, i), *grow = dout + genq_at(O, b, h, i);
-	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-		qs[d] = qrow[d];
-		gs[d] = grow[d];
+	i64 row0 = ((i64)b * heads + h) * queries + i0;  // the tile's first row of the [B, H, S, T] tensors
+	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) {
+		qs[t] = q[genq_at(Q, b, h, i0 + t / hd) + t % hd];
+		gs[t] = dout[genq_at(O, b, h, i0 + t / hd) + t % hd];
 	}
 	__syncthreads();
-	float hi;
-	double inv = genq_row_probs(p, qs, k, bias, K, B, b, h, i, keys, hd, scale, fbuf, dbuf, &hi);
-	double dot = 0;
 	for (int j = threadIdx.x; j < keys; j += blockDim.x) {
-		const float *vrow = v + genq_at(V, b, h, j);
-		float dp = 0;
-		for (int d = 0; d < hd; d++) dp += gs[d] * vrow[d];
-		dp *= genq_keep(keep, row * keys + j, keepScale);
-		ds[j] = dp;
-		dot += (double)dp * (double)p[j];
+		const float *krow = k + genq_at(K, b, h, j), *vrow = v + genq_at(V, b, h, j);
+		float as[GENQ_ATTN_BTILE], ag[GENQ_ATTN_BTILE];
+		for (int r = 0; r < GENQ_ATTN_BTILE; r++) as[r] = ag[r] = 0;
+		for (int d = 0; d < hd; d++) {
+			float kd = krow[d], vd = vrow[d];
+			for (int r = 0; r < GENQ_ATTN_BTILE; r++)
+				if (r < rows) {
+					as[r] += qs[r * hd + d] * kd;
+					ag[r] += gs[r * hd + d] * vd;
+				}
+		}
+		for (int r = 0; r < rows; r++) {
+			float sc = as[r] * scale;
+			p[r * keys + j] = bias ? sc + bias[genq_at(B, b, h, i0 + r) + j] : sc;
+			ds[r * keys + j] = ag[r] * genq_keep(keep, (row0 + r) * keys + j, keepScale);
+		}
 	}
-	dot = genq_block_sum(dot, dbuf);
-	if (threadIdx.x == 0) {
-		stats[3 * row] = hi;
-		stats[3 * row + 1] = inv;
-		stats[3 * row + 2] = dot;
-	}
-	for (int j = threadIdx.x; j < keys; j += blockDim.x) {
-		ds[j] = (float)((double)p[j] * ((double)ds[j] - dot));
-		if (dbias) dbias[row * keys + j] = ds[j];
+	__syncthreads();
+	for (int r = 0; r < rows; r++) {
+		float *pr = p + r * keys, *dr = ds + r * keys;
+		float hi;
+		double inv = genq_softmax_row(pr, pr, 0, keys, fbuf, dbuf, &hi);
+		double dot = 0;
+		for (int j = threadIdx.x; j < keys; j += blockDim.x) dot += (double)dr[j] * (double)pr[j];
+		dot = genq_block_sum(dot, dbuf);
+		if (threadIdx.x == 0) {
+			stats[3 * (row0 + r)] = hi;
+			stats[3 * (row0 + r) + 1] = inv;
+			stats[3 * (row0 + r) + 2] = dot;
+		}
+		for (int j = threadIdx.x; j < keys; j += blockDim.x) {
+			dr[j] = (float)((double)pr[j] * ((double)dr[j] - dot));
+			if (dbias) dbias[(row0 + r) * keys + j] = dr[j];
+		}
 	}
 	__syncthreads();
 	if (!dq) return;
-	float *dqrow = dq + genq_at(Q, b, h, i);
-	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-		float acc = 0;
-		for (int j = 0; j < keys; j++) acc += ds[j] * k[genq_at(K, b, h, j) + d];
-		dqrow[d] = scale * acc;
+	int groups = blockDim.x / hd;
+	if ((int)threadIdx.x < groups * hd) {
+		int g = threadIdx.x / hd, d = threadIdx.x % hd;
+		float acc[GENQ_ATTN_BTILE];
+		for (int r = 0; r < GENQ_ATTN_BTILE; r++) acc[r] = 0;
+		for (int j = g; j < keys; j += groups) {
+			float kd = k[genq_at(K, b, h, j) + d];
+			for (int r = 0; r < GENQ_ATTN_BTILE; r++)
+				if (r < rows) acc[r] += ds[r * keys + j] * kd;
+		}
+		for (int r = 0; r < rows; r++) part[(g * GENQ_ATTN_BTILE + r) * hd + d] = acc[r];
+	}
+	__syncthreads();
+	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) {
+		int r = t / hd, d = t % hd;
+		float sum = 0;
+		for (int g = 0; g < groups; g++) sum += part[(g * GENQ_ATTN_BTILE + r) * hd + d];
+		dq[genq_at(Q, b, h, i0 + r) + d] = scale * sum;
 	}
 }
 
+// genq_attend_backward_keys: one block per tile of `tile` key rows, head and
+// sequence, GENQ_BLOCK threads: recomputes the tile's columns of p and ds
+// from the rows' stats (exactly as genq_attend_backward_rows computed them),
+// then dv = Σ_i dropout(p)_ij·g_i and dk = scale·Σ_i ds_ij·q_i.
 GENQ_KERNEL(genq_attend_backward_keys,
             (float *dk, float *dv, const double *stats, const float *q, const float *k, const float *v,
              const float *bias, const unsigned char *keep, const float *dout, int heads, int queries, int keys,
-             int hd, float scale, float keepScale, GENQ_LAYOUT_PARAMS(Q), GENQ_LAYOUT_PARAMS(K),
+             int hd, int tile, float scale, float keepScale, GENQ_LAYOUT_PARAMS(Q), GENQ_LAYOUT_PARAMS(K),
              GENQ_LAYOUT_PARAMS(V), GENQ_LAYOUT_PARAMS(O), GENQ_LAYOUT_PARAMS(B))) {
-	__shared__ float ks[GENQ_MAX_HEAD_DIM];
-	__shared__ float vs[GENQ_MAX_HEAD_DIM];
-	__shared__ float pd[GENQ_MAX_KEYS];  // dropout(p) of column j, by query
-	__shared__ float ds[GENQ_MAX_KEYS];  // ds of column j, by query
-	int j = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+	__shared__ float ks[GENQ_ATTN_BTILE * GENQ_MAX_HEAD_DIM];
+	__shared__ float vs[GENQ_ATTN_BTILE * GENQ_MAX_HEAD_DIM];
+	__shared__ float pd[GENQ_ATTN_KSCORES];  // dropout(p), [key of the tile][query]
+	__shared__ float ds[GENQ_ATTN_KSCORES];  // ds, [key of the tile][query]
+	__shared__ float partv[GENQ_ATTN_BTILE * GENQ_BLOCK];
+	__shared__ float partk[GENQ_ATTN_BTILE * GENQ_BLOCK];
+	int j0 = blockIdx.x * tile, h = blockIdx.y, b = blockIdx.z;
+	int rows = genq_imin(tile, keys - j0);
 	genq_layout Q = GENQ_LAYOUT(Q), K = GENQ_LAYOUT(K), V = GENQ_LAYOUT(V), O = GENQ_LAYOUT(O), B = GENQ_LAYOUT(B);
-	const float *krow = k + genq_at(K, b, h, j), *vrow = v + genq_at(V, b, h, j);
-	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-		ks[d] = krow[d];
-		vs[d] = vrow[d];
+	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) {
+		ks[t] = k[genq_at(K, b, h, j0 + t / hd) + t % hd];
+		vs[t] = v[genq_at(V, b, h, j0 + t / hd) + t % hd];
 	}
 	__syncthreads();
 	for (int i = threadIdx.x; i < queries; i += blockDim.x) {
 		i64 row = ((i64)b * heads + h) * queries + i;
 		const float *qrow = q + genq_at(Q, b, h, i), *grow = dout + genq_at(O, b, h, i);
-		float s = genq_score(qrow, ks, hd, scale, bias ? bias + genq_at(B, b, h, i) + j : 0);
-		float e = (float)exp((double)s - stats[3 * row]);
-		float pij = (float)((double)e * stats[3 * row + 1]);
-		float f = genq_keep(keep, row * keys + j, keepScale);
-		float dp = 0;
-		for (int d = 0; d < hd; d++) dp += grow[d] * vs[d];
-		pd[i] = pij * f;
-		ds[i] = (float)((double)pij * ((double)(dp * f) - stats[3 * row + 2]));
+		float as[GENQ_ATTN_BTILE], ag[GENQ_ATTN_BTILE];
+		for (int r = 0; r < GENQ_ATTN_BTILE; r++) as[r] = ag[r] = 0;
+		for (int d = 0; d < hd; d++) {
+			float qd = qrow[d], gd = grow[d];
+			for (int r = 0; r < GENQ_ATTN_BTILE; r++)
+				if (r < rows) {
+					as[r] += qd * ks[r * hd + d];
+					ag[r] += gd * vs[r * hd + d];
+				}
+		}
+		for (int r = 0; r < rows; r++) {
+			int j = j0 + r;
+			float sc = as[r] * scale;
+			if (bias) sc = sc + bias[genq_at(B, b, h, i) + j];
+			float e = (float)exp((double)sc - stats[3 * row]);
+			float pij = (float)((double)e * stats[3 * row + 1]);
+			float f = genq_keep(keep, row * keys + j, keepScale);
+			pd[r * queries + i] = pij * f;
+			ds[r * queries + i] = (float)((double)pij * ((double)(ag[r] * f) - stats[3 * row + 2]));
+		}
 	}
 	__syncthreads();
-	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-		float accv = 0, acck = 0;
-		for (int i = 0; i < queries; i++) {
-			accv += pd[i] * dout[genq_at(O, b, h, i) + d];
-			acck += ds[i] * q[genq_at(Q, b, h, i) + d];
+	int groups = blockDim.x / hd;
+	if ((int)threadIdx.x < groups * hd) {
+		int g = threadIdx.x / hd, d = threadIdx.x % hd;
+		float av[GENQ_ATTN_BTILE], ak[GENQ_ATTN_BTILE];
+		for (int r = 0; r < GENQ_ATTN_BTILE; r++) av[r] = ak[r] = 0;
+		for (int i = g; i < queries; i += groups) {
+			float gd = dout[genq_at(O, b, h, i) + d], qd = q[genq_at(Q, b, h, i) + d];
+			for (int r = 0; r < GENQ_ATTN_BTILE; r++)
+				if (r < rows) {
+					av[r] += pd[r * queries + i] * gd;
+					ak[r] += ds[r * queries + i] * qd;
+				}
 		}
-		if (dv) dv[genq_at(V, b, h, j) + d] = accv;
-		if (dk) dk[genq_at(K, b, h, j) + d] = scale * acck;
+		for (int r = 0; r < rows; r++) {
+			partv[(g * GENQ_ATTN_BTILE + r) * hd + d] = av[r];
+			partk[(g * GENQ_ATTN_BTILE + r) * hd + d] = ak[r];
+		}
+	}
+	__syncthreads();
+	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) {
+		int r = t / hd, d = t % hd;
+		float sv = 0, sk = 0;
+		for (int g = 0; g < groups; g++) {
+			sv += partv[(g * GENQ_ATTN_BTILE + r) * hd + d];
+			sk += partk[(g * GENQ_ATTN_BTILE + r) * hd + d];
+		}
+		if (dv) dv[genq_at(V, b, h, j0 + r) + d] = sv;
+		if (dk) dk[genq_at(K, b, h, j0 + r) + d] = scale * sk;
 	}
 }

@@ -84,11 +84,16 @@ func (a *Attention) check(what string, backward bool) error {
 	return checkSizes(what, a.Queries, a.Batch*a.Heads*a.Queries*a.Keys)
 }
 
-// The forward kernel's query tile: GENQ_ATTN_TILE and GENQ_ATTN_SCORES of
-// attention.cu.
+// The kernels' tiles (GENQ_ATTN_* of attention.cu): the forward kernel
+// takes up to attnTile query rows a block, their scores at most attnScores
+// floats; the backward kernels up to attnBackTile query (key) rows, their
+// values of p and ds at most attnBackScores (attnKeyScores) floats each.
 const (
-	attnTile   = 8
-	attnScores = 6144
+	attnTile       = 8
+	attnScores     = 6144
+	attnBackTile   = 4
+	attnBackScores = 4096
+	attnKeyScores  = 3584
 )
 
 // args returns the kernels' arguments after the pointers: sizes, then tile
@@ -109,8 +114,9 @@ func (a *Attention) args(tile ...any) []any {
 // may be 0 to skip it; a fused gradient may be one tensor), and, when dbias
 // is not 0, the gradient of the scores as a contiguous [Batch, Heads,
 // Queries, Keys] tensor. Only head rows are written. It uses the Launcher's
-// scratch memory (per query row statistics), and no atomic additions: dk and
-// dv are summed over the queries by one block per key row.
+// scratch memory (per query row statistics), and no atomic additions: one
+// kernel computes dq and dbias by tiles of query rows, another dk and dv by
+// tiles of key rows.
 func (l *Launcher) AttendBackward(a *Attention, dq, dk, dv, dbias, q, k, v, bias, keep, dout cu.DevicePtr) error {
 	if err := a.check("AttendBackward", true); err != nil || a.Queries == 0 || a.Batch == 0 {
 		return err
@@ -125,14 +131,15 @@ func (l *Launcher) AttendBackward(a *Attention, dq, dk, dv, dbias, q, k, v, bias
 	if err != nil {
 		return err
 	}
-	rest := a.args()
-	if err := l.launch(kAttendBackwardRows, dims{a.Queries, a.Heads, a.Batch}, rowBlock(a.Keys),
-		append([]any{dq, dbias, stats, q, k, v, bias, keep, dout}, rest...)...); err != nil {
+	rows := min(attnBackTile, attnBackScores/a.Keys, a.Queries)
+	if err := l.launch(kAttendBackwardRows, dims{(a.Queries + rows - 1) / rows, a.Heads, a.Batch}, dims{block, 1, 1},
+		append([]any{dq, dbias, stats, q, k, v, bias, keep, dout}, a.args(rows)...)...); err != nil {
 		return err
 	}
 	if dk == 0 && dv == 0 {
 		return nil
 	}
-	return l.launch(kAttendBackwardKeys, dims{a.Keys, a.Heads, a.Batch}, dims{block, 1, 1},
-		append([]any{dk, dv, stats, q, k, v, bias, keep, dout}, rest...)...)
+	keys := min(attnBackTile, attnKeyScores/a.Queries, a.Keys)
+	return l.launch(kAttendBackwardKeys, dims{(a.Keys + keys - 1) / keys, a.Heads, a.Batch}, dims{block, 1, 1},
+		append([]any{dk, dv, stats, q, k, v, bias, keep, dout}, a.args(keys)...)...)
 }
