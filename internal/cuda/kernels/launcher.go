@@ -49,7 +49,9 @@ type Launcher struct {
 
 // Load loads the embedded module into ctx (a *cu.Ctx or gorgonia's
 // *cu.BatchedContext) and returns a Launcher that runs its kernels there.
-// Close unloads it.
+// All its work (loading, launches, scratch memory) goes through ctx.Do, so
+// a Context whose Do runs the work right away, for a caller already on the
+// context's thread, works as well. Close unloads the module.
 func Load(ctx cu.Context) (*Launcher, error) {
 	l := &Launcher{do: doer(ctx)}
 	err := l.do(func() error {
