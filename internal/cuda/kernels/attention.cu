@@ -46,6 +46,53 @@ __device__ __forceinline__ float genq_keep(const unsigned char *keep, i64 at, fl
 #define GENQ_ATTN_TILE 8
 #define GENQ_ATTN_SCORES 6144
 
+// genq_tile_dots sets, for the rows r < rows of a tile, a[r] = Σ_d x[d]·
+// xs[r·hd + d] and, when y is not null, c[r] = Σ_d y[d]·ys[r·hd + d], in
+// float in order over d: the scores q·k and the products dp = g·v of every
+// attention kernel, so that the backward kernels recompute exactly the
+// values the forward kernel saw. a and c hold GENQ_ATTN_TILE floats.
+__device__ __forceinline__ void genq_tile_dots(float *a, float *c, const float *x, const float *xs, const float *y,
+                                               const float *ys, int rows, int hd) {
+	for (int r = 0; r < GENQ_ATTN_TILE; r++) a[r] = c[r] = 0;
+	for (int d = 0; d < hd; d++) {
+		float xd = x[d], yd = y ? y[d] : 0.0f;
+		for (int r = 0; r < GENQ_ATTN_TILE; r++)
+			if (r < rows) {
+				a[r] += xd * xs[r * hd + d];
+				if (y) c[r] += yd * ys[r * hd + d];
+			}
+	}
+}
+
+// genq_tile_partials computes the first half of w·M for the rows r < rows
+// of a tile of weights w (row r at w + r·wstride, count values each) and M,
+// the count rows of an operand in layout L for sequence b, head h: the
+// threads split the count rows among blockDim/hd groups, and group g's
+// partial sum of element (r, d) goes to part[(g·ts + r)·hd + d] (ts ≥ rows,
+// part ts·GENQ_BLOCK floats). After a barrier, genq_tile_sum adds them.
+__device__ __forceinline__ void genq_tile_partials(float *part, int ts, const float *w, int wstride, const float *m,
+                                                   genq_layout L, int b, int h, int count, int rows, int hd) {
+	int groups = blockDim.x / hd;
+	if ((int)threadIdx.x >= groups * hd) return;
+	int g = threadIdx.x / hd, d = threadIdx.x % hd;
+	float acc[GENQ_ATTN_TILE];
+	for (int r = 0; r < GENQ_ATTN_TILE; r++) acc[r] = 0;
+	for (int n = g; n < count; n += groups) {
+		float md = m[genq_at(L, b, h, n) + d];
+		for (int r = 0; r < GENQ_ATTN_TILE; r++)
+			if (r < rows) acc[r] += w[r * wstride + n] * md;
+	}
+	for (int r = 0; r < rows; r++) part[(g * ts + r) * hd + d] = acc[r];
+}
+
+// genq_tile_sum returns element (r, d) of the product genq_tile_partials
+// began: the groups' partial sums added in order.
+__device__ __forceinline__ float genq_tile_sum(const float *part, int ts, int r, int d, int hd) {
+	float s = 0;
+	for (int g = 0; g < (int)blockDim.x / hd; g++) s += part[(g * ts + r) * hd + d];
+	return s;
+}
+
 // genq_attend: one block per tile of `tile` query rows (blockIdx.x), head
 // (blockIdx.y) and sequence (blockIdx.z), GENQ_BLOCK threads: the tile's
 // scores, a softmax per row, dropout, then out = p·v, the keys split among
@@ -65,14 +112,8 @@ GENQ_KERNEL(genq_attend, (float *out, const float *q, const float *k, const floa
 	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) qs[t] = q[genq_at(Q, b, h, i0 + t / hd) + t % hd];
 	__syncthreads();
 	for (int j = threadIdx.x; j < keys; j += blockDim.x) {
-		const float *krow = k + genq_at(K, b, h, j);
-		float acc[GENQ_ATTN_TILE];
-		for (int r = 0; r < GENQ_ATTN_TILE; r++) acc[r] = 0;
-		for (int d = 0; d < hd; d++) {
-			float kd = krow[d];
-			for (int r = 0; r < GENQ_ATTN_TILE; r++)
-				if (r < rows) acc[r] += qs[r * hd + d] * kd;
-		}
+		float acc[GENQ_ATTN_TILE], unused[GENQ_ATTN_TILE];
+		genq_tile_dots(acc, unused, k + genq_at(K, b, h, j), qs, 0, 0, rows, hd);
 		for (int r = 0; r < rows; r++) {
 			float s = acc[r] * scale;
 			p[r * keys + j] = bias ? s + bias[genq_at(B, b, h, i0 + r) + j] : s;
@@ -88,25 +129,10 @@ GENQ_KERNEL(genq_attend, (float *out, const float *q, const float *k, const floa
 		for (int t = threadIdx.x; t < rows * keys; t += blockDim.x) p[t] = p[t] * genq_keep(keep, base + t, keepScale);
 	}
 	__syncthreads();
-	int groups = blockDim.x / hd;
-	if ((int)threadIdx.x < groups * hd) {
-		int g = threadIdx.x / hd, d = threadIdx.x % hd;
-		float acc[GENQ_ATTN_TILE];
-		for (int r = 0; r < GENQ_ATTN_TILE; r++) acc[r] = 0;
-		for (int j = g; j < keys; j += groups) {
-			float vd = v[genq_at(V, b, h, j) + d];
-			for (int r = 0; r < GENQ_ATTN_TILE; r++)
-				if (r < rows) acc[r] += p[r * keys + j] * vd;
-		}
-		for (int r = 0; r < rows; r++) part[(g * GENQ_ATTN_TILE + r) * hd + d] = acc[r];
-	}
+	genq_tile_partials(part, GENQ_ATTN_TILE, p, keys, v, V, b, h, keys, rows, hd);
 	__syncthreads();
-	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) {
-		int r = t / hd, d = t % hd;
-		float s = 0;
-		for (int g = 0; g < groups; g++) s += part[(g * GENQ_ATTN_TILE + r) * hd + d];
-		out[genq_at(O, b, h, i0 + r) + d] = s;
-	}
+	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x)
+		out[genq_at(O, b, h, i0 + t / hd) + t % hd] = genq_tile_sum(part, GENQ_ATTN_TILE, t / hd, t % hd, hd);
 }
 
 // The backward kernels' tiles: up to GENQ_ATTN_BTILE query rows (key rows)
@@ -142,17 +168,8 @@ GENQ_KERNEL(genq_attend_backward_rows,
 	}
 	__syncthreads();
 	for (int j = threadIdx.x; j < keys; j += blockDim.x) {
-		const float *krow = k + genq_at(K, b, h, j), *vrow = v + genq_at(V, b, h, j);
-		float as[GENQ_ATTN_BTILE], ag[GENQ_ATTN_BTILE];
-		for (int r = 0; r < GENQ_ATTN_BTILE; r++) as[r] = ag[r] = 0;
-		for (int d = 0; d < hd; d++) {
-			float kd = krow[d], vd = vrow[d];
-			for (int r = 0; r < GENQ_ATTN_BTILE; r++)
-				if (r < rows) {
-					as[r] += qs[r * hd + d] * kd;
-					ag[r] += gs[r * hd + d] * vd;
-				}
-		}
+		float as[GENQ_ATTN_TILE], ag[GENQ_ATTN_TILE];
+		genq_tile_dots(as, ag, k + genq_at(K, b, h, j), qs, v + genq_at(V, b, h, j), gs, rows, hd);
 		for (int r = 0; r < rows; r++) {
 			float sc = as[r] * scale;
 			p[r * keys + j] = bias ? sc + bias[genq_at(B, b, h, i0 + r) + j] : sc;
@@ -179,25 +196,10 @@ GENQ_KERNEL(genq_attend_backward_rows,
 	}
 	__syncthreads();
 	if (!dq) return;
-	int groups = blockDim.x / hd;
-	if ((int)threadIdx.x < groups * hd) {
-		int g = threadIdx.x / hd, d = threadIdx.x % hd;
-		float acc[GENQ_ATTN_BTILE];
-		for (int r = 0; r < GENQ_ATTN_BTILE; r++) acc[r] = 0;
-		for (int j = g; j < keys; j += groups) {
-			float kd = k[genq_at(K, b, h, j) + d];
-			for (int r = 0; r < GENQ_ATTN_BTILE; r++)
-				if (r < rows) acc[r] += ds[r * keys + j] * kd;
-		}
-		for (int r = 0; r < rows; r++) part[(g * GENQ_ATTN_BTILE + r) * hd + d] = acc[r];
-	}
+	genq_tile_partials(part, GENQ_ATTN_BTILE, ds, keys, k, K, b, h, keys, rows, hd);
 	__syncthreads();
-	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) {
-		int r = t / hd, d = t % hd;
-		float sum = 0;
-		for (int g = 0; g < groups; g++) sum += part[(g * GENQ_ATTN_BTILE + r) * hd + d];
-		dq[genq_at(Q, b, h, i0 + r) + d] = scale * sum;
-	}
+	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x)
+		dq[genq_at(Q, b, h, i0 + t / hd) + t % hd] = scale * genq_tile_sum(part, GENQ_ATTN_BTILE, t / hd, t % hd, hd);
 }
 
 // genq_attend_backward_keys: one block per tile of `tile` key rows, head and
@@ -225,17 +227,8 @@ GENQ_KERNEL(genq_attend_backward_keys,
 	__syncthreads();
 	for (int i = threadIdx.x; i < queries; i += blockDim.x) {
 		i64 row = ((i64)b * heads + h) * queries + i;
-		const float *qrow = q + genq_at(Q, b, h, i), *grow = dout + genq_at(O, b, h, i);
-		float as[GENQ_ATTN_BTILE], ag[GENQ_ATTN_BTILE];
-		for (int r = 0; r < GENQ_ATTN_BTILE; r++) as[r] = ag[r] = 0;
-		for (int d = 0; d < hd; d++) {
-			float qd = qrow[d], gd = grow[d];
-			for (int r = 0; r < GENQ_ATTN_BTILE; r++)
-				if (r < rows) {
-					as[r] += qd * ks[r * hd + d];
-					ag[r] += gd * vs[r * hd + d];
-				}
-		}
+		float as[GENQ_ATTN_TILE], ag[GENQ_ATTN_TILE];
+		genq_tile_dots(as, ag, q + genq_at(Q, b, h, i), ks, dout + genq_at(O, b, h, i), vs, rows, hd);
 		for (int r = 0; r < rows; r++) {
 			int j = j0 + r;
 			float sc = as[r] * scale;
@@ -248,33 +241,12 @@ GENQ_KERNEL(genq_attend_backward_keys,
 		}
 	}
 	__syncthreads();
-	int groups = blockDim.x / hd;
-	if ((int)threadIdx.x < groups * hd) {
-		int g = threadIdx.x / hd, d = threadIdx.x % hd;
-		float av[GENQ_ATTN_BTILE], ak[GENQ_ATTN_BTILE];
-		for (int r = 0; r < GENQ_ATTN_BTILE; r++) av[r] = ak[r] = 0;
-		for (int i = g; i < queries; i += groups) {
-			float gd = dout[genq_at(O, b, h, i) + d], qd = q[genq_at(Q, b, h, i) + d];
-			for (int r = 0; r < GENQ_ATTN_BTILE; r++)
-				if (r < rows) {
-					av[r] += pd[r * queries + i] * gd;
-					ak[r] += ds[r * queries + i] * qd;
-				}
-		}
-		for (int r = 0; r < rows; r++) {
-			partv[(g * GENQ_ATTN_BTILE + r) * hd + d] = av[r];
-			partk[(g * GENQ_ATTN_BTILE + r) * hd + d] = ak[r];
-		}
-	}
+	if (dv) genq_tile_partials(partv, GENQ_ATTN_BTILE, pd, queries, dout, O, b, h, queries, rows, hd);
+	if (dk) genq_tile_partials(partk, GENQ_ATTN_BTILE, ds, queries, q, Q, b, h, queries, rows, hd);
 	__syncthreads();
 	for (int t = threadIdx.x; t < rows * hd; t += blockDim.x) {
 		int r = t / hd, d = t % hd;
-		float sv = 0, sk = 0;
-		for (int g = 0; g < groups; g++) {
-			sv += partv[(g * GENQ_ATTN_BTILE + r) * hd + d];
-			sk += partk[(g * GENQ_ATTN_BTILE + r) * hd + d];
-		}
-		if (dv) dv[genq_at(V, b, h, j0 + r) + d] = sv;
-		if (dk) dk[genq_at(K, b, h, j0 + r) + d] = scale * sk;
+		if (dv) dv[genq_at(V, b, h, j0 + r) + d] = genq_tile_sum(partv, GENQ_ATTN_BTILE, r, d, hd);
+		if (dk) dk[genq_at(K, b, h, j0 + r) + d] = scale * genq_tile_sum(partk, GENQ_ATTN_BTILE, r, d, hd);
 	}
 }

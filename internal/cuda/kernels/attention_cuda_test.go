@@ -144,6 +144,16 @@ func TestAttention(t *testing.T) {
 			requireClose(t, "attention dk", dev.read(dk, c.nk), wdk)
 			requireClose(t, "attention dv", dev.read(dv, c.nv), wdv)
 			requireClose(t, "attention dbias", dev.read(db, nd), wdb)
+
+			if !c.fused { // one gradient at a time: dk alone, then dv alone
+				dk1, dv1 := dev.floats(c.nk), dev.floats(c.nv)
+				require.NoError(t, dev.l.AttendBackward(&a, 0, dk1, 0, 0, qd, kd, vd, biasd, keepd, doutd))
+				require.NoError(t, dev.l.AttendBackward(&a, 0, 0, dv1, 0, qd, kd, vd, biasd, keepd, doutd))
+				zeroOutside(t, dev, a.K, a, a.Keys, dk1, c.nk, wdk)
+				zeroOutside(t, dev, a.V, a, a.Keys, dv1, c.nv, wdv)
+				requireClose(t, "attention dk alone", dev.read(dk1, c.nk), wdk)
+				requireClose(t, "attention dv alone", dev.read(dv1, c.nv), wdv)
+			}
 		})
 	}
 }
