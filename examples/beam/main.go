@@ -66,6 +66,9 @@ func main() {
 	// A worker started by a cluster runner runs the pipeline's DoFns
 	// inside Init, which then does not return.
 	beam.Init()
+	if !c.PrismSplit && isPrism() {
+		disablePrismSplits()
+	}
 	if err := run(ctx, cmd, c, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
@@ -75,7 +78,7 @@ func main() {
 // flags are the command line's values before they are resolved.
 type flags struct {
 	Config
-	tiny, split bool
+	tiny bool
 }
 
 // parseFlags adds genq's flags to fs (Beam's own, such as -runner, are
@@ -95,7 +98,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (string, Conf
 	fs.IntVar(&f.Block, "block", 64, "consecutive passages per shard: the unit the pipeline distributes, logs and retries")
 	fs.IntVar(&f.ShardRows, "shard-rows", 100000, "passages per embeddings file (encode)")
 	fs.IntVar(&f.Workers, "workers", 1, "branches of the generation (or encoding) stage, each with its own model instance: on Prism, the number of bundles run at once")
-	fs.BoolVar(&f.split, "split", false, "let Prism split slow bundles further (each new bundle loads its own model); off, -workers bounds the models in memory")
+	fs.BoolVar(&f.PrismSplit, "split", false, "let Prism split slow bundles further (each new bundle loads its own model); off, -workers bounds the models in memory")
 	fs.StringVar(&f.Prefix, "prefix", "gen", "prefix of the BEIR files: <prefix>-queries.jsonl, <prefix>-qrels/train.tsv")
 	fs.BoolVar(&f.tiny, "tiny", false, "use the tiny random-weight checkpoints of the genq checkout's testdata/fixtures (t5-tiny, distilbert-tiny) unless -generator or -encoder is given: a quick offline run")
 	fs.Usage = func() {
@@ -125,9 +128,6 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (string, Conf
 	c, err := f.resolve(set, stderr)
 	if err != nil {
 		return "", Config{}, err
-	}
-	if !f.split && isPrism() {
-		disablePrismSplits()
 	}
 	return cmd, c, nil
 }

@@ -47,6 +47,9 @@ type Config struct {
 	// stage is split into, each a stage of its own with its own model;
 	// see the README for what it means on each runner.
 	Workers int
+	// PrismSplit lets Prism split slow bundles into more (main sets
+	// Prism's prism_disable_sdf_split experiment unless it is set).
+	PrismSplit bool
 	// Prefix is the BEIR prefix of the generated files ("gen").
 	Prefix string
 	// FailOnce, when set, makes the first generation bundle to run fail
