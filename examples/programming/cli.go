@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder"
+	"github.com/genq-go/genq/examples/internal/beir"
 )
 
 // Names of the files under -out.
@@ -22,6 +23,8 @@ const (
 // config holds every flag; each subcommand registers the ones it uses.
 type config struct {
 	corpus, evalFile, out string
+	beirDir, beirSplit    string
+	format, beirPrefix    string
 	generator, base       string
 	model, models         string
 	retrievers            string
@@ -67,7 +70,7 @@ func (a *app) flags(name string) *flag.FlagSet {
 	}
 	fs.StringVar(&c.out, "out", "output", "folder for generated_queries.tsv, checkpoints/, programming-model/ and cache/")
 	if uses("generate", "gpl", "search", "eval") {
-		fs.StringVar(&c.corpus, "corpus", bundledName, "passages: JSON lines {\"title\", \"paragraphs\": [...]} (optionally gzipped) or plain text, one passage per line; \"bundled\" is the built-in corpus of 30 technologies × 8 paragraphs")
+		fs.StringVar(&c.corpus, "corpus", bundledName, "passages: JSON lines {\"title\", \"paragraphs\": [...]}, a BEIR corpus.jsonl ({\"_id\", \"title\", \"text\"}; either optionally gzipped) or plain text, one passage per line; \"bundled\" is the built-in corpus of 30 technologies × 8 paragraphs")
 	}
 	if uses("generate") {
 		fs.StringVar(&c.generator, "generator", "BeIR/query-gen-msmarco-t5-base-v1", "T5 query generator: a hub id or a local folder")
@@ -108,9 +111,15 @@ func (a *app) flags(name string) *flag.FlagSet {
 	if uses("eval") {
 		fs.StringVar(&c.models, "models", defaultModels, "comma-separated models to compare: \"base\" (-base), \"trained\" (-out/programming-model), \"gpl\" (-out/gpl-model; left out of the default when gpl has not run), hub ids or folders")
 		fs.StringVar(&c.evalFile, "eval", bundledName, "labelled queries, JSON lines {\"query\", \"relevant\": [{\"title\", \"paragraph\"}]}; \"bundled\" goes with the built-in corpus")
+		fs.StringVar(&c.beirDir, "beir", "", "evaluate on a BEIR dataset folder instead of -corpus and -eval: corpus.jsonl, queries.jsonl and qrels/<-beir-split>.tsv; reports MRR@k, nDCG@k and Recall@100 as BEIR's EvaluateRetrieval computes them (graded relevance, a hit whose id is the query's own ignored)")
+		fs.StringVar(&c.beirSplit, "beir-split", "test", "the qrels split of -beir: qrels/<split>.tsv")
 	}
 	if uses("generate", "train", "gpl", "eval") {
 		fs.BoolVar(&c.tiny, "tiny", false, "use the tiny random-weight checkpoints of the repository's testdata/fixtures (t5-tiny as -generator, distilbert-tiny as -base, distilbert-tiny and bert-tiny as -retrievers, cross-encoder-tiny as -cross-encoder, unless given): a quick offline check of the plumbing of every step, not of quality; needs a genq checkout")
+	}
+	if name == "generate" {
+		fs.StringVar(&c.format, "format", "tsv", "output layout: \"tsv\" writes generated_queries.tsv (query<TAB>passage, what train and gpl read); \"beir\" writes the layout BEIR's GenQ writes under -out: <prefix>-queries.jsonl, <prefix>-qrels/train.tsv (ids genQ1, genQ2, … over the distinct queries of each passage) and corpus.jsonl")
+		fs.StringVar(&c.beirPrefix, "beir-prefix", beir.DefaultPrefix, "file-name prefix of -format beir (BEIR's QueryGenerator prefix)")
 	}
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bars")
 	fs.Usage = func() {
@@ -140,6 +149,12 @@ func validate(fs *flag.FlagSet) error {
 				return fmt.Errorf("-%s must be positive, got %s", name, f.Value)
 			}
 		}
+	}
+	if f := fs.Lookup("format"); f != nil && f.Value.String() != "tsv" && f.Value.String() != "beir" {
+		return fmt.Errorf("-format must be tsv or beir, got %q", f.Value)
+	}
+	if f := fs.Lookup("beir-prefix"); f != nil && strings.ContainsAny(f.Value.String(), `/\`) {
+		return fmt.Errorf("-beir-prefix must be a file-name prefix, without a path separator, got %q", f.Value)
 	}
 	for _, name := range []string{"limit", "checkpoint-every", "gpl-steps"} {
 		if f := fs.Lookup(name); f != nil {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/genq-go/genq/examples/internal/corpus"
 )
 
 // bundledCorpus is data/programming.jsonl.gz: 30 programming technologies,
@@ -28,12 +30,12 @@ var bundledEval []byte
 const bundledName = "bundled"
 
 // loadCorpus reads the corpus named by -corpus: the embedded one for
-// "bundled" (or ""), else a file as readCorpus reads it.
-func loadCorpus(path string) ([]Passage, error) {
+// "bundled" (or ""), else a file as corpus.ReadFile reads it.
+func loadCorpus(path string) ([]corpus.Passage, error) {
 	if path == "" || path == bundledName {
-		return parseCorpus(bytes.NewReader(bundledCorpus), "data/programming.jsonl.gz")
+		return corpus.ReadAll(bytes.NewReader(bundledCorpus), "data/programming.jsonl.gz")
 	}
-	return readCorpus(path)
+	return corpus.ReadFile(path)
 }
 
 // evalQuery is one line of eval.jsonl: a query and the paragraphs that
@@ -50,7 +52,7 @@ type evalQuery struct {
 func (q evalQuery) relevantIDs() []string {
 	ids := make([]string, len(q.Relevant))
 	for i, r := range q.Relevant {
-		ids[i] = Passage{Title: r.Title, Index: r.Paragraph}.ID()
+		ids[i] = corpus.PassageID(r.Title, r.Paragraph)
 	}
 	return ids
 }
@@ -71,7 +73,7 @@ func loadEval(path string) ([]evalQuery, error) {
 
 func parseEval(r io.Reader, name string) ([]evalQuery, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, maxLine)
+	sc.Buffer(nil, corpus.MaxLine)
 	var out []evalQuery
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -97,20 +99,20 @@ func parseEval(r io.Reader, name string) ([]evalQuery, error) {
 }
 
 // checkEval verifies that every relevant paragraph of qs is a passage of the
-// corpus, and returns the set of relevant passage ids of each query.
-func checkEval(qs []evalQuery, passages []Passage, evalName string) ([]map[string]bool, error) {
+// corpus, and returns the relevant passage ids of each query, each graded 1.
+func checkEval(qs []evalQuery, passages []corpus.Passage, evalName string) ([]map[string]int, error) {
 	have := make(map[string]bool, len(passages))
 	for _, p := range passages {
-		have[p.ID()] = true
+		have[p.ID] = true
 	}
-	out := make([]map[string]bool, len(qs))
+	out := make([]map[string]int, len(qs))
 	for i, q := range qs {
-		out[i] = map[string]bool{}
+		out[i] = map[string]int{}
 		for _, id := range q.relevantIDs() {
 			if !have[id] {
 				return nil, fmt.Errorf("eval query %d (%q) marks %s as relevant, but the corpus has no such paragraph; with your own -corpus, pass -eval with queries about it", i+1, q.Query, id)
 			}
-			out[i][id] = true
+			out[i][id] = 1
 		}
 	}
 	return out, nil

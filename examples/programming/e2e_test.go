@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/genq-go/genq/encoder"
+	"github.com/genq-go/genq/examples/internal/corpus"
 )
 
 // The end-to-end test runs the recipe through the same code paths as the
@@ -220,7 +221,7 @@ func checkHits(t *testing.T, stdout string, hitLine *regexp.Regexp, queries []st
 	passages, _ := loadCorpus(bundledName)
 	ids := map[string]bool{}
 	for _, p := range passages {
-		ids[p.ID()] = true
+		ids[p.ID] = true
 	}
 	blocks := strings.Split(stdout, "\nQuery: ")[1:]
 	require.Len(t, blocks, len(queries), "answered queries:\n%s", stdout)
@@ -237,7 +238,7 @@ func checkHits(t *testing.T, stdout string, hitLine *regexp.Regexp, queries []st
 			n, _ := strconv.Atoi(m[4])
 			rank, _ := strconv.Atoi(m[1])
 			assert.Equal(t, len(scores)+1, rank, "query %q: rank of the hit after %d hits", queries[i], len(scores))
-			assert.True(t, ids[Passage{Title: m[3], Index: n}.ID()], "query %q: hit %q is not a passage of the corpus", queries[i], l)
+			assert.True(t, ids[corpus.PassageID(m[3], n)], "query %q: hit %q is not a passage of the corpus", queries[i], l)
 			assert.GreaterOrEqual(t, s, -1.0, "query %q: want cosine scores in [-1, 1]", queries[i])
 			assert.LessOrEqual(t, s, 1.0, "query %q: want cosine scores in [-1, 1]", queries[i])
 			if len(scores) > 0 {

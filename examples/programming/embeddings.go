@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/genq-go/genq/encoder"
+	"github.com/genq-go/genq/examples/internal/corpus"
 	"github.com/genq-go/genq/search"
 )
 
@@ -15,7 +16,7 @@ import (
 // corpus before. The cache file is named by a hash of the model's
 // fingerprint and the passages, so a changed model or corpus never reuses
 // stale embeddings.
-func (a *app) corpusIndex(ctx context.Context, name string, m *encoder.Model, passages []Passage) (*search.Corpus, error) {
+func (a *app) corpusIndex(ctx context.Context, name string, m *encoder.Model, passages []corpus.Passage) (*search.Corpus, error) {
 	fp, err := fingerprint(ctx, name, m)
 	if err != nil {
 		return nil, err

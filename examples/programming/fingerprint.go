@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder"
+	"github.com/genq-go/genq/examples/internal/corpus"
 )
 
 // fingerprint identifies a model's weights and settings, so that cached
@@ -124,10 +125,10 @@ func hashFolder(h hash.Hash, dir string) error {
 }
 
 // corpusKey hashes the passages in order, for the embeddings cache.
-func corpusKey(passages []Passage) string {
+func corpusKey(passages []corpus.Passage) string {
 	h := sha256.New()
 	for _, p := range passages {
-		fmt.Fprintf(h, "%d:%s|%d|%d:%s\n", len(p.Title), p.Title, p.Index, len(p.Text), p.Text)
+		fmt.Fprintf(h, "%d:%s|%d|%d:%s\n", len(p.Title), p.Title, p.Paragraph, len(p.Text), p.Text)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -2,26 +2,25 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/genq-go/genq/examples/internal/corpus"
 	"github.com/stretchr/testify/require"
 )
 
 // The fuzz targets of the example's readers (issue 12, deliverable 3):
 // generated_queries.tsv as train reads it (parsePairs) and as generate
-// resumes it (resumeTSV), the corpus (parseCorpus, plain, JSON lines and
-// gzipped) and the labelled queries (parseEval). Inputs are capped at
-// fuzzMax bytes, so that each run is cheap and its memory bounded (a gzipped
-// corpus expands at most about 1000-fold: 16 MiB).
+// resumes it (resumeTSV) and the labelled queries (parseEval); the corpus
+// reader's target is in examples/internal/corpus. Inputs are capped at
+// fuzzMax bytes, so that each run is cheap and its memory bounded.
 const fuzzMax = 16 << 10
 
 // fuzzPassages are the corpus resumeTSV checks the fuzzed files against.
-var fuzzPassages = []Passage{{Text: "alpha\tone"}, {Text: "beta"}, {Text: "gamma"}}
+var fuzzPassages = []corpus.Passage{{Text: "alpha\tone"}, {Text: "beta"}, {Text: "gamma"}}
 
 func tsvSeeds() [][]byte {
 	var whole strings.Builder
@@ -86,45 +85,6 @@ func FuzzResumeTSV(f *testing.F) {
 		require.LessOrEqual(t, done, len(fuzzPassages))
 		_, err = parsePairs(kept, path)
 		require.NoError(t, err, "train refuses what generate kept")
-	})
-}
-
-func FuzzParseCorpus(f *testing.F) {
-	var gz bytes.Buffer
-	w := gzip.NewWriter(&gz)
-	w.Write([]byte(`{"title": "Go", "paragraphs": ["Go is a language.", " ", "It has goroutines."]}` + "\n"))
-	w.Close()
-	for _, s := range []struct {
-		data  string
-		jsonl bool
-	}{
-		{"first passage\n\nsecond passage\n", false},
-		{`{"title": "Go", "paragraphs": ["Go is a language."]}` + "\n" + `{"title": "Rust", "paragraphs": []}`, true},
-		{`{"title": "Go", "paragraphs": ["x"]}`, false},
-		{gz.String(), false},
-		{gz.String(), true},
-		{"{not json\n", true},
-	} {
-		f.Add([]byte(s.data), s.jsonl)
-	}
-	f.Fuzz(func(t *testing.T, data []byte, jsonl bool) {
-		if len(data) > fuzzMax {
-			return
-		}
-		name := "corpus.txt"
-		if jsonl {
-			name = "corpus.jsonl"
-		}
-		ps, err := parseCorpus(bytes.NewReader(data), name)
-		if err != nil {
-			return
-		}
-		require.NotEmpty(t, ps)
-		for _, p := range ps {
-			require.NotEmpty(t, p.Text)
-			require.Equal(t, strings.TrimSpace(p.Text), p.Text)
-			require.GreaterOrEqual(t, p.Index, 0)
-		}
 	})
 }
 

@@ -13,8 +13,10 @@
 //  4. search: the paragraphs are embedded once and queries are answered by
 //     cosine similarity;
 //
-// and eval measures MRR@10, nDCG@10 and Recall@10 on hand-labelled queries,
-// so the gain of GenQ and GPL over the untrained base model is one command.
+// and eval measures MRR@10, nDCG@10 and Recall@10 on hand-labelled queries
+// (or MRR@10, nDCG@10 and Recall@100 on a BEIR dataset, -beir, as BEIR
+// computes them), so the gain of GenQ and GPL over the untrained base model
+// is one command. generate -format beir writes BEIR's GenQ layout.
 //
 // Run it with
 //
@@ -125,11 +127,11 @@ var commands = []struct {
 	run           func(*app, context.Context) error
 }{
 	{"all", "generate → train → gpl → eval (base vs GenQ vs GPL) → example searches (the default)", (*app).all},
-	{"generate", "write generated_queries.tsv: sampled queries for every passage", (*app).generate},
+	{"generate", "write generated_queries.tsv (-format beir: BEIR's GenQ layout): sampled queries for every passage", (*app).generate},
 	{"train", "fit the base model on generated_queries.tsv with MultipleNegativesRankingLoss", (*app).train},
 	{"gpl", "GPL: mine hard negatives, label them with a cross-encoder, fit the base model with MarginMSE", (*app).gpl},
 	{"search", "answer queries (-q, else lines from stdin) with the best passages", (*app).search},
-	{"eval", "MRR@k, nDCG@k and Recall@k of each model on the labelled queries", (*app).eval},
+	{"eval", "MRR@k, nDCG@k and Recall@k of each model on the labelled queries (-beir: a BEIR dataset, Recall@100)", (*app).eval},
 }
 
 // run parses args (a subcommand, then its flags) and runs the subcommand.
@@ -195,7 +197,8 @@ subcommands:
 Files under -out (default output/): generated_queries.tsv, checkpoints/ (while
 training), programming-model/ (the GenQ model), gpl_training_data.tsv (GPL's
 labelled triples), gpl-checkpoints/, gpl-model/ (the GPL model), cache/
-(corpus embeddings).
+(corpus embeddings); with generate -format beir, corpus.jsonl,
+gen-queries.jsonl and gen-qrels/train.tsv (BEIR's GenQ layout).
 Every step resumes an interrupted run; -overwrite starts it over.
 -tiny runs on the tiny random-weight checkpoints of the repository's
 testdata/fixtures instead of the hub models: a quick offline check that every

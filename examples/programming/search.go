@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/genq-go/genq/encoder"
+	"github.com/genq-go/genq/examples/internal/corpus"
 	"github.com/genq-go/genq/search"
 )
 
@@ -14,12 +15,12 @@ import (
 type searcher struct {
 	model    *encoder.Model
 	corpus   *search.Corpus
-	passages []Passage
+	passages []corpus.Passage
 }
 
 // newSearcher loads the model name (given by flag) and embeds the corpus
 // with it, from the cache when it can.
-func (a *app) newSearcher(ctx context.Context, name, flag string, passages []Passage) (*searcher, error) {
+func (a *app) newSearcher(ctx context.Context, name, flag string, passages []corpus.Passage) (*searcher, error) {
 	m, err := a.loadEncoder(ctx, name, flag)
 	if err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func (a *app) answer(ctx context.Context, s *searcher, queries []string, k int) 
 		fmt.Fprintf(a.stdout, "\nQuery: %s\n", q)
 		for rank, h := range hits[i] {
 			p := s.passages[h.CorpusID]
-			fmt.Fprintf(a.stdout, "%2d. %.4f  %s (paragraph %d)\n    %s\n", rank+1, h.Score, p.Title, p.Index, p.Text)
+			fmt.Fprintf(a.stdout, "%2d. %.4f  %s (paragraph %d)\n    %s\n", rank+1, h.Score, p.Title, p.Paragraph, p.Text)
 		}
 	}
 	return nil

@@ -3,10 +3,11 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/genq-go/genq/examples/internal/corpus"
 )
 
 // clean makes a text safe for one TSV field as the original script does:
@@ -53,7 +54,7 @@ func parsePairs(data []byte, name string) ([]pair, error) {
 // after them — a partial block, a last line without its newline (an
 // unfinished write), blank lines at the end — and returns the number of
 // passages already done and the file opened for appending.
-func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os.File, err error) {
+func resumeTSV(path string, passages []corpus.Passage, perPassage int) (done int, f *os.File, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return 0, nil, err
@@ -88,7 +89,7 @@ func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os
 			keep = off
 		}
 	}
-	f, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err = openTruncated(path, int64(keep))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -100,13 +101,49 @@ func resumeTSV(path string, passages []Passage, perPassage int) (done int, f *os
 			return 0, nil, err
 		}
 	}
-	if err := f.Truncate(int64(keep)); err != nil {
-		f.Close()
-		return 0, nil, err
-	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
-		return 0, nil, err
-	}
 	return lines / perPassage, f, nil
+}
+
+// tsvOut appends generate's queries to generated_queries.tsv, one
+// "query<TAB>passage" line each, as the original script writes them.
+type tsvOut struct {
+	f       *os.File
+	created bool // no passage was done: abandon removes the file
+	lines   int
+}
+
+func (o *tsvOut) add(passages []corpus.Passage, queries [][]string) (int, error) {
+	var b strings.Builder
+	n := 0
+	for i, qs := range queries {
+		para := clean(passages[i].Text)
+		for _, q := range qs {
+			b.WriteString(clean(q))
+			b.WriteByte('\t')
+			b.WriteString(para)
+			b.WriteByte('\n')
+			n++
+		}
+	}
+	if _, err := o.f.WriteString(b.String()); err != nil {
+		return 0, fmt.Errorf("writing %s: %w", o.f.Name(), err)
+	}
+	if err := o.f.Sync(); err != nil {
+		return 0, fmt.Errorf("writing %s: %w", o.f.Name(), err)
+	}
+	o.lines += n
+	return n, nil
+}
+
+func (o *tsvOut) total() int { return o.lines }
+
+func (o *tsvOut) path() string { return o.f.Name() }
+
+func (o *tsvOut) close() error { return o.f.Close() }
+
+func (o *tsvOut) abandon() {
+	o.f.Close()
+	if o.created {
+		os.Remove(o.f.Name())
+	}
 }

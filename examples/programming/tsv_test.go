@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genq-go/genq/examples/internal/corpus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestResumeTSV(t *testing.T) {
-	passages := []Passage{{Text: "alpha\tone"}, {Text: "beta"}, {Text: "gamma"}}
+	passages := []corpus.Passage{{Text: "alpha\tone"}, {Text: "beta"}, {Text: "gamma"}}
 	block := func(i int) string {
 		p := clean(passages[i].Text)
 		return "q1 " + p + "\t" + p + "\nq2 " + p + "\t" + p + "\n"
@@ -82,25 +83,15 @@ func TestParsePairs(t *testing.T) {
 }
 
 func TestReadCorpusBundled(t *testing.T) {
-	ps, err := readCorpus(filepath.Join("data", "programming.jsonl.gz"))
+	ps, err := corpus.ReadFile(filepath.Join("data", "programming.jsonl.gz"))
 	require.NoError(t, err)
 	titles := map[string]int{}
 	for _, p := range ps {
 		titles[p.Title]++
-		assert.Greater(t, len(p.Text), 100, "%s: characters in the paragraph", p.ID())
+		assert.Greater(t, len(p.Text), 100, "%s: characters in the paragraph", p.ID)
 	}
 	assert.Len(t, titles, 30, "technologies")
 	for title, n := range titles {
 		assert.GreaterOrEqual(t, n, 8, "%s: paragraphs", title)
 	}
-}
-
-func TestReadCorpusPlainText(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "corpus.txt")
-	os.WriteFile(path, []byte("first passage\n\nsecond passage\n"), 0o644)
-	ps, err := readCorpus(path)
-	require.NoError(t, err)
-	require.Len(t, ps, 2)
-	assert.Equal(t, "first passage", ps[0].Text)
-	assert.Equal(t, "second passage", ps[1].Text)
 }
