@@ -18,12 +18,12 @@ import (
 )
 
 // TestMatchesProgrammingExample builds and runs the programming example's
-// own `generate -tiny -limit 48` and requires its sorted query<TAB>passage
-// lines, repeats removed, to be byte-identical to the lines the Beam
-// pipeline's BEIR output gives (two workers, other block and batch sizes):
-// BEIR's GenQ keeps each passage's distinct queries, the example writes all
-// samples, so the comparison is of the distinct lines. Skipped with -short
-// (it compiles the example).
+// own `generate -tiny -limit 48` and compares its output with the Beam
+// pipeline's (two workers, other block and batch sizes): with -format beir
+// the files must be byte-identical; with -format tsv its sorted
+// query<TAB>passage lines, repeats removed, must be those the Beam output
+// gives (BEIR's GenQ keeps each passage's distinct queries, the TSV all
+// samples). Skipped with -short (it compiles the example).
 func TestMatchesProgrammingExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles examples/programming; skipped with -short")
@@ -38,17 +38,25 @@ func TestMatchesProgrammingExample(t *testing.T) {
 	build.Dir = root
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "building examples/programming: %s", out)
-	progOut := t.TempDir()
-	out, err = exec.CommandContext(ctx, bin, "generate", "-tiny", "-quiet", "-limit", "48", "-seed", "42", "-out", progOut).CombinedOutput()
-	require.NoError(t, err, "examples/programming generate: %s", out)
-	tsv, err := os.ReadFile(filepath.Join(progOut, "generated_queries.tsv"))
+	programming := func(format string) Config {
+		p := c
+		p.Out = t.TempDir()
+		out, err := exec.CommandContext(ctx, bin, "generate", "-tiny", "-quiet", "-limit", "48", "-seed", "42", "-format", format, "-out", p.Out).CombinedOutput()
+		require.NoError(t, err, "examples/programming generate -format %s: %s", format, out)
+		return p
+	}
+	tsv, err := os.ReadFile(filepath.Join(programming("tsv").Out, "generated_queries.tsv"))
 	require.NoError(t, err)
-	want := sortedUnique(strings.Split(strings.TrimSuffix(string(tsv), "\n"), "\n"))
+	wantQ, wantR := readOutput(t, programming("beir"))
 
 	c.Workers, c.Block, c.Batch = 2, 8, 5
 	_, err = runOnPrism(t, GeneratePipeline, c, false)
 	require.NoError(t, err)
-	require.Equal(t, want, sortedUnique(pairLines(t, c)))
+	gotQ, gotR := readOutput(t, c)
+	require.Equal(t, wantQ, gotQ, "gen-queries.jsonl of generate -format beir")
+	require.Equal(t, wantR, gotR, "gen-qrels/train.tsv of generate -format beir")
+	require.Equal(t, sortedUnique(strings.Split(strings.TrimSuffix(string(tsv), "\n"), "\n")), sortedUnique(pairLines(t, c)),
+		"generated_queries.tsv of generate -format tsv")
 }
 
 // pairLines turns a generate run's BEIR output back into the programming
