@@ -100,7 +100,7 @@ func (f *generateFn) ProcessElement(ctx context.Context, block int, passages fun
 	group := f.buf[start:]
 	slices.SortFunc(group, byPosition)
 	if len(group) > 0 {
-		log.Debugf(ctx, "generate: shard %d: %d passages at positions %d–%d", block, len(group), group[0].Position, group[len(group)-1].Position)
+		log.Infof(ctx, "generate: shard %d: %d passages at positions %d–%d", block, len(group), group[0].Position, group[len(group)-1].Position)
 	}
 	for len(f.buf) >= f.Batch {
 		if err := f.flush(ctx, f.buf[:f.Batch], emit); err != nil {
