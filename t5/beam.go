@@ -164,7 +164,9 @@ func (m *Model) beamSearch(ctx context.Context, st *stepper, n, first int, opts 
 			}
 			done[p] = hyps[p].done(float64(top[0].score), curLen+1)
 		}
-		st.reorder(from)
+		if err := st.reorder(from); err != nil {
+			return nil, err
+		}
 		ids, lps = nextIDs, nextLps
 		curLen++
 		all := true

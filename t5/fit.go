@@ -393,9 +393,11 @@ func (mod *modules) layerNorms() map[*Tensor]bool {
 }
 
 // weightsChanged drops what the decoder step derived from the weights (their
-// packed layouts), after Fit changed the weights in place.
+// packed layouts and their copies on the GPU), after Fit changed the
+// weights in place.
 func (mod *modules) weightsChanged() {
 	mod.packedHead = nil
+	mod.dev.weightsChanged()
 	for _, s := range []*stack{mod.encoder, mod.decoder} {
 		for _, bl := range s.blocks {
 			bl.self.attn.packed = nil

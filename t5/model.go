@@ -41,6 +41,7 @@ type modules struct {
 	order []*Tensor          // the parameters in named_parameters() order
 
 	packedHead *gemm.PackedB // lm_head packed for the step, built on first use
+	dev        *device       // the step on the GPU in a `cuda` build (step_cuda.go), made on first use
 }
 
 // loadModel takes the weights of a model of cfg at v, the checkpoint's root,

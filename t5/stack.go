@@ -54,11 +54,10 @@ func (st *stack) graph(b *builder, x, buckets, mask, enc, crossBias *G.Node, n, 
 	return b.dropout(st.final.graph(b, x, st.name()+".final"))
 }
 
-// step runs the decoder on the step's embedded rows st.x and leaves the
-// normed output in st.h. The current position's bias to cache slot j
-// (j <= pos) is the causal bucket of j − pos; later slots are unwritten
-// and take no part.
-func (s *stack) step(st *stepper) error {
+// stepBias writes the current position's self-attention bias to
+// st.selfBias [H, L]: its bias to cache slot j (j <= pos) is the causal
+// bucket of j − pos; later slots are unwritten and take no part.
+func (s *stack) stepBias(st *stepper) error {
 	a := s.biasAttention()
 	hh := a.NumHeads
 	for j := 0; j <= st.pos; j++ {
@@ -69,6 +68,15 @@ func (s *stack) step(st *stepper) error {
 		for h := 0; h < hh; h++ {
 			st.selfBias[h*st.L+j] = a.RelativeAttentionBias.Data[bk*hh+h]
 		}
+	}
+	return nil
+}
+
+// step runs the decoder on the step's embedded rows st.x and leaves the
+// normed output in st.h.
+func (s *stack) step(st *stepper) error {
+	if err := s.stepBias(st); err != nil {
+		return err
 	}
 	for i, bl := range s.blocks {
 		if err := bl.step(st, i); err != nil {

@@ -40,6 +40,16 @@ type stepper struct {
 	ff, ff1   []float32         // [n, d_ff]
 	logits    []float32         // [n, vocab], overwritten by every step
 	selfBias  []float32         // [H, L]: the current position's bias to each cache slot
+	dev       stepDevice        // the step on the GPU (cuda builds, step_cuda.go); nil: on the CPU
+}
+
+// stepDevice runs a stepper's step on a GPU (step_cuda.go): step computes
+// the current position st.pos for ids into st.logits, reorder is reorder
+// on the device's key/value cache. The stepper keeps the position, the
+// grown slot count and the biases on the host, so that both share them.
+type stepDevice interface {
+	step(ids []int) error
+	reorder(from []int) error
 }
 
 // initialSlots is the number of cache slots a stepper starts with (fewer
@@ -83,7 +93,8 @@ func (m *Model) stepRows(passages, rep int) (int, error) {
 // (enc holds the encoder graph's output "hidden") for up to limit positions:
 // it projects and packs every decoder layer's cross-attention keys and
 // values. The key/value cache starts small and grows with the positions
-// decoded. The caller holds m.mu.
+// decoded. In a `cuda` build the step runs on the GPU (deviceStep). The
+// caller holds m.mu.
 func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, limit int) (*stepper, error) {
 	cfg := m.cfg
 	h, d, dm, inner := cfg.NumHeads, cfg.DKV, cfg.DModel, cfg.InnerDim()
@@ -107,6 +118,18 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, limit int) (
 	// writes what it reads (cache slot pos before slots 0..pos).
 	ws := m.workspace()
 	buf := func(role string, size int) []float32 { return ws.get("step."+role, size) }
+	st.crossBias = buf("crossBias", b.n*b.s)
+	for i, mk := range b.mask {
+		st.crossBias[i] = float32(1-mk) * minFloat32
+	}
+	st.logits = buf("logits", n*cfg.VocabSize)
+	st.selfBias = buf("selfBias", h*st.L)
+	if st.dev, err = m.deviceStep(st, hidden); err != nil {
+		return nil, err
+	}
+	if st.dev != nil {
+		return st, nil // on the GPU, the device holds the rest of the step's state
+	}
 	kv := buf("kv", b.s*2*inner) // one passage's cross-attention keys and values at a time
 	for i, bl := range m.mod.decoder.blocks {
 		ck, cv := ws.packs(fmt.Sprintf("step.ck%d", i), b.n*h), ws.packs(fmt.Sprintf("step.cv%d", i), b.n*h)
@@ -115,18 +138,12 @@ func (m *Model) newStepper(b *batch, enc map[string][]float32, rep, limit int) (
 		st.k = append(st.k, buf(fmt.Sprintf("k%d", i), n*h*st.L*d))
 		st.v = append(st.v, buf(fmt.Sprintf("v%d", i), n*h*st.L*d))
 	}
-	st.crossBias = buf("crossBias", b.n*b.s)
-	for i, mk := range b.mask {
-		st.crossBias[i] = float32(1-mk) * minFloat32
-	}
 	st.x, st.h, st.out = buf("x", n*dm), buf("h", n*dm), buf("out", n*dm)
 	st.q, st.qkv, st.ctx = buf("q", n*inner), buf("qkv", n*3*inner), buf("ctx", n*inner)
 	st.ff = buf("ff", n*cfg.DFF)
 	if cfg.Gated() {
 		st.ff1 = buf("ff1", n*cfg.DFF)
 	}
-	st.logits = buf("logits", n*cfg.VocabSize)
-	st.selfBias = buf("selfBias", h*st.L)
 	return st, nil
 }
 
@@ -184,24 +201,34 @@ func (st *stepper) step(ids []int) ([]float32, error) {
 		return nil, fmt.Errorf("t5: internal error: %d tokens for %d decoder rows", len(ids), st.n)
 	}
 	cfg := st.m.cfg
-	dm := cfg.DModel
-	emb := st.m.mod.shared.Data
-	for r, id := range ids {
+	for _, id := range ids {
 		if id < 0 || id >= cfg.VocabSize {
 			return nil, fmt.Errorf("t5: token id %d is outside the vocabulary [0, %d)", id, cfg.VocabSize)
 		}
-		copy(st.x[r*dm:(r+1)*dm], emb[id*dm:(id+1)*dm])
 	}
-	if err := st.m.mod.decoder.step(st); err != nil {
-		return nil, err
+	if st.dev != nil {
+		if err := st.dev.step(ids); err != nil {
+			return nil, err
+		}
+	} else {
+		dm, emb := cfg.DModel, st.m.mod.shared.Data
+		for r, id := range ids {
+			copy(st.x[r*dm:(r+1)*dm], emb[id*dm:(id+1)*dm])
+		}
+		if err := st.m.mod.decoder.step(st); err != nil {
+			return nil, err
+		}
+		st.m.mod.stepHead(st)
 	}
-	st.m.mod.stepHead(st)
 	st.pos++
 	return st.logits, nil
 }
 
 // reorder makes row r continue from the cache of row from[r] (beam search).
-func (st *stepper) reorder(from []int) {
+func (st *stepper) reorder(from []int) error {
+	if st.dev != nil {
+		return st.dev.reorder(from)
+	}
 	block := st.m.cfg.NumHeads * st.L * st.m.cfg.DKV
 	for i := range st.k {
 		for _, c := range []*[]float32{&st.k[i], &st.v[i]} {
@@ -213,6 +240,7 @@ func (st *stepper) reorder(from []int) {
 			*c = next
 		}
 	}
+	return nil
 }
 
 // packLinear packs nn.Linear weights (out_i, in) in PyTorch's layout side by

@@ -2,12 +2,17 @@
 # Usage: /usr/bin/python3 torch_proxy.py [gemm] [p2] [p3] [p4]   (Debian python3-torch + libopenblas0-pthread)
 import time, torch, math, sys
 torch.set_num_threads(2)
+import os as _os
+if _os.environ.get("GENQ_TORCH_DEVICE"):  # .ci/gpu/torch_gpu.py runs these on the GPU (torch >= 2.0)
+    torch.set_default_device(_os.environ["GENQ_TORCH_DEVICE"])
 torch.manual_seed(0)
 def t(fn, rep=3, warm=1):
     for _ in range(warm): fn()
     ts=[]
     for _ in range(rep):
-        a=time.perf_counter(); fn(); ts.append(time.perf_counter()-a)
+        a=time.perf_counter(); fn()
+        if torch.cuda.is_available() and _os.environ.get("GENQ_TORCH_DEVICE"): torch.cuda.synchronize()
+        ts.append(time.perf_counter()-a)
     ts.sort(); return ts[len(ts)//2]
 what = sys.argv[1:] or ["gemm","p4","p3","p2"]
 if "gemm" in what:

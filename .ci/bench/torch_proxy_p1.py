@@ -3,6 +3,9 @@
 # with a torch.cat-grown KV cache, top-k 50 then top-p 0.95, multinomial.
 import time, math, torch, resource, sys
 torch.set_num_threads(2); torch.manual_seed(0)
+import os as _os
+if _os.environ.get("GENQ_TORCH_DEVICE"):  # .ci/gpu/torch_gpu.py runs these on the GPU (torch >= 2.0)
+    torch.set_default_device(_os.environ["GENQ_TORCH_DEVICE"])
 d, dkv, H, ff, L, V = 768, 64, 12, 3072, 12, 32128
 def lin(i, o): return torch.randn(o, i) * (1 / math.sqrt(i))
 class Blk:
@@ -51,6 +54,6 @@ generate(ids[:1, :16], mask[:1, :16], steps=2)
 ts = []
 for _ in range(int(sys.argv[1]) if len(sys.argv) > 1 else 2):
     a = time.perf_counter(); t0 = time.perf_counter(); enc(ids, mask); te = time.perf_counter() - t0
-    a = time.perf_counter(); generate(ids, mask); ts.append(time.perf_counter() - a)
+    a = time.perf_counter(); generate(ids, mask).cpu(); ts.append(time.perf_counter() - a)
     print(f"P1 proxy: {24/ts[-1]:.2f} queries/s ({ts[-1]:.1f} s/batch, encoder alone {te:.1f} s)", flush=True)
 print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024:.0f} MiB")

@@ -5,7 +5,7 @@
 # tool's `carry`):
 #   cucheck.test.gz   driver API, cuBLAS and gorgonia's kernels (tag cucheck)
 #   smoke.test.gz     gorgonia's CUDA machine (internal/cuda, tag cuda)
-#   t5.test.gz, encoder.test.gz, nn.test.gz
+#   t5.test.gz, encoder.test.gz, nn.test.gz, kernels.test.gz
 #                     genq's own tests with -tags cuda (see tests.sh)
 #   t5-cpu.test.gz, encoder-cpu.test.gz
 #                     the same tests in the default build, for the CPU side
@@ -108,6 +108,8 @@ build smoke.test cuda ./internal/cuda
 build t5.test cuda ./t5
 build encoder.test cuda ./encoder
 build nn.test cuda ./internal/nn
+# genq's own CUDA kernels against internal/kernel
+build kernels.test cuda ./internal/cuda/kernels
 
 # 4. The same packages' tests in the default build (pure Go, no tag), for
 #    the CPU side of the benchmarks that run.sh runs on both.

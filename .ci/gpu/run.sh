@@ -21,7 +21,10 @@
 #     bi-encoder, the GPU products), against the CPU tests' fixtures and
 #     tolerances
 #  5. the P1-P3 benchmarks (tests.sh), CPU build then GPU build, one timed
-#     op each after a warm-up
+#     op each after a warm-up, with the GPU memory in use sampled meanwhile
+#  6. PyTorch doing P1-P3 on the same GPU (torch_gpu.py: HF generate when
+#     transformers is installed, a torch bi-encoder step and encode), with
+#     torch's peak GPU memory
 # The summary ends with "RESULT: PASS" (steps 3 and 4 passed and the products
 # ran in cuBLAS) or "RESULT: FAIL".
 #
@@ -53,6 +56,10 @@ run() {
 	return $rc
 }
 declare -A RESULT
+declare -A GPUMEM
+# gpumem: the GPU memory in use now, MiB; sample_gpumem FILE: every 100 ms into FILE until killed.
+gpumem() { timeout 5 nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits 2>/dev/null | head -1; }
+sample_gpumem() { : >"$1"; while true; do gpumem >>"$1"; sleep 0.1; done; }
 DEADLINE=${GENQ_GPU_DEADLINE:-450}
 START=$SECONDS
 # budget SECONDS: prints SECONDS, or less when the deadline is nearer; 0 when
@@ -189,9 +196,32 @@ for spec in "${GPU_BENCHES[@]}"; do
 			RESULT[$name]="NOT RUN ($t.test did not pass on the GPU)"
 			continue
 		fi
+		# peak GPU memory in use while it runs (nvidia-smi every 100 ms, less the idle level)
+		[ $side = gpu ] && { idle=$(gpumem | sort -n | tail -1); sample_gpumem "$WORK/mem.txt" & sampler=$!; }
 		runtest "$name" "$exe" 150 "$pkg" -test.run '^$' -test.bench "$pattern" -test.benchtime=1x
+		if [ $side = gpu ]; then
+			kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+			GPUMEM[$name]=$(( $(sort -n "$WORK/mem.txt" | tail -1) - ${idle:-0} ))
+			echo "$name: peak GPU memory in use $((GPUMEM[$name])) MiB above idle"
+		fi
 	done
 done
+
+# PyTorch doing the same work on the same GPU, in the same run (torch_gpu.py:
+# HF generate for P1 when transformers is installed, a torch bi-encoder MNRL
+# step and encode for P2/P3).
+step "PyTorch on the same GPU: P2, P3, P1"
+PY=$(command -v python3 || true)
+TORCH="NOT RUN (no python3 with torch and CUDA)"
+if [ -n "$PY" ] && "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+	secs=$(budget 200)
+	if [ "$secs" -gt 0 ]; then
+		run "$secs" "$PY" .ci/gpu/torch_gpu.py p2 p3 p1 >"$OUT/torch.out" 2>&1 && TORCH=PASS || TORCH="FAIL (see torch.out)"
+		cat "$OUT/torch.out"
+	else
+		TORCH="SKIPPED (no time left)"
+	fi
+fi
 
 if [ "${RESULT[smoke]}" = PASS ] && [ "$(budget 30)" -gt 0 ]; then
 	step "functions smoke.test calls -> bindings.txt"
@@ -227,7 +257,10 @@ echo "benchmarks (one op each after a warm-up; CPU = the default build, GPU = th
 for name in "${BENCH_NAMES[@]}"; do
 	echo "  $name: ${RESULT[$name]}"
 	[ -f "$WORK/$name.out" ] && grep -E '^Benchmark.*/op' "$WORK/$name.out" | sed 's/^/      /'
+	[ -n "${GPUMEM[$name]:-}" ] && echo "      peak GPU memory in use: ${GPUMEM[$name]} MiB above idle"
 done
+echo "PyTorch on the same GPU: $TORCH"
+[ -f "$OUT/torch.out" ] && grep -E 'queries/s|pairs/s|passages/s|peak GPU' "$OUT/torch.out" | sed 's/^/      /'
 # The matrix products must have run on cuBLAS and the elementwise ops as
 # kernels, not on gorgonia's CPU fallbacks.
 onGPU=yes

@@ -6,9 +6,10 @@
 
 # The numeric tests: NAME PACKAGE_DIR -test.run PATTERN.
 GPU_TESTS=(
-	"t5 t5 ^(TestEncoderHiddenState|TestDecoderLogits|TestLossAndGradients|TestGreedy|TestBeamSearch|TestScoreIDs)$"
+	"t5 t5 ^(TestEncoderHiddenState|TestDecoderLogits|TestLossAndGradients|TestGreedy|TestBeamSearch|TestScoreIDs|TestCachedStepsMatchTeacherForcing|TestStepDecodingInnerDim|TestDeviceGenerationMatchesCPU|TestDeviceWeightsChanged|TestDeviceFreedWithModel)$"
 	"encoder encoder ^(TestForward|TestEncode|TestGradients|TestFitStep)$"
 	"nn internal/nn ^TestDeviceProducts$"
+	"kernels internal/cuda/kernels ^Test"
 )
 
 # The benchmarks run on the CPU and on the GPU, side by side: NAME

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/genq-go/genq/internal/cuda/kernels"
 )
 
 // KernelDirEnv names the environment variable that holds the folder of PTX
@@ -17,12 +19,18 @@ const KernelDirEnv = "GENQ_CUDA_PTX"
 var (
 	registeredMu sync.Mutex
 	registered   = map[string]bool{}
+	// genqRegistered records that genq's own module is in gorgonia's
+	// standard library (kept apart from registered, which counts
+	// gorgonia's modules for Enabled).
+	genqRegistered bool
 )
 
 // RegisterKernels reads the PTX modules in dir (see ReadKernels) and adds them
 // to gorgonia's CUDA standard library: every TapeMachine created afterwards
 // loads them onto its device. Call it once, before creating machines; a
 // module name already registered is skipped. It returns the modules it added.
+// The first call also adds genq's own kernels (package kernels, module
+// "genq", embedded in the build), which it does not return.
 func RegisterKernels(dir string) ([]Kernels, error) {
 	mods, err := ReadKernels(dir)
 	if err != nil {
@@ -30,6 +38,10 @@ func RegisterKernels(dir string) ([]Kernels, error) {
 	}
 	registeredMu.Lock()
 	defer registeredMu.Unlock()
+	if !genqRegistered {
+		G.AddToStdLib(kernels.ModuleName, kernels.PTX, EntryNames(kernels.PTX))
+		genqRegistered = true
+	}
 	added := mods[:0]
 	for _, m := range mods {
 		if registered[m.Module] {

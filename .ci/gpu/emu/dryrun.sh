@@ -12,7 +12,7 @@
 # PTX: a folder of gorgonia's kernels compiled by nvcc -ptx, the ptx.tar.gz
 # that run.sh wrote to $OUT, or "stub" for the kernels' interfaces made from
 # their sources by ptxstub.sh (the emulator reads only the kernels' names and
-# parameter lists from the PTX; it runs the sources compiled for the CPU). TEST: binaries to run (smoke, t5, encoder, nn),
+# parameter lists from the PTX; it runs the sources compiled for the CPU). TEST: binaries to run (smoke, t5, encoder, nn, kernels),
 # default smoke.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -42,6 +42,11 @@ for cu in "$src"/*.cu; do
 	g++ -O1 -fPIC -w -include "$EMU/kernels.h" -x c++ -c "$cu" -o "$o"
 	objs+=("$o")
 done
+# genq's own kernels, the very source gen.sh compiles to genq.ptx, with
+# the host's IEEE float operations (no FMA contraction, as the kernels ask
+# with their __f*_rn intrinsics).
+g++ -O1 -fPIC -w -ffp-contract=off -include "$EMU/kernels.h" -x c++ -c internal/cuda/kernels/genq.cu -o "$OUT/genq.o"
+objs+=("$OUT/genq.o")
 g++ -O1 -fPIC -Wall -c "$EMU/emu.cc" -o "$OUT/emu.o"
 nm -g --defined-only "$OUT/emu.o" | awk '{print $NF}' | LC_ALL=C sort -u >"$OUT/implemented.txt"
 {

@@ -10,9 +10,13 @@
 // "EMU call NAME" the first time it is called; the other functions the binary
 // links abort with "EMU: unimplemented NAME called" (unimplemented.c).
 //
-// Kernels are gorgonia's own .cu sources compiled for the CPU (kernels.h);
-// their parameter sizes come from the PTX handed to cuModuleLoadData.
+// Kernels are their own .cu sources compiled for the CPU (kernels.h):
+// gorgonia's, whose parameter sizes come from the PTX handed to
+// cuModuleLoadData, run once per thread; genq's (GENQ_KERNEL) run through
+// their registered trampolines, each block's threads as cooperative fibers
+// (see runBlock), their parameters checked against the PTX's.
 #include <dlfcn.h>
+#include <sys/mman.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -95,10 +99,25 @@ struct Module {
 	std::map<std::string, std::vector<int>> params;  // entry → parameter sizes in bytes
 };
 
+// Kernel is a GENQ_KERNEL registered by kernels.h at load time.
+struct Kernel {
+	void *fn;
+	genq_emu::Invoker invoke;
+	std::vector<genq_emu::Param> params;
+};
+
+// kernels returns the registry of GENQ_KERNELs by name (a function-local
+// static: registrations run during static initialization).
+std::map<std::string, Kernel> &kernels() {
+	static std::map<std::string, Kernel> k;
+	return k;
+}
+
 struct Function {
 	std::string name;
 	std::vector<int> params;
 	void *body;
+	const Kernel *kernel;  // a GENQ_KERNEL, or null for gorgonia's kernels
 };
 
 // parsePTX reads the .entry declarations of a PTX module.
@@ -113,14 +132,142 @@ Module *parsePTX(const char *ptx) {
 		std::vector<int> sizes;
 		for (size_t q = 0; (q = params.find(".param .", q)) != std::string::npos;) {
 			q += 8;
-			sizes.push_back(params[q] == 'f' ? -1 : atoi(params.c_str() + q + 1) / 8);
+			int bits = atoi(params.c_str() + q + 1);
+			sizes.push_back(params[q] == 'f' ? (bits == 64 ? -2 : -1) : bits / 8);
 		}
 		m->params[s.substr(pos, open - pos)] = sizes;
 	}
 	return m;
 }
 
+// ptxSize is the size code parsePTX records for a C++ parameter: 8 or 4 for
+// pointers and integers, -1 for float, -2 for double.
+int ptxSize(const genq_emu::Param &p) {
+	if (p.floating) return p.size == 8 ? -2 : -1;
+	return p.size;
+}
+
+// Fibers: the threads of one block of a GENQ_KERNEL, run cooperatively on
+// the launching OS thread. A fiber runs until it calls __syncthreads or
+// returns; when every fiber of the block has done one or the other, the
+// ones waiting at the barrier resume, in thread order.
+extern "C" void genq_fiber_switch(void **save, void *to);
+// genq_fiber_switch(save, to) saves the callee-saved registers on the
+// current stack, stores the stack pointer in *save and continues on stack
+// to (x86-64 System V).
+asm(R"(
+	.text
+	.globl genq_fiber_switch
+	.type genq_fiber_switch, @function
+genq_fiber_switch:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, (%rdi)
+	movq %rsi, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	ret
+	.size genq_fiber_switch, .-genq_fiber_switch
+)");
+
+enum FiberState { RUNNABLE, AT_BARRIER, DONE };
+
+struct Fiber {
+	void *sp;
+	char *stack;
+	FiberState state;
+	dim3 idx;
+};
+
+const size_t fiberStack = 256 << 10;  // bytes of stack a fiber has, above a guard page
+const size_t guardPage = 4096;
+
+thread_local std::vector<Fiber> fibers;   // this OS thread's fibers, stacks kept
+thread_local void *schedulerSP;           // the scheduler's stack while a fiber runs
+thread_local Fiber *running;              // the fiber running, null outside a block
+thread_local const Function *runningFn;   // the kernel of the block
+thread_local void **runningArgs;
+
+// fiberMain is the first frame of every fiber: it runs the kernel as the
+// fiber's thread and returns to the scheduler for good.
+void fiberMain() {
+	runningFn->kernel->invoke(runningFn->body, runningArgs);
+	running->state = DONE;
+	genq_fiber_switch(&running->sp, schedulerSP);
+	abort();  // a finished fiber is never resumed
+}
+
+// startFiber prepares f's stack so that switching to it enters fiberMain as
+// if called (the stack pointer 8 below a 16-byte boundary).
+void startFiber(Fiber &f) {
+	uintptr_t top = ((uintptr_t)f.stack + guardPage + fiberStack) & ~(uintptr_t)15;
+	void **sp = (void **)top;
+	*--sp = nullptr;                          // fiberMain's return address: none
+	*--sp = reinterpret_cast<void *>(&fiberMain);  // where genq_fiber_switch returns
+	for (int i = 0; i < 6; i++) *--sp = nullptr;  // rbp, rbx, r12-r15
+	f.sp = sp;
+	f.state = RUNNABLE;
+}
+
+// runBlock runs the threads of one block of a GENQ_KERNEL as fibers until
+// all have returned.
+void runBlock(const Function *fn, void **args, unsigned bx, unsigned by, unsigned bz) {
+	size_t n = (size_t)bx * by * bz;
+	while (fibers.size() < n) {
+		void *mem = mmap(nullptr, guardPage + fiberStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED) {
+			fprintf(stderr, "EMU: cannot map a fiber stack\n");
+			abort();
+		}
+		mprotect(mem, guardPage, PROT_NONE);  // a stack overflow faults
+		fibers.push_back(Fiber{nullptr, (char *)mem, DONE, {0, 0, 0}});
+	}
+	runningFn = fn;
+	runningArgs = args;
+	size_t i = 0;
+	for (unsigned tz = 0; tz < bz; tz++) for (unsigned ty = 0; ty < by; ty++) for (unsigned tx = 0; tx < bx; tx++, i++) {
+		fibers[i].idx = {tx, ty, tz};
+		startFiber(fibers[i]);
+	}
+	for (size_t live = n; live > 0;) {
+		for (i = 0; i < n; i++) {
+			Fiber &f = fibers[i];
+			if (f.state != RUNNABLE) continue;
+			running = &f;
+			threadIdx = f.idx;
+			genq_fiber_switch(&schedulerSP, f.sp);
+			if (f.state == DONE) live--;
+		}
+		for (i = 0; i < n; i++)
+			if (fibers[i].state == AT_BARRIER) fibers[i].state = RUNNABLE;
+	}
+	running = nullptr;
+}
+
 }  // namespace
+
+// registerKernel is called by kernels.h's GENQ_KERNEL at load time.
+void genq_emu::registerKernel(const char *name, void *fn, Invoker invoke, const Param *params, int n) {
+	kernels()[name] = Kernel{fn, invoke, std::vector<Param>(params, params + n)};
+}
+
+void __syncthreads() {
+	Fiber *f = running;
+	if (!f) {
+		fprintf(stderr, "EMU: __syncthreads called outside a GENQ_KERNEL block\n");
+		abort();
+	}
+	f->state = AT_BARRIER;
+	genq_fiber_switch(&f->sp, schedulerSP);
+}
 
 #define TRACE trace(__func__)
 #define NEED_CONTEXT \
@@ -221,17 +368,59 @@ CUresult cuModuleGetFunction(void **fn, void *module, const char *name) {
 	Module *m = (Module *)module;
 	auto it = m->params.find(name);
 	if (it == m->params.end()) return 500;  // CUDA_ERROR_NOT_FOUND
-	*fn = new Function{name, it->second, dlsym(RTLD_DEFAULT, name)};
+	auto k = kernels().find(name);
+	if (k == kernels().end()) {
+		*fn = new Function{name, it->second, dlsym(RTLD_DEFAULT, name), nullptr};
+		return 0;
+	}
+	// A GENQ_KERNEL: its C++ signature must be the PTX entry's.
+	const std::vector<int> &ptx = it->second;
+	bool same = ptx.size() == k->second.params.size();
+	for (size_t i = 0; same && i < ptx.size(); i++) same = ptx[i] == ptxSize(k->second.params[i]);
+	if (!same) {
+		fprintf(stderr, "EMU: kernel %s: the PTX's parameters differ from the source compiled into the emulator (regenerate genq.ptx with gen.sh)\n", name);
+		return 500;
+	}
+	*fn = new Function{name, ptx, k->second.fn, &k->second};
 	return 0;
 }
 
-// cuLaunchKernel runs the kernel once per thread of the grid. It passes the
+// launchGenq runs a GENQ_KERNEL: its pointer arguments must be null or
+// device memory; its blocks run one after another, each as fibers.
+static CUresult launchGenq(Function *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                           void **args) {
+	if ((size_t)bx * by * bz > 1024 || bx * by * bz == 0) {
+		fprintf(stderr, "EMU: kernel %s launched with block (%u,%u,%u)\n", fn->name.c_str(), bx, by, bz);
+		return 1;  // CUDA_ERROR_INVALID_VALUE
+	}
+	for (size_t i = 0; i < fn->kernel->params.size(); i++) {
+		if (!fn->kernel->params[i].pointer) continue;
+		uint64_t p = *(uint64_t *)args[i];
+		if (p) deviceCheck(fn->name.c_str(), p, 1);
+	}
+	{
+		std::lock_guard<std::mutex> lock(mu);
+		if (called.insert("kernel " + fn->name).second)
+			fprintf(stderr, "EMU kernel %s grid (%u,%u,%u) block (%u,%u,%u)\n", fn->name.c_str(), gx, gy, gz, bx, by, bz);
+	}
+	gridDim = {gx, gy, gz};
+	blockDim = {bx, by, bz};
+	for (unsigned z = 0; z < gz; z++) for (unsigned y = 0; y < gy; y++) for (unsigned x = 0; x < gx; x++) {
+		blockIdx = {x, y, z};
+		runBlock(fn, args, bx, by, bz);
+	}
+	return 0;
+}
+
+// cuLaunchKernel runs a GENQ_KERNEL by launchGenq, and any other kernel
+// once per thread of the grid. It passes the
 // (integer and pointer) arguments in registers, as the x86-64 System V ABI
 // passes up to six such arguments, so one function type fits every kernel.
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned, void *, void **args, void **) {
 	TRACE; NEED_CONTEXT;
 	Function *fn = (Function *)f;
+	if (fn->kernel) return launchGenq(fn, gx, gy, gz, bx, by, bz, args);
 	if (!fn->body || fn->params.size() > 6) {
 		fprintf(stderr, "EMU: kernel %s is not compiled into the emulator or has more than 6 parameters\n", fn->name.c_str());
 		abort();
