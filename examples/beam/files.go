@@ -85,21 +85,51 @@ func (cs closers) Close() error {
 // whole when its writer closes. A bundle that is retried writes the same
 // bytes again, so a retry leaves one copy, not two.
 func writeFile(ctx context.Context, name string, data []byte) error {
+	return writeStream(ctx, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeStream writes name whole, as writeFile does, with what fill writes.
+func writeStream(ctx context.Context, name string, fill func(io.Writer) error) error {
 	if !hasScheme(name) {
-		return writeLocal(name, func(f *os.File) error {
-			_, err := f.Write(data)
-			return err
-		})
+		return writeLocal(name, func(f *os.File) error { return fill(f) })
 	}
 	fs, err := filesystem.New(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer fs.Close()
-	if err := filesystem.Write(ctx, fs, name, data); err != nil {
+	w, err := fs.OpenWrite(ctx, name)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	err = fill(w)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
+}
+
+// removeFile removes name if its filesystem can, ignoring errors: it
+// tidies up temporary parts, which a later run overwrites anyway.
+func removeFile(ctx context.Context, name string) {
+	if !hasScheme(name) {
+		os.Remove(name)
+		return
+	}
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return
+	}
+	defer fs.Close()
+	if r, ok := fs.(filesystem.Remover); ok {
+		r.Remove(ctx, name)
+	}
 }
 
 // writeLocal creates the local file name atomically with fill: a temporary

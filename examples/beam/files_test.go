@@ -93,23 +93,24 @@ func TestWriteFile(t *testing.T) {
 	require.ErrorContains(t, err, "no file matches")
 }
 
-// TestCheckComplete covers the writers' check that every passage came out
-// once.
-func TestCheckComplete(t *testing.T) {
+// TestCheckPositions covers the writers' check that every passage came
+// out once.
+func TestCheckPositions(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		pos  []int
-		read int
-		want string
+		name  string
+		first int
+		pos   []int
+		want  string
 	}{
-		{"complete", []int{0, 1, 2}, 3, ""},
-		{"duplicate", []int{0, 1, 1, 2}, 3, "position 1 came out twice"},
-		{"gap", []int{0, 2}, 3, "position 1 is missing"},
-		{"tail missing", []int{0, 1}, 3, "3 passages were read but 2 came out"},
-		{"empty", nil, 0, ""},
+		{"complete", 0, []int{0, 1, 2}, ""},
+		{"complete from 10", 10, []int{10, 11}, ""},
+		{"duplicate", 0, []int{0, 1, 1, 2}, "position 1 came out twice"},
+		{"gap", 5, []int{5, 7}, "position 6 is missing"},
+		{"first missing", 5, []int{6, 7}, "position 5 is missing"},
+		{"empty", 0, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkComplete(len(tc.pos), tc.read, func(i int) int { return tc.pos[i] })
+			err := checkPositions(tc.first, len(tc.pos), func(i int) int { return tc.pos[i] })
 			if tc.want == "" {
 				require.NoError(t, err)
 			} else {

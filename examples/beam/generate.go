@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 
 	"github.com/genq-go/genq/examples/internal/beir"
 	"github.com/genq-go/genq/examples/internal/corpus"
@@ -18,8 +21,15 @@ import (
 func init() {
 	register.DoFn4x1[context.Context, int, func(*corpus.Passage) bool, func(Generated), error](&generateFn{})
 	register.Emitter1[Generated]()
-	register.DoFn4x1[context.Context, []byte, int, func(*Generated) bool, error](&writeGenQFn{})
+	register.DoFn2x0[Generated, func(int, Generated)](&partKeyFn{})
+	register.Emitter2[int, Generated]()
+	register.Function2x2(distinctCount)
+	register.DoFn5x1[context.Context, int, func(*Generated) bool, func(*int, *int) bool, func(Part), error](&writePartFn{})
 	register.Iter1[Generated]()
+	register.Iter2[int, int]()
+	register.Emitter1[Part]()
+	register.DoFn4x1[context.Context, []byte, int, func(*Part) bool, error](&concatFn{})
+	register.Iter1[Part]()
 }
 
 // GeneratePipeline adds pipeline A to s: read c.Corpus, sample c.PerPassage
@@ -37,9 +47,7 @@ func GeneratePipeline(s beam.Scope, c Config) {
 	gen := spread(s.Scope("Generate"), c, passages, c.Block, func() any {
 		return &generateFn{Model: c.Generator, PerPassage: c.PerPassage, Seed: c.Seed, Batch: c.Batch, Block: c.Block, FailOnce: c.FailOnce}
 	})
-	ws := s.Scope("WriteBEIR")
-	beam.ParDo0(ws, &writeGenQFn{Out: c.Out, Prefix: c.Prefix, PerPassage: c.PerPassage}, beam.Impulse(ws),
-		beam.SideInput{Input: countPassages(s, passages)}, beam.SideInput{Input: gen})
+	writeBEIR(s, c, gen, countPassages(s, passages))
 	writeDeadLetters(s, c, dead)
 }
 
@@ -170,60 +178,168 @@ func (f *generateFn) flush(ctx context.Context, ps []corpus.Passage, emit func(G
 	return nil
 }
 
-// writeGenQFn writes the generated queries in BEIR's GenQ layout, in one
-// ordered pass (the ids are numbered over the whole corpus, so they need
-// every earlier passage's count of distinct queries), after checking that
-// every passage read came out exactly once.
-type writeGenQFn struct {
-	Out, Prefix string
-	PerPassage  int
+// writeBEIR writes the generated queries in BEIR's GenQ layout. The ids
+// are numbered over the whole corpus (each passage takes as many as it has
+// distinct queries), so the files are written in parts of c.ShardRows
+// consecutive passages, in parallel, each numbering from the sum of the
+// distinct queries of the parts before it (a small side input), and then
+// concatenated in order by one worker, streaming.
+func writeBEIR(s beam.Scope, c Config, gen, read beam.PCollection) {
+	s = s.Scope("WriteBEIR")
+	keyed := beam.ParDo(s, &partKeyFn{Rows: c.ShardRows}, gen)
+	counts := stats.SumPerKey(s, beam.ParDo(s, distinctCount, keyed))
+	parts := beam.ParDo(s, &writePartFn{Out: c.Out, Prefix: c.Prefix, PerPassage: c.PerPassage, Rows: c.ShardRows},
+		beam.GroupByKey(s, keyed), beam.SideInput{Input: counts})
+	beam.ParDo0(s, &concatFn{Out: c.Out, Prefix: c.Prefix}, beam.Impulse(s), beam.SideInput{Input: read}, beam.SideInput{Input: parts})
 }
 
-func (f *writeGenQFn) ProcessElement(ctx context.Context, _ []byte, read int, gen func(*Generated) bool) error {
-	all := make([]Generated, 0, read)
+// partKeyFn keys each passage's queries by the part of the BEIR files
+// they go to: Rows consecutive positions.
+type partKeyFn struct {
+	Rows int
+}
+
+func (f *partKeyFn) ProcessElement(g Generated, emit func(int, Generated)) {
+	emit(g.Position/f.Rows, g)
+}
+
+// distinctCount is the number of ids a passage takes in its part.
+func distinctCount(part int, g Generated) (int, int) { return part, len(beir.Distinct(g.Queries)) }
+
+// Part is one part of the BEIR files.
+type Part struct {
+	Part, First, Passages, Queries int
+	QueriesFile, QrelsFile         string
+}
+
+// partsDir is the folder, under the output folder, of the parts.
+const partsDir = ".genq-parts"
+
+// writePartFn writes one part: its passages' lines of <prefix>-queries.jsonl
+// and of <prefix>-qrels/train.tsv (without the header), the ids numbered
+// on from the parts before it. It checks that the part holds each of its
+// positions once.
+type writePartFn struct {
+	Out, Prefix      string
+	PerPassage, Rows int
+}
+
+func (f *writePartFn) ProcessElement(ctx context.Context, part int, gens func(*Generated) bool, counts func(*int, *int) bool, emit func(Part)) error {
+	var all []Generated
 	var g Generated
-	for gen(&g) {
+	for gens(&g) {
 		all = append(all, g)
 	}
 	slices.SortFunc(all, func(a, b Generated) int { return a.Position - b.Position })
-	if err := checkComplete(len(all), read, func(i int) int { return all[i].Position }); err != nil {
-		return err
+	first := part * f.Rows
+	if err := checkPositions(first, len(all), func(i int) int { return all[i].Position }); err != nil {
+		return fmt.Errorf("BEIR part %d: %w", part, err)
 	}
-	var w beir.GenQ
-	queries, qrels := []byte(nil), beir.AppendQrelsHeader(nil)
 	for _, g := range all {
 		if len(g.Queries) != f.PerPassage {
 			return fmt.Errorf("the passage at position %d came with %d queries, want %d", g.Position, len(g.Queries), f.PerPassage)
 		}
+	}
+	w := beir.GenQ{Next: 1}
+	var p, n int
+	for counts(&p, &n) {
+		if p < part {
+			w.Next += n
+		}
+	}
+	var queries, qrels []byte
+	for _, g := range all {
 		queries, qrels, _ = w.Append(queries, qrels, g.ID, g.Queries)
 	}
-	qpath, rpath := outPath(f.Out, beir.QueriesPath("", f.Prefix)), outPath(f.Out, beir.QrelsPath("", f.Prefix, beir.GenSplit))
-	if err := writeFile(ctx, qpath, queries); err != nil {
+	base := fmt.Sprintf("%s-%05d", f.Prefix, part)
+	info := Part{Part: part, First: first, Passages: len(all), Queries: strings.Count(string(qrels), "\n"),
+		QueriesFile: joinPath(joinPath(f.Out, partsDir), base+"-queries.jsonl"),
+		QrelsFile:   joinPath(joinPath(f.Out, partsDir), base+"-qrels.tsv")}
+	if err := writeFile(ctx, info.QueriesFile, queries); err != nil {
 		return err
 	}
-	if err := writeFile(ctx, rpath, qrels); err != nil {
+	if err := writeFile(ctx, info.QrelsFile, qrels); err != nil {
 		return err
 	}
-	log.Infof(ctx, "wrote %d queries for %d passages to %s and %s", w.Next-1, len(all), qpath, rpath)
+	log.Infof(ctx, "write: BEIR part %d: %d passages at positions %d–%d, %d queries", part, info.Passages, first, first+info.Passages-1, info.Queries)
+	emit(info)
 	return nil
+}
+
+// concatFn checks that the parts hold every passage read exactly once and
+// concatenates them, in order, into the BEIR files; then it removes them.
+type concatFn struct {
+	Out, Prefix string
+}
+
+func (f *concatFn) ProcessElement(ctx context.Context, _ []byte, read int, parts func(*Part) bool) error {
+	var all []Part
+	var p Part
+	for parts(&p) {
+		all = append(all, p)
+	}
+	slices.SortFunc(all, func(a, b Part) int { return a.First - b.First })
+	passages, queries := 0, 0
+	for _, p := range all {
+		if p.First != passages {
+			return fmt.Errorf("BEIR part %d starts at position %d, want %d: a part is missing or came out twice", p.Part, p.First, passages)
+		}
+		passages += p.Passages
+		queries += p.Queries
+	}
+	if passages != read {
+		return fmt.Errorf("%d passages were read but %d came out", read, passages)
+	}
+	qpath, rpath := outPath(f.Out, beir.QueriesPath("", f.Prefix)), outPath(f.Out, beir.QrelsPath("", f.Prefix, beir.GenSplit))
+	if err := concatFiles(ctx, qpath, nil, all, func(p Part) string { return p.QueriesFile }); err != nil {
+		return err
+	}
+	if err := concatFiles(ctx, rpath, beir.AppendQrelsHeader(nil), all, func(p Part) string { return p.QrelsFile }); err != nil {
+		return err
+	}
+	for _, p := range all {
+		removeFile(ctx, p.QueriesFile)
+		removeFile(ctx, p.QrelsFile)
+	}
+	removeFile(ctx, joinPath(f.Out, partsDir))
+	log.Infof(ctx, "wrote %d queries for %d passages (%d parts) to %s and %s", queries, passages, len(all), qpath, rpath)
+	return nil
+}
+
+// concatFiles writes name whole: head, then the file of each part in order.
+func concatFiles(ctx context.Context, name string, head []byte, parts []Part, file func(Part) string) error {
+	return writeStream(ctx, name, func(w io.Writer) error {
+		if _, err := w.Write(head); err != nil {
+			return err
+		}
+		for _, p := range parts {
+			r, err := openRead(ctx, file(p))
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(w, r)
+			r.Close()
+			if err != nil {
+				return fmt.Errorf("copying %s: %w", file(p), err)
+			}
+		}
+		return nil
+	})
 }
 
 // outPath is the file rel (a relative local path) under the folder out.
 func outPath(out, rel string) string { return joinPath(out, filepath.ToSlash(rel)) }
 
-// checkComplete checks that n outputs, whose sorted positions pos gives,
-// are exactly positions 0..read-1: none missing, none twice.
-func checkComplete(n, read int, pos func(int) int) error {
+// checkPositions checks that n outputs, whose sorted positions pos gives,
+// are exactly the positions first, first+1, ...: none missing, none twice.
+func checkPositions(first, n int, pos func(int) int) error {
 	for i := range n {
 		switch p := pos(i); {
 		case i > 0 && p == pos(i-1):
 			return fmt.Errorf("the passage at position %d came out twice: a retried bundle's output was kept twice", p)
-		case p != i:
-			return fmt.Errorf("the passage at position %d is missing from the output (%d of %d passages came out)", i, n, read)
+		case p != first+i:
+			return fmt.Errorf("the passage at position %d is missing from the output", first+i)
 		}
-	}
-	if n != read {
-		return fmt.Errorf("%d passages were read but %d came out", read, n)
 	}
 	return nil
 }

@@ -127,20 +127,20 @@ func TestGenerateDeterministicAcrossSharding(t *testing.T) {
 	require.Equal(t, testLimit*base.PerPassage, strings.Count(wantQ, "\n")+countDuplicates(queries), "the expected file holds one line per distinct query")
 
 	for _, tc := range []struct {
-		name                  string
-		workers, block, batch int
-		split                 bool
-		minBundles            int64
+		name                        string
+		workers, block, batch, rows int
+		split                       bool
+		minBundles                  int64
 	}{
-		{"1 worker", 1, 64, 8, false, 1},
-		{"3 workers, block 5, batch 3", 3, 5, 3, false, 3},
-		{"2 workers, block 7, batch 4, Prism splits", 2, 7, 4, true, 2},
-		{"1 worker, batch 1", 1, 16, 1, false, 1},
+		{"1 worker", 1, 64, 8, 100000, false, 1},
+		{"3 workers, block 5, batch 3, 5 BEIR parts", 3, 5, 3, 10, false, 3},
+		{"2 workers, block 7, batch 4, Prism splits, 7 BEIR parts", 2, 7, 4, 7, true, 2},
+		{"1 worker, batch 1", 1, 16, 1, 100000, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
 			c.Out = t.TempDir()
-			c.Workers, c.Block, c.Batch = tc.workers, tc.block, tc.batch
+			c.Workers, c.Block, c.Batch, c.ShardRows = tc.workers, tc.block, tc.batch, tc.rows
 			counters, err := runOnPrism(t, GeneratePipeline, c, tc.split)
 			require.NoError(t, err)
 			gotQ, gotR := readOutput(t, c)
@@ -150,6 +150,7 @@ func TestGenerateDeterministicAcrossSharding(t *testing.T) {
 			require.EqualValues(t, testLimit*c.PerPassage, counters[cQueries])
 			require.Zero(t, counters[cFailures])
 			require.GreaterOrEqual(t, counters[cBundles], tc.minBundles, "generation bundles")
+			require.NoDirExists(t, filepath.Join(c.Out, partsDir), "the parts are removed")
 		})
 	}
 }
@@ -175,7 +176,7 @@ func TestGenerateRetriedBundle(t *testing.T) {
 	c := testConfig(t)
 	passages, queries := singleProcess(t, c)
 	wantQ, wantR := beirFiles(passages, queries)
-	c.Workers, c.Block = 2, 8
+	c.Workers, c.Block, c.ShardRows = 2, 8, 16
 	c.FailOnce = filepath.Join(t.TempDir(), "failed-once")
 
 	counters, err := runOnPrism(t, GeneratePipeline, c, false)
