@@ -79,25 +79,15 @@ type encodeFn struct {
 
 	model   *encoder.Model
 	cleanup func()
-
-	passages, failures, bundles beam.Counter
+	counters
 }
 
-func (f *encodeFn) Setup(ctx context.Context) error {
-	f.passages = beam.NewCounter(metricNamespace, cPassages)
-	f.failures = beam.NewCounter(metricNamespace, cFailures)
-	f.bundles = beam.NewCounter(metricNamespace, cBundles)
-	dir, cleanup, err := stageModel(ctx, f.Model)
-	if err != nil {
-		return fmt.Errorf("the encoder %s: %w", f.Model, err)
-	}
-	m, err := encoder.Load(ctx, dir, encoder.LoadOptions{})
-	if err != nil {
-		cleanup()
-		return fmt.Errorf("loading the encoder %s: %w", f.Model, err)
-	}
-	f.model, f.cleanup = m, cleanup
-	return nil
+func (f *encodeFn) Setup(ctx context.Context) (err error) {
+	f.counters = newCounters()
+	f.model, f.cleanup, err = loadModel(ctx, f.Model, "the encoder", func(ctx context.Context, dir string) (*encoder.Model, error) {
+		return encoder.Load(ctx, dir, encoder.LoadOptions{})
+	})
+	return err
 }
 
 func (f *encodeFn) StartBundle(ctx context.Context, _ func(Shard)) { f.bundles.Inc(ctx, 1) }

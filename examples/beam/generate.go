@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -67,31 +68,19 @@ type generateFn struct {
 	model   *t5.Model
 	cleanup func()
 	buf     []corpus.Passage
-
-	passages, queries, failures, bundles beam.Counter
+	counters
 }
 
-func (f *generateFn) Setup(ctx context.Context) error {
-	f.passages = beam.NewCounter(metricNamespace, cPassages)
-	f.queries = beam.NewCounter(metricNamespace, cQueries)
-	f.failures = beam.NewCounter(metricNamespace, cFailures)
-	f.bundles = beam.NewCounter(metricNamespace, cBundles)
-	dir, cleanup, err := stageModel(ctx, f.Model)
-	if err != nil {
-		return fmt.Errorf("the query generator %s: %w", f.Model, err)
-	}
-	m, err := t5.Load(ctx, dir, t5.LoadOptions{})
-	if err != nil {
-		cleanup()
-		return fmt.Errorf("loading the query generator %s: %w", f.Model, err)
-	}
-	if m.Tokenizer() == nil {
-		cleanup()
-		return fmt.Errorf("the query generator %s has no tokenizer (spiece.model); use a folder as save_pretrained writes it", f.Model)
-	}
-	f.model, f.cleanup = m, cleanup
-	log.Infof(ctx, "generate: loaded %s", f.Model)
-	return nil
+func (f *generateFn) Setup(ctx context.Context) (err error) {
+	f.counters = newCounters()
+	f.model, f.cleanup, err = loadModel(ctx, f.Model, "the query generator", func(ctx context.Context, dir string) (*t5.Model, error) {
+		m, err := t5.Load(ctx, dir, t5.LoadOptions{})
+		if err == nil && m.Tokenizer() == nil {
+			err = errors.New("it has no tokenizer (spiece.model); use a folder as save_pretrained writes it")
+		}
+		return m, err
+	})
+	return err
 }
 
 func (f *generateFn) StartBundle(ctx context.Context, _ func(Generated)) {

@@ -265,6 +265,39 @@ func countPassages(s beam.Scope, passages beam.PCollection) beam.PCollection {
 	return stats.CountElms(s.Scope("CountPassages"), passages)
 }
 
+// counters are the genq counters of a model stage; a DoFn makes its own in
+// Setup.
+type counters struct {
+	passages, queries, failures, bundles beam.Counter
+}
+
+func newCounters() counters {
+	return counters{
+		passages: beam.NewCounter(metricNamespace, cPassages),
+		queries:  beam.NewCounter(metricNamespace, cQueries),
+		failures: beam.NewCounter(metricNamespace, cFailures),
+		bundles:  beam.NewCounter(metricNamespace, cBundles),
+	}
+}
+
+// loadModel loads the model name with load, from the local folder
+// stageModel gives for it; cleanup removes the staged copy (never nil).
+// what names the model in errors and logs.
+func loadModel[M any](ctx context.Context, name, what string, load func(context.Context, string) (M, error)) (m M, cleanup func(), err error) {
+	cleanup = func() {}
+	dir, remove, err := stageModel(ctx, name)
+	if err != nil {
+		return m, cleanup, fmt.Errorf("%s %s: %w", what, name, err)
+	}
+	m, err = load(ctx, dir)
+	if err != nil {
+		remove()
+		return m, cleanup, fmt.Errorf("loading %s %s: %w", what, name, err)
+	}
+	log.Infof(ctx, "loaded %s %s", what, name)
+	return m, remove, nil
+}
+
 // markOnce creates the file path unless it exists and reports whether it
 // did: true for exactly one caller, whichever process or worker it runs in
 // (the file is created with O_EXCL).
