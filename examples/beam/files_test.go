@@ -147,6 +147,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "two subcommands", args: []string{"generate", "encode"}, wantErr: "one subcommand"},
 		{name: "zero batch", args: []string{"-batch", "0"}, wantErr: "-batch is 0"},
 		{name: "negative limit", args: []string{"-limit", "-1"}, wantErr: "-limit is -1"},
+		{name: "no corpus file", args: []string{"-corpus", "/nonexistent/corpus-*.jsonl"}, wantErr: "-corpus /nonexistent/corpus-*.jsonl: no file matches it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd, c, err := parseFlags(flag.NewFlagSet("beam", flag.ContinueOnError), tc.args, io.Discard)

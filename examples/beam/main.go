@@ -164,6 +164,13 @@ func (f *flags) resolve(set map[string]bool, stderr io.Writer) (Config, error) {
 	if c.Limit < 0 {
 		return c, fmt.Errorf("-limit is %d; use 0 for the whole corpus", c.Limit)
 	}
+	// A local corpus is checked here, before the pipeline starts; a bucket
+	// path is for the workers to read.
+	if !hasScheme(c.Corpus) {
+		if files, err := filepath.Glob(c.Corpus); err != nil || len(files) == 0 {
+			return c, fmt.Errorf("-corpus %s: no file matches it (a file, or a glob of shards such as 'corpus-*.jsonl.gz')", c.Corpus)
+		}
+	}
 	return c, nil
 }
 
