@@ -122,9 +122,10 @@ func (f *generateFn) Teardown() {
 
 func byPosition(a, b corpus.Passage) int { return a.Position - b.Position }
 
-// flush generates the queries of ps (sorted by position), one Generate
-// call per run of consecutive positions.
+// flush generates the queries of ps, sorting them by position in place,
+// one Generate call per run of consecutive positions.
 func (f *generateFn) flush(ctx context.Context, ps []corpus.Passage, emit func(Generated)) error {
+	slices.SortFunc(ps, byPosition)
 	opts := t5.DefaultGenerateOptions()
 	opts.NumReturnSequences = f.PerPassage
 	opts.Seed = f.Seed
