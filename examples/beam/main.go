@@ -95,7 +95,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (string, Conf
 	fs.IntVar(&f.PerPassage, "queries-per-passage", 5, "queries sampled per passage")
 	fs.Uint64Var(&f.Seed, "seed", 42, "sampling seed: each passage's queries depend only on it and the passage's corpus position")
 	fs.IntVar(&f.Batch, "batch", 8, "passages per Generate (or Encode) call within a bundle")
-	fs.IntVar(&f.Block, "block", 64, "consecutive passages per shard: the unit the pipeline distributes, logs and retries")
+	fs.IntVar(&f.Block, "block", 64, "consecutive passages per shard of generate: the unit the pipeline distributes, logs and retries (encode's is -shard-rows)")
 	fs.IntVar(&f.ShardRows, "shard-rows", 100000, "passages per output shard: an embeddings file (encode), a part of the BEIR files, written in parallel and then concatenated in order (generate)")
 	fs.IntVar(&f.Workers, "workers", 1, "branches of the generation (or encoding) stage, each with its own model instance: on Prism, the number of bundles run at once")
 	fs.BoolVar(&f.PrismSplit, "split", false, "let Prism split slow bundles further (each new bundle loads its own model); off, -workers bounds the models in memory")
