@@ -18,7 +18,9 @@ import (
 // and checks that every op between the inputs and the loss, and between
 // them and every gradient, is one gorgonia's CUDA machine runs on the
 // device: nothing of the forward or backward pass comes back to the CPU on
-// the way. Then it runs a step.
+// the way. Then it runs a step. CachedMNRL's training graph of a
+// mini-batch, whose loss is the surrogate Σ embeddings ⊙ their cached
+// gradient, runs on the device likewise.
 func TestTrainGraphOnDevice(t *testing.T) {
 	eachFixture(t, func(t *testing.T, m *Model, g *testutil.Golden) {
 		q, p := goldenBatch(t, g, "query"), goldenBatch(t, g, "passage")
@@ -37,5 +39,13 @@ func TestTrainGraphOnDevice(t *testing.T) {
 			assert.False(t, math.IsNaN(tg.lossValue()), "the loss is NaN")
 			require.NoError(t, tg.vm.Close())
 		}
+		tr, err := m.newTrainer(DefaultFitOptions(), loss.NewCachedMNRL(2))
+		require.NoError(t, err)
+		ct, err := tr.trainCached(2, len(q.ids[0]))
+		require.NoError(t, err)
+		defer ct.tg.vm.Close()
+		nodes := ct.tg.readNodes()
+		ops := testutil.AssertOnDevice(t, nodes...)
+		t.Logf("CachedMNRL: %d ops on the device between the inputs, the surrogate loss and %d gradients", ops, len(nodes)-1)
 	})
 }

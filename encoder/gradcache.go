@@ -7,6 +7,7 @@ import (
 
 	"github.com/genq-go/genq/encoder/optim"
 	"github.com/genq-go/genq/internal/cuda"
+	"github.com/genq-go/genq/internal/nn"
 	"github.com/genq-go/genq/loss"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -140,6 +141,10 @@ func (tr *trainer) trainCached(b, t int) (*cacheTrain, error) {
 	tg, err := m.buildTrainGraph(b, []int{t}, func(emb []*G.Node) (cost, scores *G.Node, err error) {
 		ct.emb = emb[0]
 		ct.upstream = G.NewMatrix(emb[0].Graph(), tensor.Float32, G.WithShape(emb[0].Shape()...), G.WithName("embedding_grad"))
+		if cuda.Enabled() { // gorgonia's Sum has no device implementation
+			cost, err = deviceSurrogate(emb[0], ct.upstream)
+			return cost, nil, err
+		}
 		p, err := G.HadamardProd(emb[0], ct.upstream)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encoder: embeddings ⊙ their cached gradient: %w", err)
@@ -285,4 +290,23 @@ func (tr *trainer) accumulate(tg *trainGraph) {
 			dst[j] += v
 		}
 	}
+}
+
+// deviceSurrogate is Σ emb ⊙ upstream from ops that run on the device: the
+// product of the two flattened into rows, [1, B·D]·[1, B·D]ᵀ, as a scalar.
+func deviceSurrogate(emb, upstream *G.Node) (*G.Node, error) {
+	row := tensor.Shape{1, emb.Shape().TotalSize()}
+	e, err := nn.Reshape(emb, row)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
+	u, err := nn.Reshape(upstream, row)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: %w", err)
+	}
+	p, err := nn.MatMul(e, u, false, true)
+	if err != nil {
+		return nil, fmt.Errorf("encoder: embeddings · their cached gradient: %w", err)
+	}
+	return nn.Reshape(p, tensor.ScalarShape())
 }

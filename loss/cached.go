@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/genq-go/genq/internal/cuda"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -108,22 +109,33 @@ func EmbeddingGradients(l Loss, embeddings []*tensor.Dense, labels *tensor.Dense
 	if err != nil {
 		return 0, nil, fmt.Errorf("loss: differentiating %T: %w", l, err)
 	}
-	m := gorgonia.NewTapeMachine(g)
+	// On a GPU (a `cuda` build), the machine of internal/cuda and values
+	// read through its Reader; elsewhere gorgonia's TapeMachine and the
+	// nodes' values.
+	read := append(gorgonia.Nodes{cost}, gn...)
+	reads, err := cuda.ReadBack(read...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("loss: %w", err)
+	}
+	m, err := cuda.NewMachine(g)
+	if err != nil {
+		return 0, nil, fmt.Errorf("loss: %w", err)
+	}
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
 		return 0, nil, fmt.Errorf("loss: evaluating %T: %w", l, err)
 	}
-	switch v := cost.Value().Data().(type) {
+	switch v := reads.Value(read, 0).Data().(type) {
 	case float32:
 		loss = float64(v)
 	case float64:
 		loss = v
 	}
 	grads = make([]*tensor.Dense, len(gn))
-	for i, n := range gn {
-		d, ok := n.Value().(*tensor.Dense)
+	for i := range gn {
+		d, ok := reads.Value(read, 1+i).(*tensor.Dense)
 		if !ok {
-			return 0, nil, fmt.Errorf("loss: the gradient of embeddings[%d] is %T, not a dense tensor", i, n.Value())
+			return 0, nil, fmt.Errorf("loss: the gradient of embeddings[%d] is %T, not a dense tensor", i, reads.Value(read, 1+i))
 		}
 		grads[i] = d.Clone().(*tensor.Dense)
 	}

@@ -7,7 +7,7 @@
 # The numeric tests: NAME PACKAGE_DIR -test.run PATTERN.
 GPU_TESTS=(
 	"t5 t5 ^(TestEncoderHiddenState|TestDecoderLogits|TestLossAndGradients|TestGreedy|TestBeamSearch|TestScoreIDs|TestCachedStepsMatchTeacherForcing|TestStepDecodingInnerDim|TestDeviceGenerationMatchesCPU|TestDeviceWeightsChanged|TestDeviceFreedWithModel|TestTrainGraphOnDevice|TestFitMatchesTrainer|TestFitResume|TestFitDeviceOptimizer)$"
-	"encoder encoder ^(TestForward|TestEncode|TestGradients|TestFitStep|TestTrainGraphOnDevice|TestFitDeviceOptimizer|TestFitDeviceResume)$"
+	"encoder encoder ^(TestForward|TestEncode|TestGradients|TestFitStep|TestTrainGraphOnDevice|TestCachedMNRLGradients|TestMarginMSEGradients|TestMarginMSEFitStep|TestCrossEncoderPredict|TestFitDeviceOptimizer|TestFitDeviceResume)$"
 	"nn internal/nn ^(TestDeviceProducts|TestDeviceOps)$"
 	"kernels internal/cuda/kernels ^Test"
 	"devopt internal/devopt ^Test"

@@ -39,13 +39,17 @@
 //     loss package scores MNRL with nn.MatMul and takes nn.CrossEntropy of
 //     the scores, where the default build uses gorgonia's BatchedMatMul,
 //     LogSoftMax and Sum, which have no device implementation.
+//     With hard negatives MNRL concatenates the candidates with nn.Concat,
+//     and CachedMNRL's mini-batch graphs take their surrogate loss Σ
+//     embeddings ⊙ cached gradient as a product of nn.Reshape'd rows, so
+//     that those graphs run wholly on the device too; loss's
+//     EmbeddingGradients runs on NewMachine.
 //   - Still on the CPU (gorgonia copies around them): float64 ops, the
 //     fused inference ops Project and LinearPacked (which a `cuda` build's
 //     models do not use), and gorgonia ops without a CUDA implementation:
-//     Concat (MNRL with hard negatives, several pooling modes at once), Sum
-//     (CachedMNRL's embedding graphs, MarginMSE), Slice and Square
-//     (MarginMSE). The optimizer (AdamW, clipping) runs on the host over
-//     the gradients read back; its device kernels exist in
+//     Concat along other axes (several pooling modes at once), Sum, Slice
+//     and Square (MarginMSE's loss). The optimizer (AdamW, clipping) runs
+//     on the host over the gradients read back; its device kernels exist in
 //     internal/cuda/kernels but the models do not use them yet.
 //   - t5's cached decoder step of generation runs on the device outside
 //     gorgonia's machine (see t5's step_cuda.go).
@@ -159,7 +163,8 @@
 // their graphs on the emulated GPU (.ci/gpu/tests.sh: T5 encoder states,
 // logits, loss and every gradient, greedy and beam sequences, scores;
 // bi-encoder token and sentence embeddings, MNRL loss, scores and every
-// gradient, one fit step; every op family of internal/nn, forward and
+// gradient, one fit step; CachedMNRL's and MarginMSE's gradients and fit
+// step; cross-encoder scores; every op family of internal/nn, forward and
 // backward, against its CPU op; the training graphs wholly on the device),
 // all passing with the CPU tests' tolerances. The emulator checks the control flow and the index
 // arithmetic, not the real libraries: scripts/gpu-check.sh runs the same

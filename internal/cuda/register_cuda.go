@@ -30,7 +30,9 @@ var (
 // loads them onto its device. Call it once, before creating machines; a
 // module name already registered is skipped. It returns the modules it added.
 // The first call also adds genq's own kernels (package kernels, module
-// "genq", embedded in the build), which it does not return.
+// "genq", embedded in the build), which it does not return, unless dir
+// holds a genq.ptx of its own (genq's kernels compiled by another nvcc),
+// which then takes the embedded module's place.
 func RegisterKernels(dir string) ([]Kernels, error) {
 	mods, err := ReadKernels(dir)
 	if err != nil {
@@ -39,7 +41,13 @@ func RegisterKernels(dir string) ([]Kernels, error) {
 	registeredMu.Lock()
 	defer registeredMu.Unlock()
 	if !genqRegistered {
-		G.AddToStdLib(kernels.ModuleName, kernels.PTX, EntryNames(kernels.PTX))
+		own := false
+		for _, m := range mods {
+			own = own || m.Module == kernels.ModuleName
+		}
+		if !own {
+			G.AddToStdLib(kernels.ModuleName, kernels.PTX, EntryNames(kernels.PTX))
+		}
 		genqRegistered = true
 	}
 	added := mods[:0]

@@ -155,32 +155,46 @@ func (o *op) Do(vals ...G.Value) (ret G.Value, err error) {
 		}
 		in[i] = d
 	}
-	if o.view != nil && !copyViews() {
-		return o.view(in)
-	}
-	out := o.output()
-	if o.view != nil { // a copy of the view: see copyViews
+	if o.view != nil {
 		v, err := o.view(in)
-		if err != nil {
+		switch {
+		case err != nil:
 			return nil, fmt.Errorf("nn: %s: %w", o.name, err)
+		case len(o.shape) == 0: // a scalar output is a gorgonia scalar value, a copy
+			return scalarOf(v), nil
+		case !copyViews():
+			return v, nil
 		}
+		out := o.output() // a copy of the view: see copyViews
 		if err := tensor.Copy(out, v); err != nil {
 			return nil, fmt.Errorf("nn: %s: %w", o.name, err)
 		}
 		return out, nil
 	}
+	out := o.output()
 	if err := o.fwd(in, out); err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", o.name, err)
 	}
 	if len(o.shape) == 0 { // a scalar output is a gorgonia scalar value
-		switch x := out.Data().(type) {
-		case []float32:
-			return G.NewF32(x[0]), nil
-		case []float64:
-			return G.NewF64(x[0]), nil
-		}
+		return scalarOf(out), nil
 	}
 	return out, nil
+}
+
+// scalarOf returns the first value of a float tensor as a gorgonia scalar
+// (the tensor itself for other dtypes).
+func scalarOf(t *tensor.Dense) G.Value {
+	switch x := t.Data().(type) {
+	case []float32:
+		return G.NewF32(x[0])
+	case []float64:
+		return G.NewF64(x[0])
+	case float32: // a tensor of shape ()
+		return G.NewF32(x)
+	case float64:
+		return G.NewF64(x)
+	}
+	return t
 }
 
 func (o *op) ReturnsPtr() bool     { return false }
@@ -233,9 +247,14 @@ func pick(dt tensor.Dtype, f32, f64 kfunc) (kfunc, error) {
 // shape, as a tensor over packed's memory: a gorgonia slice would copy it
 // on every run.
 func part(packed *G.Node, off int, shape tensor.Shape) (*G.Node, error) {
+	return apply(viewOp(fmt.Sprintf("Part{%d}", off), packed, off, shape), packed)
+}
+
+// viewOp returns the op of the values [off, off+size(shape)) of x, shaped
+// like shape, as a tensor over x's memory (its device twin a copy).
+func viewOp(name string, x *G.Node, off int, shape tensor.Shape) *op {
 	n := shape.TotalSize()
-	o := &op{name: fmt.Sprintf("Part{%d}", off), in: typesOf(packed), shape: shape.Clone(), dtype: packed.Dtype(),
-		dev: twin{kind: devPart, off: off}}
+	o := &op{name: name, in: typesOf(x), shape: shape.Clone(), dtype: x.Dtype(), dev: twin{kind: devPart, off: off}}
 	o.view = func(in []*tensor.Dense) (*tensor.Dense, error) {
 		if in[0].Shape().TotalSize() < off+n {
 			return nil, fmt.Errorf("part [%d, %d) of %v does not fit in %v", off, off+n, shape, in[0].Shape())
@@ -251,7 +270,24 @@ func part(packed *G.Node, off int, shape tensor.Shape) (*G.Node, error) {
 		}
 		return tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(backing)), nil
 	}
-	return apply(o, packed)
+	return o
+}
+
+// Reshape gives x the shape shape (of as many values; a scalar for an empty
+// shape) without copying it on the CPU (on the GPU, a device copy, which
+// gorgonia's machine cannot confuse with x as it does its own aliasing
+// reshape). Its gradient is the output gradient reshaped back.
+func Reshape(x *G.Node, shape tensor.Shape) (*G.Node, error) {
+	if shape.TotalSize() != x.Shape().TotalSize() {
+		return nil, fmt.Errorf("nn: Reshape of %v (%d values) to %v (%d)", x.Shape(), x.Shape().TotalSize(), shape, shape.TotalSize())
+	}
+	o := viewOp(fmt.Sprintf("Reshape%v", shape), x, 0, shape)
+	o.diff = []bool{true}
+	o.back = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		d, err := Reshape(grad, shapeOf(in[0]))
+		return G.Nodes{d}, err
+	}
+	return apply(o, x)
 }
 
 // shapeOf returns a copy of a node's shape.

@@ -6,6 +6,9 @@
 # tests.sh, with GENQ_CUDA_PTX set) and the binaries' dynamic linking before
 # GPU time is spent, and lists the CUDA functions the tests call ("EMU call").
 # It cannot check the real libraries' numerics or ABI; run.sh on the GPU does.
+# genq's own kernels (internal/cuda/kernels) need no PTX argument: the test
+# binaries embed genq.ptx, and the emulator runs genq.cu, the source gen.sh
+# compiled it from, compiled here for the CPU.
 #
 #   bash .ci/gpu/emu/dryrun.sh PTX [TEST...]
 #

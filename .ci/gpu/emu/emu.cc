@@ -5,8 +5,10 @@
 //
 // It checks what would fail on a real GPU and could pass silently on a CPU:
 // calls made on a thread without a current context (the driver answers
-// CUDA_ERROR_INVALID_CONTEXT), and kernel, cuBLAS and copy arguments that are
-// not device memory (a GPU would fault). Every function it implements logs
+// CUDA_ERROR_INVALID_CONTEXT), kernel, cuBLAS and copy arguments that are
+// not device memory (a GPU would fault), and reads or writes past the end of
+// a device allocation (each ends just before an inaccessible page: the test
+// binary dies with SIGSEGV during cgo execution). Every function it implements logs
 // "EMU call NAME" the first time it is called; the other functions the binary
 // links abort with "EMU: unimplemented NAME called" (unimplemented.c).
 //
@@ -39,6 +41,8 @@ std::set<std::string> called;       // functions called so far
 struct Allocation {
 	size_t size;
 	void *context;  // the context current when it was allocated
+	void *map;      // the mapping that holds it, and its length (see allocate)
+	size_t mapped;
 };
 std::map<uint64_t, Allocation> allocs;  // device allocations by start address
 std::set<void *> contexts;          // live contexts
@@ -86,12 +90,24 @@ void deviceToDevice(const char *dstWhat, const char *srcWhat, uint64_t dst, uint
 	memmove((void *)dst, (void *)src, n);
 }
 
+// allocate returns n bytes of fresh "device memory": 256-aligned, as the
+// driver's are, and placed so that they end less than 256 bytes before an
+// inaccessible page, so that a kernel (or cuBLAS) reading or writing past
+// the end of an allocation faults here as it may on a GPU.
 uint64_t allocate(size_t n) {
-	void *p = nullptr;
-	if (posix_memalign(&p, 256, n ? n : 1) != 0) abort();
+	const size_t page = 4096;
+	size_t body = (n + page - 1) / page * page;
+	size_t mapped = body + page;
+	void *map = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "EMU: cannot map %zu bytes of device memory\n", n);
+		abort();
+	}
+	mprotect((char *)map + body, page, PROT_NONE);
+	char *p = (char *)map + body - (n + 255) / 256 * 256;
 	memset(p, 0xAB, n);  // garbage, as fresh device memory is
 	std::lock_guard<std::mutex> lock(mu);
-	allocs[(uint64_t)p] = Allocation{n, current};
+	allocs[(uint64_t)p] = Allocation{n, current, map, mapped};
 	return (uint64_t)p;
 }
 
@@ -331,11 +347,18 @@ CUresult cuMemFree_v2(uint64_t p) {
 	TRACE;
 	NEED_CONTEXT;
 	deviceCheck("cuMemFree", p, 0);
+	Allocation a;
 	{
 		std::lock_guard<std::mutex> lock(mu);
-		allocs.erase(p);
+		auto it = allocs.find(p);
+		if (it == allocs.end()) {
+			fprintf(stderr, "EMU: cuMemFree of %#llx, inside an allocation but not its start\n", (unsigned long long)p);
+			return 1;  // CUDA_ERROR_INVALID_VALUE
+		}
+		a = it->second;
+		allocs.erase(it);
 	}
-	free((void *)p);
+	munmap(a.map, a.mapped);
 	return 0;
 }
 CUresult cuMemcpyHtoD_v2(uint64_t dst, const void *src, size_t n) {
@@ -403,8 +426,9 @@ CUresult cuModuleGetFunction(void **fn, void *module, const char *name) {
 // device memory; its blocks run one after another, each as fibers.
 static CUresult launchGenq(Function *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                            void **args) {
-	if ((size_t)bx * by * bz > 1024 || bx * by * bz == 0) {
-		fprintf(stderr, "EMU: kernel %s launched with block (%u,%u,%u)\n", fn->name.c_str(), bx, by, bz);
+	if ((size_t)bx * by * bz > 256 || bx * by * bz == 0) {  // genq's kernels keep to 256 threads a block
+		fprintf(stderr, "EMU: kernel %s launched with block (%u,%u,%u): genq's kernels take 1 to 256 threads\n",
+		        fn->name.c_str(), bx, by, bz);
 		return 1;  // CUDA_ERROR_INVALID_VALUE
 	}
 	for (size_t i = 0; i < fn->kernel->params.size(); i++) {

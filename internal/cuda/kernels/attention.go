@@ -44,7 +44,8 @@ type Attention struct {
 
 // Attend computes a's attention into out from q, k, v, bias (0 for none)
 // and keep (the dropout keep mask, 0 for none), as kernel.Attend: one block
-// per (sequence, head, query row), the scores in shared memory, the softmax
+// per (sequence, head) and tile of up to 8 query rows (so that each key and
+// value row is read once a tile), the scores in shared memory, the softmax
 // as kernel.SoftmaxRow's. q, k and v may be one fused projection. It writes
 // every head row of out and nothing else.
 func (l *Launcher) Attend(a *Attention, out, q, k, v, bias, keep cu.DevicePtr) error {
@@ -54,8 +55,10 @@ func (l *Launcher) Attend(a *Attention, out, q, k, v, bias, keep cu.DevicePtr) e
 	if err := need("Attend", out, q, k, v); err != nil {
 		return err
 	}
-	args := append([]any{out, q, k, v, bias, keep}, a.args()...)
-	return l.launch(kAttend, dims{a.Queries, a.Heads, a.Batch}, rowBlock(a.Keys), args...)
+	// tiles of up to attnTile query rows whose scores fit attnScores floats
+	tile := min(attnTile, attnScores/a.Keys, a.Queries)
+	args := append([]any{out, q, k, v, bias, keep}, a.args(tile)...)
+	return l.launch(kAttend, dims{(a.Queries + tile - 1) / tile, a.Heads, a.Batch}, dims{block, 1, 1}, args...)
 }
 
 // check reports sizes the kernels cannot take: the limits of shared memory
@@ -81,10 +84,24 @@ func (a *Attention) check(what string, backward bool) error {
 	return checkSizes(what, a.Queries, a.Batch*a.Heads*a.Queries*a.Keys)
 }
 
-// args returns the kernels' arguments after the pointers: sizes, scales and
-// the five layouts.
-func (a *Attention) args() []any {
-	args := []any{a.Heads, a.Queries, a.Keys, a.HeadDim, float32(a.Scale), float32(a.KeepScale)}
+// The kernels' tiles (GENQ_ATTN_* of attention.cu): the forward kernel
+// takes up to attnTile query rows a block, their scores at most attnScores
+// floats; the backward kernels up to attnBackTile query (key) rows, their
+// values of p and ds at most attnBackScores (attnKeyScores) floats each.
+const (
+	attnTile       = 8
+	attnScores     = 6144
+	attnBackTile   = 4
+	attnBackScores = 4096
+	attnKeyScores  = 3584
+)
+
+// args returns the kernels' arguments after the pointers: sizes, then tile
+// (the forward kernel's rows a block) when given, scales and the five
+// layouts.
+func (a *Attention) args(tile ...any) []any {
+	args := append([]any{a.Heads, a.Queries, a.Keys, a.HeadDim}, tile...)
+	args = append(args, float32(a.Scale), float32(a.KeepScale))
 	for _, l := range []kernel.Layout{a.Q, a.K, a.V, a.Out, a.Bias} {
 		args = append(args, l.Off, l.Batch, l.Head, l.Row)
 	}
@@ -97,8 +114,9 @@ func (a *Attention) args() []any {
 // may be 0 to skip it; a fused gradient may be one tensor), and, when dbias
 // is not 0, the gradient of the scores as a contiguous [Batch, Heads,
 // Queries, Keys] tensor. Only head rows are written. It uses the Launcher's
-// scratch memory (per query row statistics), and no atomic additions: dk and
-// dv are summed over the queries by one block per key row.
+// scratch memory (per query row statistics), and no atomic additions: one
+// kernel computes dq and dbias by tiles of query rows, another dk and dv by
+// tiles of key rows.
 func (l *Launcher) AttendBackward(a *Attention, dq, dk, dv, dbias, q, k, v, bias, keep, dout cu.DevicePtr) error {
 	if err := a.check("AttendBackward", true); err != nil || a.Queries == 0 || a.Batch == 0 {
 		return err
@@ -113,14 +131,15 @@ func (l *Launcher) AttendBackward(a *Attention, dq, dk, dv, dbias, q, k, v, bias
 	if err != nil {
 		return err
 	}
-	rest := a.args()
-	if err := l.launch(kAttendBackwardRows, dims{a.Queries, a.Heads, a.Batch}, rowBlock(a.Keys),
-		append([]any{dq, dbias, stats, q, k, v, bias, keep, dout}, rest...)...); err != nil {
+	rows := min(attnBackTile, attnBackScores/a.Keys, a.Queries)
+	if err := l.launch(kAttendBackwardRows, dims{(a.Queries + rows - 1) / rows, a.Heads, a.Batch}, dims{block, 1, 1},
+		append([]any{dq, dbias, stats, q, k, v, bias, keep, dout}, a.args(rows)...)...); err != nil {
 		return err
 	}
 	if dk == 0 && dv == 0 {
 		return nil
 	}
-	return l.launch(kAttendBackwardKeys, dims{a.Keys, a.Heads, a.Batch}, dims{block, 1, 1},
-		append([]any{dk, dv, stats, q, k, v, bias, keep, dout}, rest...)...)
+	keys := min(attnBackTile, attnKeyScores/a.Queries, a.Keys)
+	return l.launch(kAttendBackwardKeys, dims{(a.Keys + keys - 1) / keys, a.Heads, a.Batch}, dims{block, 1, 1},
+		append([]any{dk, dv, stats, q, k, v, bias, keep, dout}, a.args(keys)...)...)
 }

@@ -66,6 +66,16 @@ func attentionCases() []attentionCase {
 			nq: b * h * s * hd, nk: b * h * t * hd, nv: b * h * t * hd, nout: b * h * s * hd,
 		})
 	}
+	{ // the limits: MaxKeys keys (a forward tile of 3 rows), MaxHeadDim, dropout
+		const b, h, s, t, hd = 1, 1, 7, MaxKeys, MaxHeadDim
+		cs = append(cs, attentionCase{
+			name: "max keys and head dim", dropout: true,
+			a: Attention{Batch: b, Heads: h, Queries: s, Keys: t, HeadDim: hd, Scale: 1 / 16.0, KeepScale: 1 / 0.9,
+				Q: kernel.Blocks(h, s, hd), K: kernel.Blocks(h, t, hd), V: kernel.Blocks(h, t, hd),
+				Out: kernel.Blocks(h, s, hd), Bias: kernel.Blocks(h, s, t)},
+			nq: b * h * s * hd, nk: b * h * t * hd, nv: b * h * t * hd, nout: b * h * s * hd, nb: b * h * s * t,
+		})
+	}
 	return cs
 }
 
@@ -134,6 +144,16 @@ func TestAttention(t *testing.T) {
 			requireClose(t, "attention dk", dev.read(dk, c.nk), wdk)
 			requireClose(t, "attention dv", dev.read(dv, c.nv), wdv)
 			requireClose(t, "attention dbias", dev.read(db, nd), wdb)
+
+			if !c.fused { // one gradient at a time: dk alone, then dv alone
+				dk1, dv1 := dev.floats(c.nk), dev.floats(c.nv)
+				require.NoError(t, dev.l.AttendBackward(&a, 0, dk1, 0, 0, qd, kd, vd, biasd, keepd, doutd))
+				require.NoError(t, dev.l.AttendBackward(&a, 0, 0, dv1, 0, qd, kd, vd, biasd, keepd, doutd))
+				zeroOutside(t, dev, a.K, a, a.Keys, dk1, c.nk, wdk)
+				zeroOutside(t, dev, a.V, a, a.Keys, dv1, c.nv, wdv)
+				requireClose(t, "attention dk alone", dev.read(dk1, c.nk), wdk)
+				requireClose(t, "attention dv alone", dev.read(dv1, c.nv), wdv)
+			}
 		})
 	}
 }

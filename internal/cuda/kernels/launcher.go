@@ -49,7 +49,9 @@ type Launcher struct {
 
 // Load loads the embedded module into ctx (a *cu.Ctx or gorgonia's
 // *cu.BatchedContext) and returns a Launcher that runs its kernels there.
-// Close unloads it.
+// All its work (loading, launches, scratch memory) goes through ctx.Do, so
+// a Context whose Do runs the work right away, for a caller already on the
+// context's thread, works as well. Close unloads the module.
 func Load(ctx cu.Context) (*Launcher, error) {
 	l := &Launcher{do: doer(ctx)}
 	err := l.do(func() error {
@@ -117,7 +119,7 @@ func (l *Launcher) Close() error {
 	err := l.do(func() error {
 		var errs []error
 		if l.scratch != 0 {
-			errs = append(errs, cu.MemFree(l.scratch))
+			errs = append(errs, cu.Synchronize(), cu.MemFree(l.scratch))
 			l.scratch, l.size = 0, 0
 		}
 		if l.loaded {
@@ -153,14 +155,17 @@ func (l *Launcher) ready() error {
 }
 
 // scratchPtr returns device scratch memory of at least n bytes, valid until
-// the next call; it grows the buffer (freeing the old one, which waits for
-// the kernels using it) when too small.
+// the next call; it grows the buffer when too small, freeing the old one
+// once the kernels launched so far (which may use it) have finished.
 func (l *Launcher) scratchPtr(n int64) (cu.DevicePtr, error) {
 	if n <= l.size {
 		return l.scratch, nil
 	}
 	err := l.do(func() error {
 		if l.scratch != 0 {
+			if err := cu.Synchronize(); err != nil {
+				return err
+			}
 			if err := cu.MemFree(l.scratch); err != nil {
 				return err
 			}
@@ -209,7 +214,7 @@ func (l *Launcher) launch(k entry, grid, blk dims, args ...any) error {
 		case float64:
 			slots[i] = uint64(math.Float32bits(float32(v)))
 		default:
-			panic(fmt.Sprintf("kernels: %s: argument %d of unsupported type %T", kernelNames[k], i, a))
+			return fmt.Errorf("kernels: %s: argument %d of unsupported type %T", kernelNames[k], i, a)
 		}
 		ptrs[i] = unsafe.Pointer(&slots[i])
 	}

@@ -57,7 +57,8 @@ GENQ_KERNEL(genq_xent_backward,
 		for (int j = threadIdx.x; j < v; j += blockDim.x) out[j] = 0;
 		return;
 	}
-	genq_softmax_row(out, logits + r * v, 0, v, fbuf, dbuf);
+	float hi;
+	genq_softmax_row(out, logits + r * v, 0, v, fbuf, dbuf, &hi);
 	double scale = (double)*dloss / *count;
 	for (int j = threadIdx.x; j < v; j += blockDim.x) {  // the threads that wrote out[j]
 		float p = out[j];

@@ -42,27 +42,38 @@ GENQ_KERNEL(genq_rmsnorm_backward_rows,
 		dx[off + j] = (float)(ri * ((double)dy[off + j] * (double)w[j] - (double)x[off + j] * c));
 }
 
+// genq_z is element k of z = x + res (x alone for res null), the sum
+// rounded to float as the Go kernel rounds it.
+__device__ __forceinline__ float genq_z(const float *x, const float *res, i64 k) { return res ? x[k] + res[k] : x[k]; }
+
+// genq_moments sets mean and rstd = 1/sqrt(var + eps) of the row of z at
+// off (biased variance, two passes in double), for every thread of the
+// block.
+__device__ __forceinline__ void genq_moments(const float *x, const float *res, i64 off, int d, float eps, double *buf,
+                                             double *mean, double *rstd) {
+	double s = 0;
+	for (int j = threadIdx.x; j < d; j += blockDim.x) s += (double)genq_z(x, res, off + j);
+	double m = genq_block_sum(s, buf) / d;
+	s = 0;
+	for (int j = threadIdx.x; j < d; j += blockDim.x) {
+		double c = (double)genq_z(x, res, off + j) - m;
+		s += c * c;
+	}
+	*mean = m;
+	*rstd = 1.0 / sqrt(genq_block_sum(s, buf) / d + (double)eps);
+}
+
 // genq_layernorm: dst = (z − mean)/sqrt(var + eps)·w + b per row of width d of
-// z = x + res (x alone for res null; the sum rounded to float as the Go
-// kernel rounds it), biased variance, in double (one block per row). dst may
+// z = x + res (x alone for res null), in double (one block per row). dst may
 // be x.
 GENQ_KERNEL(genq_layernorm,
             (float *dst, const float *x, const float *res, const float *w, const float *b, int d, float eps)) {
 	__shared__ double buf[GENQ_BLOCK];
 	i64 off = (i64)blockIdx.x * d;
-	double s = 0;
-	for (int j = threadIdx.x; j < d; j += blockDim.x) s += (double)(res ? x[off + j] + res[off + j] : x[off + j]);
-	double mean = genq_block_sum(s, buf) / d;
-	s = 0;
-	for (int j = threadIdx.x; j < d; j += blockDim.x) {
-		double c = (double)(res ? x[off + j] + res[off + j] : x[off + j]) - mean;
-		s += c * c;
-	}
-	double rstd = 1.0 / sqrt(genq_block_sum(s, buf) / d + (double)eps);
-	for (int j = threadIdx.x; j < d; j += blockDim.x) {
-		double z = (double)(res ? x[off + j] + res[off + j] : x[off + j]);
-		dst[off + j] = (float)((z - mean) * rstd * (double)w[j] + (double)b[j]);
-	}
+	double mean, rstd;
+	genq_moments(x, res, off, d, eps, buf, &mean, &rstd);
+	for (int j = threadIdx.x; j < d; j += blockDim.x)
+		dst[off + j] = (float)(((double)genq_z(x, res, off + j) - mean) * rstd * (double)w[j] + (double)b[j]);
 }
 
 // genq_layernorm_backward_rows: per row r of z = x + res (one block each),
@@ -73,15 +84,8 @@ GENQ_KERNEL(genq_layernorm_backward_rows, (float *dx, double *stats, const float
                                            const float *w, const float *dy, int d, float eps)) {
 	__shared__ double buf[GENQ_BLOCK];
 	i64 off = (i64)blockIdx.x * d;
-	double s = 0;
-	for (int j = threadIdx.x; j < d; j += blockDim.x) s += (double)(res ? x[off + j] + res[off + j] : x[off + j]);
-	double mean = genq_block_sum(s, buf) / d;
-	s = 0;
-	for (int j = threadIdx.x; j < d; j += blockDim.x) {
-		double c = (double)(res ? x[off + j] + res[off + j] : x[off + j]) - mean;
-		s += c * c;
-	}
-	double rstd = 1.0 / sqrt(genq_block_sum(s, buf) / d + (double)eps);
+	double mean, rstd;
+	genq_moments(x, res, off, d, eps, buf, &mean, &rstd);
 	if (stats != 0 && threadIdx.x == 0) {
 		stats[2 * (i64)blockIdx.x] = mean;
 		stats[2 * (i64)blockIdx.x + 1] = rstd;
@@ -91,11 +95,11 @@ GENQ_KERNEL(genq_layernorm_backward_rows, (float *dx, double *stats, const float
 	for (int j = threadIdx.x; j < d; j += blockDim.x) {
 		double gh = (double)dy[off + j] * (double)w[j];
 		sg += gh;
-		sgx += gh * ((double)(res ? x[off + j] + res[off + j] : x[off + j]) - mean) * rstd;
+		sgx += gh * ((double)genq_z(x, res, off + j) - mean) * rstd;
 	}
 	double mg = genq_block_sum(sg, buf) / d, mgx = genq_block_sum(sgx, buf) / d;
 	for (int j = threadIdx.x; j < d; j += blockDim.x) {
-		double xh = ((double)(res ? x[off + j] + res[off + j] : x[off + j]) - mean) * rstd;
+		double xh = ((double)genq_z(x, res, off + j) - mean) * rstd;
 		double gh = (double)dy[off + j] * (double)w[j];
 		dx[off + j] = (float)(rstd * (gh - mg - xh * mgx));
 	}
@@ -120,7 +124,7 @@ GENQ_KERNEL(genq_colsum, (float *dst, const float *a, const float *b, const floa
 			i64 k = (i64)r * d + j;
 			double v = a[k];
 			if (mode == GENQ_COLSUM_RMS) v *= (double)b[k] * stats[r];
-			if (mode == GENQ_COLSUM_LN) v *= ((double)(c ? b[k] + c[k] : b[k]) - stats[2 * (i64)r]) * stats[2 * (i64)r + 1];
+			if (mode == GENQ_COLSUM_LN) v *= ((double)genq_z(b, c, k) - stats[2 * (i64)r]) * stats[2 * (i64)r + 1];
 			acc += v;
 		}
 	}

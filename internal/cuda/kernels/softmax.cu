@@ -10,8 +10,11 @@
 // in double rounded to float into out, their double sum, then each value
 // times the reciprocal of the sum. Called by all threads of a block; out may
 // be in. fbuf and dbuf are GENQ_BLOCK floats and doubles of shared memory.
-__device__ __forceinline__ void genq_softmax_row(float *out, const float *in, const float *mask, int d,
-                                                 float *fbuf, double *dbuf) {
+// It returns the reciprocal of the sum and sets *hiOut to the maximum, for
+// every thread (attention's backward pass recomputes probabilities from
+// them).
+__device__ __forceinline__ double genq_softmax_row(float *out, const float *in, const float *mask, int d,
+                                                   float *fbuf, double *dbuf, float *hiOut) {
 	float hi = -INFINITY;
 	for (int j = threadIdx.x; j < d; j += blockDim.x) {
 		float v = mask ? in[j] + mask[j] : in[j];
@@ -27,6 +30,8 @@ __device__ __forceinline__ void genq_softmax_row(float *out, const float *in, co
 	}
 	double inv = 1.0 / genq_block_sum(s, dbuf);
 	for (int j = threadIdx.x; j < d; j += blockDim.x) out[j] = (float)((double)out[j] * inv);
+	*hiOut = hi;
+	return inv;
 }
 
 // genq_softmax: dst = softmax of every row of width d of x (one block per
@@ -35,7 +40,8 @@ GENQ_KERNEL(genq_softmax, (float *dst, const float *x, int d)) {
 	__shared__ float fbuf[GENQ_BLOCK];
 	__shared__ double dbuf[GENQ_BLOCK];
 	i64 off = (i64)blockIdx.x * d;
-	genq_softmax_row(dst + off, x + off, 0, d, fbuf, dbuf);
+	float hi;
+	genq_softmax_row(dst + off, x + off, 0, d, fbuf, dbuf, &hi);
 }
 
 // genq_softmax_backward: dx = y ⊙ (dy − Σ dy⊙y) per row (one block per row).
