@@ -4,6 +4,7 @@ package encoder
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -65,13 +66,15 @@ func fitOnce(t *testing.T, load func() *Model, pairs []Example, l loss.Loss, opt
 // TestFitDeviceOptimizer runs Fit with clipping and AdamW on the device and
 // on the host, from the same weights over the same batches and dropout
 // masks, and compares the loss of every step and every weight after the
-// run: with MNRL, and with MNRL over a hard negative.
+// run: with MNRL, with CachedMNRL in mini-batches of 1 (each step's
+// gradients summed on the device) and with MNRL over a hard negative.
 func TestFitDeviceOptimizer(t *testing.T) {
 	require.True(t, cuda.Enabled(), "this test checks the device optimizer: %v", cuda.Err())
 	for _, tc := range []struct {
 		name     string
+		loss     loss.Loss
 		negative bool
-	}{{"MNRL", false}, {"MNRL hard negative", true}} {
+	}{{"MNRL", nil, false}, {"CachedMNRL", loss.NewCachedMNRL(1), false}, {"MNRL hard negative", nil, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			load, pairs, opts := deviceRun(t)
 			if tc.negative {
@@ -81,17 +84,17 @@ func TestFitDeviceOptimizer(t *testing.T) {
 			}
 			m := load()
 			m.mu.Lock()
-			tr, err := m.newTrainer(opts, nil)
+			tr, err := m.newTrainer(opts, tc.loss)
 			m.mu.Unlock()
 			require.NoError(t, err)
 			require.NotNil(t, tr.dev, "Fit uses the device optimizer")
 			require.NoError(t, tr.dev.Close())
 
-			dev, md, err := fitOnce(t, load, pairs, nil, opts)
+			dev, md, err := fitOnce(t, load, pairs, tc.loss, opts)
 			require.NoError(t, err)
 			hostOpts := opts
 			hostOpts.hostOptimizer = true
-			want, mh, err := fitOnce(t, load, pairs, nil, hostOpts)
+			want, mh, err := fitOnce(t, load, pairs, tc.loss, hostOpts)
 			require.NoError(t, err)
 			require.Len(t, dev.Losses, 6)
 			testutil.AllClose(t, "losses", dev.Losses, want.Losses, deviceFitAtol, deviceFitRtol)
@@ -106,23 +109,28 @@ func TestFitDeviceOptimizer(t *testing.T) {
 // downloaded into it, and are uploaded again) and checks that it continues
 // as the uninterrupted run did: the same losses and weights, bit for bit on
 // the emulator, within the device tolerance on a GPU (where the word
-// embeddings' scatter adds repeated ids in the order its atomics take).
+// embeddings' scatter adds repeated ids in the order its atomics take):
+// with MNRL and with CachedMNRL in mini-batches of 1.
 func TestFitDeviceResume(t *testing.T) {
-	load, pairs, opts := deviceRun(t)
-	want, whole, err := fitOnce(t, load, pairs, nil, opts)
-	require.NoError(t, err)
+	for _, l := range []loss.Loss{nil, loss.NewCachedMNRL(1)} {
+		t.Run(fmt.Sprintf("%T", l), func(t *testing.T) {
+			load, pairs, opts := deviceRun(t)
+			want, whole, err := fitOnce(t, load, pairs, l, opts)
+			require.NoError(t, err)
 
-	opts.CheckpointDir, opts.CheckpointEvery = t.TempDir(), 2
-	cut := opts
-	cut.stopAfter = 3
-	_, _, err = fitOnce(t, load, pairs, nil, cut)
-	require.ErrorIs(t, err, errInterrupted)
+			opts.CheckpointDir, opts.CheckpointEvery = t.TempDir(), 2
+			cut := opts
+			cut.stopAfter = 3
+			_, _, err = fitOnce(t, load, pairs, l, cut)
+			require.ErrorIs(t, err, errInterrupted)
 
-	opts.Resume = true
-	got, resumed, err := fitOnce(t, load, pairs, nil, opts)
-	require.NoError(t, err)
-	require.Equal(t, 4, got.Steps, "steps taken after resuming at the step-2 checkpoint")
-	testutil.AllClose(t, "losses", got.Losses, want.Losses, deviceFitAtol, deviceFitRtol)
-	assertCloseWeights(t, resumed, whole, 6, opts.LearningRate)
-	assertDifferentWeights(t, load(), whole)
+			opts.Resume = true
+			got, resumed, err := fitOnce(t, load, pairs, l, opts)
+			require.NoError(t, err)
+			require.Equal(t, 4, got.Steps, "steps taken after resuming at the step-2 checkpoint")
+			testutil.AllClose(t, "losses", got.Losses, want.Losses, deviceFitAtol, deviceFitRtol)
+			assertCloseWeights(t, resumed, whole, 6, opts.LearningRate)
+			assertDifferentWeights(t, load(), whole)
+		})
+	}
 }

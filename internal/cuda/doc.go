@@ -48,9 +48,8 @@
 //     fused inference ops Project and LinearPacked (which a `cuda` build's
 //     models do not use), and gorgonia ops without a CUDA implementation:
 //     Concat along other axes (several pooling modes at once), Sum, Slice
-//     and Square (MarginMSE's loss). The optimizer (AdamW, clipping) runs
-//     on the host over the gradients read back; its device kernels exist in
-//     internal/cuda/kernels but the models do not use them yet.
+//     and Square (MarginMSE's loss). Fit's optimizer (clipping, AdamW)
+//     runs on the device, fed the gradients there (see Training below).
 //   - t5's cached decoder step of generation runs on the device outside
 //     gorgonia's machine (see t5's step_cuda.go).
 //   - NewMachine runs each machine on an OS thread of its own (gorgonia makes
