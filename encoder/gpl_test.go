@@ -114,10 +114,12 @@ func TestMarginMSEFitStep(t *testing.T) {
 // cachedGrads takes one gradient-cached step of the CachedMNRL loss l at
 // learning rate 0 without clipping, so that the weights stay and the
 // optimizer's gradients are the loss's, and returns the loss and the
-// gradients by parameter name.
+// gradients by parameter name. It steps with the host optimizer, which
+// reads the gradients back (on a GPU too, where the graphs run there).
 func cachedGrads(t *testing.T, m *Model, l loss.Loss, cols []tokenized) (float64, map[string][]float32) {
 	opts := DefaultFitOptions()
 	opts.MaxGradNorm = math.MaxFloat32
+	opts.hostOptimizer = true
 	tr, err := m.newTrainer(opts, l)
 	require.NoError(t, err)
 	require.NotNil(t, tr.cache)
