@@ -186,7 +186,7 @@ func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts F
 	if err != nil {
 		return FitResult{}, err
 	}
-	defer tr.dev.Close()
+	defer tr.close()
 	run := fitRun(opts, l, total, warmup, batcher)
 	store := &train.Store{Dir: opts.CheckpointDir, Keep: 2}
 	var res FitResult
@@ -314,6 +314,23 @@ func (m *Model) newTrainer(opts FitOptions, l loss.Loss) (*trainer, error) {
 		}
 	}
 	return tr, nil
+}
+
+// close frees what the run holds: the training graphs' machines (on a GPU,
+// their contexts, device memory and threads) and the device optimizer.
+func (tr *trainer) close() {
+	for _, tg := range tr.graphs {
+		_ = tg.vm.Close()
+	}
+	if gc := tr.cache; gc != nil {
+		for _, f := range gc.forward {
+			_ = f.vm.Close()
+		}
+		for _, ct := range gc.train {
+			_ = ct.tg.vm.Close()
+		}
+	}
+	_ = tr.dev.Close()
 }
 
 // download brings a device optimizer's state into tr.opt, for a checkpoint.
