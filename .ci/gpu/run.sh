@@ -119,6 +119,13 @@ if [ -n "$NVCC" ] && [ -d "$BIN/kernels" ]; then
 else
 	echo "no nvcc or no $BIN/kernels: skipping"
 fi
+# genq's own kernels, compiled by this machine's nvcc for this GPU: a genq.ptx
+# in $GENQ_CUDA_PTX takes the place of the compute_70 PTX the build embeds
+# (nvcc 11.8's, internal/cuda/kernels/gen.sh).
+if [ -n "$NVCC" ]; then
+	run 120 "$NVCC" -ptx -arch="compute_$CC" -O3 -o "$PTX/genq.ptx" internal/cuda/kernels/genq.cu &&
+		echo "genq.ptx: $(grep -c '\.entry' "$PTX/genq.ptx") kernels (genq's own, by $("$NVCC" --version | tail -1))"
+fi
 run 30 tar -czf "$OUT/ptx.tar.gz" -C "$PTX" .
 
 step "CUDA layers and gorgonia's CUDA machine"
