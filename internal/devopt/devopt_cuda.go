@@ -218,10 +218,10 @@ func (o *Optimizer) Begin() {
 // staging buffer and an add (a scatter of rows ids for gathered rows).
 func (o *Optimizer) take(i int, src cu.DevicePtr, srcCtx cu.CUContext, n int64, ids []int) error {
 	dst, size := o.at(o.g, i), len(o.params[i].Data)
+	if ids == nil && n != 4*int64(size) {
+		return fmt.Errorf("devopt: %d bytes of gradient for %s of %d values", n, o.params[i].Name, size)
+	}
 	if ids == nil && !o.touched[i] {
-		if n != 4*int64(size) {
-			return fmt.Errorf("devopt: %d bytes of gradient for %s of %d values", n, o.params[i].Name, size)
-		}
 		if err := cu.MemcpyPeer(dst, o.ctx.CUDAContext(), src, srcCtx, n); err != nil {
 			return fmt.Errorf("devopt: copying the gradient of %s: %w", o.params[i].Name, err)
 		}
