@@ -52,4 +52,4 @@ if ! command -v g++ >/dev/null; then
 	apt-get install -y -q g++ >/dev/null || { echo "cuda-vet.sh: SKIPPED the emulator dry run: no g++" && exit 0; }
 fi
 GENQ_GPU_CPU_BENCH=0 bash "$GPU/build.sh"
-bash "$GPU/emu/dryrun.sh" stub smoke t5 encoder nn kernels
+bash "$GPU/emu/dryrun.sh" stub smoke t5 encoder nn kernels devopt
