@@ -50,7 +50,7 @@ if command -v go >/dev/null && [ "${GENQ_GPU_PREBUILT:-0}" != 1 ]; then
 fi
 
 for t in cucheck smoke t5 encoder nn t5-cpu encoder-cpu; do
-	[ -f ".ci/gpu/bin/$t.test.gz" ] || echo "gpu-check.sh: warning: .ci/gpu/bin/$t.test.gz is missing: build it with .ci/gpu/build.sh" >&2
+	ls .ci/gpu/bin/"$t".test.xz .ci/gpu/bin/"$t".test.gz >/dev/null 2>&1 || echo "gpu-check.sh: warning: .ci/gpu/bin/$t.test.xz (or .gz) is missing: build it with .ci/gpu/build.sh" >&2
 done
 # run.sh reports, and ends with RESULT: PASS or RESULT: FAIL
 export GENQ_GPU_DEADLINE=${GENQ_GPU_DEADLINE:-$((${GENQ_GPU_TOTAL:-460} - (SECONDS - START)))}

@@ -3,11 +3,11 @@
 # (which may have no Go toolchain), here or on any Linux machine with Go and
 # gcc, GPU or not. Output: .ci/gpu/bin/ (gitignored; name it in the device
 # tool's `carry`):
-#   cucheck.test.gz   driver API, cuBLAS and gorgonia's kernels (tag cucheck)
-#   smoke.test.gz     gorgonia's CUDA machine (internal/cuda, tag cuda)
-#   t5.test.gz, encoder.test.gz, nn.test.gz, kernels.test.gz, devopt.test.gz
+#   cucheck.test.xz   driver API, cuBLAS and gorgonia's kernels (tag cucheck)
+#   smoke.test.xz     gorgonia's CUDA machine (internal/cuda, tag cuda)
+#   t5.test.xz, encoder.test.xz, nn.test.xz, kernels.test.xz, devopt.test.xz
 #                     genq's own tests with -tags cuda (see tests.sh)
-#   t5-cpu.test.gz, encoder-cpu.test.gz
+#   t5-cpu.test.xz, encoder-cpu.test.xz
 #                     the same tests in the default build, for the CPU side
 #                     of the benchmarks
 #   NAME.test.undef   the CUDA and cuBLAS symbols each binary needs
@@ -44,6 +44,8 @@ export PATH="$PATH:/usr/local/go/bin"
 
 GPU=.ci/gpu
 BIN=$GPU/bin
+# shellcheck source=tests.sh
+. "$GPU/tests.sh" # pack_test
 CACHE=$GPU/.cache
 CUBLAS_MAJOR=${CUBLAS_MAJOR:-13}
 mkdir -p "$BIN" "$CACHE"
@@ -98,7 +100,7 @@ build() { # $1: output name, $2: build tag, $3: package
 	[ -n "$ok" ] || { echo "build.sh: $pkg still fails to link after $try tries (log: $log)" >&2; return 1; }
 	nm -D --undefined-only "$out" | awk '{print $NF}' | sed 's/@.*//' | grep -E '^(cu[A-Z]|cublas)' | sort -u >"$out.undef" || true
 	echo "build.sh: $out ($(du -h "$out" | cut -f1)), $(wc -l <"$out.undef") CUDA symbols, needs $(readelf -d "$out" | grep -o 'Shared library: \[[^]]*\]' | tr '\n' ' ')"
-	gzip -9 -f "$out" # the carried tree is limited to 64 MiB in all
+	pack_test "$out" # .xz (or .gz without xz): the carried tree is limited to 64 MiB in all
 }
 
 build cucheck.test cucheck ./internal/cuda/cucheck
@@ -119,7 +121,7 @@ build devopt.test cuda ./internal/devopt
 if [ "${GENQ_GPU_CPU_BENCH:-1}" != 0 ]; then
 	for t in t5 encoder; do
 		CGO_ENABLED=0 go test -c -ldflags='-s -w' -o "$BIN/$t-cpu.test" "./$t"
-		gzip -9 -f "$BIN/$t-cpu.test"
+		pack_test "$BIN/$t-cpu.test"
 	done
 fi
 

@@ -55,6 +55,8 @@ run() {
 	[ $rc -eq 0 ] || echo "--- exit code $rc: $*"
 	return $rc
 }
+# shellcheck source=tests.sh
+. .ci/gpu/tests.sh # GPU_TESTS, GPU_BENCHES, unpack_test
 declare -A RESULT
 declare -A GPUMEM
 # gpumem: the GPU memory in use now, MiB; sample_gpumem FILE: every 100 ms into FILE until killed.
@@ -141,9 +143,9 @@ LD_LIBRARY_PATH=$(libdirs)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 export GENQ_CUDA_PTX=$PTX
 echo "GENQ_CUDA_PTX=$GENQ_CUDA_PTX ($(ls "$PTX" | tr '\n' ' '))"
-# unpack NAME: unpacks $BIN/NAME.test.gz into $WORK; false when it is missing.
+# unpack NAME: unpacks $BIN/NAME.test.xz (or .gz) into $WORK; false when it is missing.
 unpack() {
-	[ -f "$BIN/$1.test.gz" ] && gunzip -c "$BIN/$1.test.gz" >"$WORK/$1.test" && chmod +x "$WORK/$1.test"
+	unpack_test "$BIN/$1.test" "$WORK/$1.test"
 }
 # runtest NAME EXE SECONDS DIR ARGS...: runs EXE in DIR with ARGS and
 # records PASS or FAIL under NAME; its output goes to $OUT/NAME.out.
@@ -170,7 +172,7 @@ runtest() {
 	echo "--- $t: ${RESULT[$t]}"
 }
 for t in cucheck smoke; do
-	RESULT[$t]="NOT RUN (no $BIN/$t.test.gz: build it with .ci/gpu/build.sh)"
+	RESULT[$t]="NOT RUN (no $BIN/$t.test.xz or .gz: build it with .ci/gpu/build.sh)"
 	# three runs: a call made on a thread where gorgonia's context is not
 	# current would fail only now and then
 	unpack "$t" && runtest "$t" "$WORK/$t.test" 45 . -test.count=3
@@ -178,14 +180,12 @@ done
 
 # genq's own tests on the GPU: the fixture tests of .ci/gpu/tests.sh, built
 # with -tags cuda.
-# shellcheck source=tests.sh
-. .ci/gpu/tests.sh
 MODEL_NAMES=()
 step "genq's fixture tests on the GPU"
 for spec in "${GPU_TESTS[@]}"; do
 	read -r t pkg pattern <<<"$spec"
 	MODEL_NAMES+=("$t")
-	RESULT[$t]="NOT RUN (no $BIN/$t.test.gz: build it with .ci/gpu/build.sh)"
+	RESULT[$t]="NOT RUN (no $BIN/$t.test.xz or .gz: build it with .ci/gpu/build.sh)"
 	unpack "$t" && runtest "$t" "$WORK/$t.test" 150 "$pkg" -test.count=1 -test.run "$pattern"
 done
 

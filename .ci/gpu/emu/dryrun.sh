@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dry-runs the test binaries build.sh made (.ci/gpu/bin/*.test.gz) on this
+# Dry-runs the test binaries build.sh made (.ci/gpu/bin/*.test.xz or .gz) on this
 # GPU-less machine, against a CPU emulator of the CUDA driver API and cuBLAS
 # (emu.cc) instead of the real libraries: it checks gorgonia's CUDA
 # TapeMachine logic, genq's GPU code paths against the fixtures (the tests of
@@ -72,7 +72,7 @@ ROOT=$(pwd)
 rc=0
 for t in "${tests[@]}"; do
 	exe=$ROOT/$OUT/$t.test
-	gunzip -c "$BIN/$t.test.gz" >"$exe" && chmod +x "$exe"
+	unpack_test "$BIN/$t.test" "$exe"
 	echo "=== $t.test against the CPU emulator"
 	dir=. args=(-test.v -test.count=5)
 	for spec in "${GPU_TESTS[@]}"; do
