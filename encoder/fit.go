@@ -234,7 +234,7 @@ func (m *Model) Fit(ctx context.Context, examples []Example, l loss.Loss, opts F
 		bar.Step(lv)
 		done := step + 1
 		if opts.CheckpointDir != "" && (done == total || (opts.CheckpointEvery > 0 && done%opts.CheckpointEvery == 0)) {
-			if err := tr.download(); err != nil {
+			if err := tr.dev.Download(); err != nil { // a device optimizer's state into tr.opt
 				return res, fmt.Errorf("encoder: Fit: the checkpoint of step %d: %w", done, err)
 			}
 			if err := store.Save(tr.checkpoint(done, perEpoch, run, batcher, res.Losses)); err != nil {
@@ -331,14 +331,6 @@ func (tr *trainer) close() {
 		}
 	}
 	_ = tr.dev.Close()
-}
-
-// download brings a device optimizer's state into tr.opt, for a checkpoint.
-func (tr *trainer) download() error {
-	if tr.dev == nil {
-		return nil
-	}
-	return tr.dev.Download()
 }
 
 // step is one training step on a batch, one tokenized batch per text column,

@@ -215,7 +215,7 @@ func (m *Model) Fit(ctx context.Context, pairs []Pair, opts FitOptions) (FitResu
 		res.Steps++
 		bar.Step(loss)
 		if opts.checkpointDue(step+1, total) {
-			if err := tr.download(); err != nil {
+			if err := tr.dev.Download(); err != nil { // a device optimizer's state into tr.opt
 				return res, fmt.Errorf("t5: Fit: the checkpoint after step %d: %w", step, err)
 			}
 			if err := store.Save(tr.checkpoint(step+1, perEpoch, run, res)); err != nil {
@@ -368,14 +368,6 @@ func (m *Model) dropFitGraphs() {
 		}
 	}
 	m.fitDev = nil
-}
-
-// download brings a device optimizer's state into tr.opt, for a checkpoint.
-func (tr *fitTrainer) download() error {
-	if tr.dev == nil {
-		return nil
-	}
-	return tr.dev.Download()
 }
 
 // decayNames lists the parameters the optimizer decays, in

@@ -35,8 +35,15 @@ func (o *Optimizer) Begin() {}
 // Step fails: there is no device optimizer in this build.
 func (o *Optimizer) Step(lr float64) (float64, error) { return 0, errNoDevice }
 
-// Download fails: there is no device optimizer in this build.
-func (o *Optimizer) Download() error { return errNoDevice }
+// Download does nothing on the nil Optimizer (the host optimizer already
+// holds the state) and fails otherwise: there is no device optimizer in this
+// build.
+func (o *Optimizer) Download() error {
+	if o == nil {
+		return nil
+	}
+	return errNoDevice
+}
 
 // Close does nothing in this build.
 func (o *Optimizer) Close() error { return nil }

@@ -393,9 +393,10 @@ func (o *Optimizer) Step(lr float64) (float64, error) {
 }
 
 // Download writes the device's AdamW state (step counts and moments) into
-// the host optimizer, so that its State is the run's, for a checkpoint.
+// the host optimizer, so that its State is the run's, for a checkpoint; on the
+// nil Optimizer (training on the host) it does nothing.
 func (o *Optimizer) Download() error {
-	if !o.loaded {
+	if o == nil || !o.loaded {
 		return nil // the host optimizer holds it
 	}
 	s := optim.State{Params: map[string]optim.ParamState{}}
